@@ -1,0 +1,55 @@
+/**
+ * Hybrid logical clock (Kulkarni et al., "Logical Physical Clocks", 2014).
+ *
+ * A timestamp is a physical part (wall-clock ms) and a logical counter. It never
+ * goes backwards, even when the wall clock does, and it stays close to real time,
+ * so last-writer-wins picks the write a person would call "the latest". All
+ * functions here are pure: the current time is an argument.
+ */
+
+/** An immutable HLC reading. */
+export interface Timestamp {
+  /** Physical part, in ms since the epoch (the largest wall time seen). */
+  readonly wall: number
+  /** Logical part: orders events that share a physical part. */
+  readonly logical: number
+}
+
+/** A timestamp with the id of the peer that made it: a total order across the swarm. */
+export interface Stamp extends Timestamp {
+  readonly node: string
+}
+
+export const ZERO: Timestamp = Object.freeze({ wall: 0, logical: 0 })
+
+/** The timestamp for a local event (send or write), given the last one and the wall clock. */
+export function tick(last: Timestamp, now: number): Timestamp {
+  if (now > last.wall) return { wall: now, logical: 0 }
+  return { wall: last.wall, logical: last.logical + 1 }
+}
+
+/** The timestamp after receiving `remote`, given the last local one and the wall clock. */
+export function receive(last: Timestamp, remote: Timestamp, now: number): Timestamp {
+  const wall = Math.max(last.wall, remote.wall, now)
+  if (wall === last.wall && wall === remote.wall) {
+    return { wall, logical: Math.max(last.logical, remote.logical) + 1 }
+  }
+  if (wall === last.wall) return { wall, logical: last.logical + 1 }
+  if (wall === remote.wall) return { wall, logical: remote.logical + 1 }
+  return { wall, logical: 0 }
+}
+
+/** Orders timestamps: negative, zero or positive as `a` is before, equal to or after `b`. */
+export function compareTimestamps(a: Timestamp, b: Timestamp): number {
+  return a.wall - b.wall || a.logical - b.logical
+}
+
+/**
+ * Total order on stamps: by timestamp, then by peer id (plain string order), so
+ * every replica picks the same winner between concurrent writes.
+ */
+export function compareStamps(a: Stamp, b: Stamp): number {
+  const byTime = compareTimestamps(a, b)
+  if (byTime !== 0) return byTime
+  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0
+}

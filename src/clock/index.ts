@@ -1,0 +1,49 @@
+import { ErrorCode, SharedMemError } from '../errors.js'
+import { receive, type Timestamp, tick, ZERO } from './hlc.js'
+
+export { compareStamps, compareTimestamps, receive, type Stamp, type Timestamp, tick, ZERO } from './hlc.js'
+
+export interface ClockInit {
+  /** Wall clock in ms; injected so tests can drive time. @default Date.now */
+  now?: () => number
+  /** Largest accepted lead of a remote timestamp over the local wall clock, in ms. */
+  maxSkew: number
+}
+
+/** The one piece of clock state a peer keeps: the last timestamp it issued or saw. */
+export class Clock {
+  readonly now: () => number
+  readonly maxSkew: number
+  private last: Timestamp = ZERO
+
+  constructor(init: ClockInit) {
+    this.now = init.now ?? Date.now
+    this.maxSkew = init.maxSkew
+  }
+
+  /** The latest timestamp issued or observed. */
+  get current(): Timestamp {
+    return this.last
+  }
+
+  /** A fresh timestamp for a local write, strictly after every earlier one. */
+  tick(): Timestamp {
+    this.last = tick(this.last, this.now())
+    return this.last
+  }
+
+  /**
+   * Folds a remote timestamp into the clock, so later local writes order after it.
+   * Throws `ERR_CLOCK_SKEW`, and changes nothing, when it lies too far ahead.
+   */
+  receive(remote: Timestamp): void {
+    const now = this.now()
+    if (remote.wall > now + this.maxSkew) {
+      throw new SharedMemError(
+        ErrorCode.CLOCK_SKEW,
+        `remote timestamp is ${remote.wall - now} ms ahead of the local clock (limit ${this.maxSkew} ms)`
+      )
+    }
+    this.last = receive(this.last, remote, now)
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The versioned wire format (docs/protocol.md). Messages are MessagePack
+ * (msgpackr) arrays whose first two fields are the message type and version.
+ * Values travel as nested MessagePack byte strings, so a peer can check a value's
+ * size before it decodes it. Decoding enforces every limit and validates every
+ * field: malformed input throws `ERR_DECODE` and nothing else.
+ */
+import { Packr, Unpackr } from 'msgpackr'
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
+import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import { checkName, type Json, toFrozenJson } from '../store/validate.js'
+
+/** Message types. */
+export const MessageType = {
+  /** A batch of entry and counter updates (gossip, and sync replies). */
+  UPDATES: 1,
+  /** A peer's addresses, so that peers who share a bootstrap also connect directly. */
+  ANNOUNCE: 2
+} as const
+
+/** The wire version this peer speaks; a message of another version is rejected. */
+export const WIRE_VERSION = 1
+
+/** Longest peer id accepted in a node table (real ones are about 52 characters). */
+const MAX_NODE_ID_LENGTH = 128
+
+/** Limits applied while decoding untrusted bytes. */
+export interface DecodeLimits {
+  maxMessageBytes: number
+  maxMessageEntries: number
+  maxKeyLength: number
+  maxValueBytes: number
+  maxValueDepth: number
+}
+
+/** An entry with its value already encoded (as it was when first saved or decoded). */
+export interface WireEntry {
+  readonly update: EntryUpdate
+  /** `packValue(update.value)`; absent for tombstones or when not yet encoded. */
+  valueBytes?: Uint8Array
+}
+
+/** The decoded content of an UPDATES message. */
+export interface Updates {
+  type: 'updates'
+  entries: EntryUpdate[]
+  counters: CounterUpdate[]
+}
+
+/** The decoded content of an ANNOUNCE message. */
+export interface Announce {
+  type: 'announce'
+  peerId: string
+  addrs: string[]
+  sentAt: number
+}
+
+/** Most addresses one announcement may list. */
+const MAX_ANNOUNCED_ADDRS = 32
+
+const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false })
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+
+/** Encodes one value, checking it against the size limit. */
+export function packValue(value: Json, maxValueBytes = Number.POSITIVE_INFINITY): Uint8Array {
+  const bytes = packr.pack(value)
+  if (bytes.byteLength > maxValueBytes) {
+    throw new SharedMemError(
+      ErrorCode.VALUE_TOO_LARGE,
+      `the value encodes to ${bytes.byteLength} bytes; the limit is ${maxValueBytes}`
+    )
+  }
+  return bytes
+}
+
+/** Encodes a batch of updates as one UPDATES message. */
+export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<CounterUpdate>): Uint8Array {
+  const nodes: string[] = []
+  const index = new Map<string, number>()
+  const nodeIndex = (node: string): number => {
+    let i = index.get(node)
+    if (i === undefined) {
+      i = nodes.push(node) - 1
+      index.set(node, i)
+    }
+    return i
+  }
+  const wireEntries: unknown[] = []
+  for (const item of entries) {
+    const u = item.update
+    const bytes = u.deleted ? null : (item.valueBytes ?? packValue(u.value))
+    wireEntries.push([u.collection, u.key, u.wall, u.logical, nodeIndex(u.node), u.expiresAt, u.deleted, bytes])
+  }
+  const wireCounters: unknown[] = []
+  for (const c of counters) {
+    const cut = c.slot.lastIndexOf('/')
+    wireCounters.push([c.counter, nodeIndex(c.slot.slice(0, cut)), c.slot.slice(cut + 1), c.inc, c.dec])
+  }
+  return packr.pack([MessageType.UPDATES, WIRE_VERSION, nodes, wireEntries, wireCounters])
+}
+
+/** Encodes an ANNOUNCE message: `sentAt` makes each one unique, so gossip does not drop repeats as duplicates. */
+export function encodeAnnounce(peerId: string, addrs: string[], sentAt: number): Uint8Array {
+  return packr.pack([MessageType.ANNOUNCE, WIRE_VERSION, peerId, addrs, sentAt])
+}
+
+/** Decodes a gossip message under `limits`; throws `ERR_DECODE` for anything malformed. */
+export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates | Announce {
+  if (bytes.byteLength > limits.maxMessageBytes) {
+    throw decodeError(`message of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxMessageBytes}`)
+  }
+  const msg = unpackSafely(bytes)
+  if (!Array.isArray(msg) || msg.length < 2) throw decodeError('message is not an array with a type and version')
+  const [type, version] = msg
+  if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
+  if (type === MessageType.UPDATES) return decodeUpdates(msg, limits)
+  if (type === MessageType.ANNOUNCE) return decodeAnnounce(msg)
+  throw decodeError(`unknown message type ${String(type)}`)
+}
+
+function decodeAnnounce(msg: unknown[]): Announce {
+  const [, , peerId, addrs, sentAt] = msg
+  if (msg.length !== 5 || !isNodeId(peerId) || !isCount(sentAt)) throw decodeError('malformed announcement')
+  if (!Array.isArray(addrs) || addrs.length > MAX_ANNOUNCED_ADDRS) throw decodeError('malformed address list')
+  if (!addrs.every((a) => typeof a === 'string' && a.startsWith('/') && a.length <= 256)) {
+    throw decodeError('announced address is not a multiaddr string')
+  }
+  return { type: 'announce', peerId, addrs, sentAt }
+}
+
+function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
+  const [, , nodes, entries, counters] = msg
+  if (msg.length !== 5) throw decodeError('updates message does not have 5 fields')
+  if (!Array.isArray(nodes) || !nodes.every(isNodeId)) throw decodeError('node table is not a list of peer ids')
+  if (!Array.isArray(entries) || !Array.isArray(counters)) throw decodeError('entries or counters is not a list')
+  if (entries.length + counters.length > limits.maxMessageEntries) {
+    throw decodeError(`message carries ${entries.length + counters.length} updates; the limit is ${limits.maxMessageEntries}`)
+  }
+  return {
+    type: 'updates',
+    entries: entries.map((e) => decodeEntry(e, nodes, limits)),
+    counters: counters.map((c) => decodeCounter(c, nodes, limits))
+  }
+}
+
+function decodeEntry(tuple: unknown, nodes: string[], limits: DecodeLimits): EntryUpdate {
+  if (!Array.isArray(tuple) || tuple.length !== 8) throw decodeError('entry is not an 8-field tuple')
+  const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, valueBytes] = tuple
+  const node = nodes[nodeIdx as number]
+  if (!isCount(wall) || !isCount(logical) || !isCount(expiresAt) || !isCount(nodeIdx) || node === undefined) {
+    throw decodeError('entry has a bad timestamp, expiry or writer')
+  }
+  if (typeof deleted !== 'boolean') throw decodeError('entry has a bad deleted flag')
+  let value: Json = null
+  if (deleted) {
+    if (valueBytes !== null) throw decodeError('tombstone carries a value')
+  } else {
+    if (!(valueBytes instanceof Uint8Array)) throw decodeError('entry value is not a byte string')
+    if (valueBytes.byteLength > limits.maxValueBytes) throw decodeError('entry value exceeds the size limit')
+    value = guard(() => toFrozenJson(unpackSafely(valueBytes), limits.maxValueDepth))
+  }
+  return {
+    collection: guard(() => checkName('collection', collection, limits.maxKeyLength)),
+    key: guard(() => checkName('key', key, limits.maxKeyLength)),
+    wall,
+    logical,
+    node,
+    expiresAt,
+    deleted,
+    value
+  }
+}
+
+function decodeCounter(tuple: unknown, nodes: string[], limits: DecodeLimits): CounterUpdate {
+  if (!Array.isArray(tuple) || tuple.length !== 5) throw decodeError('counter is not a 5-field tuple')
+  const [counter, nodeIdx, incarnation, inc, dec] = tuple
+  const node = nodes[nodeIdx as number]
+  if (!isCount(nodeIdx) || node === undefined || typeof incarnation !== 'string' || incarnation.length > 64) {
+    throw decodeError('counter has a bad slot')
+  }
+  if (!isCount(inc) || !isCount(dec)) throw decodeError('counter totals are not non-negative integers')
+  return { counter: guard(() => checkName('counter', counter, limits.maxKeyLength)), slot: `${node}/${incarnation}`, inc, dec }
+}
+
+function unpackSafely(bytes: Uint8Array): unknown {
+  try {
+    return unpackr.unpack(bytes)
+  } catch (err) {
+    // msgpackr throws plain errors (and RangeError on absurd nesting): all mean "malformed".
+    throw decodeError('bytes are not valid MessagePack', err)
+  }
+}
+
+/** Rethrows a validation error as `ERR_DECODE`: from the network, every bad field is a decode failure. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw decodeError(err instanceof Error ? err.message : 'invalid field', err)
+  }
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+function isNodeId(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_NODE_ID_LENGTH && !v.includes('/')
+}

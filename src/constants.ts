@@ -1,0 +1,62 @@
+/**
+ * Named defaults. Every limit on untrusted input is also an option; the value
+ * here is what a peer uses when the option is not given.
+ */
+
+/** Largest encoded (MessagePack) value, in bytes: memcached's classic item limit, ample for "small, hot data". */
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+
+/** Deepest nesting of arrays/objects in a value; far beyond real documents, low enough to keep recursion safe. */
+export const DEFAULT_MAX_VALUE_DEPTH = 64
+
+/** Longest collection, key or counter name, in UTF-16 code units; keys are identifiers, not payloads. */
+export const DEFAULT_MAX_KEY_LENGTH = 1024
+
+/**
+ * How far in the future (ms) a remote timestamp may be before it is rejected.
+ * Well-run hosts agree within milliseconds (NTP); a minute tolerates a bad host
+ * without letting one wrong clock make its writes win for hours.
+ */
+export const DEFAULT_MAX_CLOCK_SKEW = 60_000
+
+/** Entries per gossip message: large enough to amortise per-message cost (about 117k entries/s at 100 per message here). */
+export const DEFAULT_MAX_BATCH_ENTRIES = 2048
+
+/** Soft limit on one gossip message's encoded entries, in bytes; a single larger value still goes alone. */
+export const DEFAULT_MAX_BATCH_BYTES = 512 * 1024
+
+/** Largest gossip message a peer accepts, in bytes: one maximal value plus its envelope. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+
+/** Most entries (and counter states) one received message may carry; must be ≥ what peers send. */
+export const DEFAULT_MAX_MESSAGE_ENTRIES = 16_384
+
+/** How long a tombstone (or an expired entry) is kept before it is collected: 24 h. */
+export const DEFAULT_TOMBSTONE_TTL = 24 * 60 * 60 * 1000
+
+/** How often the maintenance pass collects old tombstones, in ms. */
+export const DEFAULT_COLLECT_INTERVAL = 60_000
+
+/** How often bootstrap peers that are not connected are dialled again, in ms. */
+export const DEFAULT_REDIAL_INTERVAL = 5_000
+
+/** Time limit for one dial, in ms. */
+export const DEFAULT_DIAL_TIMEOUT = 10_000
+
+/** How often a peer announces its addresses so that peers who share a bootstrap find each other, in ms. */
+export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
+
+/** Name of the swarm when none is given: peers only share data with peers of the same swarm name. */
+export const DEFAULT_SWARM = 'default'
+
+/** Embedded peers listen on loopback and a free port unless told otherwise: safe by default. */
+export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
+
+/** Port a standalone `sharedmem peer` listens on when given none. */
+export const DEFAULT_PEER_PORT = 7400
+
+/** HTTP port of `sharedmem server` when `-p` is not given (the classic sharedmem port). */
+export const DEFAULT_HTTP_PORT = 3000
+
+/** Largest HTTP request body, in bytes: one maximal value plus JSON overhead. */
+export const DEFAULT_HTTP_BODY_LIMIT = 2 * 1024 * 1024

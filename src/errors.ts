@@ -1,0 +1,93 @@
+/**
+ * Typed errors with stable codes. Callers (and tests) branch on `code`, never on
+ * the message, which may be reworded. The HTTP layer maps each code to a status
+ * through {@link HTTP_STATUS}, so an embedded peer and a remote client throw the
+ * same errors.
+ */
+
+export const ErrorCode = {
+  /** A required field is missing or has the wrong type. */
+  INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  /** The value is not JSON-compatible (function, symbol, undefined, cycle, NaN, class instance …). */
+  INVALID_VALUE: 'ERR_INVALID_VALUE',
+  /** The encoded value is larger than `maxValueBytes`. */
+  VALUE_TOO_LARGE: 'ERR_VALUE_TOO_LARGE',
+  /** The value nests deeper than `maxValueDepth`. */
+  VALUE_TOO_DEEP: 'ERR_VALUE_TOO_DEEP',
+  /** A collection, key or counter name is empty or longer than `maxKeyLength`. */
+  INVALID_NAME: 'ERR_INVALID_NAME',
+  /** A listen or bootstrap address cannot be parsed. */
+  INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
+  /** The peer is stopped (or was never started). */
+  STOPPED: 'ERR_STOPPED',
+  /** Bytes received from the network do not decode as a valid message. */
+  DECODE: 'ERR_DECODE',
+  /** A remote timestamp is further in the future than `maxClockSkew` allows. */
+  CLOCK_SKEW: 'ERR_CLOCK_SKEW',
+  /** An operation did not finish in time. */
+  TIMEOUT: 'ERR_TIMEOUT',
+  /** The identity file cannot be read or written. */
+  IDENTITY: 'ERR_IDENTITY',
+  /** The request body is too large (HTTP). */
+  BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
+  /** The request body is not valid JSON (HTTP). */
+  INVALID_JSON: 'ERR_INVALID_JSON',
+  /** No such endpoint or verb (HTTP). */
+  NOT_FOUND: 'ERR_NOT_FOUND',
+  /** Missing or wrong bearer token (HTTP). */
+  UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  /** The remote peer could not be reached or answered something unexpected. */
+  REMOTE: 'ERR_REMOTE',
+  /** Anything else: a bug. */
+  INTERNAL: 'ERR_INTERNAL'
+} as const
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** HTTP status for each error code; anything not listed is a 500. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  ERR_INVALID_ARGUMENT: 400,
+  ERR_INVALID_VALUE: 400,
+  ERR_VALUE_TOO_LARGE: 413,
+  ERR_VALUE_TOO_DEEP: 400,
+  ERR_INVALID_NAME: 400,
+  ERR_INVALID_ADDRESS: 400,
+  ERR_STOPPED: 503,
+  ERR_DECODE: 400,
+  ERR_CLOCK_SKEW: 400,
+  ERR_TIMEOUT: 504,
+  ERR_IDENTITY: 500,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_INVALID_JSON: 400,
+  ERR_NOT_FOUND: 404,
+  ERR_UNAUTHORIZED: 401,
+  ERR_REMOTE: 502,
+  ERR_INTERNAL: 500
+}
+
+/** The one error class sharedmem throws. Branch on {@link SharedMemError.code}. */
+export class SharedMemError extends Error {
+  override readonly name = 'SharedMemError'
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode))
+
+/** True for a string that is one of the stable error codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && KNOWN_CODES.has(code)
+}
+
+export const invalidArgument = (message: string): SharedMemError =>
+  new SharedMemError(ErrorCode.INVALID_ARGUMENT, message)
+export const invalidValue = (message: string): SharedMemError => new SharedMemError(ErrorCode.INVALID_VALUE, message)
+export const invalidName = (message: string): SharedMemError => new SharedMemError(ErrorCode.INVALID_NAME, message)
+export const decodeError = (message: string, cause?: unknown): SharedMemError =>
+  new SharedMemError(ErrorCode.DECODE, message, { cause })
+export const stoppedError = (): SharedMemError =>
+  new SharedMemError(ErrorCode.STOPPED, 'the sharedmem peer is stopped')

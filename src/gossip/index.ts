@@ -1,0 +1,201 @@
+/**
+ * The only module that knows gossipsub. Local writes are queued and published
+ * together once per event-loop turn (only the latest write of each key and the
+ * latest totals of each counter slot are kept), split by count and size. Received
+ * messages are decoded under limits and merged into the replica.
+ */
+import type { Logger } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates, type WireEntry } from '../codec/index.js'
+import type { Replica } from '../store/replica.js'
+import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+
+/** The part of gossipsub this module uses. */
+export interface PubSubLike {
+  subscribe(topic: string): void
+  unsubscribe(topic: string): void
+  publish(topic: string, data: Uint8Array): Promise<unknown>
+  addEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
+  removeEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
+  addEventListener(type: 'subscription-change', listener: (evt: CustomEvent<SubscriptionChange>) => void): void
+  removeEventListener(type: 'subscription-change', listener: (evt: CustomEvent<SubscriptionChange>) => void): void
+}
+
+export interface SubscriptionChange {
+  subscriptions: Array<{ topic: string; subscribe: boolean }>
+}
+
+export interface GossipMessage {
+  topic: string
+  data: Uint8Array
+}
+
+export interface GossipInit {
+  pubsub: PubSubLike
+  topic: string
+  replica: Replica
+  limits: DecodeLimits
+  maxBatchEntries: number
+  maxBatchBytes: number
+  /** Called for each address announcement of another peer. */
+  onAnnounce?: (peerId: string, addrs: string[]) => void
+  /** Called when a peer subscribes to the topic (a new route for announcements). */
+  onSubscriber?: () => void
+  /** Test-only fault injection: share (0–1) of received messages to drop. @default 0 */
+  dropRate?: number
+}
+
+/** Counters of what gossip did, for status and metrics. */
+export interface GossipStats {
+  messagesOut: number
+  messagesIn: number
+  /** Received messages that failed to decode, or entries refused (clock skew). */
+  rejected: number
+  /** Received updates that changed the replica. */
+  applied: number
+  /** Publishes that failed (logged; the sync protocol repairs what they carried). */
+  publishErrors: number
+}
+
+/** Per-entry framing overhead estimate (key tuple, stamp, indexes), in bytes. */
+const ENTRY_OVERHEAD = 48
+
+export class Gossip {
+  readonly stats: GossipStats = { messagesOut: 0, messagesIn: 0, rejected: 0, applied: 0, publishErrors: 0 }
+  private readonly init: GossipInit
+  private readonly log: Logger = logger('sharedmem:gossip')
+  private readonly pendingEntries = new Map<string, WireEntry>()
+  private readonly pendingCounters = new Map<string, CounterUpdate>()
+  private flushHandle: NodeJS.Immediate | undefined
+  private started = false
+  private readonly onMessage = (evt: CustomEvent<GossipMessage>): void => this.receive(evt.detail)
+  private readonly onSubscriptionChange = (evt: CustomEvent<SubscriptionChange>): void => {
+    if (evt.detail.subscriptions.some((s) => s.subscribe && s.topic === this.init.topic)) this.init.onSubscriber?.()
+  }
+
+  constructor(init: GossipInit) {
+    this.init = init
+  }
+
+  start(): void {
+    if (this.started) return
+    this.started = true
+    this.init.pubsub.addEventListener('message', this.onMessage)
+    this.init.pubsub.addEventListener('subscription-change', this.onSubscriptionChange)
+    this.init.pubsub.subscribe(this.init.topic)
+  }
+
+  /** Publishes what is queued, then stops listening. */
+  async stop(): Promise<void> {
+    if (!this.started) return
+    await this.flush()
+    this.started = false
+    this.init.pubsub.removeEventListener('message', this.onMessage)
+    this.init.pubsub.removeEventListener('subscription-change', this.onSubscriptionChange)
+    this.init.pubsub.unsubscribe(this.init.topic)
+  }
+
+  /** Queues a local entry write for the next batch. */
+  queueEntry(update: EntryUpdate, valueBytes?: Uint8Array): void {
+    this.pendingEntries.set(`${update.collection}\u0000${update.key}`, { update, valueBytes })
+    this.scheduleFlush()
+  }
+
+  /** Queues a local counter change for the next batch. */
+  queueCounter(update: CounterUpdate): void {
+    this.pendingCounters.set(`${update.counter}\u0000${update.slot}`, update)
+    this.scheduleFlush()
+  }
+
+  /** Publishes everything queued now, in as few messages as the limits allow. */
+  async flush(): Promise<void> {
+    if (this.flushHandle !== undefined) {
+      clearImmediate(this.flushHandle)
+      this.flushHandle = undefined
+    }
+    const entries = [...this.pendingEntries.values()]
+    const counters = [...this.pendingCounters.values()]
+    this.pendingEntries.clear()
+    this.pendingCounters.clear()
+    const sends: Array<Promise<void>> = []
+    let batch: WireEntry[] = []
+    let batchCounters: CounterUpdate[] = []
+    let bytes = 0
+    const send = (): void => {
+      if (batch.length + batchCounters.length > 0) sends.push(this.publish(batch, batchCounters))
+      batch = []
+      batchCounters = []
+      bytes = 0
+    }
+    for (const entry of entries) {
+      const size =
+        (entry.valueBytes?.byteLength ?? 0) + entry.update.key.length + entry.update.collection.length + ENTRY_OVERHEAD
+      if (batch.length >= this.init.maxBatchEntries || (batch.length > 0 && bytes + size > this.init.maxBatchBytes)) send()
+      batch.push(entry)
+      bytes += size
+    }
+    for (const counter of counters) {
+      if (batch.length + batchCounters.length >= this.init.maxBatchEntries) send()
+      batchCounters.push(counter)
+    }
+    send()
+    await Promise.all(sends)
+  }
+
+  /** Tells the swarm where this peer listens. */
+  announce(peerId: string, addrs: string[]): void {
+    if (!this.started) return
+    this.init.pubsub.publish(this.init.topic, encodeAnnounce(peerId, addrs, Date.now())).catch((err: unknown) => {
+      this.log('announcement failed: %e', err)
+    })
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushHandle === undefined && this.started) {
+      this.flushHandle = setImmediate(() => {
+        this.flushHandle = undefined
+        void this.flush()
+      })
+    }
+  }
+
+  private async publish(entries: WireEntry[], counters: CounterUpdate[]): Promise<void> {
+    try {
+      const data = encodeUpdates(entries, counters)
+      this.stats.messagesOut++
+      await this.init.pubsub.publish(this.init.topic, data)
+    } catch (err) {
+      this.stats.publishErrors++
+      this.log.error('publish of %d updates failed: %e', entries.length + counters.length, err)
+    }
+  }
+
+  private receive(msg: GossipMessage): void {
+    if (msg.topic !== this.init.topic) return
+    if (this.init.dropRate !== undefined && Math.random() < this.init.dropRate) return
+    this.stats.messagesIn++
+    let updates: ReturnType<typeof decodeMessage>
+    try {
+      updates = decodeMessage(msg.data, this.init.limits)
+    } catch (err) {
+      this.stats.rejected++
+      this.log('rejected a message: %e', err)
+      return
+    }
+    if (updates.type === 'announce') {
+      this.init.onAnnounce?.(updates.peerId, updates.addrs)
+      return
+    }
+    for (const entry of updates.entries) {
+      try {
+        if (this.init.replica.mergeEntry(entry)) this.stats.applied++
+      } catch (err) {
+        this.stats.rejected++
+        this.log('rejected %s/%s: %e', entry.collection, entry.key, err)
+      }
+    }
+    for (const counter of updates.counters) {
+      if (this.init.replica.mergeCounter(counter)) this.stats.applied++
+    }
+  }
+}

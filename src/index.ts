@@ -1,0 +1,178 @@
+/**
+ * sharedmem: shared memory for Node.js processes across CPUs and servers.
+ *
+ * Every process embeds a peer that holds a full in-memory replica of all
+ * collections and counters. Reads are local; writes apply locally at once and
+ * are broadcast over gossipsub. Conflicts resolve by last-writer-wins on hybrid
+ * logical clock timestamps; counters are PN-counters and never lose increments.
+ *
+ * @example
+ * ```ts
+ * import { createPeer } from 'sharedmem'
+ * const mem = await createPeer({ bootstrap: ['127.0.0.1:7400'] })
+ * await mem.save({ collection: 'users', key: 'steve', variable: { first: 'steve' }, options: { expiresIn: 60_000 } })
+ * mem.getSync({ collection: 'users', key: 'steve' }) // → { first: 'steve' }
+ * await mem.increment({ counter: 'visits' })        // → 1
+ * await mem.stop()
+ * ```
+ */
+import './polyfill.js'
+import type { PrivateKey } from '@libp2p/interface'
+import type { ChangeEvent } from './store/types.js'
+import type { Json } from './store/validate.js'
+
+export * from './constants.js'
+export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
+export { createPeer } from './peer/peer.js'
+export type { ChangeEvent, ChangeOrigin } from './store/types.js'
+export type { Json } from './store/validate.js'
+
+/** A Node-style callback, accepted as the last argument of every verb. */
+export type Callback<T> = (err: Error | null, result?: T) => void
+
+export interface SaveOptions {
+  /** Time to live in ms; the entry expires at the same moment on every replica. Omit (or null) for no expiry. */
+  expiresIn?: number | null
+}
+
+export interface SaveConfig {
+  collection: string
+  key: string
+  /** Any JSON-compatible value (object, array, string, number, boolean, null). */
+  variable: unknown
+  options?: SaveOptions
+}
+
+export interface KeyConfig {
+  collection: string
+  key: string
+}
+
+export interface CollectionConfig {
+  collection: string
+}
+
+export interface CounterConfig {
+  counter: string
+}
+
+/**
+ * The classic sharedmem verbs. An embedded peer and a remote client both offer
+ * them, so code moves between the two by changing one line. Each returns a
+ * Promise and, when a callback is passed last, also calls it.
+ */
+export interface SharedMem {
+  /** Stores `variable` under `collection`/`key` (replacing any earlier value and expiry). Resolves `true`. */
+  save(config: SaveConfig, callback?: Callback<true>): Promise<true>
+  /** The value, or `null` when the key is absent, removed or expired. */
+  get(config: KeyConfig, callback?: Callback<Json>): Promise<Json>
+  /** Removes a key. Resolves whether a live value was there (on this replica). */
+  remove(config: KeyConfig, callback?: Callback<boolean>): Promise<boolean>
+  /** Every live key of a collection and its value (`{}` for an unknown collection). */
+  getArray(config: CollectionConfig, callback?: Callback<Record<string, Json>>): Promise<Record<string, Json>>
+  /** Adds one to a counter and resolves its new value (1 for a new counter). */
+  increment(config: CounterConfig, callback?: Callback<number>): Promise<number>
+  /** Subtracts one from a counter and resolves its new value (-1 for a new counter). */
+  decrement(config: CounterConfig, callback?: Callback<number>): Promise<number>
+  /** A counter's value without changing it (0 for a new counter). */
+  getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number>
+}
+
+/** What a peer reports about itself. */
+export interface PeerStatus {
+  peerId: string
+  /** Multiaddrs (with /p2p/<peer id>) other peers can bootstrap from. */
+  addresses: string[]
+  swarm: string
+  /** Peer ids of the peers connected now. */
+  peers: string[]
+  /** Live entries across all collections. */
+  entries: number
+  /** Tombstones and expired entries not yet collected. */
+  dead: number
+  collections: number
+  counters: number
+  gossip: {
+    messagesOut: number
+    messagesIn: number
+    rejected: number
+    applied: number
+    publishErrors: number
+  }
+  /** ms since the epoch. */
+  startedAt: number
+}
+
+/** Events of a peer, for `peer.on(name, listener)`. */
+export interface PeerEvents {
+  /** A key was saved or removed, or a counter changed, here or on another peer. */
+  change: [event: ChangeEvent]
+  /** A peer connected (its peer id). */
+  'peer:join': [peerId: string]
+  /** A peer disconnected (its peer id). */
+  'peer:leave': [peerId: string]
+}
+
+/** An embedded peer: the verbs, synchronous local reads, events and lifecycle. */
+export interface SharedMemPeer extends SharedMem, AsyncDisposable {
+  /** This peer's id (base58btc). */
+  readonly peerId: string
+  /** Listening multiaddrs, each ending in /p2p/<peer id>: give one to others as `bootstrap`. */
+  readonly addresses: string[]
+  /** Synchronous local read of a key: the value, or `null`. */
+  getSync(config: KeyConfig): Json
+  /** Synchronous local read of a collection. */
+  getArraySync(config: CollectionConfig): Record<string, Json>
+  /** Synchronous local read of a counter. */
+  getCounterSync(config: CounterConfig): number
+  /** Names of the collections this replica holds. */
+  collections(): string[]
+  status(): PeerStatus
+  on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
+  off<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
+  once<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
+  /** Publishes pending writes, closes every connection, timer and stream. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Options of {@link createPeer}. Every field is optional. */
+export interface PeerOptions {
+  /** Addresses to listen on: multiaddrs, ports or host:port. @default ['/ip4/127.0.0.1/tcp/0'] */
+  listen?: Array<string | number>
+  /** Peers to join through: multiaddrs (with or without /p2p/<id>) or host:port. @default [] */
+  bootstrap?: string[]
+  /** Swarm name: only peers with the same name share data. @default 'default' */
+  swarm?: string
+  /** Identity key file: read if present, else created (mode 0600). Keeps the peer id across restarts. */
+  identity?: string
+  /** An identity key to use (takes precedence over `identity`). @default a fresh Ed25519 key */
+  privateKey?: PrivateKey
+  /** Largest value, as encoded MessagePack bytes. @default 1048576 (1 MiB) */
+  maxValueBytes?: number
+  /** Deepest nesting of a value. @default 64 */
+  maxValueDepth?: number
+  /** Longest collection, key or counter name. @default 1024 */
+  maxKeyLength?: number
+  /** Largest lead of a remote timestamp over the local clock, in ms. @default 60000 */
+  maxClockSkew?: number
+  /** Entries per gossip message. @default 2048 */
+  maxBatchEntries?: number
+  /** Soft byte limit of one gossip message's entries. @default 524288 */
+  maxBatchBytes?: number
+  /** Largest gossip message accepted, in bytes. @default 4194304 */
+  maxMessageBytes?: number
+  /** Most updates one received message may carry. @default 16384 */
+  maxMessageEntries?: number
+  /** How long tombstones and expired entries are kept, in ms. @default 86400000 (24 h) */
+  tombstoneTtl?: number
+  /** How often old tombstones are collected, in ms. @default 60000 */
+  collectInterval?: number
+  /** How often unconnected bootstrap peers are dialled again, in ms. @default 5000 */
+  redialInterval?: number
+  /** Time limit of one dial, in ms. @default 10000 */
+  dialTimeout?: number
+  /** How often the peer announces its addresses to the swarm, in ms. @default 10000 */
+  announceInterval?: number
+  /** Wall clock, in ms since the epoch; for tests. @default Date.now */
+  now?: () => number
+}

@@ -1,0 +1,58 @@
+/**
+ * Validation of the verbs' config objects, shared by every entry point (the
+ * embedded API, and through it HTTP). Each function returns clean, typed
+ * arguments or throws a typed error; nothing is written before it returns.
+ */
+import { invalidArgument } from '../errors.js'
+import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../index.js'
+import { checkName, type Json, toFrozenJson } from '../store/validate.js'
+
+export interface ArgLimits {
+  maxKeyLength: number
+  maxValueDepth: number
+}
+
+function object(verb: string, config: unknown, fields: string): Record<string, unknown> {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw invalidArgument(`${verb} expects a config object {${fields}}`)
+  }
+  return config as Record<string, unknown>
+}
+
+export function keyArgs(verb: string, config: KeyConfig, limits: ArgLimits): { collection: string; key: string } {
+  const c = object(verb, config, 'collection, key')
+  return {
+    collection: checkName('collection', c.collection, limits.maxKeyLength),
+    key: checkName('key', c.key, limits.maxKeyLength)
+  }
+}
+
+export function collectionArgs(verb: string, config: CollectionConfig, limits: ArgLimits): string {
+  return checkName('collection', object(verb, config, 'collection').collection, limits.maxKeyLength)
+}
+
+export function counterArgs(verb: string, config: CounterConfig, limits: ArgLimits): string {
+  return checkName('counter', object(verb, config, 'counter').counter, limits.maxKeyLength)
+}
+
+export function saveArgs(
+  config: SaveConfig,
+  limits: ArgLimits
+): { collection: string; key: string; value: Json; expiresIn: number } {
+  const { collection, key } = keyArgs('save', config, limits)
+  if (!('variable' in config) || config.variable === undefined) throw invalidArgument('save needs a variable')
+  const value = toFrozenJson(config.variable, limits.maxValueDepth)
+  let expiresIn = 0
+  const options = config.options
+  if (options !== undefined && options !== null) {
+    if (typeof options !== 'object') throw invalidArgument('options must be an object {expiresIn}')
+    const ttl = options.expiresIn
+    if (ttl !== undefined && ttl !== null) {
+      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
+        throw invalidArgument(`options.expiresIn must be a positive number of ms, got ${String(ttl)}`)
+      }
+      expiresIn = ttl
+    }
+  }
+  return { collection, key, value, expiresIn }
+}

@@ -1,0 +1,260 @@
+/**
+ * The peer: builds the libp2p node, wires replica + gossip + dialer, and owns
+ * their lifecycle. Data flows one way: API → replica (local apply) → gossip
+ * (broadcast); gossip → codec → replica (merge).
+ */
+import '../polyfill.js'
+import { randomBytes } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PeerId } from '@libp2p/interface'
+import { Clock } from '../clock/index.js'
+import { type DecodeLimits, packValue } from '../codec/index.js'
+import * as defaults from '../constants.js'
+import { stoppedError } from '../errors.js'
+import { Gossip } from '../gossip/index.js'
+import type {
+  Callback,
+  CollectionConfig,
+  CounterConfig,
+  KeyConfig,
+  PeerEvents,
+  PeerOptions,
+  PeerStatus,
+  SaveConfig,
+  SharedMemPeer
+} from '../index.js'
+import { Replica } from '../store/replica.js'
+import type { Json } from '../store/validate.js'
+import { settle } from '../util/callback.js'
+import { parseAddress } from './addresses.js'
+import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from './args.js'
+import { Dialer } from './dialer.js'
+import { loadOrCreateIdentity } from './identity.js'
+import { createNode, type SharedMemNode } from './node.js'
+
+/** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
+export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPeer> {
+  const listen = (options.listen ?? defaults.DEFAULT_LISTEN).map(parseAddress)
+  const bootstrap = (options.bootstrap ?? []).map(parseAddress)
+  const privateKey =
+    options.privateKey ??
+    (options.identity !== undefined ? await loadOrCreateIdentity(options.identity) : await generateKeyPair('Ed25519'))
+  const swarm = options.swarm ?? defaults.DEFAULT_SWARM
+  const node = await createNode({
+    privateKey,
+    listen,
+    maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES
+  })
+  const peer = new Peer(node, swarm, bootstrap, options)
+  try {
+    await peer.start()
+  } catch (err) {
+    await peer.stop().catch(() => {})
+    throw err
+  }
+  return peer
+}
+
+class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
+  readonly peerId: string
+  private readonly node: SharedMemNode
+  private readonly swarm: string
+  private readonly replica: Replica
+  private readonly gossip: Gossip
+  private readonly dialer: Dialer
+  private readonly limits: ArgLimits & { maxValueBytes: number }
+  private readonly collectInterval: number
+  private collectTimer: NodeJS.Timeout | undefined
+  private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
+  private stopping: Promise<void> | undefined
+  private startedAt = 0
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    this.emit('peer:join', evt.detail.toString())
+  }
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    this.emit('peer:leave', evt.detail.toString())
+  }
+
+  constructor(
+    node: SharedMemNode,
+    swarm: string,
+    bootstrap: ReturnType<typeof parseAddress>[],
+    options: PeerOptions
+  ) {
+    super()
+    this.node = node
+    this.swarm = swarm
+    this.peerId = node.peerId.toString()
+    const decode: DecodeLimits = {
+      maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
+      maxMessageEntries: options.maxMessageEntries ?? defaults.DEFAULT_MAX_MESSAGE_ENTRIES,
+      maxKeyLength: options.maxKeyLength ?? defaults.DEFAULT_MAX_KEY_LENGTH,
+      maxValueBytes: options.maxValueBytes ?? defaults.DEFAULT_MAX_VALUE_BYTES,
+      maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
+    }
+    this.limits = decode
+    this.collectInterval = options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL
+    const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
+    this.replica = new Replica({
+      node: this.peerId,
+      // A fresh counter slot per incarnation: a restarted peer that lost its totals
+      // must not reuse a slot whose higher totals other peers still hold.
+      slot: `${this.peerId}/${randomBytes(6).toString('base64url')}`,
+      clock,
+      tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
+      onChange: (event) => this.emit('change', event)
+    })
+    this.gossip = new Gossip({
+      pubsub: node.services.pubsub,
+      topic: `sharedmem/${swarm}/updates/1`,
+      replica: this.replica,
+      limits: decode,
+      maxBatchEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+      maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
+      onAnnounce: (peerId, addrs) => this.dialer.dialAnnounced(peerId, addrs),
+      onSubscriber: () => this.dialer.announceSoon()
+    })
+    this.dialer = new Dialer({
+      node,
+      bootstrap,
+      announce: () => this.gossip.announce(this.peerId, this.addresses),
+      announceInterval: options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL,
+      redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
+      dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT
+    })
+  }
+
+  get addresses(): string[] {
+    return this.node.getMultiaddrs().map(String)
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') return
+    this.state = 'started'
+    this.startedAt = Date.now()
+    await this.node.start()
+    this.node.addEventListener('peer:connect', this.onConnect)
+    this.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.gossip.start()
+    this.dialer.start()
+    this.scheduleCollect()
+  }
+
+  stop(): Promise<void> {
+    if (this.state === 'stopped') return Promise.resolve()
+    this.stopping ??= this.shutdown()
+    return this.stopping
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop()
+  }
+
+  save(config: SaveConfig, callback?: Callback<true>): Promise<true> {
+    return settle(() => {
+      this.assertRunning()
+      const { collection, key, value, expiresIn } = saveArgs(config, this.limits)
+      const valueBytes = packValue(value, this.limits.maxValueBytes)
+      const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
+      this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), valueBytes)
+      return true as const
+    }, callback)
+  }
+
+  get(config: KeyConfig, callback?: Callback<Json>): Promise<Json> {
+    return settle(() => this.getSync(config), callback)
+  }
+
+  remove(config: KeyConfig, callback?: Callback<boolean>): Promise<boolean> {
+    return settle(() => {
+      this.assertRunning()
+      const { collection, key } = keyArgs('remove', config, this.limits)
+      const { update, existed } = this.replica.remove(collection, key)
+      this.gossip.queueEntry(update)
+      return existed
+    }, callback)
+  }
+
+  getArray(config: CollectionConfig, callback?: Callback<Record<string, Json>>): Promise<Record<string, Json>> {
+    return settle(() => this.getArraySync(config), callback)
+  }
+
+  increment(config: CounterConfig, callback?: Callback<number>): Promise<number> {
+    return settle(() => this.add('increment', config, 1), callback)
+  }
+
+  decrement(config: CounterConfig, callback?: Callback<number>): Promise<number> {
+    return settle(() => this.add('decrement', config, -1), callback)
+  }
+
+  getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number> {
+    return settle(() => this.getCounterSync(config), callback)
+  }
+
+  getSync(config: KeyConfig): Json {
+    this.assertRunning()
+    const { collection, key } = keyArgs('get', config, this.limits)
+    return this.replica.get(collection, key)
+  }
+
+  getArraySync(config: CollectionConfig): Record<string, Json> {
+    this.assertRunning()
+    return this.replica.getArray(collectionArgs('getArray', config, this.limits))
+  }
+
+  getCounterSync(config: CounterConfig): number {
+    this.assertRunning()
+    return this.replica.counter(counterArgs('getCounter', config, this.limits))
+  }
+
+  collections(): string[] {
+    this.assertRunning()
+    return this.replica.collectionNames()
+  }
+
+  status(): PeerStatus {
+    const size = this.replica.size()
+    return {
+      peerId: this.peerId,
+      addresses: this.addresses,
+      swarm: this.swarm,
+      peers: [...new Set(this.node.getConnections().map((c) => c.remotePeer.toString()))],
+      ...size,
+      gossip: { ...this.gossip.stats },
+      startedAt: this.startedAt
+    }
+  }
+
+  private add(verb: string, config: CounterConfig, delta: number): number {
+    this.assertRunning()
+    const { update, value } = this.replica.increment(counterArgs(verb, config, this.limits), delta)
+    this.gossip.queueCounter(update)
+    return value
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'started') throw stoppedError()
+  }
+
+  private scheduleCollect(): void {
+    this.collectTimer = setTimeout(() => {
+      this.replica.collect()
+      if (this.state === 'started') this.scheduleCollect()
+    }, this.collectInterval)
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'stopping'
+    clearTimeout(this.collectTimer)
+    this.dialer.stop()
+    try {
+      await this.gossip.stop()
+    } finally {
+      this.node.removeEventListener('peer:connect', this.onConnect)
+      this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+      await this.node.stop()
+      this.state = 'stopped'
+    }
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The replica: every collection and counter a peer holds, in memory. It applies
+ * local writes (stamping them with the clock) and merges remote ones under
+ * last-writer-wins and PN-counter rules. It knows nothing of the network.
+ */
+import { type Clock, compareStamps } from '../clock/index.js'
+import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
+import type { Json } from './validate.js'
+
+export interface ReplicaInit {
+  /** This peer's id: the `node` of its writes and the tie-breaker between concurrent ones. */
+  node: string
+  /** This incarnation's counter slot (`<peer id>/<incarnation>`). */
+  slot: string
+  clock: Clock
+  /** How long tombstones and expired entries are kept, in ms. */
+  tombstoneTtl: number
+  /** Called synchronously for each visible change. */
+  onChange?: (event: ChangeEvent) => void
+}
+
+interface CounterState {
+  total: number
+  readonly slots: Map<string, { inc: number; dec: number }>
+}
+
+/** Counts of what a replica holds. */
+export interface ReplicaSize {
+  /** Live (not removed, not expired) entries. */
+  entries: number
+  /** Tombstones and expired entries not yet collected. */
+  dead: number
+  counters: number
+  collections: number
+}
+
+export class Replica {
+  readonly node: string
+  readonly slot: string
+  readonly clock: Clock
+  private readonly tombstoneTtl: number
+  private readonly onChange: (event: ChangeEvent) => void
+  private readonly collections = new Map<string, Map<string, EntryUpdate>>()
+  private readonly counters = new Map<string, CounterState>()
+
+  constructor(init: ReplicaInit) {
+    this.node = init.node
+    this.slot = init.slot
+    this.clock = init.clock
+    this.tombstoneTtl = init.tombstoneTtl
+    this.onChange = init.onChange ?? (() => {})
+  }
+
+  /** Writes a value locally and returns the update to broadcast. */
+  save(collection: string, key: string, value: Json, expiresAt: number): EntryUpdate {
+    const update = this.stamp(collection, key, value, expiresAt, false)
+    this.mergeEntry(update, 'local')
+    return update
+  }
+
+  /** Writes a tombstone locally; `existed` tells whether a live value was there. */
+  remove(collection: string, key: string): { update: EntryUpdate; existed: boolean } {
+    const existed = this.get(collection, key) !== null
+    const update = this.stamp(collection, key, null, 0, true)
+    this.mergeEntry(update, 'local')
+    return { update, existed }
+  }
+
+  /** Adds `delta` (positive or negative) to this incarnation's totals of `counter`. */
+  increment(counter: string, delta: number): { update: CounterUpdate; value: number } {
+    const state = this.counterState(counter)
+    const own = state.slots.get(this.slot) ?? { inc: 0, dec: 0 }
+    const update: CounterUpdate = {
+      counter,
+      slot: this.slot,
+      inc: own.inc + Math.max(delta, 0),
+      dec: own.dec + Math.max(-delta, 0)
+    }
+    this.mergeCounter(update, 'local')
+    return { update, value: state.total }
+  }
+
+  /** The live value of a key, or null when absent, removed or expired. */
+  get(collection: string, key: string): Json {
+    const entry = this.collections.get(collection)?.get(key)
+    return entry !== undefined && this.isLive(entry, this.clock.now()) ? entry.value : null
+  }
+
+  /** Every live key of a collection and its value, as a plain object. */
+  getArray(collection: string): Record<string, Json> {
+    const out: Record<string, Json> = {}
+    const entries = this.collections.get(collection)
+    if (entries === undefined) return out
+    const now = this.clock.now()
+    for (const [key, entry] of entries) {
+      if (this.isLive(entry, now)) out[key] = entry.value
+    }
+    return out
+  }
+
+  /** A counter's total (0 for a counter never touched). */
+  counter(counter: string): number {
+    return this.counters.get(counter)?.total ?? 0
+  }
+
+  /** Names of the collections that hold at least one entry (live or dead). */
+  collectionNames(): string[] {
+    return [...this.collections.keys()]
+  }
+
+  /** Names of all counters. */
+  counterNames(): string[] {
+    return [...this.counters.keys()]
+  }
+
+  /**
+   * Merges an entry under last-writer-wins. Returns true when it won (and was stored).
+   * Throws `ERR_CLOCK_SKEW`, storing nothing, for a remote stamp too far ahead.
+   */
+  mergeEntry(update: EntryUpdate, origin: ChangeOrigin = 'remote'): boolean {
+    if (origin === 'remote') this.clock.receive(update)
+    let entries = this.collections.get(update.collection)
+    const current = entries?.get(update.key)
+    if (current !== undefined && compareStamps(update, current) <= 0) return false
+    const now = this.clock.now()
+    if (current === undefined && this.isCollectable(update, now)) return false
+    if (entries === undefined) {
+      entries = new Map()
+      this.collections.set(update.collection, entries)
+    }
+    entries.set(update.key, update)
+    if (!update.deleted) {
+      this.onChange({
+        type: 'save',
+        collection: update.collection,
+        key: update.key,
+        value: update.value,
+        expiresAt: update.expiresAt,
+        origin,
+        node: update.node
+      })
+    } else if (current !== undefined && this.isLive(current, now)) {
+      this.onChange({
+        type: 'remove',
+        collection: update.collection,
+        key: update.key,
+        value: null,
+        origin,
+        node: update.node
+      })
+    }
+    return true
+  }
+
+  /** Merges a counter slot (element-wise max). Returns true when the total changed. */
+  mergeCounter(update: CounterUpdate, origin: ChangeOrigin = 'remote'): boolean {
+    const state = this.counterState(update.counter)
+    const current = state.slots.get(update.slot)
+    const inc = Math.max(update.inc, current?.inc ?? 0)
+    const dec = Math.max(update.dec, current?.dec ?? 0)
+    if (current !== undefined && inc === current.inc && dec === current.dec) return false
+    state.total += inc - (current?.inc ?? 0) - (dec - (current?.dec ?? 0))
+    state.slots.set(update.slot, { inc, dec })
+    this.onChange({ type: 'counter', counter: update.counter, value: state.total, origin })
+    return true
+  }
+
+  /** Every stored entry, tombstones included, in no particular order. */
+  *entries(): IterableIterator<EntryUpdate> {
+    for (const entries of this.collections.values()) yield* entries.values()
+  }
+
+  /** Every counter slot. */
+  *counterSlots(): IterableIterator<CounterUpdate> {
+    for (const [counter, state] of this.counters) {
+      for (const [slot, { inc, dec }] of state.slots) yield { counter, slot, inc, dec }
+    }
+  }
+
+  /** Drops tombstones and expired entries older than the tombstone TTL. Returns how many went. */
+  collect(): number {
+    const now = this.clock.now()
+    let dropped = 0
+    for (const [name, entries] of this.collections) {
+      for (const [key, entry] of entries) {
+        if (this.isCollectable(entry, now)) {
+          entries.delete(key)
+          dropped++
+        }
+      }
+      if (entries.size === 0) this.collections.delete(name)
+    }
+    return dropped
+  }
+
+  size(): ReplicaSize {
+    const now = this.clock.now()
+    let entries = 0
+    let dead = 0
+    for (const entry of this.entries()) {
+      if (this.isLive(entry, now)) entries++
+      else dead++
+    }
+    return { entries, dead, counters: this.counters.size, collections: this.collections.size }
+  }
+
+  private stamp(collection: string, key: string, value: Json, expiresAt: number, deleted: boolean): EntryUpdate {
+    const { wall, logical } = this.clock.tick()
+    return { collection, key, wall, logical, node: this.node, expiresAt, deleted, value }
+  }
+
+  private counterState(counter: string): CounterState {
+    let state = this.counters.get(counter)
+    if (state === undefined) {
+      state = { total: 0, slots: new Map() }
+      this.counters.set(counter, state)
+    }
+    return state
+  }
+
+  private isLive(entry: EntryUpdate, now: number): boolean {
+    return !entry.deleted && (entry.expiresAt === 0 || entry.expiresAt > now)
+  }
+
+  /** Dead for longer than the TTL: neither stored nor accepted any more. */
+  private isCollectable(entry: EntryUpdate, now: number): boolean {
+    const horizon = now - this.tombstoneTtl
+    return (entry.deleted && entry.wall < horizon) || (entry.expiresAt !== 0 && entry.expiresAt < horizon)
+  }
+}

@@ -1,0 +1,62 @@
+import type { Stamp } from '../clock/index.js'
+import type { Json } from './validate.js'
+
+/**
+ * One register of a collection, as stored and as replicated: the last write of
+ * a key, stamped with its HLC timestamp and writer. A removal is a tombstone
+ * (`deleted: true`, `value: null`) so that it beats older writes that arrive late.
+ */
+export interface EntryUpdate extends Stamp {
+  readonly collection: string
+  readonly key: string
+  /** Absolute expiry deadline in ms since the epoch; 0 means never. */
+  readonly expiresAt: number
+  readonly deleted: boolean
+  /** The value (deep-frozen); null for a tombstone. */
+  readonly value: Json
+}
+
+/**
+ * The state of one counter slot: the running totals of increments and
+ * decrements made by one peer incarnation. Totals only grow, so merging takes
+ * the larger of each and never loses a concurrent increment.
+ */
+export interface CounterUpdate {
+  readonly counter: string
+  /** Writer of these totals: `<peer id>/<incarnation>`. */
+  readonly slot: string
+  readonly inc: number
+  readonly dec: number
+}
+
+/** Where a change came from: this peer's API, or another peer. */
+export type ChangeOrigin = 'local' | 'remote'
+
+/** A visible change of the replica, as delivered to `change` listeners. */
+export type ChangeEvent =
+  | {
+      readonly type: 'save'
+      readonly collection: string
+      readonly key: string
+      readonly value: Json
+      /** Expiry deadline in ms since the epoch; 0 means never. */
+      readonly expiresAt: number
+      readonly origin: ChangeOrigin
+      /** Peer id of the writer. */
+      readonly node: string
+    }
+  | {
+      readonly type: 'remove'
+      readonly collection: string
+      readonly key: string
+      readonly value: null
+      readonly origin: ChangeOrigin
+      readonly node: string
+    }
+  | {
+      readonly type: 'counter'
+      readonly counter: string
+      /** The counter's new total. */
+      readonly value: number
+      readonly origin: ChangeOrigin
+    }

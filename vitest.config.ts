@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.spec.ts'],
+    setupFiles: ['test/setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Multi-process tests start real peers; run files in separate forks, two at a time (2 cores).
+    pool: 'forks',
+    maxWorkers: 2
+  }
+})
