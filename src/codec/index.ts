@@ -93,7 +93,7 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
   }
   const wireCounters: unknown[] = []
   for (const c of counters) {
-    const cut = c.slot.lastIndexOf('/')
+    const cut = c.slot.indexOf('/')
     wireCounters.push([c.counter, nodeIndex(c.slot.slice(0, cut)), c.slot.slice(cut + 1), c.inc, c.dec])
   }
   return packr.pack([MessageType.UPDATES, WIRE_VERSION, nodes, wireEntries, wireCounters])

@@ -19,6 +19,21 @@ export interface ReplicaInit {
   onChange?: (event: ChangeEvent) => void
 }
 
+/**
+ * Last-writer-wins order: by stamp, and — only for two different writes with the
+ * same stamp, which an honest peer never makes — by content, so that even then
+ * every replica keeps the same one.
+ */
+export function compareEntries(a: EntryUpdate, b: EntryUpdate): number {
+  const byStamp = compareStamps(a, b)
+  if (byStamp !== 0 || a === b) return byStamp
+  if (a.deleted !== b.deleted) return a.deleted ? 1 : -1
+  if (a.expiresAt !== b.expiresAt) return a.expiresAt - b.expiresAt
+  const av = JSON.stringify(a.value)
+  const bv = JSON.stringify(b.value)
+  return av < bv ? -1 : av > bv ? 1 : 0
+}
+
 interface CounterState {
   total: number
   readonly slots: Map<string, { inc: number; dec: number }>
@@ -121,7 +136,7 @@ export class Replica {
     if (origin === 'remote') this.clock.receive(update)
     let entries = this.collections.get(update.collection)
     const current = entries?.get(update.key)
-    if (current !== undefined && compareStamps(update, current) <= 0) return false
+    if (current !== undefined && compareEntries(update, current) <= 0) return false
     const now = this.clock.now()
     if (current === undefined && this.isCollectable(update, now)) return false
     if (entries === undefined) {

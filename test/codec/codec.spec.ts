@@ -1,0 +1,107 @@
+import fc from 'fast-check'
+import { Packr } from 'msgpackr'
+import { describe, expect, it } from 'vitest'
+import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates, packValue } from '../../src/codec/index.js'
+import { ErrorCode, SharedMemError } from '../../src/errors.js'
+import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+
+const limits: DecodeLimits = {
+  maxMessageBytes: 1 << 20,
+  maxMessageEntries: 100,
+  maxKeyLength: 64,
+  maxValueBytes: 4096,
+  maxValueDepth: 8
+}
+
+const json = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)))
+const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <= 20)
+const node = fc.constantFrom('12D3KooWA', '12D3KooWB', 'QmC')
+const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+const entry: fc.Arbitrary<EntryUpdate> = fc
+  .record({ collection: name, key: name, wall: count, logical: count, node, expiresAt: count, deleted: fc.boolean(), value: json })
+  .map((e) => (e.deleted ? { ...e, value: null } : e))
+const counter: fc.Arbitrary<CounterUpdate> = fc.record({
+  counter: name,
+  slot: fc.tuple(node, fc.string({ maxLength: 8 })).map(([n, i]) => `${n}/${i}`),
+  inc: count,
+  dec: count
+})
+
+const decodeCode = expect.objectContaining({ code: ErrorCode.DECODE })
+
+describe('wire codec', () => {
+  it('round-trips updates', () => {
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 20 }), fc.array(counter, { maxLength: 20 }), (entries, counters) => {
+        const bytes = encodeUpdates(entries.map((update) => ({ update })), counters)
+        const decoded = decodeMessage(bytes, limits)
+        expect(decoded).toEqual({ type: 'updates', entries, counters })
+      })
+    )
+  })
+
+  it('round-trips announcements', () => {
+    const bytes = encodeAnnounce('12D3KooWA', ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'], 5)
+    expect(decodeMessage(bytes, limits)).toEqual({ type: 'announce', peerId: '12D3KooWA', addrs: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'], sentAt: 5 })
+  })
+
+  it('never throws anything but ERR_DECODE on arbitrary bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+        try {
+          decodeMessage(bytes, limits)
+        } catch (err) {
+          expect(err).toBeInstanceOf(SharedMemError)
+          expect((err as SharedMemError).code).toBe(ErrorCode.DECODE)
+        }
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it('never throws anything but ERR_DECODE on arbitrary well-formed MessagePack', () => {
+    const packr = new Packr({ useRecords: false })
+    const anything = fc.anything({ maxDepth: 4, withMap: true, withSet: true, withDate: true, withTypedArray: true })
+    const shaped = fc.tuple(fc.constantFrom(1, 2, 3), fc.constantFrom(1, 2), anything, anything, anything)
+    fc.assert(
+      fc.property(fc.oneof(anything, shaped), (value) => {
+        let bytes: Uint8Array
+        try {
+          bytes = packr.pack(value)
+        } catch {
+          return
+        }
+        try {
+          decodeMessage(bytes, limits)
+        } catch (err) {
+          expect((err as SharedMemError).code).toBe(ErrorCode.DECODE)
+        }
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it('rejects unknown types and versions, and messages over the limits', () => {
+    const packr = new Packr({ useRecords: false })
+    expect(() => decodeMessage(packr.pack([9, 1, [], [], []]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(packr.pack([1, 2, [], [], []]), limits)).toThrowError(decodeCode)
+    const many = Array.from({ length: 101 }, (_, i) => ({ counter: `c${i}`, slot: 'n/1', inc: 1, dec: 0 }))
+    expect(() => decodeMessage(encodeUpdates([], many), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(new Uint8Array(limits.maxMessageBytes + 1), limits)).toThrowError(decodeCode)
+  })
+
+  it('rejects values that are too large, too deep or not JSON', () => {
+    const base = { collection: 'c', key: 'k', wall: 1, logical: 0, node: 'n', expiresAt: 0, deleted: false }
+    const big = { update: { ...base, value: 'x'.repeat(5000) } }
+    expect(() => decodeMessage(encodeUpdates([big], []), limits)).toThrowError(decodeCode)
+    let deep: unknown = 1
+    for (let i = 0; i < 9; i++) deep = [deep]
+    expect(() => decodeMessage(encodeUpdates([{ update: { ...base, value: deep as never } }], []), limits)).toThrowError(decodeCode)
+    const date = { update: base as EntryUpdate, valueBytes: new Packr().pack(new Date()) }
+    expect(() => decodeMessage(encodeUpdates([date], []), limits)).toThrowError(decodeCode)
+  })
+
+  it('packValue enforces the value size limit', () => {
+    expect(() => packValue('x'.repeat(100), 50)).toThrowError(expect.objectContaining({ code: ErrorCode.VALUE_TOO_LARGE }))
+  })
+})

@@ -1,0 +1,157 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { Clock } from '../../src/clock/index.js'
+import { Replica } from '../../src/store/replica.js'
+import type { ChangeEvent, CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+
+const NOW = 1_700_000_000_000
+
+function replica(node = 'self', events: ChangeEvent[] = [], now = () => NOW): Replica {
+  return new Replica({
+    node,
+    slot: `${node}/x`,
+    clock: new Clock({ now, maxSkew: Number.MAX_SAFE_INTEGER }),
+    tombstoneTtl: 1000,
+    onChange: (e) => events.push(e)
+  })
+}
+
+const entryUpdate: fc.Arbitrary<EntryUpdate> = fc
+  .record({
+    collection: fc.constantFrom('c1', 'c2'),
+    key: fc.constantFrom('k1', 'k2', 'k3'),
+    wall: fc.integer({ min: NOW - 5, max: NOW + 5 }),
+    logical: fc.integer({ min: 0, max: 2 }),
+    node: fc.constantFrom('a', 'b', 'c'),
+    expiresAt: fc.constantFrom(0, NOW + 10_000),
+    deleted: fc.boolean()
+  })
+  // Values come from a small set so that same-stamp conflicts (a buggy or hostile writer) are exercised too.
+  .chain((u) => fc.constantFrom('x', 'y', { v: 1 }).map((v) => ({ ...u, value: u.deleted ? null : v })))
+
+const counterUpdate: fc.Arbitrary<CounterUpdate> = fc
+  .record({
+    counter: fc.constantFrom('n1', 'n2'),
+    slot: fc.constantFrom('a/1', 'b/1', 'b/2'),
+    inc: fc.integer({ min: 0, max: 50 }),
+    dec: fc.integer({ min: 0, max: 50 })
+  })
+
+const updates = fc.record({ entries: fc.array(entryUpdate, { maxLength: 30 }), counters: fc.array(counterUpdate, { maxLength: 10 }) })
+type Updates = { entries: EntryUpdate[]; counters: CounterUpdate[] }
+
+function build(u: Updates): Replica {
+  const r = replica()
+  for (const e of u.entries) r.mergeEntry(e)
+  for (const c of u.counters) r.mergeCounter(c)
+  return r
+}
+
+/** State-based merge: everything `source` holds, merged into `target`. */
+function mergeInto(target: Replica, source: Replica): Replica {
+  for (const e of source.entries()) target.mergeEntry(e)
+  for (const c of source.counterSlots()) target.mergeCounter(c)
+  return target
+}
+
+function snapshot(r: Replica): string {
+  const entries = [...r.entries()].map((e) => JSON.stringify(e)).sort()
+  const counters = [...r.counterSlots()].map((c) => JSON.stringify(c)).sort()
+  const totals = r.counterNames().sort().map((n) => [n, r.counter(n)])
+  return JSON.stringify({ entries, counters, totals })
+}
+
+describe('replica merge', () => {
+  it('is commutative', () => {
+    fc.assert(fc.property(updates, updates, (a, b) => {
+      expect(snapshot(mergeInto(build(a), build(b)))).toBe(snapshot(mergeInto(build(b), build(a))))
+    }))
+  })
+
+  it('is associative', () => {
+    fc.assert(fc.property(updates, updates, updates, (a, b, c) => {
+      const left = mergeInto(mergeInto(build(a), build(b)), build(c))
+      const right = mergeInto(build(a), mergeInto(build(b), build(c)))
+      expect(snapshot(left)).toBe(snapshot(right))
+    }))
+  })
+
+  it('is idempotent', () => {
+    fc.assert(fc.property(updates, (a) => {
+      const once = build(a)
+      expect(snapshot(mergeInto(build(a), once))).toBe(snapshot(once))
+    }))
+  })
+
+  it('converges whatever the order and duplication of delivery', () => {
+    fc.assert(fc.property(updates, fc.integer(), (u, seed) => {
+      const shuffled = fc.sample(fc.shuffledSubarray([...u.entries, ...u.entries], { minLength: 2 * u.entries.length }), { seed, numRuns: 1 })[0]
+      const r = replica()
+      for (const e of shuffled) r.mergeEntry(e)
+      for (const c of [...u.counters].reverse()) r.mergeCounter(c)
+      expect(snapshot(r)).toBe(snapshot(build(u)))
+    }))
+  })
+
+  it('lets a tombstone win over an older write that arrives later', () => {
+    const r = replica()
+    const base = { collection: 'c', key: 'k', node: 'a', expiresAt: 0 }
+    r.mergeEntry({ ...base, wall: NOW, logical: 1, deleted: true, value: null })
+    expect(r.mergeEntry({ ...base, wall: NOW, logical: 0, deleted: false, value: 'old' })).toBe(false)
+    expect(r.get('c', 'k')).toBeNull()
+    expect(r.mergeEntry({ ...base, wall: NOW, logical: 2, deleted: false, value: 'new' })).toBe(true)
+    expect(r.get('c', 'k')).toBe('new')
+  })
+
+  it('breaks ties between concurrent writes on the peer id, the same way everywhere', () => {
+    const base = { collection: 'c', key: 'k', wall: NOW, logical: 0, expiresAt: 0, deleted: false }
+    const fromA = { ...base, node: 'a', value: 'A' }
+    const fromB = { ...base, node: 'b', value: 'B' }
+    const r1 = replica()
+    r1.mergeEntry(fromA)
+    r1.mergeEntry(fromB)
+    const r2 = replica()
+    r2.mergeEntry(fromB)
+    r2.mergeEntry(fromA)
+    expect(r1.get('c', 'k')).toBe('B')
+    expect(r2.get('c', 'k')).toBe('B')
+  })
+
+  it('sums concurrent increments from different peers and incarnations', () => {
+    const r = replica()
+    r.mergeCounter({ counter: 'n', slot: 'a/1', inc: 3, dec: 0 })
+    r.mergeCounter({ counter: 'n', slot: 'b/1', inc: 5, dec: 1 })
+    r.mergeCounter({ counter: 'n', slot: 'a/1', inc: 2, dec: 0 }) // stale: ignored
+    r.mergeCounter({ counter: 'n', slot: 'a/2', inc: 1, dec: 0 }) // a restarted
+    expect(r.counter('n')).toBe(8)
+    expect(r.increment('n', 1).value).toBe(9)
+    expect(r.increment('m', -1).value).toBe(-1)
+  })
+
+  it('hides expired entries and collects dead ones after the tombstone TTL', () => {
+    let now = NOW
+    const r = replica('self', [], () => now)
+    r.save('c', 'short', 1, NOW + 10)
+    r.save('c', 'long', 2, 0)
+    r.remove('c', 'gone')
+    expect(r.getArray('c')).toEqual({ short: 1, long: 2 })
+    now = NOW + 11
+    expect(r.get('c', 'short')).toBeNull()
+    expect(r.getArray('c')).toEqual({ long: 2 })
+    expect(r.size()).toMatchObject({ entries: 1, dead: 2 })
+    now = NOW + 2000
+    expect(r.collect()).toBe(2)
+    expect(r.size()).toMatchObject({ entries: 1, dead: 0 })
+  })
+
+  it('emits change events for visible changes only', () => {
+    const events: ChangeEvent[] = []
+    const r = replica('self', events)
+    r.save('c', 'k', 'v', 0)
+    r.remove('c', 'k')
+    r.remove('c', 'never-there')
+    r.increment('n', 1)
+    expect(events.map((e) => e.type)).toEqual(['save', 'remove', 'counter'])
+    expect(events[0]).toMatchObject({ collection: 'c', key: 'k', value: 'v', origin: 'local', node: 'self' })
+  })
+})
