@@ -84,8 +84,10 @@ export interface PeerStatus {
   /** Multiaddrs (with /p2p/<peer id>) other peers can bootstrap from. */
   addresses: string[]
   swarm: string
-  /** Peer ids of the peers connected now. */
+  /** Peer ids of the connected peers that have joined this swarm (share its gossip topic). */
   peers: string[]
+  /** Open libp2p connections. */
+  connections: number
   /** Live entries across all collections. */
   entries: number
   /** Tombstones and expired entries not yet collected. */

@@ -15,6 +15,7 @@ export interface PubSubLike {
   subscribe(topic: string): void
   unsubscribe(topic: string): void
   publish(topic: string, data: Uint8Array): Promise<unknown>
+  getSubscribers(topic: string): Array<{ toString(): string }>
   addEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
   removeEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
   addEventListener(type: 'subscription-change', listener: (evt: CustomEvent<SubscriptionChange>) => void): void
@@ -140,6 +141,11 @@ export class Gossip {
     }
     send()
     await Promise.all(sends)
+  }
+
+  /** Peer ids of the connected peers known to share the swarm's topic. */
+  peers(): string[] {
+    return this.started ? this.init.pubsub.getSubscribers(this.init.topic).map(String) : []
   }
 
   /** Tells the swarm where this peer listens. */

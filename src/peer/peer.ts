@@ -219,7 +219,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       peerId: this.peerId,
       addresses: this.addresses,
       swarm: this.swarm,
-      peers: [...new Set(this.node.getConnections().map((c) => c.remotePeer.toString()))],
+      peers: this.gossip.peers(),
+      connections: this.node.getConnections().length,
       ...size,
       gossip: { ...this.gossip.stats },
       startedAt: this.startedAt

@@ -3,14 +3,15 @@
  * alike. Values are copied and deep-frozen on the way in, so that nobody can
  * change a replica by mutating an object they saved or read.
  */
-import { ErrorCode, invalidName, invalidValue, SharedMemError } from '../errors.js'
+import { ErrorCode, invalidArgument, invalidName, invalidValue, SharedMemError } from '../errors.js'
 
 /** Any value JSON can carry. */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
 
 /** Validates a collection, key or counter name and returns it. */
 export function checkName(kind: string, name: unknown, maxLength: number): string {
-  if (typeof name !== 'string') throw invalidName(`${kind} must be a string, got ${describe(name)}`)
+  if (name === undefined || name === null) throw invalidArgument(`${kind} is required`)
+  if (typeof name !== 'string') throw invalidArgument(`${kind} must be a string, got ${describe(name)}`)
   if (name.length === 0) throw invalidName(`${kind} must not be empty`)
   if (name.length > maxLength) throw invalidName(`${kind} is ${name.length} characters long; the limit is ${maxLength}`)
   return name

@@ -51,6 +51,7 @@ describe('value validation', () => {
     expect(checkName('key', 'k', 5)).toBe('k')
     expect(() => checkName('key', '', 5)).toThrowError(code(ErrorCode.INVALID_NAME))
     expect(() => checkName('key', 'toolong', 5)).toThrowError(code(ErrorCode.INVALID_NAME))
-    expect(() => checkName('key', 3, 5)).toThrowError(code(ErrorCode.INVALID_NAME))
+    expect(() => checkName('key', 3, 5)).toThrowError(code(ErrorCode.INVALID_ARGUMENT))
+    expect(() => checkName('key', undefined, 5)).toThrowError(code(ErrorCode.INVALID_ARGUMENT))
   })
 })

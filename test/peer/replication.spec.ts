@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import type { SharedMemPeer } from '../../src/index.js'
+import { startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+
+afterEach(stopAll)
+
+/** Every peer's view of a collection, keys sorted (insertion order differs between replicas). */
+const views = (peers: SharedMemPeer[], collection: string) =>
+  peers.map((p) => JSON.stringify(Object.entries(p.getArraySync({ collection })).sort()))
+
+describe('replication between peers in one process', () => {
+  it('writes from each of three peers reach all of them', async () => {
+    const peers = await startPeers(3)
+    await Promise.all(peers.map((p, i) => p.save({ collection: 'c', key: `from-${i}`, variable: { i } })))
+    // Remove only after the save arrived: a remove concurrent with the save may rightly lose to it.
+    await waitFor(() => peers[1].getSync({ collection: 'c', key: 'from-0' }) !== null, 'the save to arrive')
+    await peers[1].remove({ collection: 'c', key: 'from-0' })
+    const expected = { 'from-1': { i: 1 }, 'from-2': { i: 2 } }
+    await waitFor(() => views(peers, 'c').every((v) => v === JSON.stringify(Object.entries(expected))), 'all writes everywhere')
+  })
+
+  it('concurrent writes to one key end identical on all peers', async () => {
+    const peers = await startPeers(3)
+    for (let round = 0; round < 20; round++) {
+      await Promise.all(peers.map((p, i) => p.save({ collection: 'c', key: 'hot', variable: `${round}-${i}` })))
+    }
+    // A barrier write from each peer, sent after its last write to 'hot', on the same stream.
+    await Promise.all(peers.map((p, i) => p.save({ collection: 'barrier', key: String(i), variable: true })))
+    await waitFor(() => peers.every((p) => Object.keys(p.getArraySync({ collection: 'barrier' })).length === 3), 'barriers')
+    const values = peers.map((p) => p.getSync({ collection: 'c', key: 'hot' }))
+    expect(values[0]).toMatch(/^19-\d$/)
+    expect(new Set(values).size).toBe(1)
+  })
+
+  it('10 peers × 100 concurrent increments end at exactly 1,000 everywhere', async () => {
+    const peers = await startPeers(10)
+    await Promise.all(
+      peers.flatMap((p) => Array.from({ length: 100 }, () => p.increment({ counter: 'n' })))
+    )
+    await waitFor(() => peers.every((p) => p.getCounterSync({ counter: 'n' }) === 1000), 'counter convergence')
+    await Promise.all(peers.map((p) => p.decrement({ counter: 'n' })))
+    await waitFor(() => peers.every((p) => p.getCounterSync({ counter: 'n' }) === 990), 'decrements')
+  })
+
+  it('delivers change events for local and remote changes', async () => {
+    const [a, b] = await startPeers(2)
+    const seen: unknown[] = []
+    b.on('change', (e) => seen.push(e))
+    await a.save({ collection: 'c', key: 'k', variable: 1 })
+    // Writes of one key in the same tick are coalesced; wait so that both are sent.
+    await waitFor(() => seen.length === 1, 'the save event')
+    await a.remove({ collection: 'c', key: 'k' })
+    await a.increment({ counter: 'n' })
+    await waitFor(() => seen.length === 3, 'three change events')
+    expect(seen).toEqual([
+      expect.objectContaining({ type: 'save', collection: 'c', key: 'k', value: 1, origin: 'remote', node: a.peerId }),
+      expect.objectContaining({ type: 'remove', collection: 'c', key: 'k', value: null, origin: 'remote' }),
+      expect.objectContaining({ type: 'counter', counter: 'n', value: 1, origin: 'remote' })
+    ])
+  })
+
+  it('peers that share only a bootstrap peer connect directly and survive it leaving', async () => {
+    const [boot, a, b] = await startPeers(3)
+    expect(a.status().peers).toContain(b.peerId)
+    await boot.stop()
+    await a.save({ collection: 'c', key: 'k', variable: 'after' })
+    await waitFor(() => b.getSync({ collection: 'c', key: 'k' }) === 'after', 'write without the bootstrap peer')
+  })
+})
