@@ -89,5 +89,4 @@ export const invalidValue = (message: string): SharedMemError => new SharedMemEr
 export const invalidName = (message: string): SharedMemError => new SharedMemError(ErrorCode.INVALID_NAME, message)
 export const decodeError = (message: string, cause?: unknown): SharedMemError =>
   new SharedMemError(ErrorCode.DECODE, message, { cause })
-export const stoppedError = (): SharedMemError =>
-  new SharedMemError(ErrorCode.STOPPED, 'the sharedmem peer is stopped')
+export const stoppedError = (): SharedMemError => new SharedMemError(ErrorCode.STOPPED, 'the sharedmem peer is stopped')

@@ -23,6 +23,8 @@ import type { Json } from './store/validate.js'
 
 export * from './constants.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
+export { type ConnectOptions, connect, DEFAULT_URL, type RemoteSharedMem } from './http/client.js'
+export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.js'
 export { createPeer } from './peer/peer.js'
 export type { ChangeEvent, ChangeOrigin } from './store/types.js'
 export type { Json } from './store/validate.js'

@@ -17,4 +17,5 @@ if (typeof Promise.withResolvers !== 'function') {
     }
   })
 }
+
 export {}

@@ -47,15 +47,21 @@ export interface Updates {
   counters: CounterUpdate[]
 }
 
-/** The decoded content of an ANNOUNCE message. */
-export interface Announce {
-  type: 'announce'
+/** A peer and the addresses it listens on. */
+export interface PeerAddrs {
   peerId: string
   addrs: string[]
+}
+
+/** The decoded content of an ANNOUNCE message: the sender and the peers it is connected to. */
+export interface Announce {
+  type: 'announce'
+  peers: PeerAddrs[]
   sentAt: number
 }
 
-/** Most addresses one announcement may list. */
+/** Most peers one announcement may list, and addresses per peer. */
+const MAX_ANNOUNCED_PEERS = 256
 const MAX_ANNOUNCED_ADDRS = 32
 
 const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false })
@@ -100,8 +106,8 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
 }
 
 /** Encodes an ANNOUNCE message: `sentAt` makes each one unique, so gossip does not drop repeats as duplicates. */
-export function encodeAnnounce(peerId: string, addrs: string[], sentAt: number): Uint8Array {
-  return packr.pack([MessageType.ANNOUNCE, WIRE_VERSION, peerId, addrs, sentAt])
+export function encodeAnnounce(peers: PeerAddrs[], sentAt: number): Uint8Array {
+  return packr.pack([MessageType.ANNOUNCE, WIRE_VERSION, peers.map((p) => [p.peerId, p.addrs]), sentAt])
 }
 
 /** Decodes a gossip message under `limits`; throws `ERR_DECODE` for anything malformed. */
@@ -119,13 +125,23 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
 }
 
 function decodeAnnounce(msg: unknown[]): Announce {
-  const [, , peerId, addrs, sentAt] = msg
-  if (msg.length !== 5 || !isNodeId(peerId) || !isCount(sentAt)) throw decodeError('malformed announcement')
-  if (!Array.isArray(addrs) || addrs.length > MAX_ANNOUNCED_ADDRS) throw decodeError('malformed address list')
+  const [, , peers, sentAt] = msg
+  if (msg.length !== 4 || !Array.isArray(peers) || peers.length > MAX_ANNOUNCED_PEERS || !isCount(sentAt)) {
+    throw decodeError('malformed announcement')
+  }
+  return { type: 'announce', peers: peers.map(decodePeerAddrs), sentAt }
+}
+
+function decodePeerAddrs(tuple: unknown): PeerAddrs {
+  if (!Array.isArray(tuple) || tuple.length !== 2) throw decodeError('announced peer is not a 2-field tuple')
+  const [peerId, addrs] = tuple
+  if (!isNodeId(peerId) || !Array.isArray(addrs) || addrs.length > MAX_ANNOUNCED_ADDRS) {
+    throw decodeError('malformed announced peer')
+  }
   if (!addrs.every((a) => typeof a === 'string' && a.startsWith('/') && a.length <= 256)) {
     throw decodeError('announced address is not a multiaddr string')
   }
-  return { type: 'announce', peerId, addrs, sentAt }
+  return { peerId, addrs }
 }
 
 function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
@@ -134,7 +150,9 @@ function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
   if (!Array.isArray(nodes) || !nodes.every(isNodeId)) throw decodeError('node table is not a list of peer ids')
   if (!Array.isArray(entries) || !Array.isArray(counters)) throw decodeError('entries or counters is not a list')
   if (entries.length + counters.length > limits.maxMessageEntries) {
-    throw decodeError(`message carries ${entries.length + counters.length} updates; the limit is ${limits.maxMessageEntries}`)
+    throw decodeError(
+      `message carries ${entries.length + counters.length} updates; the limit is ${limits.maxMessageEntries}`
+    )
   }
   return {
     type: 'updates',
@@ -179,7 +197,12 @@ function decodeCounter(tuple: unknown, nodes: string[], limits: DecodeLimits): C
     throw decodeError('counter has a bad slot')
   }
   if (!isCount(inc) || !isCount(dec)) throw decodeError('counter totals are not non-negative integers')
-  return { counter: guard(() => checkName('counter', counter, limits.maxKeyLength)), slot: `${node}/${incarnation}`, inc, dec }
+  return {
+    counter: guard(() => checkName('counter', counter, limits.maxKeyLength)),
+    slot: `${node}/${incarnation}`,
+    inc,
+    dec
+  }
 }
 
 function unpackSafely(bytes: Uint8Array): unknown {

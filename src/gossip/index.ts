@@ -6,7 +6,14 @@
  */
 import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates, type WireEntry } from '../codec/index.js'
+import {
+  type DecodeLimits,
+  decodeMessage,
+  encodeAnnounce,
+  encodeUpdates,
+  type PeerAddrs,
+  type WireEntry
+} from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 
@@ -17,8 +24,8 @@ export interface PubSubLike {
   publish(topic: string, data: Uint8Array): Promise<unknown>
   getSubscribers(topic: string): Array<{ toString(): string }>
   addEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
-  removeEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
   addEventListener(type: 'subscription-change', listener: (evt: CustomEvent<SubscriptionChange>) => void): void
+  removeEventListener(type: 'message', listener: (evt: CustomEvent<GossipMessage>) => void): void
   removeEventListener(type: 'subscription-change', listener: (evt: CustomEvent<SubscriptionChange>) => void): void
 }
 
@@ -38,8 +45,8 @@ export interface GossipInit {
   limits: DecodeLimits
   maxBatchEntries: number
   maxBatchBytes: number
-  /** Called for each address announcement of another peer. */
-  onAnnounce?: (peerId: string, addrs: string[]) => void
+  /** Called with the peers listed in each announcement received. */
+  onAnnounce?: (peers: PeerAddrs[]) => void
   /** Called when a peer subscribes to the topic (a new route for announcements). */
   onSubscriber?: () => void
   /** Test-only fault injection: share (0–1) of received messages to drop. @default 0 */
@@ -131,7 +138,8 @@ export class Gossip {
     for (const entry of entries) {
       const size =
         (entry.valueBytes?.byteLength ?? 0) + entry.update.key.length + entry.update.collection.length + ENTRY_OVERHEAD
-      if (batch.length >= this.init.maxBatchEntries || (batch.length > 0 && bytes + size > this.init.maxBatchBytes)) send()
+      if (batch.length >= this.init.maxBatchEntries || (batch.length > 0 && bytes + size > this.init.maxBatchBytes))
+        send()
       batch.push(entry)
       bytes += size
     }
@@ -148,10 +156,10 @@ export class Gossip {
     return this.started ? this.init.pubsub.getSubscribers(this.init.topic).map(String) : []
   }
 
-  /** Tells the swarm where this peer listens. */
-  announce(peerId: string, addrs: string[]): void {
+  /** Tells the swarm where this peer and the peers it is connected to listen. */
+  announce(peers: PeerAddrs[]): void {
     if (!this.started) return
-    this.init.pubsub.publish(this.init.topic, encodeAnnounce(peerId, addrs, Date.now())).catch((err: unknown) => {
+    this.init.pubsub.publish(this.init.topic, encodeAnnounce(peers, Date.now())).catch((err: unknown) => {
       this.log('announcement failed: %e', err)
     })
   }
@@ -189,7 +197,7 @@ export class Gossip {
       return
     }
     if (updates.type === 'announce') {
-      this.init.onAnnounce?.(updates.peerId, updates.addrs)
+      this.init.onAnnounce?.(updates.peers)
       return
     }
     for (const entry of updates.entries) {

@@ -1,13 +1,15 @@
 /**
  * Keeps a peer connected. It dials the bootstrap addresses at start and again
- * whenever they are not connected; it announces this peer's addresses to the
- * swarm (periodically, and as soon as a new subscriber can hear it) and dials
- * the peers that others announce, so that peers sharing a bootstrap also reach
+ * whenever they are not connected. It announces the listen addresses of this
+ * peer and of the peers it is connected to (periodically, and as soon as a new
+ * subscriber can hear it), and dials the peers that others announce: a peer
+ * between two strangers introduces them, so peers that share a bootstrap reach
  * each other directly and survive the bootstrap peer going away.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
+import type { PeerAddrs } from '../codec/index.js'
 import type { SharedMemNode } from './node.js'
 
 export interface DialerInit {
@@ -15,8 +17,8 @@ export interface DialerInit {
   bootstrap: Multiaddr[]
   redialInterval: number
   dialTimeout: number
-  /** Publishes this peer's addresses. */
-  announce: () => void
+  /** Publishes an announcement listing these peers. */
+  announce: (peers: PeerAddrs[]) => void
   announceInterval: number
 }
 
@@ -42,7 +44,7 @@ export class Dialer {
     this.started = true
     this.controller = new AbortController()
     this.redial()
-    this.announceTimer = setInterval(() => this.init.announce(), this.init.announceInterval)
+    this.announceTimer = setInterval(() => void this.announce(), this.init.announceInterval)
   }
 
   stop(): void {
@@ -60,26 +62,45 @@ export class Dialer {
     if (!this.started || this.announcePending !== undefined) return
     this.announcePending = setImmediate(() => {
       this.announcePending = undefined
-      this.init.announce()
+      void this.announce()
     })
   }
 
-  /** Dials a peer another peer announced, unless it is this peer or already connected. */
-  dialAnnounced(peerId: string, addrs: string[]): void {
+  /** Announces this peer and every connected peer whose listen addresses identify has told us. */
+  private async announce(): Promise<void> {
     const node = this.init.node
-    if (peerId === node.peerId.toString() || node.getConnections().some((c) => c.remotePeer.toString() === peerId)) {
-      return
-    }
-    const targets: Multiaddr[] = []
-    for (const addr of addrs) {
+    const peers: PeerAddrs[] = [{ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String) }]
+    const ids = new Set(node.getConnections().map((c) => c.remotePeer))
+    for (const id of ids) {
       try {
-        const ma = multiaddr(addr)
-        if (ma.getPeerId() === peerId) targets.push(ma)
+        const { addresses } = await node.peerStore.get(id)
+        const addrs = addresses.map((a) => a.multiaddr.encapsulate(`/p2p/${id}`).toString())
+        if (addrs.length > 0) peers.push({ peerId: id.toString(), addrs })
       } catch {
-        // An unparsable address is skipped; the others may still work.
+        // Not in the peer store (yet): identify has not finished; the next announcement lists it.
       }
     }
-    if (targets.length > 0) void this.dial(peerId, targets)
+    if (this.started) this.init.announce(peers)
+  }
+
+  /** Dials the announced peers that are neither this peer nor connected already. */
+  dialAnnounced(peers: PeerAddrs[]): void {
+    const node = this.init.node
+    const self = node.peerId.toString()
+    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
+    for (const { peerId, addrs } of peers) {
+      if (peerId === self || connected.has(peerId)) continue
+      const targets: Multiaddr[] = []
+      for (const addr of addrs) {
+        try {
+          const ma = multiaddr(addr)
+          if (ma.getPeerId() === peerId) targets.push(ma)
+        } catch {
+          // An unparsable address is skipped; the others may still work.
+        }
+      }
+      if (targets.length > 0) void this.dial(peerId, targets)
+    }
   }
 
   /** Dials every bootstrap address not connected now, then re-arms itself. */

@@ -76,12 +76,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.emit('peer:leave', evt.detail.toString())
   }
 
-  constructor(
-    node: SharedMemNode,
-    swarm: string,
-    bootstrap: ReturnType<typeof parseAddress>[],
-    options: PeerOptions
-  ) {
+  constructor(node: SharedMemNode, swarm: string, bootstrap: ReturnType<typeof parseAddress>[], options: PeerOptions) {
     super()
     this.node = node
     this.swarm = swarm
@@ -112,13 +107,13 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       limits: decode,
       maxBatchEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
       maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
-      onAnnounce: (peerId, addrs) => this.dialer.dialAnnounced(peerId, addrs),
+      onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
       onSubscriber: () => this.dialer.announceSoon()
     })
     this.dialer = new Dialer({
       node,
       bootstrap,
-      announce: () => this.gossip.announce(this.peerId, this.addresses),
+      announce: (peers) => this.gossip.announce(peers),
       announceInterval: options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL,
       redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
       dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT

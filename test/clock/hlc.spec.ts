@@ -40,7 +40,11 @@ describe('hybrid logical clock', () => {
   })
 
   it('orders stamps totally, breaking ties on the peer id', () => {
-    const stamp = fc.record({ wall: fc.integer({ min: 0, max: 3 }), logical: fc.integer({ min: 0, max: 3 }), node: fc.constantFrom('a', 'b', 'c') })
+    const stamp = fc.record({
+      wall: fc.integer({ min: 0, max: 3 }),
+      logical: fc.integer({ min: 0, max: 3 }),
+      node: fc.constantFrom('a', 'b', 'c')
+    })
     fc.assert(
       fc.property(stamp, stamp, (a, b) => {
         const ab = compareStamps(a, b)
@@ -63,7 +67,9 @@ describe('hybrid logical clock', () => {
     const clock = new Clock({ now: () => 1000, maxSkew: 100 })
     clock.receive({ wall: 1100, logical: 0 })
     const before = clock.current
-    expect(() => clock.receive({ wall: 1101, logical: 0 })).toThrowError(expect.objectContaining({ code: ErrorCode.CLOCK_SKEW }))
+    expect(() => clock.receive({ wall: 1101, logical: 0 })).toThrowError(
+      expect.objectContaining({ code: ErrorCode.CLOCK_SKEW })
+    )
     expect(clock.current).toBe(before)
   })
 })

@@ -18,7 +18,16 @@ const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <
 const node = fc.constantFrom('12D3KooWA', '12D3KooWB', 'QmC')
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
 const entry: fc.Arbitrary<EntryUpdate> = fc
-  .record({ collection: name, key: name, wall: count, logical: count, node, expiresAt: count, deleted: fc.boolean(), value: json })
+  .record({
+    collection: name,
+    key: name,
+    wall: count,
+    logical: count,
+    node,
+    expiresAt: count,
+    deleted: fc.boolean(),
+    value: json
+  })
   .map((e) => (e.deleted ? { ...e, value: null } : e))
 const counter: fc.Arbitrary<CounterUpdate> = fc.record({
   counter: name,
@@ -33,7 +42,10 @@ describe('wire codec', () => {
   it('round-trips updates', () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 20 }), fc.array(counter, { maxLength: 20 }), (entries, counters) => {
-        const bytes = encodeUpdates(entries.map((update) => ({ update })), counters)
+        const bytes = encodeUpdates(
+          entries.map((update) => ({ update })),
+          counters
+        )
         const decoded = decodeMessage(bytes, limits)
         expect(decoded).toEqual({ type: 'updates', entries, counters })
       })
@@ -41,8 +53,11 @@ describe('wire codec', () => {
   })
 
   it('round-trips announcements', () => {
-    const bytes = encodeAnnounce('12D3KooWA', ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'], 5)
-    expect(decodeMessage(bytes, limits)).toEqual({ type: 'announce', peerId: '12D3KooWA', addrs: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'], sentAt: 5 })
+    const peers = [
+      { peerId: '12D3KooWA', addrs: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'] },
+      { peerId: 'QmB', addrs: [] }
+    ]
+    expect(decodeMessage(encodeAnnounce(peers, 5), limits)).toEqual({ type: 'announce', peers, sentAt: 5 })
   })
 
   it('never throws anything but ERR_DECODE on arbitrary bytes', () => {
@@ -96,12 +111,16 @@ describe('wire codec', () => {
     expect(() => decodeMessage(encodeUpdates([big], []), limits)).toThrowError(decodeCode)
     let deep: unknown = 1
     for (let i = 0; i < 9; i++) deep = [deep]
-    expect(() => decodeMessage(encodeUpdates([{ update: { ...base, value: deep as never } }], []), limits)).toThrowError(decodeCode)
+    expect(() =>
+      decodeMessage(encodeUpdates([{ update: { ...base, value: deep as never } }], []), limits)
+    ).toThrowError(decodeCode)
     const date = { update: base as EntryUpdate, valueBytes: new Packr().pack(new Date()) }
     expect(() => decodeMessage(encodeUpdates([date], []), limits)).toThrowError(decodeCode)
   })
 
   it('packValue enforces the value size limit', () => {
-    expect(() => packValue('x'.repeat(100), 50)).toThrowError(expect.objectContaining({ code: ErrorCode.VALUE_TOO_LARGE }))
+    expect(() => packValue('x'.repeat(100), 50)).toThrowError(
+      expect.objectContaining({ code: ErrorCode.VALUE_TOO_LARGE })
+    )
   })
 })

@@ -16,7 +16,10 @@ describe('replication between peers in one process', () => {
     await waitFor(() => peers[1].getSync({ collection: 'c', key: 'from-0' }) !== null, 'the save to arrive')
     await peers[1].remove({ collection: 'c', key: 'from-0' })
     const expected = { 'from-1': { i: 1 }, 'from-2': { i: 2 } }
-    await waitFor(() => views(peers, 'c').every((v) => v === JSON.stringify(Object.entries(expected))), 'all writes everywhere')
+    await waitFor(
+      () => views(peers, 'c').every((v) => v === JSON.stringify(Object.entries(expected))),
+      'all writes everywhere'
+    )
   })
 
   it('concurrent writes to one key end identical on all peers', async () => {
@@ -26,7 +29,10 @@ describe('replication between peers in one process', () => {
     }
     // A barrier write from each peer, sent after its last write to 'hot', on the same stream.
     await Promise.all(peers.map((p, i) => p.save({ collection: 'barrier', key: String(i), variable: true })))
-    await waitFor(() => peers.every((p) => Object.keys(p.getArraySync({ collection: 'barrier' })).length === 3), 'barriers')
+    await waitFor(
+      () => peers.every((p) => Object.keys(p.getArraySync({ collection: 'barrier' })).length === 3),
+      'barriers'
+    )
     const values = peers.map((p) => p.getSync({ collection: 'c', key: 'hot' }))
     expect(values[0]).toMatch(/^19-\d$/)
     expect(new Set(values).size).toBe(1)
@@ -34,9 +40,7 @@ describe('replication between peers in one process', () => {
 
   it('10 peers × 100 concurrent increments end at exactly 1,000 everywhere', async () => {
     const peers = await startPeers(10)
-    await Promise.all(
-      peers.flatMap((p) => Array.from({ length: 100 }, () => p.increment({ counter: 'n' })))
-    )
+    await Promise.all(peers.flatMap((p) => Array.from({ length: 100 }, () => p.increment({ counter: 'n' }))))
     await waitFor(() => peers.every((p) => p.getCounterSync({ counter: 'n' }) === 1000), 'counter convergence')
     await Promise.all(peers.map((p) => p.decrement({ counter: 'n' })))
     await waitFor(() => peers.every((p) => p.getCounterSync({ counter: 'n' }) === 990), 'decrements')

@@ -29,15 +29,17 @@ const entryUpdate: fc.Arbitrary<EntryUpdate> = fc
   // Values come from a small set so that same-stamp conflicts (a buggy or hostile writer) are exercised too.
   .chain((u) => fc.constantFrom('x', 'y', { v: 1 }).map((v) => ({ ...u, value: u.deleted ? null : v })))
 
-const counterUpdate: fc.Arbitrary<CounterUpdate> = fc
-  .record({
-    counter: fc.constantFrom('n1', 'n2'),
-    slot: fc.constantFrom('a/1', 'b/1', 'b/2'),
-    inc: fc.integer({ min: 0, max: 50 }),
-    dec: fc.integer({ min: 0, max: 50 })
-  })
+const counterUpdate: fc.Arbitrary<CounterUpdate> = fc.record({
+  counter: fc.constantFrom('n1', 'n2'),
+  slot: fc.constantFrom('a/1', 'b/1', 'b/2'),
+  inc: fc.integer({ min: 0, max: 50 }),
+  dec: fc.integer({ min: 0, max: 50 })
+})
 
-const updates = fc.record({ entries: fc.array(entryUpdate, { maxLength: 30 }), counters: fc.array(counterUpdate, { maxLength: 10 }) })
+const updates = fc.record({
+  entries: fc.array(entryUpdate, { maxLength: 30 }),
+  counters: fc.array(counterUpdate, { maxLength: 10 })
+})
 type Updates = { entries: EntryUpdate[]; counters: CounterUpdate[] }
 
 function build(u: Updates): Replica {
@@ -57,40 +59,54 @@ function mergeInto(target: Replica, source: Replica): Replica {
 function snapshot(r: Replica): string {
   const entries = [...r.entries()].map((e) => JSON.stringify(e)).sort()
   const counters = [...r.counterSlots()].map((c) => JSON.stringify(c)).sort()
-  const totals = r.counterNames().sort().map((n) => [n, r.counter(n)])
+  const totals = r
+    .counterNames()
+    .sort()
+    .map((n) => [n, r.counter(n)])
   return JSON.stringify({ entries, counters, totals })
 }
 
 describe('replica merge', () => {
   it('is commutative', () => {
-    fc.assert(fc.property(updates, updates, (a, b) => {
-      expect(snapshot(mergeInto(build(a), build(b)))).toBe(snapshot(mergeInto(build(b), build(a))))
-    }))
+    fc.assert(
+      fc.property(updates, updates, (a, b) => {
+        expect(snapshot(mergeInto(build(a), build(b)))).toBe(snapshot(mergeInto(build(b), build(a))))
+      })
+    )
   })
 
   it('is associative', () => {
-    fc.assert(fc.property(updates, updates, updates, (a, b, c) => {
-      const left = mergeInto(mergeInto(build(a), build(b)), build(c))
-      const right = mergeInto(build(a), mergeInto(build(b), build(c)))
-      expect(snapshot(left)).toBe(snapshot(right))
-    }))
+    fc.assert(
+      fc.property(updates, updates, updates, (a, b, c) => {
+        const left = mergeInto(mergeInto(build(a), build(b)), build(c))
+        const right = mergeInto(build(a), mergeInto(build(b), build(c)))
+        expect(snapshot(left)).toBe(snapshot(right))
+      })
+    )
   })
 
   it('is idempotent', () => {
-    fc.assert(fc.property(updates, (a) => {
-      const once = build(a)
-      expect(snapshot(mergeInto(build(a), once))).toBe(snapshot(once))
-    }))
+    fc.assert(
+      fc.property(updates, (a) => {
+        const once = build(a)
+        expect(snapshot(mergeInto(build(a), once))).toBe(snapshot(once))
+      })
+    )
   })
 
   it('converges whatever the order and duplication of delivery', () => {
-    fc.assert(fc.property(updates, fc.integer(), (u, seed) => {
-      const shuffled = fc.sample(fc.shuffledSubarray([...u.entries, ...u.entries], { minLength: 2 * u.entries.length }), { seed, numRuns: 1 })[0]
-      const r = replica()
-      for (const e of shuffled) r.mergeEntry(e)
-      for (const c of [...u.counters].reverse()) r.mergeCounter(c)
-      expect(snapshot(r)).toBe(snapshot(build(u)))
-    }))
+    fc.assert(
+      fc.property(updates, fc.integer(), (u, seed) => {
+        const shuffled = fc.sample(
+          fc.shuffledSubarray([...u.entries, ...u.entries], { minLength: 2 * u.entries.length }),
+          { seed, numRuns: 1 }
+        )[0]
+        const r = replica()
+        for (const e of shuffled) r.mergeEntry(e)
+        for (const c of [...u.counters].reverse()) r.mergeCounter(c)
+        expect(snapshot(r)).toBe(snapshot(build(u)))
+      })
+    )
   })
 
   it('lets a tombstone win over an older write that arrives later', () => {

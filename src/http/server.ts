@@ -1,0 +1,125 @@
+/**
+ * The HTTP API of a peer (docs/http.md): one endpoint per verb under
+ * /sharedmem/, a Server-Sent Events stream of changes, status, health, and the
+ * test page. Validation is the peer's own, so HTTP and the embedded API accept
+ * and reject exactly the same input.
+ */
+import { readFile } from 'node:fs/promises'
+import type { ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+import { logger } from '@libp2p/logger'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { DEFAULT_HTTP_BODY_LIMIT, DEFAULT_HTTP_PORT } from '../constants.js'
+import { ErrorCode, SharedMemError } from '../errors.js'
+import type { ChangeEvent, SharedMemPeer } from '../index.js'
+import { toHttpError } from './errors.js'
+
+export interface HttpServerOptions {
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string
+  /** Port; 0 picks a free one. @default 3000 */
+  port?: number
+  /** Largest request body, in bytes. @default 2097152 */
+  bodyLimit?: number
+  /** Interval of SSE keep-alive comments, in ms. @default 15000 */
+  keepAliveInterval?: number
+}
+
+export interface HttpServer {
+  /** Base URL of the API, e.g. `http://127.0.0.1:3000/sharedmem`: pass it to `connect()`. */
+  readonly url: string
+  readonly port: number
+  close(): Promise<void>
+}
+
+type Verb = 'save' | 'get' | 'remove' | 'getArray' | 'increment' | 'decrement' | 'getCounter'
+const READS: Verb[] = ['get', 'getArray', 'getCounter']
+const WRITES: Verb[] = ['save', 'remove', 'increment', 'decrement']
+
+const TESTAPP = new URL('./public/testapp.html', import.meta.url)
+
+export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOptions = {}): Promise<HttpServer> {
+  const log = logger('sharedmem:http')
+  const bodyLimit = options.bodyLimit ?? DEFAULT_HTTP_BODY_LIMIT
+  const app: FastifyInstance = Fastify({ bodyLimit, forceCloseConnections: true })
+  const streams = new Set<ServerResponse>()
+
+  // Every request body is JSON, whatever its content type says, so `curl -d '{…}'` works as typed.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+    if (body === '') return done(null, undefined)
+    try {
+      done(null, JSON.parse(body as string))
+    } catch {
+      done(new SharedMemError(ErrorCode.INVALID_JSON, 'the request body is not valid JSON'), undefined)
+    }
+  })
+  app.setErrorHandler((err, _req, reply) => {
+    const { status, code, message } = toHttpError(err)
+    if (status >= 500) log.error('request failed: %e', err)
+    void reply.code(status).send({ error: { code, message } })
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no endpoint ${req.method} ${req.url}` } })
+  })
+
+  const call = (verb: Verb, args: unknown): Promise<unknown> =>
+    (peer[verb] as (config: unknown) => Promise<unknown>).call(peer, args ?? {})
+  for (const verb of READS) {
+    app.get(`/sharedmem/${verb}`, async (req) => ({ result: await call(verb, req.query) }))
+    app.post(`/sharedmem/${verb}`, async (req) => ({ result: await call(verb, req.body) }))
+  }
+  for (const verb of WRITES) {
+    app.post(`/sharedmem/${verb}`, async (req) => ({ result: await call(verb, req.body) }))
+  }
+  app.get('/sharedmem/collections', async () => ({ result: peer.collections() }))
+  app.get('/sharedmem/status', async () => ({ result: peer.status() }))
+  app.get('/healthz', async () => ({ status: 'ok', peerId: peer.peerId }))
+  app.get('/sharedmem/testapp', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(await readFile(TESTAPP))
+  )
+  app.get('/sharedmem/watch', (req, reply) => {
+    watch(req, reply.raw)
+    reply.hijack()
+  })
+
+  function watch(req: FastifyRequest, res: ServerResponse): void {
+    const { collection, counter } = req.query as { collection?: string; counter?: string }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    res.write(': watching\n\n')
+    const onChange = (event: ChangeEvent): void => {
+      const match =
+        event.type === 'counter'
+          ? collection === undefined && (counter === undefined || counter === event.counter)
+          : counter === undefined && (collection === undefined || collection === event.collection)
+      if (match) res.write(`event: change\ndata: ${JSON.stringify(event)}\n\n`)
+    }
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), options.keepAliveInterval ?? 15_000)
+    const done = (): void => {
+      clearInterval(keepAlive)
+      peer.off('change', onChange)
+      streams.delete(res)
+    }
+    peer.on('change', onChange)
+    streams.add(res)
+    res.on('close', done)
+  }
+
+  const host = options.host ?? '127.0.0.1'
+  await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT })
+  const { port } = app.server.address() as AddressInfo
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${urlHost}:${port}/sharedmem`,
+    port,
+    close() {
+      closing ??= (async () => {
+        for (const res of streams) res.end()
+        await app.close()
+      })()
+      return closing
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { main } from '../../src/cli/index.js'
+import { killAll, startPeerProcess } from '../fixtures/processes.js'
+
+afterAll(killAll)
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const code = await main(['node', 'sharedmem', ...args], {
+    out: (l) => {
+      out += `${l}\n`
+    },
+    err: (l) => {
+      err += `${l}\n`
+    }
+  })
+  return { code, out, err }
+}
+
+describe('sharedmem CLI', () => {
+  it('documents every flag in --help', async () => {
+    const { code, out } = await run('peer', '--help')
+    expect(code).toBe(0)
+    for (const flag of ['--listen', '--bootstrap', '--identity', '--swarm', '--http', '--http-host']) {
+      expect(out).toContain(flag)
+    }
+    expect((await run('server', '--help')).out).toContain('--port')
+    expect((await run('--help')).out).toMatch(/peer[\s\S]*server/)
+  })
+
+  it('fails with a clear message on bad input', async () => {
+    const unknown = await run('peer', '--no-such-flag')
+    expect(unknown.code).not.toBe(0)
+    expect(unknown.err).toContain('unknown option')
+    const badAddress = await run('peer', '--listen', 'nowhere')
+    expect(badAddress.code).toBe(1)
+    expect(badAddress.err).toContain('ERR_INVALID_ADDRESS')
+    const badPort = await run('server', '-p', 'http')
+    expect(badPort.code).not.toBe(0)
+    expect(badPort.err).toContain('port')
+  })
+
+  it('keeps the peer id across restarts with --identity, in a 0600 file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sharedmem-'))
+    try {
+      const file = join(dir, 'nested', 'identity.key')
+      const first = await startPeerProcess(['--identity', file])
+      expect(await first.stop()).toBe(0)
+      if (process.platform !== 'win32') expect((await stat(file)).mode & 0o777).toBe(0o600)
+      const second = await startPeerProcess(['--identity', file])
+      expect(second.peerId).toBe(first.peerId)
+      expect(second.output()).not.toContain('note: no --identity')
+      expect(await second.stop()).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

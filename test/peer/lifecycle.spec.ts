@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { createPeer, ErrorCode } from '../../src/index.js'
+
+const stopped = expect.objectContaining({ code: ErrorCode.STOPPED })
+const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
+
+describe('peer lifecycle', () => {
+  it('rejects every call after stop() with ERR_STOPPED, and stop() is idempotent', async () => {
+    const peer = await createPeer()
+    await peer.save({ collection: 'c', key: 'k', variable: 1 })
+    await Promise.all([peer.stop(), peer.stop()])
+    await peer.stop()
+    await expect(peer.save({ collection: 'c', key: 'k', variable: 2 })).rejects.toEqual(stopped)
+    await expect(peer.get({ collection: 'c', key: 'k' })).rejects.toEqual(stopped)
+    await expect(peer.increment({ counter: 'n' })).rejects.toEqual(stopped)
+    expect(() => peer.getSync({ collection: 'c', key: 'k' })).toThrowError(stopped)
+  })
+
+  it('supports await using', async () => {
+    let escaped: Awaited<ReturnType<typeof createPeer>> | undefined
+    {
+      await using peer = await createPeer()
+      escaped = peer
+      await peer.increment({ counter: 'n' })
+    }
+    await expect(escaped.getCounter({ counter: 'n' })).rejects.toEqual(stopped)
+  })
+
+  it('fails to start with a typed error on a bad address, leaving nothing behind', async () => {
+    await expect(createPeer({ listen: ['not an address'] })).rejects.toEqual(
+      expect.objectContaining({ code: ErrorCode.INVALID_ADDRESS })
+    )
+    await expect(createPeer({ bootstrap: ['host:99999'] })).rejects.toEqual(
+      expect.objectContaining({ code: ErrorCode.INVALID_ADDRESS })
+    )
+  })
+
+  it('leaves no handle open: a process that stops its peers exits on its own', async () => {
+    const script = `
+      const { createPeer } = await import(${JSON.stringify(DIST)})
+      const a = await createPeer()
+      const b = await createPeer({ bootstrap: [a.addresses[0]] })
+      for (let i = 0; i < 200 && b.status().peers.length === 0; i++) await new Promise((r) => setTimeout(r, 25))
+      await a.save({ collection: 'c', key: 'k', variable: 1 })
+      for (let i = 0; i < 200 && b.getSync({ collection: 'c', key: 'k' }) === null; i++) await new Promise((r) => setTimeout(r, 25))
+      await a.stop()
+      await b.stop()
+      console.log('stopped', b.status().peers.length)
+    `
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    let out = ''
+    child.stdout.on('data', (d) => {
+      out += d
+    })
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s]))
+    )
+    clearTimeout(killer)
+    expect(signal).toBeNull()
+    expect(code).toBe(0)
+    expect(out).toContain('stopped 0')
+  })
+})
