@@ -60,3 +60,12 @@ export const DEFAULT_HTTP_PORT = 3000
 
 /** Largest HTTP request body, in bytes: one maximal value plus JSON overhead. */
 export const DEFAULT_HTTP_BODY_LIMIT = 2 * 1024 * 1024
+
+/** Time between periodic sync rounds with a random peer, in ms: repairs dropped gossip within seconds at a cost of ~600 bytes a round when in sync. */
+export const DEFAULT_SYNC_INTERVAL = 10_000
+
+/** Time limit of one sync round, in ms: long enough for a million entries on a slow link. */
+export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
+
+/** Members scanned between two turns of the event loop while sync looks for the entries to send. */
+export const DEFAULT_SYNC_SCAN_BATCH = 16_384

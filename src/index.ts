@@ -20,6 +20,7 @@ import './polyfill.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { ChangeEvent } from './store/types.js'
 import type { Json } from './store/validate.js'
+import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
 
 export * from './constants.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
@@ -28,6 +29,7 @@ export { type HttpServer, type HttpServerOptions, startHttpServer } from './http
 export { createPeer } from './peer/peer.js'
 export type { ChangeEvent, ChangeOrigin } from './store/types.js'
 export type { Json } from './store/validate.js'
+export type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
 
 /** A Node-style callback, accepted as the last argument of every verb. */
 export type Callback<T> = (err: Error | null, result?: T) => void
@@ -103,6 +105,11 @@ export interface PeerStatus {
     applied: number
     publishErrors: number
   }
+  /** Anti-entropy sync: rounds, figures, and whether this peer believes itself in sync. */
+  sync: SyncStatus & {
+    /** No peers, or the last round (recent) found the replicas identical. */
+    inSync: boolean
+  }
   /** ms since the epoch. */
   startedAt: number
 }
@@ -115,6 +122,10 @@ export interface PeerEvents {
   'peer:join': [peerId: string]
   /** A peer disconnected (its peer id). */
   'peer:leave': [peerId: string]
+  /** A sync round finished. */
+  sync: [event: SyncRoundEvent]
+  /** A long sync round made progress (after each frame of entries). */
+  'sync:progress': [event: SyncProgressEvent]
 }
 
 /** An embedded peer: the verbs, synchronous local reads, events and lifecycle. */
@@ -132,6 +143,8 @@ export interface SharedMemPeer extends SharedMem, AsyncDisposable {
   /** Names of the collections this replica holds. */
   collections(): string[]
   status(): PeerStatus
+  /** Runs a sync round with every connected swarm peer now; resolves when all are done. */
+  syncNow(): Promise<void>
   on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
   off<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
   once<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
@@ -177,6 +190,10 @@ export interface PeerOptions {
   dialTimeout?: number
   /** How often the peer announces its addresses to the swarm, in ms. @default 10000 */
   announceInterval?: number
+  /** Time between periodic sync rounds with a random peer, in ms. @default 10000 */
+  syncInterval?: number
+  /** Time limit of one sync round, in ms. @default 600000 */
+  syncTimeout?: number
   /** Wall clock, in ms since the epoch; for tests. @default Date.now */
   now?: () => number
 }

@@ -18,6 +18,8 @@ export interface PeerCommandOptions {
 }
 
 export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<number> {
+  // Listen for signals before anything is printed: a supervisor may signal as soon as it reads "ready".
+  const signal = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
   const peer = await createPeer({
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
     bootstrap: opts.bootstrap ?? [],
@@ -42,8 +44,8 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   peer.on('peer:leave', (id) => io.out(`leave ${id}`))
   io.out('ready')
 
-  const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
-  io.out(`stopping (${String(signal[0] ?? 'signal')})`)
+  const [name] = await signal
+  io.out(`stopping (${String(name ?? 'signal')})`)
   await http?.close()
   await peer.stop()
   io.out('stopped')

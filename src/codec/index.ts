@@ -5,24 +5,12 @@
  * size before it decodes it. Decoding enforces every limit and validates every
  * field: malformed input throws `ERR_DECODE` and nothing else.
  */
-import { Packr, Unpackr } from 'msgpackr'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { checkName, type Json, toFrozenJson } from '../store/validate.js'
+import { guard, isCount, isNodeId, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
 
-/** Message types. */
-export const MessageType = {
-  /** A batch of entry and counter updates (gossip, and sync replies). */
-  UPDATES: 1,
-  /** A peer's addresses, so that peers who share a bootstrap also connect directly. */
-  ANNOUNCE: 2
-} as const
-
-/** The wire version this peer speaks; a message of another version is rejected. */
-export const WIRE_VERSION = 1
-
-/** Longest peer id accepted in a node table (real ones are about 52 characters). */
-const MAX_NODE_ID_LENGTH = 128
+export { MessageType, WIRE_VERSION } from './base.js'
 
 /** Limits applied while decoding untrusted bytes. */
 export interface DecodeLimits {
@@ -63,9 +51,6 @@ export interface Announce {
 /** Most peers one announcement may list, and addresses per peer. */
 const MAX_ANNOUNCED_PEERS = 256
 const MAX_ANNOUNCED_ADDRS = 32
-
-const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false })
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 /** Encodes one value, checking it against the size limit. */
 export function packValue(value: Json, maxValueBytes = Number.POSITIVE_INFINITY): Uint8Array {
@@ -144,7 +129,8 @@ function decodePeerAddrs(tuple: unknown): PeerAddrs {
   return { peerId, addrs }
 }
 
-function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
+/** Decodes the fields of an UPDATES message already unpacked (type and version checked). */
+export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
   const [, , nodes, entries, counters] = msg
   if (msg.length !== 5) throw decodeError('updates message does not have 5 fields')
   if (!Array.isArray(nodes) || !nodes.every(isNodeId)) throw decodeError('node table is not a list of peer ids')
@@ -203,30 +189,4 @@ function decodeCounter(tuple: unknown, nodes: string[], limits: DecodeLimits): C
     inc,
     dec
   }
-}
-
-function unpackSafely(bytes: Uint8Array): unknown {
-  try {
-    return unpackr.unpack(bytes)
-  } catch (err) {
-    // msgpackr throws plain errors (and RangeError on absurd nesting): all mean "malformed".
-    throw decodeError('bytes are not valid MessagePack', err)
-  }
-}
-
-/** Rethrows a validation error as `ERR_DECODE`: from the network, every bad field is a decode failure. */
-function guard<T>(fn: () => T): T {
-  try {
-    return fn()
-  } catch (err) {
-    throw decodeError(err instanceof Error ? err.message : 'invalid field', err)
-  }
-}
-
-function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-}
-
-function isNodeId(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= MAX_NODE_ID_LENGTH && !v.includes('/')
 }

@@ -26,6 +26,7 @@ import type {
 } from '../index.js'
 import { Replica } from '../store/replica.js'
 import type { Json } from '../store/validate.js'
+import { Sync } from '../sync/index.js'
 import { settle } from '../util/callback.js'
 import { parseAddress } from './addresses.js'
 import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from './args.js'
@@ -63,6 +64,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly replica: Replica
   private readonly gossip: Gossip
   private readonly dialer: Dialer
+  private readonly sync: Sync
+  private readonly syncInterval: number
   private readonly limits: ArgLimits & { maxValueBytes: number }
   private readonly collectInterval: number
   private collectTimer: NodeJS.Timeout | undefined
@@ -110,6 +113,21 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
       onSubscriber: () => this.dialer.announceSoon()
     })
+    this.syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
+    this.sync = new Sync({
+      node,
+      replica: this.replica,
+      swarm,
+      limits: decode,
+      interval: this.syncInterval,
+      timeout: options.syncTimeout ?? defaults.DEFAULT_SYNC_TIMEOUT,
+      chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+      scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
+      tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
+      swarmPeers: () => this.gossip.peers(),
+      onRound: (event) => this.emit('sync', event),
+      onProgress: (event) => this.emit('sync:progress', event)
+    })
     this.dialer = new Dialer({
       node,
       bootstrap,
@@ -128,6 +146,9 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.state !== 'new') return
     this.state = 'started'
     this.startedAt = Date.now()
+    // The sync handler is registered before the node listens, so that identify
+    // tells every peer, from the first connection on, that this one speaks it.
+    await this.sync.start()
     await this.node.start()
     this.node.addEventListener('peer:connect', this.onConnect)
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
@@ -218,8 +239,14 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       connections: this.node.getConnections().length,
       ...size,
       gossip: { ...this.gossip.stats },
+      sync: { ...this.sync.stats, inSync: this.believesInSync() },
       startedAt: this.startedAt
     }
+  }
+
+  async syncNow(): Promise<void> {
+    this.assertRunning()
+    await Promise.allSettled(this.gossip.peers().map((peer) => this.sync.syncWith(peer)))
   }
 
   private add(verb: string, config: CounterConfig, delta: number): number {
@@ -227,6 +254,12 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     const { update, value } = this.replica.increment(counterArgs(verb, config, this.limits), delta)
     this.gossip.queueCounter(update)
     return value
+  }
+
+  private believesInSync(): boolean {
+    if (this.gossip.peers().length === 0) return true
+    const { lastRoundInSync, lastSyncAt } = this.sync.stats
+    return lastRoundInSync && this.replica.clock.now() - lastSyncAt < 3 * this.syncInterval
   }
 
   private assertRunning(): void {
@@ -245,6 +278,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     clearTimeout(this.collectTimer)
     this.dialer.stop()
     try {
+      await this.sync.stop()
       await this.gossip.stop()
     } finally {
       this.node.removeEventListener('peer:connect', this.onConnect)

@@ -4,6 +4,7 @@
  * last-writer-wins and PN-counter rules. It knows nothing of the network.
  */
 import { type Clock, compareStamps } from '../clock/index.js'
+import { BUCKETS, bucketOf, counterBucketOf, Digest, hashCounter, hashEntry, type MemberHash } from './digest.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
@@ -55,8 +56,11 @@ export class Replica {
   readonly clock: Clock
   private readonly tombstoneTtl: number
   private readonly onChange: (event: ChangeEvent) => void
+  /** Incremental digest of everything stored, for anti-entropy sync. */
+  readonly digest = new Digest()
   private readonly collections = new Map<string, Map<string, EntryUpdate>>()
   private readonly counters = new Map<string, CounterState>()
+  private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
 
   constructor(init: ReplicaInit) {
     this.node = init.node
@@ -143,6 +147,8 @@ export class Replica {
       entries = new Map()
       this.collections.set(update.collection, entries)
     }
+    if (current !== undefined) this.digest.toggle(hashEntry(current, this.hash))
+    this.digest.toggle(hashEntry(update, this.hash))
     entries.set(update.key, update)
     if (!update.deleted) {
       this.onChange({
@@ -174,6 +180,9 @@ export class Replica {
     const inc = Math.max(update.inc, current?.inc ?? 0)
     const dec = Math.max(update.dec, current?.dec ?? 0)
     if (current !== undefined && inc === current.inc && dec === current.dec) return false
+    if (current !== undefined)
+      this.digest.toggle(hashCounter(update.counter, update.slot, current.inc, current.dec, this.hash))
+    this.digest.toggle(hashCounter(update.counter, update.slot, inc, dec, this.hash))
     state.total += inc - (current?.inc ?? 0) - (dec - (current?.dec ?? 0))
     state.slots.set(update.slot, { inc, dec })
     this.onChange({ type: 'counter', counter: update.counter, value: state.total, origin })
@@ -199,6 +208,56 @@ export class Replica {
     for (const [name, entries] of this.collections) {
       for (const [key, entry] of entries) {
         if (this.isCollectable(entry, now)) {
+          this.digest.toggle(hashEntry(entry, this.hash))
+          entries.delete(key)
+          dropped++
+        }
+      }
+      if (entries.size === 0) this.collections.delete(name)
+    }
+    return dropped
+  }
+
+  /** The stored version of a key (tombstones included), if any. */
+  entry(collection: string, key: string): EntryUpdate | undefined {
+    return this.collections.get(collection)?.get(key)
+  }
+
+  /**
+   * Walks everything stored, yielding after every `scanBatch` members scanned the
+   * entries and counter slots that fall in the buckets `mask` marks (mask[b] !== 0).
+   * Batches may be empty: each yield is a chance for the caller to let the event loop run.
+   */
+  *scanBuckets(mask: Uint8Array, scanBatch: number): Generator<{ entries: EntryUpdate[]; counters: CounterUpdate[] }> {
+    if (mask.length !== BUCKETS) throw new RangeError(`bucket mask must have ${BUCKETS} elements`)
+    let entries: EntryUpdate[] = []
+    const counters: CounterUpdate[] = []
+    let scanned = 0
+    for (const entry of this.entries()) {
+      if (mask[bucketOf(entry.collection, entry.key)] !== 0) entries.push(entry)
+      if (++scanned % scanBatch === 0) {
+        yield { entries, counters }
+        entries = []
+      }
+    }
+    for (const slot of this.counterSlots()) {
+      if (mask[counterBucketOf(slot.counter, slot.slot)] !== 0) counters.push(slot)
+    }
+    yield { entries, counters }
+  }
+
+  /**
+   * Drops every entry (live or dead) written before `horizon` (ms since the epoch).
+   * Used by a peer that was cut off for longer than the tombstone TTL: the removals
+   * it missed may have been collected elsewhere, so its old entries cannot be
+   * trusted; those still alive elsewhere come back through sync.
+   */
+  dropOlderThan(horizon: number): number {
+    let dropped = 0
+    for (const [name, entries] of this.collections) {
+      for (const [key, entry] of entries) {
+        if (entry.wall < horizon) {
+          this.digest.toggle(hashEntry(entry, this.hash))
           entries.delete(key)
           dropped++
         }

@@ -1,0 +1,57 @@
+/**
+ * What every message shares: the MessagePack codec instances, the type and
+ * version numbers, and the checks used while decoding untrusted fields.
+ */
+import { Packr, Unpackr } from 'msgpackr'
+import { decodeError } from '../errors.js'
+
+/** Message types: the first field of every message. */
+export const MessageType = {
+  /** A batch of entry and counter updates (gossip, and entries streamed by sync). */
+  UPDATES: 1,
+  /** A peer's addresses, so that peers who share a bootstrap also connect directly. */
+  ANNOUNCE: 2,
+  /** Sync: the initiator's group hashes. */
+  SYNC_DIGEST: 3,
+  /** Sync: the responder's leaf hashes of the groups that differ. */
+  SYNC_LEAVES: 4,
+  /** Sync: the buckets whose entries the initiator will send and wants back. */
+  SYNC_REQUEST: 5,
+  /** Sync: the end of one side's entries. */
+  SYNC_DONE: 6
+} as const
+
+/** The wire version this peer speaks; a message of another version is rejected. */
+export const WIRE_VERSION = 1
+
+/** Longest peer id accepted (real ones are about 52 characters). */
+const MAX_NODE_ID_LENGTH = 128
+
+export const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false })
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+
+export function unpackSafely(bytes: Uint8Array): unknown {
+  try {
+    return unpackr.unpack(bytes)
+  } catch (err) {
+    // msgpackr throws plain errors (and RangeError on absurd nesting): all mean "malformed".
+    throw decodeError('bytes are not valid MessagePack', err)
+  }
+}
+
+/** Rethrows a validation error as `ERR_DECODE`: from the network, every bad field is a decode failure. */
+export function guard<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw decodeError(err instanceof Error ? err.message : 'invalid field', err)
+  }
+}
+
+export function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+export function isNodeId(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= MAX_NODE_ID_LENGTH && !v.includes('/')
+}

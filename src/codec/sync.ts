@@ -1,0 +1,100 @@
+/**
+ * Messages of the sync protocol (docs/protocol.md). Entries themselves travel
+ * as ordinary UPDATES messages; the rest are digests, a request and an end mark.
+ */
+import { decodeError } from '../errors.js'
+import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
+import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
+import { type DecodeLimits, decodeUpdates, type Updates } from './index.js'
+
+export type SyncMessage =
+  | { type: 'digest'; swarm: string; lastSyncAt: number; groups: Uint32Array }
+  | { type: 'leaves'; lastSyncAt: number; groups: number[]; leaves: Uint32Array }
+  | { type: 'request'; mask: Uint8Array }
+  | { type: 'done' }
+  | Updates
+
+const GROUP_BYTES = GROUPS * 8
+const LEAF_GROUP_BYTES = LEAVES_PER_GROUP * 8
+
+/** Hash words as little-endian bytes, the same on every platform. */
+function wordsToBytes(words: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(words.length * 4)
+  const view = new DataView(bytes.buffer)
+  for (let i = 0; i < words.length; i++) view.setUint32(i * 4, words[i], true)
+  return bytes
+}
+
+function bytesToWords(bytes: Uint8Array): Uint32Array {
+  const words = new Uint32Array(bytes.byteLength / 4)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let i = 0; i < words.length; i++) words[i] = view.getUint32(i * 4, true)
+  return words
+}
+
+export function encodeDigest(swarm: string, lastSyncAt: number, groups: Uint32Array): Uint8Array {
+  return packr.pack([MessageType.SYNC_DIGEST, WIRE_VERSION, swarm, lastSyncAt, wordsToBytes(groups)])
+}
+
+export function encodeLeaves(lastSyncAt: number, groups: number[], leaves: Uint32Array): Uint8Array {
+  return packr.pack([MessageType.SYNC_LEAVES, WIRE_VERSION, lastSyncAt, groups, wordsToBytes(leaves)])
+}
+
+/** `mask` has one byte per bucket (non-zero = wanted); it travels as a bitmap. */
+export function encodeRequest(mask: Uint8Array): Uint8Array {
+  const bits = new Uint8Array(BUCKETS / 8)
+  for (let b = 0; b < BUCKETS; b++) if (mask[b] !== 0) bits[b >> 3] |= 1 << (b & 7)
+  return packr.pack([MessageType.SYNC_REQUEST, WIRE_VERSION, bits])
+}
+
+export function encodeDone(): Uint8Array {
+  return packr.pack([MessageType.SYNC_DONE, WIRE_VERSION])
+}
+
+/** Decodes one frame of a sync stream; throws `ERR_DECODE` for anything malformed or out of place. */
+export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): SyncMessage {
+  if (bytes.byteLength > limits.maxMessageBytes) throw decodeError('sync frame exceeds the message size limit')
+  const msg = unpackSafely(bytes)
+  if (!Array.isArray(msg) || msg.length < 2) throw decodeError('sync frame is not an array with a type and version')
+  const [type, version] = msg
+  if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
+  switch (type) {
+    case MessageType.UPDATES:
+      return decodeUpdates(msg, limits)
+    case MessageType.SYNC_DIGEST: {
+      const [, , swarm, lastSyncAt, groups] = msg
+      if (msg.length !== 5 || typeof swarm !== 'string' || swarm.length > 256 || !isCount(lastSyncAt)) {
+        throw decodeError('malformed sync digest')
+      }
+      if (!(groups instanceof Uint8Array) || groups.byteLength !== GROUP_BYTES) throw decodeError('bad group hashes')
+      return { type: 'digest', swarm, lastSyncAt, groups: bytesToWords(groups) }
+    }
+    case MessageType.SYNC_LEAVES: {
+      const [, , lastSyncAt, groups, leaves] = msg
+      if (msg.length !== 5 || !isCount(lastSyncAt) || !Array.isArray(groups) || groups.length > GROUPS) {
+        throw decodeError('malformed sync leaves')
+      }
+      if (!groups.every((g) => isCount(g) && g < GROUPS) || new Set(groups).size !== groups.length) {
+        throw decodeError('bad group numbers')
+      }
+      if (!(leaves instanceof Uint8Array) || leaves.byteLength !== groups.length * LEAF_GROUP_BYTES) {
+        throw decodeError('bad leaf hashes')
+      }
+      return { type: 'leaves', lastSyncAt, groups, leaves: bytesToWords(leaves) }
+    }
+    case MessageType.SYNC_REQUEST: {
+      const [, , bits] = msg
+      if (msg.length !== 3 || !(bits instanceof Uint8Array) || bits.byteLength !== BUCKETS / 8) {
+        throw decodeError('malformed sync request')
+      }
+      const mask = new Uint8Array(BUCKETS)
+      for (let b = 0; b < BUCKETS; b++) mask[b] = (bits[b >> 3] >> (b & 7)) & 1
+      return { type: 'request', mask }
+    }
+    case MessageType.SYNC_DONE:
+      if (msg.length !== 2) throw decodeError('malformed sync end')
+      return { type: 'done' }
+    default:
+      throw decodeError(`unexpected message type ${String(type)} on a sync stream`)
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * An incrementally maintained digest of a replica, for anti-entropy. Every
+ * entry and counter slot falls in one of BUCKETS buckets by the hash of its
+ * name; a bucket's hash is the XOR of its members' 64-bit hashes (two 32-bit
+ * words), so adding or removing a member costs two XORs. Buckets form GROUPS
+ * groups of LEAVES_PER_GROUP, which lets two peers find their differences in two
+ * short messages whatever the replicas' size.
+ */
+import type { EntryUpdate } from './types.js'
+
+export const GROUPS = 64
+export const LEAVES_PER_GROUP = 64
+export const BUCKETS = GROUPS * LEAVES_PER_GROUP
+
+/** The bucket and 64-bit hash of one member, as computed by {@link hashEntry} / {@link hashCounter}. */
+export interface MemberHash {
+  bucket: number
+  h1: number
+  h2: number
+}
+
+/** Hash seeds: entries and counter slots use different ones so their name spaces never collide. */
+const ENTRY_SEED = 0x9e3779b9
+const COUNTER_SEED = 0x85ebca6b
+
+/**
+ * cyrb53-style string hash into two 32-bit words (scratch[0], scratch[1]).
+ * Not cryptographic: digests guard against lost updates, not against forgery.
+ */
+function hashString(s: string, h1: number, h2: number, out: Uint32Array): void {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i)
+    h1 = Math.imul(h1 ^ ch, 2654435761)
+    h2 = Math.imul(h2 ^ ch, 1597334677)
+  }
+  out[0] = h1
+  out[1] = h2
+}
+
+function mix(out: Uint32Array, x: number): void {
+  out[0] = Math.imul(out[0] ^ x, 2654435761)
+  out[1] = Math.imul(out[1] ^ x, 1597334677)
+}
+
+function finish(out: Uint32Array, target: MemberHash): MemberHash {
+  let h1 = out[0]
+  let h2 = out[1]
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  target.h1 = h1 >>> 0
+  target.h2 = h2 >>> 0
+  return target
+}
+
+const scratch = new Uint32Array(2)
+const nodeHashes = new Map<string, number>()
+
+function nodeHash(node: string): number {
+  let h = nodeHashes.get(node)
+  if (h === undefined) {
+    hashString(node, ENTRY_SEED, COUNTER_SEED, scratch)
+    h = scratch[0] ^ scratch[1]
+    if (nodeHashes.size < 100_000) nodeHashes.set(node, h)
+  }
+  return h
+}
+
+/** The bucket of a collection/key: depends on the name only, so both peers agree on it. */
+export function bucketOf(collection: string, key: string): number {
+  hashString(collection, ENTRY_SEED, ENTRY_SEED ^ 0x5bd1e995, scratch)
+  hashString('\u0000', scratch[0], scratch[1], scratch)
+  hashString(key, scratch[0], scratch[1], scratch)
+  return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+}
+
+/** Bucket and hash of an entry version: the name, stamp, expiry and deletion (the value follows from the stamp). */
+export function hashEntry(e: EntryUpdate, target: MemberHash = { bucket: 0, h1: 0, h2: 0 }): MemberHash {
+  // nodeHash may use the scratch words itself: take it before the entry's hash starts in them.
+  const node = nodeHash(e.node)
+  target.bucket = bucketOf(e.collection, e.key)
+  mix(scratch, e.wall % 0x100000000)
+  mix(scratch, Math.floor(e.wall / 0x100000000))
+  mix(scratch, e.logical)
+  mix(scratch, node)
+  mix(scratch, e.expiresAt % 0x100000000)
+  mix(scratch, Math.floor(e.expiresAt / 0x100000000))
+  mix(scratch, e.deleted ? 1 : 2)
+  return finish(scratch, target)
+}
+
+/** The bucket of a counter slot. */
+export function counterBucketOf(counter: string, slot: string): number {
+  hashString(counter, COUNTER_SEED, COUNTER_SEED ^ 0x27d4eb2f, scratch)
+  hashString('\u0000', scratch[0], scratch[1], scratch)
+  hashString(slot, scratch[0], scratch[1], scratch)
+  return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+}
+
+/** Bucket and hash of a counter slot's state. */
+export function hashCounter(
+  counter: string,
+  slot: string,
+  inc: number,
+  dec: number,
+  target: MemberHash = { bucket: 0, h1: 0, h2: 0 }
+): MemberHash {
+  target.bucket = counterBucketOf(counter, slot)
+  mix(scratch, inc % 0x100000000)
+  mix(scratch, Math.floor(inc / 0x100000000))
+  mix(scratch, dec % 0x100000000)
+  mix(scratch, Math.floor(dec / 0x100000000))
+  return finish(scratch, target)
+}
+
+/** The XOR digest itself: BUCKETS leaves of two 32-bit words. */
+export class Digest {
+  readonly leaves = new Uint32Array(BUCKETS * 2)
+
+  /** Adds or removes (XOR is its own inverse) one member. */
+  toggle(h: MemberHash): void {
+    this.leaves[h.bucket * 2] ^= h.h1
+    this.leaves[h.bucket * 2 + 1] ^= h.h2
+  }
+
+  /** The hash of each group: GROUPS × 2 words. */
+  groups(): Uint32Array {
+    const out = new Uint32Array(GROUPS * 2)
+    for (let b = 0; b < BUCKETS; b++) {
+      const g = Math.floor(b / LEAVES_PER_GROUP)
+      out[g * 2] ^= this.leaves[b * 2]
+      out[g * 2 + 1] ^= this.leaves[b * 2 + 1]
+    }
+    return out
+  }
+
+  /** The leaves of one group: LEAVES_PER_GROUP × 2 words (a copy). */
+  groupLeaves(group: number): Uint32Array {
+    const start = group * LEAVES_PER_GROUP * 2
+    return this.leaves.slice(start, start + LEAVES_PER_GROUP * 2)
+  }
+}

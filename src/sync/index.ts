@@ -1,0 +1,214 @@
+/**
+ * The sync service: the thin stream adapter around session.ts. It serves the
+ * sync protocol, opens a round with each newly identified peer (the peer with
+ * the smaller id opens it: one round repairs both sides) and one with a random
+ * swarm peer every `interval`, and keeps the figures `status()` reports.
+ */
+import type { IdentifyResult, Logger, PeerId, Stream } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import * as lp from 'it-length-prefixed'
+import { pipe } from 'it-pipe'
+import type { DecodeLimits } from '../codec/index.js'
+import { decodeSyncMessage, type SyncMessage } from '../codec/sync.js'
+import { ErrorCode, SharedMemError } from '../errors.js'
+import type { SharedMemNode } from '../peer/node.js'
+import type { Replica } from '../store/replica.js'
+import { initiate, newResult, respond, type SessionContext, type SessionResult } from './session.js'
+
+export const SYNC_PROTOCOL = '/sharedmem/sync/1.0.0'
+
+export interface SyncInit {
+  node: SharedMemNode
+  replica: Replica
+  swarm: string
+  limits: DecodeLimits
+  /** Time between periodic rounds, in ms. */
+  interval: number
+  /** Time limit of one round, in ms. */
+  timeout: number
+  /** Entries per frame. */
+  chunkEntries: number
+  /** Members scanned between two turns of the event loop. */
+  scanBatch: number
+  tombstoneTtl: number
+  /** Peer ids that share the swarm's gossip topic now (periodic rounds pick one). */
+  swarmPeers: () => string[]
+  onRound?: (event: SyncRoundEvent) => void
+  onProgress?: (event: SyncProgressEvent) => void
+}
+
+/** One finished round, as reported to `sync` listeners. */
+export interface SyncRoundEvent extends SessionResult {
+  peer: string
+  role: 'initiator' | 'responder'
+  durationMs: number
+}
+
+/** Progress of a long round (every `chunkEntries` entries). */
+export interface SyncProgressEvent {
+  peer: string
+  sent: number
+  received: number
+}
+
+/** What the sync service reports in `status()`. */
+export interface SyncStatus {
+  /** When a round last completed (ms since the epoch; 0 = never). */
+  lastSyncAt: number
+  /** Whether the last round found the replicas identical. */
+  lastRoundInSync: boolean
+  rounds: number
+  failures: number
+  /** Entries sent and received by sync since start. */
+  entriesSent: number
+  entriesReceived: number
+  /** Entries dropped because this peer had been cut off for longer than the tombstone TTL. */
+  droppedStale: number
+}
+
+export class Sync {
+  readonly stats: SyncStatus = {
+    lastSyncAt: 0,
+    lastRoundInSync: true,
+    rounds: 0,
+    failures: 0,
+    entriesSent: 0,
+    entriesReceived: 0,
+    droppedStale: 0
+  }
+  private readonly init: SyncInit
+  private readonly log: Logger = logger('sharedmem:sync')
+  private readonly running = new Map<string, Promise<unknown>>()
+  private controller = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+  private started = false
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols } = evt.detail
+    if (protocols.includes(SYNC_PROTOCOL) && this.init.node.peerId.toString() < peerId.toString()) {
+      void this.syncWith(peerId).catch(() => {})
+    }
+  }
+
+  constructor(init: SyncInit) {
+    this.init = init
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.controller = new AbortController()
+    await this.init.node.handle(
+      SYNC_PROTOCOL,
+      ({ stream, connection }) => {
+        void this.track(
+          `in:${connection.remotePeer}`,
+          this.session(stream, 'responder', connection.remotePeer.toString())
+        )
+      },
+      { maxInboundStreams: 4 }
+    )
+    this.init.node.addEventListener('peer:identify', this.onIdentify)
+    this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.timer)
+    this.init.node.removeEventListener('peer:identify', this.onIdentify)
+    this.controller.abort()
+    await this.init.node.unhandle(SYNC_PROTOCOL)
+    await Promise.allSettled(this.running.values())
+  }
+
+  /** Runs one round with `peer` as initiator (a second call while one runs joins it). */
+  syncWith(peer: PeerId | string): Promise<SessionResult> {
+    const key = `out:${peer}`
+    const current = this.running.get(key)
+    if (current !== undefined) return current as Promise<SessionResult>
+    if (!this.started) return Promise.reject(new SharedMemError(ErrorCode.STOPPED, 'sync is stopped'))
+    return this.track(key, this.initiateRounds(peer))
+  }
+
+  private async initiateRounds(peer: PeerId | string): Promise<SessionResult> {
+    const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
+    let result: SessionResult
+    // A round that dropped stale entries ends early; the next one (at most one more) repairs.
+    for (let round = 0; ; round++) {
+      const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
+      result = await this.session(stream, 'initiator', target.toString())
+      if (!result.again || round > 0) return result
+    }
+  }
+
+  private connectedPeer(id: string): PeerId {
+    const connection = this.init.node.getConnections().find((c) => c.remotePeer.toString() === id)
+    if (connection === undefined) throw new SharedMemError(ErrorCode.REMOTE, `not connected to ${id}`)
+    return connection.remotePeer
+  }
+
+  private track<T>(key: string, promise: Promise<T>): Promise<T> {
+    const tracked = promise.finally(() => this.running.delete(key))
+    this.running.set(key, tracked)
+    return tracked
+  }
+
+  /** Re-arms itself: one round with a random swarm peer per interval. */
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      const peers = this.init.swarmPeers()
+      if (peers.length > 0) {
+        const peer = peers[Math.floor(Math.random() * peers.length)]
+        void this.syncWith(peer).catch(() => {})
+      }
+      if (this.started) this.schedule()
+    }, this.init.interval)
+  }
+
+  private async session(stream: Stream, role: 'initiator' | 'responder', peer: string): Promise<SessionResult> {
+    const { replica, limits } = this.init
+    const started = Date.now()
+    const result = newResult()
+    const ctx: SessionContext = {
+      replica,
+      swarm: this.init.swarm,
+      chunkEntries: this.init.chunkEntries,
+      scanBatch: this.init.scanBatch,
+      lastSyncAt: this.stats.lastSyncAt,
+      tombstoneTtl: this.init.tombstoneTtl,
+      now: replica.clock.now,
+      onProgress: (r) => this.init.onProgress?.({ peer, sent: r.sent, received: r.received })
+    }
+    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)])
+    const onAbort = (): void => stream.abort(new SharedMemError(ErrorCode.TIMEOUT, `sync with ${peer} was cut short`))
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      const inbox = frames(stream, limits)
+      const outgoing = role === 'initiator' ? initiate(ctx, inbox, result) : respond(ctx, inbox, result)
+      await pipe(outgoing, (source) => lp.encode(source), stream.sink)
+      await stream.close()
+    } catch (err) {
+      this.stats.failures++
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      this.log('sync %s with %s failed: %e', role, peer, err)
+      throw err
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
+    this.stats.rounds++
+    this.stats.lastSyncAt = replica.clock.now()
+    this.stats.lastRoundInSync = result.inSync
+    this.stats.entriesSent += result.sent
+    this.stats.entriesReceived += result.received
+    this.stats.droppedStale += result.droppedStale
+    this.init.onRound?.({ ...result, peer, role, durationMs: Date.now() - started })
+    return result
+  }
+}
+
+/** Decoded frames of a sync stream. */
+async function* frames(stream: Stream, limits: DecodeLimits): AsyncGenerator<SyncMessage> {
+  for await (const frame of lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes })) {
+    yield decodeSyncMessage(frame.subarray(), limits)
+  }
+}

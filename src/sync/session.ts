@@ -1,0 +1,218 @@
+/**
+ * The anti-entropy exchange, without I/O. Each side is an async generator of
+ * outgoing frames that reads decoded incoming messages from `inbox`; the stream
+ * adapter (index.ts) connects them to a libp2p stream, and tests connect them to
+ * each other directly.
+ *
+ *   initiator                          responder
+ *   DIGEST(group hashes)        ──►
+ *                               ◄──    LEAVES(leaf hashes of differing groups)  — none: in sync, done
+ *   REQUEST(differing buckets)  ──►
+ *   UPDATES* (its entries there) ──►   merged as they arrive
+ *   DONE                        ──►
+ *                               ◄──    UPDATES* (what the initiator lacks), DONE
+ */
+import { encodeUpdates, type Updates } from '../codec/index.js'
+import { encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
+import { decodeError } from '../errors.js'
+import { BUCKETS, LEAVES_PER_GROUP } from '../store/digest.js'
+import { compareEntries, type Replica } from '../store/replica.js'
+import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+
+export interface SessionContext {
+  replica: Replica
+  swarm: string
+  /** Entries per UPDATES frame. */
+  chunkEntries: number
+  /** Members scanned between two turns of the event loop. */
+  scanBatch: number
+  /** When this peer last completed a sync round (ms since the epoch; 0 = never). */
+  lastSyncAt: number
+  tombstoneTtl: number
+  now: () => number
+  /** Called after each frame of entries received or sent. */
+  onProgress?: (result: SessionResult) => void
+}
+
+export interface SessionResult {
+  /** True when the replicas were identical at the start of the round. */
+  inSync: boolean
+  /** Buckets found different. */
+  buckets: number
+  /** Entries and counter slots sent and received. */
+  sent: number
+  received: number
+  /** Received entries refused (clock skew). */
+  rejected: number
+  /** Entries dropped because this peer had been cut off for longer than the tombstone TTL. */
+  droppedStale: number
+  /** The initiator dropped stale entries after it had sent its digest: run another round. */
+  again: boolean
+}
+
+export function newResult(): SessionResult {
+  return { inSync: false, buckets: 0, sent: 0, received: 0, rejected: 0, droppedStale: 0, again: false }
+}
+
+type Inbox = AsyncIterator<SyncMessage>
+
+async function next(inbox: Inbox): Promise<SyncMessage | undefined> {
+  const r = await inbox.next()
+  return r.done === true ? undefined : r.value
+}
+
+function expect<T extends SyncMessage['type']>(
+  msg: SyncMessage | undefined,
+  type: T
+): Extract<SyncMessage, { type: T }> | undefined {
+  if (msg === undefined) return undefined
+  if (msg.type !== type) throw decodeError(`expected a sync ${type} message, got ${msg.type}`)
+  return msg as Extract<SyncMessage, { type: T }>
+}
+
+/**
+ * A peer cut off for longer than the tombstone TTL, meeting one that synced within
+ * it, may hold entries whose removal was collected elsewhere: it drops its entries
+ * older than the horizon first. Neither side having synced recently (or ever) is not
+ * staleness: a lone peer keeps its data.
+ */
+function dropIfStale(ctx: SessionContext, remoteLastSyncAt: number, result: SessionResult): boolean {
+  const now = ctx.now()
+  const stale =
+    ctx.lastSyncAt !== 0 &&
+    now - ctx.lastSyncAt > ctx.tombstoneTtl &&
+    remoteLastSyncAt !== 0 &&
+    now - remoteLastSyncAt <= ctx.tombstoneTtl
+  if (stale) result.droppedStale += ctx.replica.dropOlderThan(now - ctx.tombstoneTtl)
+  return stale
+}
+
+function merge(ctx: SessionContext, msg: Updates, result: SessionResult, peerHas?: WeakSet<EntryUpdate>): void {
+  const { replica } = ctx
+  for (const entry of msg.entries) {
+    try {
+      replica.mergeEntry(entry)
+    } catch {
+      result.rejected++
+      continue
+    }
+    result.received++
+    if (peerHas !== undefined) {
+      const current = replica.entry(entry.collection, entry.key)
+      if (current !== undefined && compareEntries(current, entry) === 0) peerHas.add(current)
+    }
+  }
+  for (const counter of msg.counters) {
+    replica.mergeCounter(counter)
+    result.received++
+  }
+  ctx.onProgress?.(result)
+}
+
+/** Receives UPDATES frames until DONE (or the end of the stream). */
+async function receiveAll(
+  ctx: SessionContext,
+  inbox: Inbox,
+  result: SessionResult,
+  peerHas?: WeakSet<EntryUpdate>
+): Promise<void> {
+  for (let msg = await next(inbox); msg !== undefined && msg.type !== 'done'; msg = await next(inbox)) {
+    if (msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
+    merge(ctx, msg, result, peerHas)
+  }
+}
+
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** This side's entries and counter slots in the masked buckets, as UPDATES frames, then DONE. */
+async function* sendBuckets(
+  ctx: SessionContext,
+  mask: Uint8Array,
+  result: SessionResult,
+  skip?: WeakSet<EntryUpdate>
+): AsyncGenerator<Uint8Array> {
+  let entries: EntryUpdate[] = []
+  let counters: CounterUpdate[] = []
+  const frame = (): Uint8Array => {
+    const bytes = encodeUpdates(
+      entries.map((update) => ({ update })),
+      counters
+    )
+    result.sent += entries.length + counters.length
+    entries = []
+    counters = []
+    ctx.onProgress?.(result)
+    return bytes
+  }
+  for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
+    for (const entry of scanned.entries) {
+      if (skip?.has(entry)) continue
+      entries.push(entry)
+      if (entries.length >= ctx.chunkEntries) yield frame()
+    }
+    for (const counter of scanned.counters) {
+      counters.push(counter)
+      if (entries.length + counters.length >= ctx.chunkEntries) yield frame()
+    }
+    await breathe()
+  }
+  if (entries.length + counters.length > 0) yield frame()
+  yield encodeDone()
+}
+
+/** The side that opened the stream. */
+export async function* initiate(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
+  yield encodeDigest(ctx.swarm, ctx.lastSyncAt, ctx.replica.digest.groups())
+  const leaves = expect(await next(inbox), 'leaves')
+  if (leaves === undefined) return
+  if (dropIfStale(ctx, leaves.lastSyncAt, result)) {
+    result.again = true
+    return
+  }
+  if (leaves.groups.length === 0) {
+    result.inSync = true
+    return
+  }
+  const mask = new Uint8Array(BUCKETS)
+  const own = ctx.replica.digest.leaves
+  leaves.groups.forEach((group, i) => {
+    for (let j = 0; j < LEAVES_PER_GROUP; j++) {
+      const bucket = group * LEAVES_PER_GROUP + j
+      const theirs = (i * LEAVES_PER_GROUP + j) * 2
+      if (own[bucket * 2] !== leaves.leaves[theirs] || own[bucket * 2 + 1] !== leaves.leaves[theirs + 1]) {
+        mask[bucket] = 1
+        result.buckets++
+      }
+    }
+  })
+  yield encodeRequest(mask)
+  yield* sendBuckets(ctx, mask, result)
+  await receiveAll(ctx, inbox, result)
+}
+
+/** The side that accepted the stream. */
+export async function* respond(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
+  const digest = expect(await next(inbox), 'digest')
+  if (digest === undefined) return
+  if (digest.swarm !== ctx.swarm) throw decodeError(`sync from swarm "${digest.swarm}", this is "${ctx.swarm}"`)
+  dropIfStale(ctx, digest.lastSyncAt, result)
+  const own = ctx.replica.digest.groups()
+  const differing: number[] = []
+  for (let g = 0; g < own.length / 2; g++) {
+    if (own[g * 2] !== digest.groups[g * 2] || own[g * 2 + 1] !== digest.groups[g * 2 + 1]) differing.push(g)
+  }
+  const leaves = new Uint32Array(differing.length * LEAVES_PER_GROUP * 2)
+  for (const [i, g] of differing.entries()) leaves.set(ctx.replica.digest.groupLeaves(g), i * LEAVES_PER_GROUP * 2)
+  yield encodeLeaves(ctx.lastSyncAt, differing, leaves)
+  if (differing.length === 0) {
+    result.inSync = true
+    return
+  }
+  const request = expect(await next(inbox), 'request')
+  if (request === undefined) return
+  result.buckets = request.mask.reduce((n, b) => n + b, 0)
+  // What the initiator is known to hold already need not be sent back.
+  const peerHas = new WeakSet<EntryUpdate>()
+  await receiveAll(ctx, inbox, result, peerHas)
+  yield* sendBuckets(ctx, request.mask, result, peerHas)
+}

@@ -1,0 +1,209 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { Clock } from '../../src/clock/index.js'
+import type { DecodeLimits } from '../../src/codec/index.js'
+import { decodeSyncMessage, type SyncMessage } from '../../src/codec/sync.js'
+import { Replica } from '../../src/store/replica.js'
+import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+import { initiate, newResult, respond, type SessionContext, type SessionResult } from '../../src/sync/session.js'
+
+const NOW = 1_700_000_000_000
+const DAY = 86_400_000
+const limits: DecodeLimits = {
+  maxMessageBytes: 4 << 20,
+  maxMessageEntries: 16_384,
+  maxKeyLength: 1024,
+  maxValueBytes: 1 << 20,
+  maxValueDepth: 64
+}
+
+function replica(node: string, now = () => NOW): Replica {
+  return new Replica({ node, slot: `${node}/1`, clock: new Clock({ now, maxSkew: DAY }), tombstoneTtl: DAY })
+}
+
+function context(r: Replica, extra: Partial<SessionContext> = {}): SessionContext {
+  return {
+    replica: r,
+    swarm: 's',
+    chunkEntries: 7,
+    scanBatch: 5,
+    lastSyncAt: 0,
+    tombstoneTtl: DAY,
+    now: r.clock.now,
+    ...extra
+  }
+}
+
+/** An in-memory one-way pipe of frames, counting bytes. */
+function channel() {
+  const queue: Uint8Array[] = []
+  let wake: (() => void) | undefined
+  let closed = false
+  const stats = { bytes: 0, frames: 0 }
+  return {
+    stats,
+    async pump(source: AsyncGenerator<Uint8Array>) {
+      try {
+        for await (const frame of source) {
+          stats.bytes += frame.byteLength
+          stats.frames++
+          queue.push(frame)
+          wake?.()
+        }
+      } finally {
+        closed = true
+        wake?.()
+      }
+    },
+    async *inbox(): AsyncGenerator<SyncMessage> {
+      for (;;) {
+        const frame = queue.shift()
+        if (frame !== undefined) yield decodeSyncMessage(frame, limits)
+        else if (closed) return
+        else await new Promise<void>((resolve) => (wake = resolve))
+      }
+    }
+  }
+}
+
+async function round(a: SessionContext, b: SessionContext) {
+  const aToB = channel()
+  const bToA = channel()
+  const ra = newResult()
+  const rb = newResult()
+  await Promise.all([aToB.pump(initiate(a, bToA.inbox(), ra)), bToA.pump(respond(b, aToB.inbox(), rb))])
+  return { initiator: ra, responder: rb, bytes: aToB.stats.bytes + bToA.stats.bytes }
+}
+
+function snapshot(r: Replica): string {
+  return JSON.stringify({
+    entries: [...r.entries()].map((e) => JSON.stringify(e)).sort(),
+    counters: [...r.counterSlots()].map((c) => JSON.stringify(c)).sort()
+  })
+}
+
+const entry: fc.Arbitrary<EntryUpdate> = fc
+  .record({
+    collection: fc.constantFrom('a', 'b'),
+    key: fc.integer({ min: 0, max: 40 }).map(String),
+    wall: fc.integer({ min: NOW - 100, max: NOW }),
+    logical: fc.integer({ min: 0, max: 3 }),
+    node: fc.constantFrom('n1', 'n2', 'n3'),
+    expiresAt: fc.constant(0),
+    deleted: fc.boolean()
+  })
+  .map((e) => ({ ...e, value: e.deleted ? null : `${e.node}:${e.wall}:${e.logical}` }))
+const counter: fc.Arbitrary<CounterUpdate> = fc.record({
+  counter: fc.constantFrom('x', 'y'),
+  slot: fc.constantFrom('n1/1', 'n2/1', 'n3/7'),
+  inc: fc.nat(20),
+  dec: fc.nat(20)
+})
+const state = fc.record({ entries: fc.array(entry, { maxLength: 60 }), counters: fc.array(counter, { maxLength: 8 }) })
+
+function load(r: Replica, s: { entries: EntryUpdate[]; counters: CounterUpdate[] }): Replica {
+  for (const e of s.entries) r.mergeEntry(e)
+  for (const c of s.counters) r.mergeCounter(c)
+  return r
+}
+
+describe('sync session', () => {
+  it('leaves both replicas equal to the merge of the two, in one round', async () => {
+    await fc.assert(
+      fc.asyncProperty(state, state, async (sa, sb) => {
+        const a = load(replica('A'), sa)
+        const b = load(replica('B'), sb)
+        const expected = snapshot(load(load(replica('C'), sa), sb))
+        const { initiator, responder } = await round(context(a), context(b))
+        expect(snapshot(a)).toBe(expected)
+        expect(snapshot(b)).toBe(expected)
+        expect(initiator.inSync).toBe(responder.inSync)
+        expect(a.digest.leaves).toEqual(b.digest.leaves)
+      }),
+      { numRuns: 60 }
+    )
+  })
+
+  it('exchanges a few hundred bytes between identical replicas, whatever their size', async () => {
+    const a = replica('A')
+    const b = replica('B')
+    for (let i = 0; i < 20_000; i++) {
+      const update = a.save('c', `key-${i}`, `value-${i}`, 0)
+      b.mergeEntry(update)
+    }
+    const { initiator, bytes } = await round(context(a), context(b))
+    expect(initiator.inSync).toBe(true)
+    expect(bytes).toBeLessThan(1024)
+  })
+
+  it('sends only what differs, and back only what the initiator lacks', async () => {
+    const a = replica('A')
+    const b = replica('B')
+    for (let i = 0; i < 5_000; i++) b.mergeEntry(a.save('c', `k${i}`, i, 0))
+    a.save('c', 'only-a', 1, 0)
+    b.save('c', 'only-b', 2, 0)
+    const { initiator, responder } = await round(context(a), context(b))
+    expect(a.get('c', 'only-b')).toBe(2)
+    expect(b.get('c', 'only-a')).toBe(1)
+    // Two buckets of ~1.2 entries each out of 4096: far fewer than 5,000 entries move.
+    expect(initiator.sent + responder.sent).toBeLessThan(40)
+    expect(responder.sent).toBeLessThan(initiator.sent + 5)
+  })
+
+  it('transfers everything to an empty joiner', async () => {
+    const full = replica('A')
+    for (let i = 0; i < 3_000; i++) full.save('c', `k${i}`, { i }, 0)
+    full.increment('n', 5)
+    const joiner = replica('J')
+    const { responder } = await round(context(joiner), context(full))
+    expect(snapshot(joiner)).toBe(snapshot(full))
+    expect(responder.sent).toBe(3_001)
+    expect(joiner.counter('n')).toBe(5)
+  })
+
+  it('a peer cut off beyond the tombstone TTL drops its old entries, so collected removals stay removed', async () => {
+    let now = NOW
+    const clock = () => now
+    const stale = replica('S', clock)
+    const fresh = replica('F', clock)
+    const removed = stale.save('c', 'removed-while-away', 'old', 0)
+    fresh.mergeEntry(removed)
+    const kept = stale.save('c', 'still-alive', 'old', 0)
+    fresh.mergeEntry(kept)
+    now += 2 * DAY
+    fresh.remove('c', 'removed-while-away')
+    now += 2 * DAY
+    fresh.collect() // the tombstone is gone from the fresh side
+    const recent = stale.save('c', 'written-while-away', 'new', 0)
+    const result: SessionResult[] = []
+    const staleCtx = context(stale, { lastSyncAt: NOW })
+    const freshCtx = context(fresh, { lastSyncAt: now - 1000 })
+    const first = await round(staleCtx, freshCtx)
+    result.push(first.initiator)
+    expect(first.initiator.again).toBe(true)
+    expect(first.initiator.droppedStale).toBe(2)
+    await round(context(stale, { lastSyncAt: now }), freshCtx)
+    expect(stale.get('c', 'removed-while-away')).toBeNull()
+    expect(fresh.get('c', 'removed-while-away')).toBeNull()
+    expect(stale.get('c', 'still-alive')).toBe('old')
+    expect(fresh.get('c', 'written-while-away')).toBe('new')
+    expect(recent.wall).toBeGreaterThan(now - DAY)
+  })
+
+  it('a lone peer that never synced keeps its old data when a newcomer joins', async () => {
+    let now = NOW
+    const lone = replica('L', () => now)
+    lone.save('c', 'k', 'v', 0)
+    now += 3 * DAY
+    const newcomer = replica('N', () => now)
+    await round(context(newcomer), context(lone))
+    expect(newcomer.get('c', 'k')).toBe('v')
+    expect(lone.get('c', 'k')).toBe('v')
+  })
+
+  it('rejects a digest from another swarm', async () => {
+    await expect(round(context(replica('A')), context(replica('B'), { swarm: 'other' }))).rejects.toThrowError(
+      expect.objectContaining({ code: 'ERR_DECODE' })
+    )
+  })
+})
