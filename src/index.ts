@@ -18,6 +18,7 @@
  */
 import './polyfill.js'
 import type { PrivateKey } from '@libp2p/interface'
+import type { Faults } from './peer/faults.js'
 import type { ChangeEvent } from './store/types.js'
 import type { Json } from './store/validate.js'
 import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
@@ -26,6 +27,7 @@ export * from './constants.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
 export { type ConnectOptions, connect, DEFAULT_URL, type RemoteSharedMem } from './http/client.js'
 export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.js'
+export { type FaultSettings, Faults } from './peer/faults.js'
 export { createPeer } from './peer/peer.js'
 export type { ChangeEvent, ChangeOrigin } from './store/types.js'
 export type { Json } from './store/validate.js'
@@ -88,6 +90,8 @@ export interface PeerStatus {
   /** Multiaddrs (with /p2p/<peer id>) other peers can bootstrap from. */
   addresses: string[]
   swarm: string
+  /** Fingerprint of everything the replica holds (16 hex digits): equal on two peers ⇔ identical replicas. */
+  digest: string
   /** Peer ids of the connected peers that have joined this swarm (share its gossip topic). */
   peers: string[]
   /** Open libp2p connections. */
@@ -194,6 +198,8 @@ export interface PeerOptions {
   syncInterval?: number
   /** Time limit of one sync round, in ms. @default 600000 */
   syncTimeout?: number
+  /** Test-only fault injection (see src/peer/faults.ts). @internal */
+  faults?: Faults
   /** Wall clock, in ms since the epoch; for tests. @default Date.now */
   now?: () => number
 }

@@ -3,7 +3,7 @@
  * and resolves the exit code; only this module writes to the console.
  */
 import { readFileSync } from 'node:fs'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_HTTP_PORT, DEFAULT_PEER_PORT, DEFAULT_SWARM } from '../constants.js'
 import { SharedMemError } from '../errors.js'
 import { runPeer } from './peer.js'
@@ -23,6 +23,12 @@ function version(): string {
 function port(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0–65535')
+  return n
+}
+
+function positive(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number')
   return n
 }
 
@@ -46,6 +52,8 @@ function peerOptions(cmd: Command): Command {
     .option('-i, --identity <file>', 'identity key file, created (mode 0600) if missing, so restarts keep the peer id')
     .option('-s, --swarm <name>', 'swarm name: only peers with the same name share data', DEFAULT_SWARM)
     .option('--http-host <host>', 'interface the HTTP API binds to', '127.0.0.1')
+    .option('--sync-interval <ms>', 'time between periodic sync rounds with a random peer (default: 10000)', positive)
+    .addOption(new Option('--test-faults', 'serve the test-only fault injection endpoint').hideHelp())
 }
 
 export async function main(argv: string[] = process.argv, io: CliIo = consoleIo): Promise<number> {

@@ -49,8 +49,8 @@ export interface GossipInit {
   onAnnounce?: (peers: PeerAddrs[]) => void
   /** Called when a peer subscribes to the topic (a new route for announcements). */
   onSubscriber?: () => void
-  /** Test-only fault injection: share (0–1) of received messages to drop. @default 0 */
-  dropRate?: number
+  /** Test-only fault injection: true to drop this received message. */
+  dropIncoming?: () => boolean
 }
 
 /** Counters of what gossip did, for status and metrics. */
@@ -186,7 +186,7 @@ export class Gossip {
 
   private receive(msg: GossipMessage): void {
     if (msg.topic !== this.init.topic) return
-    if (this.init.dropRate !== undefined && Math.random() < this.init.dropRate) return
+    if (this.init.dropIncoming?.() === true) return
     this.stats.messagesIn++
     let updates: ReturnType<typeof decodeMessage>
     try {

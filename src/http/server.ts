@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { DEFAULT_HTTP_BODY_LIMIT, DEFAULT_HTTP_PORT } from '../constants.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { ChangeEvent, SharedMemPeer } from '../index.js'
+import type { Faults } from '../peer/faults.js'
 import { toHttpError } from './errors.js'
 
 export interface HttpServerOptions {
@@ -24,6 +25,8 @@ export interface HttpServerOptions {
   bodyLimit?: number
   /** Interval of SSE keep-alive comments, in ms. @default 15000 */
   keepAliveInterval?: number
+  /** Test-only: serve POST /sharedmem/_test/faults for these fault controls. @internal */
+  faults?: Faults
 }
 
 export interface HttpServer {
@@ -75,6 +78,10 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   }
   app.get('/sharedmem/collections', async () => ({ result: peer.collections() }))
   app.get('/sharedmem/status', async () => ({ result: peer.status() }))
+  const faults = options.faults
+  if (faults !== undefined) {
+    app.post('/sharedmem/_test/faults', async (req) => ({ result: faults.set((req.body ?? {}) as object) }))
+  }
   app.get('/healthz', async () => ({ status: 'ok', peerId: peer.peerId }))
   app.get('/sharedmem/testapp', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(await readFile(TESTAPP))

@@ -7,7 +7,7 @@ import { gossipsub } from '@chainsafe/libp2p-gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey, PubSub } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey, PubSub } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -17,6 +17,8 @@ export interface NodeInit {
   listen: Multiaddr[]
   /** Largest gossip message accepted, in bytes. */
   maxMessageBytes: number
+  /** Whether a peer may be connected to (checked on dial and on every new connection). @default all */
+  allowPeer?: (peerId: string) => boolean
 }
 
 export type SharedMemNode = Libp2p<{ identify: unknown; pubsub: PubSub }>
@@ -25,6 +27,8 @@ export type SharedMemNode = Libp2p<{ identify: unknown; pubsub: PubSub }>
 const RPC_OVERHEAD = 64 * 1024
 
 export async function createNode(init: NodeInit): Promise<SharedMemNode> {
+  const allow = init.allowPeer ?? (() => true)
+  const deny = async (peerId: PeerId): Promise<boolean> => !allow(peerId.toString())
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen.map(String) },
@@ -34,6 +38,11 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
     // A ping slower than the monitor's timeout is what a busy peer under a publish
     // backlog looks like; aborting then would drop the queued writes silently.
     connectionMonitor: { abortConnectionOnPingFailure: false },
+    connectionGater: {
+      denyDialPeer: deny,
+      denyInboundEncryptedConnection: deny,
+      denyOutboundEncryptedConnection: deny
+    },
     services: {
       identify: identify(),
       pubsub: gossipsub({

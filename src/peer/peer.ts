@@ -45,7 +45,8 @@ export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPe
   const node = await createNode({
     privateKey,
     listen,
-    maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES
+    maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
+    allowPeer: options.faults === undefined ? undefined : (id) => !options.faults?.blocked.has(id)
   })
   const peer = new Peer(node, swarm, bootstrap, options)
   try {
@@ -66,6 +67,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly dialer: Dialer
   private readonly sync: Sync
   private readonly syncInterval: number
+  private readonly faults: PeerOptions['faults']
+  private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits & { maxValueBytes: number }
   private readonly collectInterval: number
   private collectTimer: NodeJS.Timeout | undefined
@@ -111,8 +114,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       maxBatchEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
       maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
       onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
-      onSubscriber: () => this.dialer.announceSoon()
+      onSubscriber: () => this.dialer.announceSoon(),
+      dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
     })
+    this.faults = options.faults
     this.syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
     this.sync = new Sync({
       node,
@@ -154,6 +159,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.gossip.start()
     this.dialer.start()
+    this.unwatchFaults = this.faults?.onChange(() => {
+      for (const connection of this.node.getConnections()) {
+        if (this.faults?.blocked.has(connection.remotePeer.toString())) void connection.close().catch(() => {})
+      }
+    })
     this.scheduleCollect()
   }
 
@@ -235,6 +245,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       peerId: this.peerId,
       addresses: this.addresses,
       swarm: this.swarm,
+      digest: this.replica.digest.root(),
       peers: this.gossip.peers(),
       connections: this.node.getConnections().length,
       ...size,
@@ -276,6 +287,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private async shutdown(): Promise<void> {
     this.state = 'stopping'
     clearTimeout(this.collectTimer)
+    this.unwatchFaults?.()
     this.dialer.stop()
     try {
       await this.sync.stop()

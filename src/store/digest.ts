@@ -133,6 +133,17 @@ export class Digest {
     return out
   }
 
+  /** Fingerprint of the whole replica: the XOR of all leaves, as 16 hex digits. */
+  root(): string {
+    let h1 = 0
+    let h2 = 0
+    for (let b = 0; b < BUCKETS; b++) {
+      h1 ^= this.leaves[b * 2]
+      h2 ^= this.leaves[b * 2 + 1]
+    }
+    return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0')
+  }
+
   /** The leaves of one group: LEAVES_PER_GROUP × 2 words (a copy). */
   groupLeaves(group: number): Uint32Array {
     const start = group * LEAVES_PER_GROUP * 2
