@@ -69,3 +69,9 @@ export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
 
 /** Members scanned between two turns of the event loop while sync looks for the entries to send. */
 export const DEFAULT_SYNC_SCAN_BATCH = 16_384
+
+/**
+ * Bytes of gossip a peer queues for one slow receiver before it drops messages to
+ * it (sync repairs them later): bounds memory when a receiver falls behind.
+ */
+export const DEFAULT_MAX_OUTBOUND_BUFFER = 64 * 1024 * 1024

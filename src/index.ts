@@ -96,9 +96,9 @@ export interface PeerStatus {
   peers: string[]
   /** Open libp2p connections. */
   connections: number
-  /** Live entries across all collections. */
+  /** Entries holding a value, across all collections (an expired one counts until it is collected). */
   entries: number
-  /** Tombstones and expired entries not yet collected. */
+  /** Tombstones not yet collected. */
   dead: number
   collections: number
   counters: number
@@ -182,6 +182,8 @@ export interface PeerOptions {
   maxBatchBytes?: number
   /** Largest gossip message accepted, in bytes. @default 4194304 */
   maxMessageBytes?: number
+  /** Bytes of gossip queued for one slow receiver before messages to it are dropped (sync repairs them). @default 67108864 (64 MiB) */
+  maxOutboundBuffer?: number
   /** Most updates one received message may carry. @default 16384 */
   maxMessageEntries?: number
   /** How long tombstones and expired entries are kept, in ms. @default 86400000 (24 h) */

@@ -64,6 +64,14 @@ export function packValue(value: Json, maxValueBytes = Number.POSITIVE_INFINITY)
   return bytes
 }
 
+/** Per-entry framing overhead estimate (tuple, stamp, indexes), in bytes. */
+const ENTRY_OVERHEAD = 48
+
+/** Estimated encoded size of an entry, for splitting batches by bytes. */
+export function wireSize(entry: WireEntry): number {
+  return (entry.valueBytes?.byteLength ?? 0) + entry.update.key.length + entry.update.collection.length + ENTRY_OVERHEAD
+}
+
 /** Encodes a batch of updates as one UPDATES message. */
 export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<CounterUpdate>): Uint8Array {
   const nodes: string[] = []

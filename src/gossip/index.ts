@@ -12,7 +12,8 @@ import {
   encodeAnnounce,
   encodeUpdates,
   type PeerAddrs,
-  type WireEntry
+  type WireEntry,
+  wireSize
 } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
@@ -64,9 +65,6 @@ export interface GossipStats {
   /** Publishes that failed (logged; the sync protocol repairs what they carried). */
   publishErrors: number
 }
-
-/** Per-entry framing overhead estimate (key tuple, stamp, indexes), in bytes. */
-const ENTRY_OVERHEAD = 48
 
 export class Gossip {
   readonly stats: GossipStats = { messagesOut: 0, messagesIn: 0, rejected: 0, applied: 0, publishErrors: 0 }
@@ -136,8 +134,7 @@ export class Gossip {
       bytes = 0
     }
     for (const entry of entries) {
-      const size =
-        (entry.valueBytes?.byteLength ?? 0) + entry.update.key.length + entry.update.collection.length + ENTRY_OVERHEAD
+      const size = wireSize(entry)
       if (batch.length >= this.init.maxBatchEntries || (batch.length > 0 && bytes + size > this.init.maxBatchBytes))
         send()
       batch.push(entry)

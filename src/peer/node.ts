@@ -17,6 +17,8 @@ export interface NodeInit {
   listen: Multiaddr[]
   /** Largest gossip message accepted, in bytes. */
   maxMessageBytes: number
+  /** Bytes queued for one slow receiver before gossip to it is dropped (and left to sync). */
+  maxOutboundBuffer: number
   /** Whether a peer may be connected to (checked on dial and on every new connection). @default all */
   allowPeer?: (peerId: string) => boolean
 }
@@ -53,7 +55,9 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         fallbackToFloodsub: false,
-        maxInboundDataLength: init.maxMessageBytes + RPC_OVERHEAD
+        maxInboundDataLength: init.maxMessageBytes + RPC_OVERHEAD,
+        // Unbounded by default: a receiver that falls behind would grow our memory without limit.
+        maxOutboundBufferSize: init.maxOutboundBuffer
       })
     }
   }) as Promise<SharedMemNode>

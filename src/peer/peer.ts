@@ -46,6 +46,7 @@ export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPe
     privateKey,
     listen,
     maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
+    maxOutboundBuffer: options.maxOutboundBuffer ?? defaults.DEFAULT_MAX_OUTBOUND_BUFFER,
     allowPeer: options.faults === undefined ? undefined : (id) => !options.faults?.blocked.has(id)
   })
   const peer = new Peer(node, swarm, bootstrap, options)
@@ -127,6 +128,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       interval: this.syncInterval,
       timeout: options.syncTimeout ?? defaults.DEFAULT_SYNC_TIMEOUT,
       chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+      chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
       scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
       swarmPeers: () => this.gossip.peers(),

@@ -40,11 +40,11 @@ interface CounterState {
   readonly slots: Map<string, { inc: number; dec: number }>
 }
 
-/** Counts of what a replica holds. */
+/** Counts of what a replica holds (kept up to date on every change: reading them is O(1)). */
 export interface ReplicaSize {
-  /** Live (not removed, not expired) entries. */
+  /** Entries holding a value (an expired one counts until it is collected). */
   entries: number
-  /** Tombstones and expired entries not yet collected. */
+  /** Tombstones not yet collected. */
   dead: number
   counters: number
   collections: number
@@ -61,6 +61,8 @@ export class Replica {
   private readonly collections = new Map<string, Map<string, EntryUpdate>>()
   private readonly counters = new Map<string, CounterState>()
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
+  private stored = 0
+  private tombstones = 0
 
   constructor(init: ReplicaInit) {
     this.node = init.node
@@ -147,8 +149,8 @@ export class Replica {
       entries = new Map()
       this.collections.set(update.collection, entries)
     }
-    if (current !== undefined) this.digest.toggle(hashEntry(current, this.hash))
-    this.digest.toggle(hashEntry(update, this.hash))
+    if (current !== undefined) this.forget(current)
+    this.remember(update)
     entries.set(update.key, update)
     if (!update.deleted) {
       this.onChange({
@@ -208,7 +210,7 @@ export class Replica {
     for (const [name, entries] of this.collections) {
       for (const [key, entry] of entries) {
         if (this.isCollectable(entry, now)) {
-          this.digest.toggle(hashEntry(entry, this.hash))
+          this.forget(entry)
           entries.delete(key)
           dropped++
         }
@@ -257,7 +259,7 @@ export class Replica {
     for (const [name, entries] of this.collections) {
       for (const [key, entry] of entries) {
         if (entry.wall < horizon) {
-          this.digest.toggle(hashEntry(entry, this.hash))
+          this.forget(entry)
           entries.delete(key)
           dropped++
         }
@@ -268,14 +270,26 @@ export class Replica {
   }
 
   size(): ReplicaSize {
-    const now = this.clock.now()
-    let entries = 0
-    let dead = 0
-    for (const entry of this.entries()) {
-      if (this.isLive(entry, now)) entries++
-      else dead++
+    return {
+      entries: this.stored - this.tombstones,
+      dead: this.tombstones,
+      counters: this.counters.size,
+      collections: this.collections.size
     }
-    return { entries, dead, counters: this.counters.size, collections: this.collections.size }
+  }
+
+  /** Counts a stored entry in the digest and the size figures. */
+  private remember(entry: EntryUpdate): void {
+    this.digest.toggle(hashEntry(entry, this.hash))
+    this.stored++
+    if (entry.deleted) this.tombstones++
+  }
+
+  /** Undoes {@link remember} for an entry leaving the store. */
+  private forget(entry: EntryUpdate): void {
+    this.digest.toggle(hashEntry(entry, this.hash))
+    this.stored--
+    if (entry.deleted) this.tombstones--
   }
 
   private stamp(collection: string, key: string, value: Json, expiresAt: number, deleted: boolean): EntryUpdate {

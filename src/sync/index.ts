@@ -28,6 +28,8 @@ export interface SyncInit {
   timeout: number
   /** Entries per frame. */
   chunkEntries: number
+  /** Soft byte limit of one frame's values. */
+  chunkBytes: number
   /** Members scanned between two turns of the event loop. */
   scanBatch: number
   tombstoneTtl: number
@@ -64,6 +66,9 @@ export interface SyncStatus {
   entriesReceived: number
   /** Entries dropped because this peer had been cut off for longer than the tombstone TTL. */
   droppedStale: number
+  /** Bytes of sync frames sent and received since start. */
+  bytesSent: number
+  bytesReceived: number
 }
 
 export class Sync {
@@ -74,7 +79,9 @@ export class Sync {
     failures: 0,
     entriesSent: 0,
     entriesReceived: 0,
-    droppedStale: 0
+    droppedStale: 0,
+    bytesSent: 0,
+    bytesReceived: 0
   }
   private readonly init: SyncInit
   private readonly log: Logger = logger('sharedmem:sync')
@@ -173,6 +180,7 @@ export class Sync {
       replica,
       swarm: this.init.swarm,
       chunkEntries: this.init.chunkEntries,
+      chunkBytes: this.init.chunkBytes,
       scanBatch: this.init.scanBatch,
       lastSyncAt: this.stats.lastSyncAt,
       tombstoneTtl: this.init.tombstoneTtl,
@@ -183,9 +191,14 @@ export class Sync {
     const onAbort = (): void => stream.abort(new SharedMemError(ErrorCode.TIMEOUT, `sync with ${peer} was cut short`))
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      const inbox = frames(stream, limits)
+      const inbox = frames(stream, limits, this.stats)
       const outgoing = role === 'initiator' ? initiate(ctx, inbox, result) : respond(ctx, inbox, result)
-      await pipe(outgoing, (source) => lp.encode(source), stream.sink)
+      await pipe(
+        outgoing,
+        (source) => counted(source, this.stats),
+        (source) => lp.encode(source),
+        stream.sink
+      )
       await stream.close()
     } catch (err) {
       this.stats.failures++
@@ -207,8 +220,16 @@ export class Sync {
 }
 
 /** Decoded frames of a sync stream. */
-async function* frames(stream: Stream, limits: DecodeLimits): AsyncGenerator<SyncMessage> {
+async function* frames(stream: Stream, limits: DecodeLimits, stats: SyncStatus): AsyncGenerator<SyncMessage> {
   for await (const frame of lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes })) {
+    stats.bytesReceived += frame.byteLength
     yield decodeSyncMessage(frame.subarray(), limits)
+  }
+}
+
+async function* counted(source: AsyncIterable<Uint8Array>, stats: SyncStatus): AsyncGenerator<Uint8Array> {
+  for await (const frame of source) {
+    stats.bytesSent += frame.byteLength
+    yield frame
   }
 }

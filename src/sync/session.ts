@@ -12,7 +12,7 @@
  *   DONE                        ──►
  *                               ◄──    UPDATES* (what the initiator lacks), DONE
  */
-import { encodeUpdates, type Updates } from '../codec/index.js'
+import { encodeUpdates, packValue, type Updates, type WireEntry, wireSize } from '../codec/index.js'
 import { encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
 import { BUCKETS, LEAVES_PER_GROUP } from '../store/digest.js'
@@ -24,6 +24,8 @@ export interface SessionContext {
   swarm: string
   /** Entries per UPDATES frame. */
   chunkEntries: number
+  /** Soft byte limit of one frame's values (a single larger value still goes alone). */
+  chunkBytes: number
   /** Members scanned between two turns of the event loop. */
   scanBatch: number
   /** When this peer last completed a sync round (ms since the epoch; 0 = never). */
@@ -131,23 +133,26 @@ async function* sendBuckets(
   result: SessionResult,
   skip?: WeakSet<EntryUpdate>
 ): AsyncGenerator<Uint8Array> {
-  let entries: EntryUpdate[] = []
+  let entries: WireEntry[] = []
   let counters: CounterUpdate[] = []
+  let bytes = 0
   const frame = (): Uint8Array => {
-    const bytes = encodeUpdates(
-      entries.map((update) => ({ update })),
-      counters
-    )
+    const encoded = encodeUpdates(entries, counters)
     result.sent += entries.length + counters.length
     entries = []
     counters = []
+    bytes = 0
     ctx.onProgress?.(result)
-    return bytes
+    return encoded
   }
   for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
-    for (const entry of scanned.entries) {
-      if (skip?.has(entry)) continue
+    for (const update of scanned.entries) {
+      if (skip?.has(update)) continue
+      const entry: WireEntry = { update, valueBytes: update.deleted ? undefined : packValue(update.value) }
+      const size = wireSize(entry)
+      if (entries.length > 0 && bytes + size > ctx.chunkBytes) yield frame()
       entries.push(entry)
+      bytes += size
       if (entries.length >= ctx.chunkEntries) yield frame()
     }
     for (const counter of scanned.counters) {

@@ -26,6 +26,7 @@ function context(r: Replica, extra: Partial<SessionContext> = {}): SessionContex
     replica: r,
     swarm: 's',
     chunkEntries: 7,
+    chunkBytes: 256,
     scanBatch: 5,
     lastSyncAt: 0,
     tombstoneTtl: DAY,

@@ -1,0 +1,118 @@
+// One benchmark peer process, driven by run.mjs over IPC. It embeds a peer
+// (the built library in ../dist) and answers commands; it never decides anything.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { createPeer } from '../dist/index.js'
+
+const now = () => performance.timeOrigin + performance.now()
+let peer
+let watch
+
+const handlers = {
+  async start({ bootstrap = [], options = {} }) {
+    peer = await createPeer({ bootstrap, ...options })
+    return { peerId: peer.peerId, address: peer.addresses[0] }
+  },
+  async waitPeers({ count, timeout = 30_000 }) {
+    const deadline = Date.now() + timeout
+    while (peer.status().peers.length < count && Date.now() < deadline) await sleep(20)
+    return peer.status().peers.length
+  },
+  /** Saves n entries of `size` bytes, letting each batch of 10k flush. */
+  async fill({ n, size, collection = 'fill' }) {
+    const pad = 'x'.repeat(Math.max(size - 12, 0))
+    const started = now()
+    for (let i = 0; i < n; i++) {
+      peer.save({ collection, key: `k${i}`, variable: pad })
+      if (i % 10_000 === 9_999) await sleep(0)
+    }
+    await sleep(0)
+    return { ms: now() - started }
+  },
+  digest() {
+    return peer.status().digest
+  },
+  status() {
+    return peer.status()
+  },
+  /** Starts counting changes of `collection`; values carry their send time `t`. */
+  watch({ collection, expect }) {
+    const latencies = []
+    let resolve
+    const done = new Promise((r) => {
+      resolve = r
+    })
+    const listener = (e) => {
+      if (e.collection !== collection || e.type !== 'save') return
+      const at = now()
+      latencies.push(at - e.value.t)
+      watch.lastAt = at
+      if (latencies.length === expect) resolve()
+    }
+    peer.on('change', listener)
+    watch = { latencies, done, listener, lastAt: 0 }
+    return true
+  },
+  async watched({ timeout = 120_000 }) {
+    await Promise.race([watch.done, sleep(timeout)])
+    peer.off('change', watch.listener)
+    return { received: watch.latencies.length, lastAt: watch.lastAt, latencies: watch.latencies }
+  },
+  /** Writes n entries of `size` bytes at `rate` per second (0 = as fast as possible). */
+  async write({ n, size, rate, collection }) {
+    const pad = 'x'.repeat(Math.max(size - 40, 0))
+    const started = now()
+    const perTick = rate === 0 ? 1000 : Math.max(1, Math.round(rate / 1000))
+    for (let i = 0; i < n; ) {
+      for (let j = 0; j < perTick && i < n; j++, i++)
+        peer.save({ collection, key: `w${i}`, variable: { t: now(), pad } })
+      if (rate === 0) await sleep(0)
+      else {
+        const due = started + (i / rate) * 1000
+        const wait = due - now()
+        await sleep(wait > 1 ? wait : 0)
+      }
+    }
+    return { startedAt: started, ms: now() - started }
+  },
+  /** Measures how long the event loop was blocked while `digest` catches up with `target`. */
+  async catchUp({ target, timeout = 600_000 }) {
+    const histogram = monitorEventLoopDelay({ resolution: 10 })
+    histogram.enable()
+    const started = now()
+    while (peer.status().digest !== target && now() - started < timeout) await sleep(20)
+    histogram.disable()
+    return { ms: now() - started, maxBlockMs: histogram.max / 1e6, synced: peer.status().digest === target }
+  },
+  /** One sync round with every peer; the bytes it moved (both directions, this side's view). */
+  async syncRound() {
+    const before = peer.status().sync
+    await peer.syncNow()
+    const after = peer.status().sync
+    return {
+      bytes: after.bytesSent - before.bytesSent + after.bytesReceived - before.bytesReceived,
+      inSync: after.lastRoundInSync
+    }
+  },
+  rss() {
+    globalThis.gc?.()
+    return process.memoryUsage().rss
+  },
+  async stop() {
+    await peer?.stop()
+    setImmediate(() => process.exit(0))
+    return true
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+process.on('message', async ({ id, cmd, args }) => {
+  try {
+    process.send({ id, result: await handlers[cmd](args ?? {}) })
+  } catch (err) {
+    process.send({ id, error: String(err?.stack ?? err) })
+  }
+})
+process.send({ ready: true })
