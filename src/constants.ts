@@ -58,8 +58,11 @@ export const DEFAULT_PEER_PORT = 7400
 /** HTTP port of `sharedmem server` when `-p` is not given (the classic sharedmem port). */
 export const DEFAULT_HTTP_PORT = 3000
 
-/** Largest HTTP request body, in bytes: one maximal value plus JSON overhead. */
-export const DEFAULT_HTTP_BODY_LIMIT = 2 * 1024 * 1024
+/**
+ * Largest HTTP request body, in bytes: a maximal value (1 MiB encoded) still fits
+ * as JSON with escaping, so the peer's own value check answers, with its own code.
+ */
+export const DEFAULT_HTTP_BODY_LIMIT = 4 * 1024 * 1024
 
 /** Time between periodic sync rounds with a random peer, in ms: repairs dropped gossip within seconds at a cost of ~600 bytes a round when in sync. */
 export const DEFAULT_SYNC_INTERVAL = 10_000

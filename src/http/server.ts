@@ -21,7 +21,7 @@ export interface HttpServerOptions {
   host?: string
   /** Port; 0 picks a free one. @default 3000 */
   port?: number
-  /** Largest request body, in bytes. @default 2097152 */
+  /** Largest request body, in bytes. @default 4194304 (4 MiB) */
   bodyLimit?: number
   /** Interval of SSE keep-alive comments, in ms. @default 15000 */
   keepAliveInterval?: number

@@ -8,15 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../fixtures/peers.js'
-import {
-  bulkSave,
-  killAll,
-  type PeerProcess,
-  setFaults,
-  startPeerProcess,
-  waitIdentical,
-  waitPeers
-} from '../fixtures/processes.js'
+import { bulkSave, killAll, setFaults, startPeerProcess, waitIdentical, waitPeers } from '../fixtures/processes.js'
 
 const FAST = ['--test-faults', '--sync-interval', '500']
 let dir: string
