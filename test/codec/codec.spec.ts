@@ -13,7 +13,11 @@ const limits: DecodeLimits = {
   maxValueDepth: 8
 }
 
-const json = fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.parse(JSON.stringify(v)))
+// Values the API accepts: a "__proto__" key is refused at the door (and msgpackr renames it on decode).
+const json = fc
+  .jsonValue({ maxDepth: 4 })
+  .map((v) => JSON.parse(JSON.stringify(v)))
+  .filter((v) => !JSON.stringify(v).includes('"__proto__"'))
 const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <= 20)
 const node = fc.constantFrom('12D3KooWA', '12D3KooWB', 'QmC')
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
