@@ -32,6 +32,12 @@ function positive(value: string): number {
   return n
 }
 
+function nonNegative(value: string): number {
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number ≥ 0')
+  return n
+}
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), ...value.split(',').filter(Boolean)]
 }
@@ -53,6 +59,12 @@ function peerOptions(cmd: Command): Command {
     .option('-s, --swarm <name>', 'swarm name: only peers with the same name share data', DEFAULT_SWARM)
     .option('--http-host <host>', 'interface the HTTP API binds to', '127.0.0.1')
     .option('--sync-interval <ms>', 'time between periodic sync rounds with a random peer (default: 10000)', positive)
+    .option(
+      '--status-interval <s>',
+      'log a status line (peers, entries, last sync) this often; 0 = never',
+      nonNegative,
+      60
+    )
     .addOption(new Option('--test-faults', 'serve the test-only fault injection endpoint').hideHelp())
 }
 

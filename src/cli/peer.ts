@@ -5,6 +5,7 @@
 import { once } from 'node:events'
 import { DEFAULT_PEER_PORT } from '../constants.js'
 import { startHttpServer } from '../http/server.js'
+import type { PeerStatus } from '../index.js'
 import { Faults } from '../peer/faults.js'
 import { createPeer } from '../peer/peer.js'
 import type { CliIo } from './index.js'
@@ -17,6 +18,7 @@ export interface PeerCommandOptions {
   http?: number
   httpHost: string
   syncInterval?: number
+  statusInterval: number
   testFaults?: boolean
 }
 
@@ -67,12 +69,24 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
       `sync with ${e.peer}: ${e.buckets} buckets differed, received ${e.received}, sent ${e.sent} in ${e.durationMs} ms${stale}`
     )
   })
+  const statusTimer =
+    opts.statusInterval > 0
+      ? setInterval(() => io.out(statusLine(peer.status())), opts.statusInterval * 1000)
+      : undefined
   io.out('ready')
 
   const [name] = await signal
   io.out(`stopping (${String(name ?? 'signal')})`)
+  clearInterval(statusTimer)
   await http?.close()
   await peer.stop()
   io.out('stopped')
   return 0
+}
+
+/** One line of status for the log: peers, entries, counters, last sync, sync state. */
+export function statusLine(status: PeerStatus, now = Date.now()): string {
+  const { lastSyncAt, inSync } = status.sync
+  const last = lastSyncAt === 0 ? 'never synced' : `last sync ${Math.round((now - lastSyncAt) / 1000)} s ago`
+  return `status: ${status.peers.length} peers, ${status.entries} entries, ${status.counters} counters, ${last}, ${inSync ? 'in sync' : 'syncing'}`
 }

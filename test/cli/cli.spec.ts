@@ -60,3 +60,25 @@ describe('sharedmem CLI', () => {
     }
   })
 })
+
+describe('status line', () => {
+  it('tells peers, entries, last sync and sync state', async () => {
+    const { statusLine } = await import('../../src/cli/peer.js')
+    const base = { peers: ['a', 'b'], entries: 10, counters: 1 }
+    const status = (sync: object) => ({ ...base, sync }) as unknown as Parameters<typeof statusLine>[0]
+    expect(statusLine(status({ lastSyncAt: 1000, inSync: true }), 4000)).toBe(
+      'status: 2 peers, 10 entries, 1 counters, last sync 3 s ago, in sync'
+    )
+    expect(statusLine(status({ lastSyncAt: 0, inSync: false }))).toContain('never synced, syncing')
+  })
+
+  it('is logged by a running peer at --status-interval', async () => {
+    const p = await startPeerProcess(['--status-interval', '0.2'])
+    const { waitFor } = await import('../fixtures/peers.js')
+    await waitFor(
+      () => /^status: 0 peers, 0 entries, 0 counters, never synced, in sync$/m.test(p.output()),
+      'a status line'
+    )
+    expect(await p.stop()).toBe(0)
+  })
+})

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type { SharedMemPeer } from '../../src/index.js'
-import { startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, startPeers, stopAll, waitFor } from '../fixtures/peers.js'
 
 afterEach(stopAll)
 
@@ -69,5 +69,27 @@ describe('replication between peers in one process', () => {
     await boot.stop()
     await a.save({ collection: 'c', key: 'k', variable: 'after' })
     await waitFor(() => b.getSync({ collection: 'c', key: 'k' }) === 'after', 'write without the bootstrap peer')
+  })
+})
+
+describe('joining', () => {
+  it('bootstraps from host:port and re-dials a bootstrap peer that restarts', async () => {
+    const { createServer } = await import('node:net')
+    // A free port for the bootstrap peer, so that it can come back on the same one.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number }
+        probe.close(() => resolve(port))
+      })
+    })
+    let boot = await startPeer({ listen: [port] })
+    const joiner = await startPeer({ bootstrap: [`127.0.0.1:${port}`], redialInterval: 200 })
+    await waitFor(() => joiner.status().peers.length === 1, 'the first connection')
+    await boot.stop()
+    await waitFor(() => joiner.status().peers.length === 0, 'the bootstrap peer to leave')
+    boot = await startPeer({ listen: [port] })
+    await waitFor(() => joiner.status().peers.length === 1, 'the re-dial')
+    await joiner.save({ collection: 'c', key: 'k', variable: 'again' })
+    await waitFor(() => boot.getSync({ collection: 'c', key: 'k' }) === 'again', 'replication after the re-dial')
   })
 })
