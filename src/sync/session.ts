@@ -58,6 +58,8 @@ export function newResult(): SessionResult {
 
 type Inbox = AsyncIterator<SyncMessage>
 
+const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 async function next(inbox: Inbox): Promise<SyncMessage | undefined> {
   const r = await inbox.next()
   return r.done === true ? undefined : r.value
@@ -121,10 +123,10 @@ async function receiveAll(
   for (let msg = await next(inbox); msg !== undefined && msg.type !== 'done'; msg = await next(inbox)) {
     if (msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
     merge(ctx, msg, result, peerHas)
+    // Buffered frames arrive through microtasks alone: yield, or timers and I/O wait for the whole round.
+    await breathe()
   }
 }
-
-const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** This side's entries and counter slots in the masked buckets, as UPDATES frames, then DONE. */
 async function* sendBuckets(
