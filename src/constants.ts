@@ -78,3 +78,6 @@ export const DEFAULT_SYNC_SCAN_BATCH = 16_384
  * it (sync repairs them later): bounds memory when a receiver falls behind.
  */
 export const DEFAULT_MAX_OUTBOUND_BUFFER = 64 * 1024 * 1024
+
+/** Time limit for receiving a whole HTTP request, in ms: cuts off slow-loris clients. */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT = 30_000

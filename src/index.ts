@@ -22,6 +22,7 @@ import type { Faults } from './peer/faults.js'
 import type { ChangeEvent } from './store/types.js'
 import type { Json } from './store/validate.js'
 import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
+import type { Rejection } from './util/rejections.js'
 
 export * from './constants.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
@@ -32,6 +33,7 @@ export { createPeer } from './peer/peer.js'
 export type { ChangeEvent, ChangeOrigin } from './store/types.js'
 export type { Json } from './store/validate.js'
 export type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
+export type { Rejection as RejectEvent } from './util/rejections.js'
 
 /** A Node-style callback, accepted as the last argument of every verb. */
 export type Callback<T> = (err: Error | null, result?: T) => void
@@ -109,6 +111,8 @@ export interface PeerStatus {
     applied: number
     publishErrors: number
   }
+  /** Refusals of network input by `source:reason` (e.g. `gossip:decode`, `gossip:clock-skew`). */
+  rejections: Record<string, number>
   /** Anti-entropy sync: rounds, figures, and whether this peer believes itself in sync. */
   sync: SyncStatus & {
     /** No peers, or the last round (recent) found the replicas identical. */
@@ -126,6 +130,8 @@ export interface PeerEvents {
   'peer:join': [peerId: string]
   /** A peer disconnected (its peer id). */
   'peer:leave': [peerId: string]
+  /** Something received from the network was refused; `first` is true the first time for this reason. */
+  reject: [event: Rejection]
   /** A sync round finished. */
   sync: [event: SyncRoundEvent]
   /** A long sync round made progress (after each frame of entries). */
@@ -168,6 +174,19 @@ export interface PeerOptions {
   identity?: string
   /** An identity key to use (takes precedence over `identity`). @default a fresh Ed25519 key */
   privateKey?: PrivateKey
+  /**
+   * Private swarm key (the text or bytes of a key file from `sharedmem keygen`): only peers
+   * holding the same key can connect; everything on the wire is also encrypted with it.
+   * @default none (any peer that reaches the port can join: keep the default loopback listen)
+   */
+  swarmKey?: Uint8Array | string
+  /** Peer ids allowed to connect; others are refused by the connection gater. @default everyone */
+  allowPeers?: string[]
+  /**
+   * Sign every gossip message and accept an update only from the peer that wrote it.
+   * All peers of a swarm must agree on this. @default false (see docs/security.md)
+   */
+  signMessages?: boolean
   /** Largest value, as encoded MessagePack bytes. @default 1048576 (1 MiB) */
   maxValueBytes?: number
   /** Deepest nesting of a value. @default 64 */

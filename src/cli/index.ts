@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_HTTP_PORT, DEFAULT_PEER_PORT, DEFAULT_SWARM } from '../constants.js'
 import { SharedMemError } from '../errors.js'
+import { writeSwarmKey } from '../peer/swarm-key.js'
 import { runPeer } from './peer.js'
 
 export interface CliIo {
@@ -57,7 +58,28 @@ function peerOptions(cmd: Command): Command {
     )
     .option('-i, --identity <file>', 'identity key file, created (mode 0600) if missing, so restarts keep the peer id')
     .option('-s, --swarm <name>', 'swarm name: only peers with the same name share data', DEFAULT_SWARM)
+    .option(
+      '-k, --swarm-key <file>',
+      'private swarm key file (from sharedmem keygen): only peers with the same key connect'
+    )
+    .option(
+      '--allow-peer <id>',
+      'peer id allowed to connect (others are refused); repeatable or comma-separated',
+      collect
+    )
+    .option(
+      '--sign-messages',
+      'sign every gossip message and accept writes only from their signer (all peers must agree)'
+    )
     .option('--http-host <host>', 'interface the HTTP API binds to', '127.0.0.1')
+    .addOption(
+      new Option('--token <token>', 'bearer token the HTTP API requires (default: none)').env('SHAREDMEM_TOKEN')
+    )
+    .option(
+      '--cors <origin>',
+      'origin allowed to call the HTTP API from a browser; repeatable (default: CORS off)',
+      collect
+    )
     .option('--sync-interval <ms>', 'time between periodic sync rounds with a random peer (default: 10000)', positive)
     .option(
       '--status-interval <s>',
@@ -92,6 +114,17 @@ export async function main(argv: string[] = process.argv, io: CliIo = consoleIo)
     .option('-p, --port <port>', 'HTTP port', port, DEFAULT_HTTP_PORT)
     .action(async (opts) => {
       exitCode = await runPeer({ ...opts, http: opts.port }, io)
+    })
+
+  program
+    .command('keygen')
+    .description('write a new private swarm key to <file> (mode 0600); give it to every peer with --swarm-key')
+    .argument('<file>', 'where to write the key; an existing file is never overwritten')
+    .action(async (file: string) => {
+      await writeSwarmKey(file)
+      io.out(
+        `wrote a new swarm key to ${file}; copy it to every peer of the swarm and start them with --swarm-key ${file}`
+      )
     })
 
   try {

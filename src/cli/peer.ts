@@ -3,7 +3,9 @@
  * SIGTERM, printing its addresses on start and joins and leaves as they happen.
  */
 import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
 import { DEFAULT_PEER_PORT } from '../constants.js'
+import { ErrorCode, SharedMemError } from '../errors.js'
 import { startHttpServer } from '../http/server.js'
 import type { PeerStatus } from '../index.js'
 import { Faults } from '../peer/faults.js'
@@ -19,6 +21,11 @@ export interface PeerCommandOptions {
   httpHost: string
   syncInterval?: number
   statusInterval: number
+  swarmKey?: string
+  allowPeer?: string[]
+  signMessages?: boolean
+  token?: string
+  cors?: string[]
   testFaults?: boolean
 }
 
@@ -29,7 +36,11 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   // Listen for signals before anything is printed: a supervisor may signal as soon as it reads "ready".
   const signal = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
   const faults = opts.testFaults === true ? new Faults() : undefined
+  const swarmKey = opts.swarmKey === undefined ? undefined : await readSwarmKey(opts.swarmKey)
   const peer = await createPeer({
+    swarmKey,
+    allowPeers: opts.allowPeer,
+    signMessages: opts.signMessages === true,
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
     bootstrap: opts.bootstrap ?? [],
     identity: opts.identity,
@@ -39,7 +50,15 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   })
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined
   try {
-    if (opts.http !== undefined) http = await startHttpServer(peer, { host: opts.httpHost, port: opts.http, faults })
+    if (opts.http !== undefined) {
+      http = await startHttpServer(peer, {
+        host: opts.httpHost,
+        port: opts.http,
+        token: opts.token,
+        corsOrigins: opts.cors,
+        faults
+      })
+    }
   } catch (err) {
     await peer.stop()
     throw err
@@ -51,6 +70,14 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     io.out(`test page ${http.url}/testapp`)
   }
   if (opts.identity === undefined) io.out('note: no --identity file, so this peer gets a new id at each start')
+  for (const line of warnings(
+    peer.addresses,
+    swarmKey !== undefined,
+    opts.http === undefined ? undefined : opts.httpHost,
+    opts.token !== undefined
+  )) {
+    io.err(line)
+  }
   peer.on('peer:join', (id) => io.out(`join ${id}`))
   peer.on('peer:leave', (id) => io.out(`leave ${id}`))
   const logged = new Map<string, number>()
@@ -60,6 +87,11 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
       logged.set(other, step)
       io.out(`sync progress with ${other}: received ${received}, sent ${sent}`)
     }
+  })
+  peer.on('reject', (e) => {
+    // Once per reason: a hostile peer must not be able to flood the log.
+    if (e.first)
+      io.err(`rejected ${e.source} input (${e.reason}): ${e.message}; further ones are only counted in status`)
   })
   peer.on('sync', (e) => {
     logged.delete(e.peer)
@@ -89,4 +121,36 @@ export function statusLine(status: PeerStatus, now = Date.now()): string {
   const { lastSyncAt, inSync } = status.sync
   const last = lastSyncAt === 0 ? 'never synced' : `last sync ${Math.round((now - lastSyncAt) / 1000)} s ago`
   return `status: ${status.peers.length} peers, ${status.entries} entries, ${status.counters} counters, ${last}, ${inSync ? 'in sync' : 'syncing'}`
+}
+
+/** True for an address that only this host can reach. */
+export function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost'
+}
+
+/** Loud warnings for a peer reachable beyond this host without protection. */
+export function warnings(addresses: string[], hasSwarmKey: boolean, httpHost?: string, hasToken = false): string[] {
+  const out: string[] = []
+  const exposed = addresses.filter((a) => {
+    const host = /^\/(?:ip4|ip6|dns4?|dns6)\/([^/]+)/.exec(a)?.[1] ?? ''
+    return !isLoopback(host)
+  })
+  if (exposed.length > 0 && !hasSwarmKey) {
+    out.push(`WARNING: listening on ${exposed.join(', ')} without a swarm key: anyone who reaches it can join`)
+    out.push(
+      'WARNING: the swarm, read every value and overwrite any. Create a key with `sharedmem keygen` and use --swarm-key.'
+    )
+  }
+  if (httpHost !== undefined && !isLoopback(httpHost) && !hasToken) {
+    out.push(`WARNING: the HTTP API listens on ${httpHost} without --token: anyone who reaches it can read and write.`)
+  }
+  return out
+}
+
+async function readSwarmKey(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file)
+  } catch (err) {
+    throw new SharedMemError(ErrorCode.INVALID_ARGUMENT, `cannot read the swarm key ${file}`, { cause: err })
+  }
 }

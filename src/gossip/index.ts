@@ -17,6 +17,7 @@ import {
 } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import { type Rejections, reasonOf } from '../util/rejections.js'
 
 /** The part of gossipsub this module uses. */
 export interface PubSubLike {
@@ -37,6 +38,9 @@ export interface SubscriptionChange {
 export interface GossipMessage {
   topic: string
   data: Uint8Array
+  /** 'signed' messages carry their signer in `from`. */
+  type?: 'signed' | 'unsigned'
+  from?: { toString(): string }
 }
 
 export interface GossipInit {
@@ -48,6 +52,10 @@ export interface GossipInit {
   maxBatchBytes: number
   /** Called with the peers listed in each announcement received. */
   onAnnounce?: (peers: PeerAddrs[]) => void
+  /** Accept only signed messages whose every update was written by the signer. */
+  requireSignedOrigin: boolean
+  /** Counts and reports refused input. */
+  rejections: Rejections
   /** Called when a peer subscribes to the topic (a new route for announcements). */
   onSubscriber?: () => void
   /** Test-only fault injection: true to drop this received message. */
@@ -185,28 +193,53 @@ export class Gossip {
     if (msg.topic !== this.init.topic) return
     if (this.init.dropIncoming?.() === true) return
     this.stats.messagesIn++
-    let updates: ReturnType<typeof decodeMessage>
+    let decoded: ReturnType<typeof decodeMessage>
     try {
-      updates = decodeMessage(msg.data, this.init.limits)
+      decoded = decodeMessage(msg.data, this.init.limits)
     } catch (err) {
-      this.stats.rejected++
-      this.log('rejected a message: %e', err)
+      this.reject(reasonOf(err), `a message that does not decode: ${(err as Error).message}`)
       return
     }
-    if (updates.type === 'announce') {
-      this.init.onAnnounce?.(updates.peers)
+    if (this.init.requireSignedOrigin) {
+      const forged = this.forgedOrigin(msg, decoded)
+      if (forged !== undefined) {
+        this.reject('forged-origin', forged)
+        return
+      }
+    }
+    if (decoded.type === 'announce') {
+      this.init.onAnnounce?.(decoded.peers)
       return
     }
-    for (const entry of updates.entries) {
+    for (const entry of decoded.entries) {
       try {
         if (this.init.replica.mergeEntry(entry)) this.stats.applied++
       } catch (err) {
-        this.stats.rejected++
-        this.log('rejected %s/%s: %e', entry.collection, entry.key, err)
+        this.reject(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
       }
     }
-    for (const counter of updates.counters) {
+    for (const counter of decoded.counters) {
       if (this.init.replica.mergeCounter(counter)) this.stats.applied++
     }
+  }
+
+  /** Why a message is not the signer's own writing, or undefined when it is. */
+  private forgedOrigin(msg: GossipMessage, decoded: ReturnType<typeof decodeMessage>): string | undefined {
+    if (msg.type !== 'signed' || msg.from === undefined) return 'an unsigned message where signing is required'
+    const signer = msg.from.toString()
+    if (decoded.type === 'announce') {
+      return decoded.peers[0]?.peerId === signer ? undefined : `an announcement signed by ${signer} for another peer`
+    }
+    const entry = decoded.entries.find((e) => e.node !== signer)
+    if (entry !== undefined) return `${signer} signed a write claiming to be from ${entry.node}`
+    const counter = decoded.counters.find((c) => !c.slot.startsWith(`${signer}/`))
+    if (counter !== undefined) return `${signer} signed counter totals of slot ${counter.slot}`
+    return undefined
+  }
+
+  private reject(reason: string, message: string): void {
+    this.stats.rejected++
+    this.log('rejected %s: %s', reason, message)
+    this.init.rejections.record('gossip', reason, message)
   }
 }

@@ -4,13 +4,14 @@
  * test page. Validation is the peer's own, so HTTP and the embedded API accept
  * and reject exactly the same input.
  */
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-
+import cors from '@fastify/cors'
 import { logger } from '@libp2p/logger'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import { DEFAULT_HTTP_BODY_LIMIT, DEFAULT_HTTP_PORT } from '../constants.js'
+import { DEFAULT_HTTP_BODY_LIMIT, DEFAULT_HTTP_PORT, DEFAULT_HTTP_REQUEST_TIMEOUT } from '../constants.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { ChangeEvent, SharedMemPeer } from '../index.js'
 import type { Faults } from '../peer/faults.js'
@@ -25,6 +26,16 @@ export interface HttpServerOptions {
   bodyLimit?: number
   /** Interval of SSE keep-alive comments, in ms. @default 15000 */
   keepAliveInterval?: number
+  /**
+   * Bearer token every request must carry (`Authorization: Bearer <token>`, or `?token=` where a
+   * header cannot be set, as with EventSource); `/healthz` and the test page itself stay open.
+   * @default none: no authentication (keep the default loopback bind)
+   */
+  token?: string
+  /** Origins allowed to call the API from a browser (CORS). @default none: CORS off */
+  corsOrigins?: string[]
+  /** Time limit for receiving a whole request, in ms (slow clients are cut off). @default 30000 */
+  requestTimeout?: number
   /** Test-only: serve POST /sharedmem/_test/faults for these fault controls. @internal */
   faults?: Faults
 }
@@ -42,10 +53,33 @@ const WRITES: Verb[] = ['save', 'remove', 'increment', 'decrement']
 
 const TESTAPP = new URL('./public/testapp.html', import.meta.url)
 
+const digestOf = (token: string): Buffer => createHash('sha256').update(token).digest()
+
 export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOptions = {}): Promise<HttpServer> {
   const log = logger('sharedmem:http')
   const bodyLimit = options.bodyLimit ?? DEFAULT_HTTP_BODY_LIMIT
-  const app: FastifyInstance = Fastify({ bodyLimit, forceCloseConnections: true })
+  const app: FastifyInstance = Fastify({
+    bodyLimit,
+    forceCloseConnections: true,
+    requestTimeout: options.requestTimeout ?? DEFAULT_HTTP_REQUEST_TIMEOUT
+  })
+  if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
+    await app.register(cors, { origin: options.corsOrigins })
+  }
+  if (options.token !== undefined) {
+    const expected = digestOf(options.token)
+    const open = new Set(['/healthz', '/sharedmem/testapp'])
+    app.addHook('onRequest', async (req) => {
+      if (req.method === 'OPTIONS' || open.has(req.url.split('?')[0])) return
+      const header = req.headers.authorization
+      const query = (req.query as { token?: unknown }).token
+      const given = header?.startsWith('Bearer ') ? header.slice(7) : typeof query === 'string' ? query : undefined
+      // Compare digests of equal length in constant time: no timing hint at the token.
+      if (given === undefined || !timingSafeEqual(digestOf(given), expected)) {
+        throw new SharedMemError(ErrorCode.UNAUTHORIZED, 'a valid bearer token is required')
+      }
+    })
+  }
   const streams = new Set<ServerResponse>()
 
   // Every request body is JSON, whatever its content type says, so `curl -d '{…}'` works as typed.

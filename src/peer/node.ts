@@ -8,6 +8,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey, PubSub } from '@libp2p/interface'
+import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
@@ -21,6 +22,10 @@ export interface NodeInit {
   maxOutboundBuffer: number
   /** Whether a peer may be connected to (checked on dial and on every new connection). @default all */
   allowPeer?: (peerId: string) => boolean
+  /** Private swarm key (libp2p pnet format): only peers holding it can connect. */
+  swarmKey?: Uint8Array
+  /** Sign every gossip message and accept only signed ones (gossipsub StrictSign). */
+  signMessages: boolean
 }
 
 export type SharedMemNode = Libp2p<{ identify: unknown; pubsub: PubSub }>
@@ -40,6 +45,7 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
     // A ping slower than the monitor's timeout is what a busy peer under a publish
     // backlog looks like; aborting then would drop the queued writes silently.
     connectionMonitor: { abortConnectionOnPingFailure: false },
+    ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     connectionGater: {
       denyDialPeer: deny,
       denyInboundEncryptedConnection: deny,
@@ -48,9 +54,9 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
     services: {
       identify: identify(),
       pubsub: gossipsub({
-        // Signing each message caps throughput near 2–3k messages/s here; peers are
-        // authenticated by noise at the connection level (see docs/security.md).
-        globalSignaturePolicy: 'StrictNoSign',
+        // Unsigned by default: peers are authenticated by noise (and the swarm key) at
+        // the connection level; see docs/security.md for when to sign.
+        globalSignaturePolicy: init.signMessages ? 'StrictSign' : 'StrictNoSign',
         // A swarm of one (or a write before the mesh forms) is normal, not an error.
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,

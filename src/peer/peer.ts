@@ -28,16 +28,20 @@ import { Replica } from '../store/replica.js'
 import type { Json } from '../store/validate.js'
 import { Sync } from '../sync/index.js'
 import { settle } from '../util/callback.js'
+import { Rejections } from '../util/rejections.js'
 import { parseAddress } from './addresses.js'
 import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from './args.js'
 import { Dialer } from './dialer.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createNode, type SharedMemNode } from './node.js'
+import { parseSwarmKey } from './swarm-key.js'
 
 /** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
 export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPeer> {
   const listen = (options.listen ?? defaults.DEFAULT_LISTEN).map(parseAddress)
   const bootstrap = (options.bootstrap ?? []).map(parseAddress)
+  const swarmKey = options.swarmKey === undefined ? undefined : parseSwarmKey(options.swarmKey)
+  const allowed = options.allowPeers === undefined ? undefined : new Set(options.allowPeers)
   const privateKey =
     options.privateKey ??
     (options.identity !== undefined ? await loadOrCreateIdentity(options.identity) : await generateKeyPair('Ed25519'))
@@ -47,7 +51,9 @@ export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPe
     listen,
     maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
     maxOutboundBuffer: options.maxOutboundBuffer ?? defaults.DEFAULT_MAX_OUTBOUND_BUFFER,
-    allowPeer: options.faults === undefined ? undefined : (id) => !options.faults?.blocked.has(id)
+    allowPeer: (id) => (allowed === undefined || allowed.has(id)) && options.faults?.blocked.has(id) !== true,
+    swarmKey,
+    signMessages: options.signMessages ?? false
   })
   const peer = new Peer(node, swarm, bootstrap, options)
   try {
@@ -69,6 +75,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly sync: Sync
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
+  private readonly rejections = new Rejections((event) => this.emit('reject', event))
   private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits & { maxValueBytes: number }
   private readonly collectInterval: number
@@ -114,6 +121,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       limits: decode,
       maxBatchEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
       maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
+      requireSignedOrigin: options.signMessages ?? false,
+      rejections: this.rejections,
       onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
       onSubscriber: () => this.dialer.announceSoon(),
       dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
@@ -132,6 +141,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
       swarmPeers: () => this.gossip.peers(),
+      rejections: this.rejections,
       onRound: (event) => this.emit('sync', event),
       onProgress: (event) => this.emit('sync:progress', event)
     })
@@ -252,6 +262,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       connections: this.node.getConnections().length,
       ...size,
       gossip: { ...this.gossip.stats },
+      rejections: { ...this.rejections.counts },
       sync: { ...this.sync.stats, inSync: this.believesInSync() },
       startedAt: this.startedAt
     }

@@ -13,6 +13,7 @@ import { decodeSyncMessage, type SyncMessage } from '../codec/sync.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
+import { type Rejections, reasonOf } from '../util/rejections.js'
 import { initiate, newResult, respond, type SessionContext, type SessionResult } from './session.js'
 
 export const SYNC_PROTOCOL = '/sharedmem/sync/1.0.0'
@@ -35,6 +36,8 @@ export interface SyncInit {
   tombstoneTtl: number
   /** Peer ids that share the swarm's gossip topic now (periodic rounds pick one). */
   swarmPeers: () => string[]
+  /** Counts and reports refused input. */
+  rejections: Rejections
   onRound?: (event: SyncRoundEvent) => void
   onProgress?: (event: SyncProgressEvent) => void
 }
@@ -185,7 +188,8 @@ export class Sync {
       lastSyncAt: this.stats.lastSyncAt,
       tombstoneTtl: this.init.tombstoneTtl,
       now: replica.clock.now,
-      onProgress: (r) => this.init.onProgress?.({ peer, sent: r.sent, received: r.received })
+      onProgress: (r) => this.init.onProgress?.({ peer, sent: r.sent, received: r.received }),
+      onReject: (reason, message) => this.init.rejections.record('sync', reason, message)
     }
     const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)])
     const onAbort = (): void => stream.abort(new SharedMemError(ErrorCode.TIMEOUT, `sync with ${peer} was cut short`))
@@ -202,6 +206,8 @@ export class Sync {
       await stream.close()
     } catch (err) {
       this.stats.failures++
+      if (reasonOf(err) === 'decode')
+        this.init.rejections.record('sync', 'decode', `from ${peer}: ${(err as Error).message}`)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
       this.log('sync %s with %s failed: %e', role, peer, err)
       throw err

@@ -18,6 +18,7 @@ import { decodeError } from '../errors.js'
 import { BUCKETS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { compareEntries, type Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import { reasonOf } from '../util/rejections.js'
 
 export interface SessionContext {
   replica: Replica
@@ -34,6 +35,8 @@ export interface SessionContext {
   now: () => number
   /** Called after each frame of entries received or sent. */
   onProgress?: (result: SessionResult) => void
+  /** Called for each received entry refused (its reason and details). */
+  onReject?: (reason: string, message: string) => void
 }
 
 export interface SessionResult {
@@ -96,8 +99,9 @@ function merge(ctx: SessionContext, msg: Updates, result: SessionResult, peerHas
   for (const entry of msg.entries) {
     try {
       replica.mergeEntry(entry)
-    } catch {
+    } catch (err) {
       result.rejected++
+      ctx.onReject?.(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
       continue
     }
     result.received++
