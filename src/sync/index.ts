@@ -92,6 +92,7 @@ export class Sync {
   private controller = new AbortController()
   private timer: NodeJS.Timeout | undefined
   private started = false
+  private inbound = 0
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols } = evt.detail
     if (protocols.includes(SYNC_PROTOCOL) && this.init.node.peerId.toString() < peerId.toString()) {
@@ -110,10 +111,10 @@ export class Sync {
     await this.init.node.handle(
       SYNC_PROTOCOL,
       ({ stream, connection }) => {
-        void this.track(
-          `in:${connection.remotePeer}`,
-          this.session(stream, 'responder', connection.remotePeer.toString())
-        )
+        const peer = connection.remotePeer.toString()
+        // A failed round is logged and counted in session(); an unhandled rejection here
+        // would let any peer crash this process with a few bad bytes.
+        this.track(`in:${peer}:${++this.inbound}`, this.session(stream, 'responder', peer)).catch(() => {})
       },
       { maxInboundStreams: 4 }
     )
