@@ -128,6 +128,36 @@ async function replication() {
   await Promise.all([writer, ...receivers].map((p) => p.stop()))
 }
 
+/** The cost of signMessages: replicated writes/s to one receiver, signed vs unsigned. */
+async function signing() {
+  for (const signMessages of [false, true]) {
+    const label = signMessages ? 'signed' : 'unsigned'
+    const writer = await worker()
+    const { address } = await writer.call('start', { options: { signMessages } })
+    const receiver = await worker()
+    await receiver.call('start', { bootstrap: [address], options: { signMessages } })
+    await writer.call('waitPeers', { count: 1 })
+    for (const [i, c] of [
+      { name: 'batched', n: QUICK ? 20_000 : 100_000, sparse: false },
+      { name: 'one write per message', n: QUICK ? 2_000 : 10_000, sparse: true }
+    ].entries()) {
+      const collection = `s${i}`
+      await receiver.call('watch', { collection, expect: c.n })
+      const { startedAt } = await writer.call('write', { n: c.n, size: 200, rate: 0, collection, sparse: c.sparse })
+      const { received, lastAt } = await receiver.call('watched', {})
+      const note = received === c.n ? '2 processes' : `INCOMPLETE: ${received} of ${c.n}`
+      record(
+        'signing',
+        `writes/s replicated, ${c.name}, ${label}`,
+        received / ((lastAt - startedAt) / 1000),
+        'writes/s',
+        note
+      )
+    }
+    await Promise.all([writer.stop(), receiver.stop()])
+  }
+}
+
 async function sync(n) {
   const full = await worker()
   const { address } = await full.call('start')
@@ -169,6 +199,7 @@ console.log(
 try {
   await localReadsAndWrites()
   await replication()
+  await signing()
   await sync(QUICK ? 20_000 : 100_000)
   if (!QUICK) await sync(1_000_000)
 } finally {

@@ -57,10 +57,20 @@ const handlers = {
     peer.off('change', watch.listener)
     return { received: watch.latencies.length, lastAt: watch.lastAt, latencies: watch.latencies }
   },
-  /** Writes n entries of `size` bytes at `rate` per second (0 = as fast as possible). */
-  async write({ n, size, rate, collection }) {
+  /**
+   * Writes n entries of `size` bytes at `rate` per second (0 = as fast as possible);
+   * `sparse` yields to the event loop after every write, so each goes in its own message.
+   */
+  async write({ n, size, rate, collection, sparse = false }) {
     const pad = 'x'.repeat(Math.max(size - 40, 0))
     const started = now()
+    if (sparse) {
+      for (let i = 0; i < n; i++) {
+        peer.save({ collection, key: `w${i}`, variable: { t: now(), pad } })
+        await new Promise(setImmediate)
+      }
+      return { startedAt: started, ms: now() - started }
+    }
     const perTick = rate === 0 ? 1000 : Math.max(1, Math.round(rate / 1000))
     for (let i = 0; i < n; ) {
       for (let j = 0; j < perTick && i < n; j++, i++)
