@@ -82,3 +82,47 @@ describe('status line', () => {
     expect(await p.stop()).toBe(0)
   })
 })
+
+describe('security flags', () => {
+  it('--swarm-key and --token wire through to real processes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sharedmem-sec-'))
+    try {
+      const key = join(dir, 'swarm.key')
+      expect((await run('keygen', key)).code).toBe(0)
+      const a = await startPeerProcess(['--swarm-key', key, '--token', 't0ken'])
+      const b = await startPeerProcess(['--swarm-key', key, '--token', 't0ken', '--bootstrap', a.address])
+      const auth = { authorization: 'Bearer t0ken' }
+      expect((await fetch(`${a.url}/status`)).status).toBe(401)
+      const { connect } = await import('../../src/index.js')
+      const clientA = connect(a.url, { headers: auth })
+      const clientB = connect(b.url, { headers: auth })
+      await clientA.save({ collection: 'c', key: 'k', variable: 'private' })
+      const { waitFor } = await import('../fixtures/peers.js')
+      await waitFor(async () => (await clientB.get({ collection: 'c', key: 'k' })) === 'private', 'replication')
+      expect(a.output()).not.toContain('WARNING')
+      expect(await a.stop()).toBe(0)
+      expect(await b.stop()).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('logs the first refusal of each reason', async () => {
+    const p = await startPeerProcess()
+    const { hostileNode, TOPIC } = await import('../fixtures/hostile.js')
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const { waitFor } = await import('../fixtures/peers.js')
+    const evil = await hostileNode()
+    try {
+      evil.services.pubsub.subscribe(TOPIC)
+      await evil.dial(multiaddr(p.address))
+      await waitFor(() => evil.services.pubsub.getSubscribers(TOPIC).length > 0, 'the hostile peer to subscribe')
+      for (let i = 0; i < 3; i++) await evil.services.pubsub.publish(TOPIC, new Uint8Array([0xc1, i]))
+      await waitFor(async () => (await p.client.status()).rejections['gossip:decode'] === 3, 'three refusals')
+      expect(p.output().match(/rejected gossip input \(decode\)/g)).toHaveLength(1)
+    } finally {
+      await evil.stop()
+      await p.stop()
+    }
+  })
+})
