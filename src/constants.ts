@@ -81,3 +81,9 @@ export const DEFAULT_MAX_OUTBOUND_BUFFER = 64 * 1024 * 1024
 
 /** Time limit for receiving a whole HTTP request, in ms: cuts off slow-loris clients. */
 export const DEFAULT_HTTP_REQUEST_TIMEOUT = 30_000
+
+/** Group-commit interval of persistence, in ms: a crash loses at most this much, for one fsync per interval. */
+export const DEFAULT_FSYNC_INTERVAL = 100
+
+/** Log size past which persistence writes a snapshot and drops the log, in bytes. */
+export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024

@@ -19,6 +19,7 @@
 import './polyfill.js'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Faults } from './peer/faults.js'
+import type { PersistenceStatus } from './persist/index.js'
 import type { ChangeEvent } from './store/types.js'
 import type { Json } from './store/validate.js'
 import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
@@ -30,6 +31,7 @@ export { type ConnectOptions, connect, DEFAULT_URL, type RemoteSharedMem } from 
 export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.js'
 export { type FaultSettings, Faults } from './peer/faults.js'
 export { createPeer } from './peer/peer.js'
+export type { PersistenceStatus } from './persist/index.js'
 export type { ChangeEvent, ChangeOrigin } from './store/types.js'
 export type { Json } from './store/validate.js'
 export type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
@@ -111,6 +113,8 @@ export interface PeerStatus {
     applied: number
     publishErrors: number
   }
+  /** With a data directory: what was loaded at start, and the state of the log. */
+  persistence?: PersistenceStatus
   /** Refusals of network input by `source:reason` (e.g. `gossip:decode`, `gossip:clock-skew`). */
   rejections: Record<string, number>
   /** Anti-entropy sync: rounds, figures, and whether this peer believes itself in sync. */
@@ -219,6 +223,17 @@ export interface PeerOptions {
   syncInterval?: number
   /** Time limit of one sync round, in ms. @default 600000 */
   syncTimeout?: number
+  /**
+   * Keep the replica (and the identity key, unless `identity` says otherwise) in this directory,
+   * so that it survives a restart of every peer. @default none: memory only
+   */
+  dataDir?: string
+  /** With `dataDir`: how often stored updates are written and fsynced, in ms; 0 = every event-loop turn. @default 100 */
+  fsyncInterval?: number
+  /** With `dataDir`: log size past which a snapshot is written, in bytes. @default 67108864 (64 MiB) */
+  compactBytes?: number
+  /** With `dataDir`: called as loading makes progress (entries loaded so far, every 100,000). */
+  onLoadProgress?: (loaded: number) => void
   /** Test-only fault injection (see src/peer/faults.ts). @internal */
   faults?: Faults
   /** Wall clock, in ms since the epoch; for tests. @default Date.now */

@@ -57,6 +57,12 @@ function peerOptions(cmd: Command): Command {
       collect
     )
     .option('-i, --identity <file>', 'identity key file, created (mode 0600) if missing, so restarts keep the peer id')
+    .option('-d, --data-dir <dir>', 'keep the replica (and the identity key) in this directory, across restarts')
+    .option(
+      '--fsync-interval <ms>',
+      'with --data-dir: write and fsync stored updates this often; 0 = at once (default: 100)',
+      nonNegative
+    )
     .option('-s, --swarm <name>', 'swarm name: only peers with the same name share data', DEFAULT_SWARM)
     .option(
       '-k, --swarm-key <file>',

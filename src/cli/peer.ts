@@ -22,6 +22,8 @@ export interface PeerCommandOptions {
   syncInterval?: number
   statusInterval: number
   swarmKey?: string
+  dataDir?: string
+  fsyncInterval?: number
   allowPeer?: string[]
   signMessages?: boolean
   token?: string
@@ -41,6 +43,9 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     swarmKey,
     allowPeers: opts.allowPeer,
     signMessages: opts.signMessages === true,
+    dataDir: opts.dataDir,
+    fsyncInterval: opts.fsyncInterval,
+    onLoadProgress: (loaded) => io.out(`loading ${opts.dataDir}: ${loaded} entries so far`),
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
     bootstrap: opts.bootstrap ?? [],
     identity: opts.identity,
@@ -69,7 +74,15 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     io.out(`http ${http.url}`)
     io.out(`test page ${http.url}/testapp`)
   }
-  if (opts.identity === undefined) io.out('note: no --identity file, so this peer gets a new id at each start')
+  const stored = peer.status().persistence
+  if (stored !== undefined) {
+    const dropped =
+      stored.droppedBytes > 0 ? `; dropped ${stored.droppedBytes} bytes of a torn record (a crash mid-write)` : ''
+    io.out(`loaded ${stored.loadedEntries} entries from ${stored.dataDir} in ${stored.loadMs} ms${dropped}`)
+  }
+  if (opts.identity === undefined && opts.dataDir === undefined) {
+    io.out('note: no --identity file or --data-dir, so this peer gets a new id at each start')
+  }
   for (const line of warnings(
     peer.addresses,
     swarmKey !== undefined,

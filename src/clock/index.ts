@@ -33,6 +33,14 @@ export class Clock {
   }
 
   /**
+   * Folds a timestamp this peer wrote or stored before (restored from disk) into the
+   * clock without the skew check: the host clock may have moved back between runs.
+   */
+  observe(stamp: Timestamp): void {
+    this.last = receive(this.last, stamp, this.now())
+  }
+
+  /**
    * Folds a remote timestamp into the clock, so later local writes order after it.
    * Throws `ERR_CLOCK_SKEW`, and changes nothing, when it lies too far ahead.
    */

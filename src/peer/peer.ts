@@ -6,6 +6,7 @@
 import '../polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
+import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { Clock } from '../clock/index.js'
@@ -24,6 +25,7 @@ import type {
   SaveConfig,
   SharedMemPeer
 } from '../index.js'
+import { Persistence } from '../persist/index.js'
 import { Replica } from '../store/replica.js'
 import type { Json } from '../store/validate.js'
 import { Sync } from '../sync/index.js'
@@ -42,9 +44,11 @@ export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPe
   const bootstrap = (options.bootstrap ?? []).map(parseAddress)
   const swarmKey = options.swarmKey === undefined ? undefined : parseSwarmKey(options.swarmKey)
   const allowed = options.allowPeers === undefined ? undefined : new Set(options.allowPeers)
+  const identity =
+    options.identity ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'identity.key'))
   const privateKey =
     options.privateKey ??
-    (options.identity !== undefined ? await loadOrCreateIdentity(options.identity) : await generateKeyPair('Ed25519'))
+    (identity !== undefined ? await loadOrCreateIdentity(identity) : await generateKeyPair('Ed25519'))
   const swarm = options.swarm ?? defaults.DEFAULT_SWARM
   const node = await createNode({
     privateKey,
@@ -76,6 +80,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
   private readonly rejections = new Rejections((event) => this.emit('reject', event))
+  private readonly persistence: Persistence | undefined
   private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits & { maxValueBytes: number }
   private readonly collectInterval: number
@@ -112,8 +117,21 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       slot: `${this.peerId}/${randomBytes(6).toString('base64url')}`,
       clock,
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
-      onChange: (event) => this.emit('change', event)
+      onChange: (event) => this.emit('change', event),
+      onStore: (update) => this.persistence?.record(update)
     })
+    this.persistence =
+      options.dataDir === undefined
+        ? undefined
+        : new Persistence({
+            dir: options.dataDir,
+            replica: this.replica,
+            limits: decode,
+            fsyncInterval: options.fsyncInterval ?? defaults.DEFAULT_FSYNC_INTERVAL,
+            compactBytes: options.compactBytes ?? defaults.DEFAULT_COMPACT_BYTES,
+            chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+            onLoadProgress: options.onLoadProgress
+          })
     this.gossip = new Gossip({
       pubsub: node.services.pubsub,
       topic: `sharedmem/${swarm}/updates/1`,
@@ -142,7 +160,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
       swarmPeers: () => this.gossip.peers(),
       rejections: this.rejections,
-      onRound: (event) => this.emit('sync', event),
+      onRound: (event) => {
+        if (this.persistence !== undefined) this.persistence.lastSyncAt = this.sync.stats.lastSyncAt
+        this.emit('sync', event)
+      },
       onProgress: (event) => this.emit('sync:progress', event)
     })
     this.dialer = new Dialer({
@@ -163,6 +184,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.state !== 'new') return
     this.state = 'started'
     this.startedAt = Date.now()
+    if (this.persistence !== undefined) {
+      const loaded = await this.persistence.open()
+      this.sync.stats.lastSyncAt = loaded.lastSyncAt
+    }
     // The sync handler is registered before the node listens, so that identify
     // tells every peer, from the first connection on, that this one speaks it.
     await this.sync.start()
@@ -263,6 +288,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       ...size,
       gossip: { ...this.gossip.stats },
       rejections: { ...this.rejections.counts },
+      persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
       sync: { ...this.sync.stats, inSync: this.believesInSync() },
       startedAt: this.startedAt
     }
@@ -305,6 +331,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     try {
       await this.sync.stop()
       await this.gossip.stop()
+      await this.persistence?.close()
     } finally {
       this.node.removeEventListener('peer:connect', this.onConnect)
       this.node.removeEventListener('peer:disconnect', this.onDisconnect)

@@ -18,7 +18,12 @@ export interface ReplicaInit {
   tombstoneTtl: number
   /** Called synchronously for each visible change. */
   onChange?: (event: ChangeEvent) => void
+  /** Called with every entry stored and every counter slot changed (not for restored ones): what persistence must keep. */
+  onStore?: (update: EntryUpdate | CounterUpdate) => void
 }
+
+/** Where a merged update comes from: local and remote ones are announced; restored ones (from disk) are not. */
+export type MergeOrigin = ChangeOrigin | 'restore'
 
 /**
  * Last-writer-wins order: by stamp, and — only for two different writes with the
@@ -56,6 +61,7 @@ export class Replica {
   readonly clock: Clock
   private readonly tombstoneTtl: number
   private readonly onChange: (event: ChangeEvent) => void
+  private readonly onStore: (update: EntryUpdate | CounterUpdate) => void
   /** Incremental digest of everything stored, for anti-entropy sync. */
   readonly digest = new Digest()
   private readonly collections = new Map<string, Map<string, EntryUpdate>>()
@@ -70,6 +76,7 @@ export class Replica {
     this.clock = init.clock
     this.tombstoneTtl = init.tombstoneTtl
     this.onChange = init.onChange ?? (() => {})
+    this.onStore = init.onStore ?? (() => {})
   }
 
   /** Writes a value locally and returns the update to broadcast. */
@@ -138,8 +145,9 @@ export class Replica {
    * Merges an entry under last-writer-wins. Returns true when it won (and was stored).
    * Throws `ERR_CLOCK_SKEW`, storing nothing, for a remote stamp too far ahead.
    */
-  mergeEntry(update: EntryUpdate, origin: ChangeOrigin = 'remote'): boolean {
+  mergeEntry(update: EntryUpdate, origin: MergeOrigin = 'remote'): boolean {
     if (origin === 'remote') this.clock.receive(update)
+    else if (origin === 'restore') this.clock.observe(update)
     let entries = this.collections.get(update.collection)
     const current = entries?.get(update.key)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
@@ -152,6 +160,8 @@ export class Replica {
     if (current !== undefined) this.forget(current)
     this.remember(update)
     entries.set(update.key, update)
+    if (origin === 'restore') return true
+    this.onStore(update)
     if (!update.deleted) {
       this.onChange({
         type: 'save',
@@ -176,7 +186,7 @@ export class Replica {
   }
 
   /** Merges a counter slot (element-wise max). Returns true when the total changed. */
-  mergeCounter(update: CounterUpdate, origin: ChangeOrigin = 'remote'): boolean {
+  mergeCounter(update: CounterUpdate, origin: MergeOrigin = 'remote'): boolean {
     const state = this.counterState(update.counter)
     const current = state.slots.get(update.slot)
     const inc = Math.max(update.inc, current?.inc ?? 0)
@@ -187,6 +197,8 @@ export class Replica {
     this.digest.toggle(hashCounter(update.counter, update.slot, inc, dec, this.hash))
     state.total += inc - (current?.inc ?? 0) - (dec - (current?.dec ?? 0))
     state.slots.set(update.slot, { inc, dec })
+    if (origin === 'restore') return true
+    this.onStore({ counter: update.counter, slot: update.slot, inc, dec })
     this.onChange({ type: 'counter', counter: update.counter, value: state.total, origin })
     return true
   }
