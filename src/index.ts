@@ -106,12 +106,16 @@ export interface PeerStatus {
   dead: number
   collections: number
   counters: number
+  /** Reads (get, getArray, getCounter and their Sync forms) and writes (save, remove, increment, decrement) served. */
+  operations: { reads: number; writes: number }
   gossip: {
     messagesOut: number
     messagesIn: number
     rejected: number
     applied: number
     publishErrors: number
+    /** Moving average of how old remote writes are on arrival, in ms: a replication lag estimate. */
+    lagMs: number
   }
   /** With a data directory: what was loaded at start, and the state of the log. */
   persistence?: PersistenceStatus
@@ -156,6 +160,8 @@ export interface SharedMemPeer extends SharedMem, AsyncDisposable {
   getCounterSync(config: CounterConfig): number
   /** Names of the collections this replica holds. */
   collections(): string[]
+  /** Stored entries (tombstones included) of each collection. */
+  collectionSizes(): Record<string, number>
   status(): PeerStatus
   /** Runs a sync round with every connected swarm peer now; resolves when all are done. */
   syncNow(): Promise<void>

@@ -72,10 +72,19 @@ export interface GossipStats {
   applied: number
   /** Publishes that failed (logged; the sync protocol repairs what they carried). */
   publishErrors: number
+  /** Moving average of how old remote writes are when they arrive here, in ms (clock offsets included). */
+  lagMs: number
 }
 
 export class Gossip {
-  readonly stats: GossipStats = { messagesOut: 0, messagesIn: 0, rejected: 0, applied: 0, publishErrors: 0 }
+  readonly stats: GossipStats = {
+    messagesOut: 0,
+    messagesIn: 0,
+    rejected: 0,
+    applied: 0,
+    publishErrors: 0,
+    lagMs: 0
+  }
   private readonly init: GossipInit
   private readonly log: Logger = logger('sharedmem:gossip')
   private readonly pendingEntries = new Map<string, WireEntry>()
@@ -211,7 +220,10 @@ export class Gossip {
       this.init.onAnnounce?.(decoded.peers)
       return
     }
+    const now = this.init.replica.clock.now()
     for (const entry of decoded.entries) {
+      // Exponential moving average over about the last hundred writes.
+      this.stats.lagMs += (Math.max(now - entry.wall, 0) - this.stats.lagMs) / 100
       try {
         if (this.init.replica.mergeEntry(entry)) this.stats.applied++
       } catch (err) {

@@ -16,6 +16,7 @@ import { ErrorCode, SharedMemError } from '../errors.js'
 import type { ChangeEvent, SharedMemPeer } from '../index.js'
 import type { Faults } from '../peer/faults.js'
 import { toHttpError } from './errors.js'
+import { createMetrics } from './metrics.js'
 
 export interface HttpServerOptions {
   /** Interface to bind. @default '127.0.0.1' */
@@ -116,6 +117,8 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   if (faults !== undefined) {
     app.post('/sharedmem/_test/faults', async (req) => ({ result: faults.set((req.body ?? {}) as object) }))
   }
+  const metrics = createMetrics(peer)
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()))
   app.get('/healthz', async () => ({ status: 'ok', peerId: peer.peerId }))
   app.get('/sharedmem/testapp', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').send(await readFile(TESTAPP))

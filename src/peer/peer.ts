@@ -88,6 +88,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
   private stopping: Promise<void> | undefined
   private startedAt = 0
+  private readonly operations = { reads: 0, writes: 0 }
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     this.emit('peer:join', evt.detail.toString())
   }
@@ -221,6 +222,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       const valueBytes = packValue(value, this.limits.maxValueBytes)
       const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
       this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), valueBytes)
+      this.operations.writes++
       return true as const
     }, callback)
   }
@@ -235,6 +237,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       const { collection, key } = keyArgs('remove', config, this.limits)
       const { update, existed } = this.replica.remove(collection, key)
       this.gossip.queueEntry(update)
+      this.operations.writes++
       return existed
     }, callback)
   }
@@ -258,22 +261,30 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   getSync(config: KeyConfig): Json {
     this.assertRunning()
     const { collection, key } = keyArgs('get', config, this.limits)
+    this.operations.reads++
     return this.replica.get(collection, key)
   }
 
   getArraySync(config: CollectionConfig): Record<string, Json> {
     this.assertRunning()
+    this.operations.reads++
     return this.replica.getArray(collectionArgs('getArray', config, this.limits))
   }
 
   getCounterSync(config: CounterConfig): number {
     this.assertRunning()
+    this.operations.reads++
     return this.replica.counter(counterArgs('getCounter', config, this.limits))
   }
 
   collections(): string[] {
     this.assertRunning()
     return this.replica.collectionNames()
+  }
+
+  collectionSizes(): Record<string, number> {
+    this.assertRunning()
+    return Object.fromEntries(this.replica.collectionSizes())
   }
 
   status(): PeerStatus {
@@ -286,6 +297,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       peers: this.gossip.peers(),
       connections: this.node.getConnections().length,
       ...size,
+      operations: { ...this.operations },
       gossip: { ...this.gossip.stats },
       rejections: { ...this.rejections.counts },
       persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
@@ -303,6 +315,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.assertRunning()
     const { update, value } = this.replica.increment(counterArgs(verb, config, this.limits), delta)
     this.gossip.queueCounter(update)
+    this.operations.writes++
     return value
   }
 

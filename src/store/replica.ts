@@ -136,6 +136,11 @@ export class Replica {
     return [...this.collections.keys()]
   }
 
+  /** Stored entries (tombstones included) of each collection. */
+  collectionSizes(): Map<string, number> {
+    return new Map([...this.collections].map(([name, entries]) => [name, entries.size]))
+  }
+
   /** Names of all counters. */
   counterNames(): string[] {
     return [...this.counters.keys()]
