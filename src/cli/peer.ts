@@ -11,6 +11,7 @@ import type { PeerStatus } from '../index.js'
 import { Faults } from '../peer/faults.js'
 import { createPeer } from '../peer/peer.js'
 import type { CliIo } from './index.js'
+import { createLog, type LogFormat, type LogLevel } from './log.js'
 
 export interface PeerCommandOptions {
   listen?: string[]
@@ -29,12 +30,15 @@ export interface PeerCommandOptions {
   token?: string
   cors?: string[]
   testFaults?: boolean
+  logLevel?: LogLevel
+  logFormat?: LogFormat
 }
 
 /** Progress of a long sync is logged every this many entries. */
 const PROGRESS_STEP = 100_000
 
 export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<number> {
+  const log = createLog(io, opts.logLevel, opts.logFormat)
   // Listen for signals before anything is printed: a supervisor may signal as soon as it reads "ready".
   const signal = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
   const faults = opts.testFaults === true ? new Faults() : undefined
@@ -45,7 +49,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     signMessages: opts.signMessages === true,
     dataDir: opts.dataDir,
     fsyncInterval: opts.fsyncInterval,
-    onLoadProgress: (loaded) => io.out(`loading ${opts.dataDir}: ${loaded} entries so far`),
+    onLoadProgress: (loaded) => log.info(`loading ${opts.dataDir}: ${loaded} entries so far`),
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
     bootstrap: opts.bootstrap ?? [],
     identity: opts.identity,
@@ -68,20 +72,20 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     await peer.stop()
     throw err
   }
-  io.out(`sharedmem peer ${peer.peerId} (swarm "${opts.swarm}")`)
-  for (const addr of peer.addresses) io.out(`listening ${addr}`)
+  log.info(`sharedmem peer ${peer.peerId} (swarm "${opts.swarm}")`)
+  for (const addr of peer.addresses) log.info(`listening ${addr}`)
   if (http !== undefined) {
-    io.out(`http ${http.url}`)
-    io.out(`test page ${http.url}/testapp`)
+    log.info(`http ${http.url}`)
+    log.info(`test page ${http.url}/testapp`)
   }
   const stored = peer.status().persistence
   if (stored !== undefined) {
     const dropped =
       stored.droppedBytes > 0 ? `; dropped ${stored.droppedBytes} bytes of a torn record (a crash mid-write)` : ''
-    io.out(`loaded ${stored.loadedEntries} entries from ${stored.dataDir} in ${stored.loadMs} ms${dropped}`)
+    log.info(`loaded ${stored.loadedEntries} entries from ${stored.dataDir} in ${stored.loadMs} ms${dropped}`)
   }
   if (opts.identity === undefined && opts.dataDir === undefined) {
-    io.out('note: no --identity file or --data-dir, so this peer gets a new id at each start')
+    log.info('note: no --identity file or --data-dir, so this peer gets a new id at each start')
   }
   for (const line of warnings(
     peer.addresses,
@@ -89,43 +93,46 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     opts.http === undefined ? undefined : opts.httpHost,
     opts.token !== undefined
   )) {
-    io.err(line)
+    log.warn(line)
   }
-  peer.on('peer:join', (id) => io.out(`join ${id}`))
-  peer.on('peer:leave', (id) => io.out(`leave ${id}`))
+  peer.on('peer:join', (id) => log.info(`join ${id}`))
+  peer.on('peer:leave', (id) => log.info(`leave ${id}`))
   const logged = new Map<string, number>()
   peer.on('sync:progress', ({ peer: other, sent, received }) => {
     const step = Math.floor((sent + received) / PROGRESS_STEP)
     if (step > (logged.get(other) ?? 0)) {
       logged.set(other, step)
-      io.out(`sync progress with ${other}: received ${received}, sent ${sent}`)
+      log.info(`sync progress with ${other}: received ${received}, sent ${sent}`)
     }
   })
   peer.on('reject', (e) => {
     // Once per reason: a hostile peer must not be able to flood the log.
     if (e.first)
-      io.err(`rejected ${e.source} input (${e.reason}): ${e.message}; further ones are only counted in status`)
+      log.warn(`rejected ${e.source} input (${e.reason}): ${e.message}; further ones are only counted in status`)
   })
   peer.on('sync', (e) => {
     logged.delete(e.peer)
-    if (e.inSync && e.droppedStale === 0) return
+    if (e.inSync && e.droppedStale === 0) {
+      log.debug(`sync with ${e.peer}: in sync (${e.durationMs} ms)`)
+      return
+    }
     const stale = e.droppedStale > 0 ? `; dropped ${e.droppedStale} entries older than the tombstone horizon` : ''
-    io.out(
+    log.info(
       `sync with ${e.peer}: ${e.buckets} buckets differed, received ${e.received}, sent ${e.sent} in ${e.durationMs} ms${stale}`
     )
   })
   const statusTimer =
     opts.statusInterval > 0
-      ? setInterval(() => io.out(statusLine(peer.status())), opts.statusInterval * 1000)
+      ? setInterval(() => log.info(statusLine(peer.status())), opts.statusInterval * 1000)
       : undefined
-  io.out('ready')
+  log.info('ready')
 
   const [name] = await signal
-  io.out(`stopping (${String(name ?? 'signal')})`)
+  log.info(`stopping (${String(name ?? 'signal')})`)
   clearInterval(statusTimer)
   await http?.close()
   await peer.stop()
-  io.out('stopped')
+  log.info('stopped')
   return 0
 }
 

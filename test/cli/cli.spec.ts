@@ -126,3 +126,87 @@ describe('security flags', () => {
     }
   })
 })
+
+describe('sharedmem status', () => {
+  it("prints a running peer's id and entry count", async () => {
+    const p = await startPeerProcess()
+    await p.client.save({ collection: 'c', key: 'k1', variable: 1 })
+    await p.client.save({ collection: 'c', key: 'k2', variable: 2 })
+    const { code, out } = await run('status', '--http', p.url)
+    expect(code).toBe(0)
+    expect(out).toMatch(new RegExp(`^peer id\\s+${p.peerId}$`, 'm'))
+    expect(out).toMatch(/^entries\s+2 in 1 collections, 0 tombstones$/m)
+    const json = await run('status', '--http', p.url, '--json')
+    expect(JSON.parse(json.out)).toMatchObject({ peerId: p.peerId, entries: 2 })
+    expect(await p.stop()).toBe(0)
+  })
+
+  it('fails clearly when no peer answers', async () => {
+    const { code, err } = await run('status', '--http', 'http://127.0.0.1:1/sharedmem')
+    expect(code).toBe(1)
+    expect(err).toContain('ERR_REMOTE')
+  })
+})
+
+describe('settings from a config file and the environment', () => {
+  it('takes flags over environment over config file over defaults', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sharedmem-config-'))
+    const { writeFile } = await import('node:fs/promises')
+    try {
+      const config = join(dir, 'sharedmem.json')
+      await writeFile(
+        config,
+        JSON.stringify({ swarm: 'from-file', 'status-interval': 0, logFormat: 'json', identity: join(dir, 'id.key') })
+      )
+      const p = await startPeerProcess(['--config', config, '--swarm', 'from-flag'])
+      expect(p.output()).toContain('(swarm "from-flag")')
+      expect(p.output()).not.toContain('note: no --identity')
+      expect(await p.stop()).toBe(0)
+
+      process.env.SHAREDMEM_SWARM = 'from-env'
+      try {
+        const q = await startPeerProcess(['--config', config])
+        expect(q.output()).toContain('(swarm "from-env")')
+        expect(await q.stop()).toBe(0)
+      } finally {
+        delete process.env.SHAREDMEM_SWARM
+      }
+      const r = await startPeerProcess(['--config', config])
+      expect(r.output()).toContain('(swarm "from-file")')
+      expect(await r.stop()).toBe(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('refuses unknown settings and bad values in the config file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sharedmem-config-'))
+    const { writeFile } = await import('node:fs/promises')
+    try {
+      const config = join(dir, 'bad.json')
+      await writeFile(config, JSON.stringify({ lisen: 7400 }))
+      const unknown = await run('peer', '--config', config)
+      expect(unknown.code).toBe(1)
+      expect(unknown.err).toContain('unknown setting "lisen"')
+      await writeFile(config, JSON.stringify({ 'log-level': 'chatty' }))
+      expect((await run('peer', '--config', config)).err).toContain('must be one of')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('prints one line per event, filtered by level, as text or JSON', async () => {
+    const { createLog } = await import('../../src/cli/log.js')
+    const lines: string[] = []
+    const io = { out: (l: string) => lines.push(`out ${l}`), err: (l: string) => lines.push(`err ${l}`) }
+    const warnOnly = createLog(io, 'warn')
+    warnOnly.info('hidden')
+    warnOnly.debug('hidden')
+    warnOnly.warn('shown')
+    warnOnly.error('also shown')
+    expect(lines).toEqual(['err shown', 'err also shown'])
+    lines.length = 0
+    createLog(io, 'debug', 'json').debug('details')
+    expect(JSON.parse(lines[0].slice(4))).toMatchObject({ level: 'debug', msg: 'details', time: expect.any(String) })
+  })
+})
