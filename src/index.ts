@@ -18,6 +18,7 @@
  */
 import './polyfill.js'
 import type { PrivateKey } from '@libp2p/interface'
+import type { GossipStats } from './gossip/index.js'
 import type { Faults } from './peer/faults.js'
 import type { PersistenceStatus } from './persist/index.js'
 import type { ChangeEvent } from './store/types.js'
@@ -27,6 +28,7 @@ import type { Rejection } from './util/rejections.js'
 
 export * from './constants.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
+export type { GossipStats } from './gossip/index.js'
 export { type ConnectOptions, connect, DEFAULT_URL, type RemoteSharedMem } from './http/client.js'
 export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.js'
 export { type FaultSettings, Faults } from './peer/faults.js'
@@ -108,15 +110,8 @@ export interface PeerStatus {
   counters: number
   /** Reads (get, getArray, getCounter and their Sync forms) and writes (save, remove, increment, decrement) served. */
   operations: { reads: number; writes: number }
-  gossip: {
-    messagesOut: number
-    messagesIn: number
-    rejected: number
-    applied: number
-    publishErrors: number
-    /** Moving average of how old remote writes are on arrival, in ms: a replication lag estimate. */
-    lagMs: number
-  }
+  /** Gossip figures, including a replication lag estimate (`lagMs`). */
+  gossip: GossipStats
   /** With a data directory: what was loaded at start, and the state of the log. */
   persistence?: PersistenceStatus
   /** Refusals of network input by `source:reason` (e.g. `gossip:decode`, `gossip:clock-skew`). */

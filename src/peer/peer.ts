@@ -329,10 +329,16 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.state !== 'started') throw stoppedError()
   }
 
+  /** Collects old tombstones every interval, a slice at a time so that reads and writes go on meanwhile. */
   private scheduleCollect(): void {
     this.collectTimer = setTimeout(() => {
-      this.replica.collect()
-      if (this.state === 'started') this.scheduleCollect()
+      const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH)
+      const step = (): void => {
+        if (this.state !== 'started') return
+        if (steps.next().done === true) this.scheduleCollect()
+        else this.collectTimer = setTimeout(step, 0)
+      }
+      step()
     }, this.collectInterval)
   }
 

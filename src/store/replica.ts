@@ -222,8 +222,19 @@ export class Replica {
 
   /** Drops tombstones and expired entries older than the tombstone TTL. Returns how many went. */
   collect(): number {
+    let dropped = 0
+    for (const step of this.collectStepwise(Number.POSITIVE_INFINITY)) dropped = step
+    return dropped
+  }
+
+  /**
+   * {@link collect} in steps: yields the number dropped so far after every `batch`
+   * entries scanned, so a caller can let the event loop run between steps.
+   */
+  *collectStepwise(batch: number): Generator<number> {
     const now = this.clock.now()
     let dropped = 0
+    let scanned = 0
     for (const [name, entries] of this.collections) {
       for (const [key, entry] of entries) {
         if (this.isCollectable(entry, now)) {
@@ -231,10 +242,11 @@ export class Replica {
           entries.delete(key)
           dropped++
         }
+        if (++scanned % batch === 0) yield dropped
       }
       if (entries.size === 0) this.collections.delete(name)
     }
-    return dropped
+    yield dropped
   }
 
   /** The stored version of a key (tombstones included), if any. */

@@ -66,3 +66,23 @@ describe('peer lifecycle', () => {
     expect(out).toContain('stopped 0')
   })
 })
+
+describe('tombstone collection', () => {
+  it('runs in the background and drops removed entries past the TTL', async () => {
+    let now = Date.now()
+    const peer = await createPeer({ now: () => now, tombstoneTtl: 1000, collectInterval: 20 })
+    try {
+      await peer.save({ collection: 'c', key: 'gone', variable: 1 })
+      await peer.remove({ collection: 'c', key: 'gone' })
+      await peer.save({ collection: 'c', key: 'kept', variable: 2 })
+      expect(peer.status()).toMatchObject({ entries: 1, dead: 1 })
+      now += 5000
+      const deadline = Date.now() + 5000
+      while (peer.status().dead !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      expect(peer.status()).toMatchObject({ entries: 1, dead: 0 })
+      expect(peer.getSync({ collection: 'c', key: 'kept' })).toBe(2)
+    } finally {
+      await peer.stop()
+    }
+  })
+})
