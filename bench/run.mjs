@@ -1,25 +1,38 @@
-// sharedmem benchmarks: `npm run bench` (from the repository root or bench/).
-// Needs the built library (`npm install` at the root builds it). Starts its own
-// peer processes on 127.0.0.1, stops them by PID, prints a table and writes
-// bench/results.json. Set BENCH_QUICK=1 for a short run (smaller counts).
+// sharedmem benchmarks, side by side with Redis: `npm run bench` (from the
+// repository root or bench/). Needs the built library (`npm install` at the root)
+// and redis-server (found on PATH, or installed from Debian's packages as root).
+// Starts every process it needs on 127.0.0.1, stops them by PID, prints a table,
+// and writes bench/results.json and docs/benchmarks.svg. BENCH_QUICK=1: smaller counts.
 import { fork } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
+import * as vega from 'vega'
+import * as vl from 'vega-lite'
 import { createPeer } from '../dist/index.js'
+import { startRedis, waitReplicaSynced } from './redis.mjs'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 const WORKER = new URL('./worker.mjs', import.meta.url)
 const rows = []
+const ratios = []
 const children = new Set()
+const redises = new Set()
+const now = () => performance.timeOrigin + performance.now()
 
 function record(group, name, value, unit, note = '') {
   rows.push({ group, name, value, unit, note })
-  console.log(`${group.padEnd(12)} ${name.padEnd(48)} ${fmt(value).padStart(14)} ${unit.padEnd(10)} ${note}`)
+  console.log(`${group.padEnd(12)} ${name.padEnd(56)} ${fmt(value).padStart(12)} ${unit.padEnd(9)} ${note}`)
+  return value
+}
+
+/** A side-by-side result: `advantage` > 1 means sharedmem does better than Redis. */
+function compare(name, advantage, target, detail) {
+  ratios.push({ name, advantage, target, met: target === undefined ? undefined : advantage >= target, detail })
 }
 
 function fmt(v) {
   if (typeof v !== 'number') return String(v)
-  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)
+  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2)
 }
 
 function percentile(values, p) {
@@ -27,7 +40,7 @@ function percentile(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
-/** A worker process with a promise-returning call(cmd, args). */
+/** A sharedmem peer process with a promise-returning call(cmd, args). */
 async function worker() {
   const child = fork(WORKER, [], { execArgv: ['--expose-gc', '--max-old-space-size=8192'], stdio: 'inherit' })
   children.add(child)
@@ -44,7 +57,6 @@ async function worker() {
     else p?.resolve(result)
   })
   return {
-    pid: child.pid,
     call(cmd, args) {
       const id = next++
       child.send({ id, cmd, args })
@@ -58,44 +70,73 @@ async function worker() {
   }
 }
 
+async function redis(options) {
+  const r = await startRedis(options)
+  redises.add(r)
+  return r
+}
+
+async function stopRedis(...list) {
+  for (const r of list) {
+    redises.delete(r)
+    await r.stop()
+  }
+}
+
 function killChildren() {
   for (const child of children) if (child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+  for (const r of redises) process.kill(r.pid, 'SIGKILL')
 }
 process.on('exit', killChildren)
 process.on('SIGINT', () => process.exit(130))
 
-async function localReadsAndWrites() {
+/** Runs `n` calls of `op(i)` with `inFlight` of them outstanding at a time; resolves ops/s. */
+async function concurrently(n, inFlight, op) {
+  let i = 0
+  const started = now()
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (i < n) await op(i++)
+    })
+  )
+  return n / ((now() - started) / 1000)
+}
+
+const VALUE_200 = 'x'.repeat(200)
+
+async function reads() {
   const peer = await createPeer()
   const keys = 10_000
-  const value = 'x'.repeat(200)
-  for (let i = 0; i < keys; i++) await peer.save({ collection: 'c', key: `k${i}`, variable: value })
-  const reads = QUICK ? 1_000_000 : 5_000_000
-  let t = performance.now()
-  let hits = 0
-  for (let i = 0; i < reads; i++) if (peer.getSync({ collection: 'c', key: `k${i % keys}` }) !== null) hits++
-  record(
-    'local',
-    'getSync (synchronous read)',
-    reads / ((performance.now() - t) / 1000),
-    'ops/s',
-    `${hits === reads ? 'all hit' : 'MISSES'}`
-  )
-  const asyncReads = QUICK ? 200_000 : 1_000_000
-  t = performance.now()
-  for (let i = 0; i < asyncReads; i++) await peer.get({ collection: 'c', key: `k${i % keys}` })
-  record('local', 'get (awaited, sequential)', asyncReads / ((performance.now() - t) / 1000), 'ops/s')
-  const writes = QUICK ? 100_000 : 500_000
-  t = performance.now()
-  for (let i = 0; i < writes; i++) {
-    peer.save({ collection: 'w', key: `k${i % 50_000}`, variable: value })
-    if (i % 10_000 === 9_999) await new Promise(setImmediate)
-  }
-  record('local', 'save (200 B, not awaited, flushed per 10k)', writes / ((performance.now() - t) / 1000), 'ops/s')
-  const awaited = QUICK ? 50_000 : 200_000
-  t = performance.now()
-  for (let i = 0; i < awaited; i++) await peer.save({ collection: 'w', key: `k${i % 50_000}`, variable: value })
-  record('local', 'save (200 B, awaited, sequential)', awaited / ((performance.now() - t) / 1000), 'ops/s')
+  for (let i = 0; i < keys; i++) await peer.save({ collection: 'c', key: `k${i}`, variable: VALUE_200 })
+  const n = QUICK ? 1_000_000 : 5_000_000
+  let t = now()
+  for (let i = 0; i < n; i++) peer.getSync({ collection: 'c', key: `k${i % keys}` })
+  const sync = record('reads', 'sharedmem getSync (local, synchronous)', n / ((now() - t) / 1000), 'ops/s')
+  const m = QUICK ? 200_000 : 1_000_000
+  t = now()
+  for (let i = 0; i < m; i++) await peer.get({ collection: 'c', key: `k${i % keys}` })
+  record('reads', 'sharedmem get (awaited, sequential)', m / ((now() - t) / 1000), 'ops/s')
   await peer.stop()
+
+  const r = await redis()
+  for (let i = 0; i < keys; i += 1000) {
+    await r.client.mset(...Array.from({ length: 1000 }, (_, j) => [`k${i + j}`, VALUE_200]).flat())
+  }
+  const seq = record(
+    'reads',
+    'Redis GET (sequential)',
+    await concurrently(QUICK ? 5_000 : 20_000, 1, (i) => r.client.get(`k${i % keys}`)),
+    'ops/s'
+  )
+  const par = record(
+    'reads',
+    'Redis GET (100 in flight)',
+    await concurrently(QUICK ? 50_000 : 200_000, 100, (i) => r.client.get(`k${i % keys}`)),
+    'ops/s'
+  )
+  compare('local get vs Redis sequential GET', sync / seq, 100, `${fmt(sync)} vs ${fmt(seq)} ops/s`)
+  compare('local get vs Redis GET, 100 in flight', sync / par, undefined, `${fmt(sync)} vs ${fmt(par)} ops/s`)
+  await stopRedis(r)
 }
 
 async function replication() {
@@ -104,6 +145,7 @@ async function replication() {
   const receivers = [await worker(), await worker()]
   for (const r of receivers) await r.call('start', { bootstrap: [address] })
   for (const p of [writer, ...receivers]) await p.call('waitPeers', { count: 2 })
+  const out = {}
   const cases = [
     { name: 'max rate', n: QUICK ? 20_000 : 100_000, rate: 0 },
     { name: '1,000 writes/s', n: QUICK ? 2_000 : 5_000, rate: 1_000 },
@@ -112,101 +154,253 @@ async function replication() {
   for (const [i, c] of cases.entries()) {
     const collection = `r${i}`
     await Promise.all(receivers.map((r) => r.call('watch', { collection, expect: c.n })))
-    const { startedAt } = await writer.call('write', { n: c.n, size: 200, rate: c.rate, collection })
+    const { startedAt, ms } = await writer.call('write', { n: c.n, size: 200, rate: c.rate, collection })
     const results = await Promise.all(receivers.map((r) => r.call('watched', {})))
     const latencies = results.flatMap((r) => r.latencies)
-    const received = results.map((r) => r.received)
-    const complete = received.every((n) => n === c.n)
-    // From the first write until the last receiver held the last one (one host, one clock).
-    const spanMs = Math.max(...results.map((r) => r.lastAt)) - startedAt
-    const note = complete ? '3 processes, all writes everywhere' : `INCOMPLETE: ${received.join('/')} of ${c.n}`
-    if (c.rate === 0)
-      record('replication', `writes/s converged on 3 processes (${c.name})`, c.n / (spanMs / 1000), 'writes/s', note)
-    record('replication', `visibility p50 at ${c.name}`, percentile(latencies, 50), 'ms', note)
-    record('replication', `visibility p99 at ${c.name}`, percentile(latencies, 99), 'ms', note)
-  }
-  await Promise.all([writer, ...receivers].map((p) => p.stop()))
-}
-
-/** The cost of signMessages: replicated writes/s to one receiver, signed vs unsigned. */
-async function signing() {
-  for (const signMessages of [false, true]) {
-    const label = signMessages ? 'signed' : 'unsigned'
-    const writer = await worker()
-    const { address } = await writer.call('start', { options: { signMessages } })
-    const receiver = await worker()
-    await receiver.call('start', { bootstrap: [address], options: { signMessages } })
-    await writer.call('waitPeers', { count: 1 })
-    for (const [i, c] of [
-      { name: 'batched', n: QUICK ? 20_000 : 100_000, sparse: false },
-      { name: 'one write per message', n: QUICK ? 2_000 : 10_000, sparse: true }
-    ].entries()) {
-      const collection = `s${i}`
-      await receiver.call('watch', { collection, expect: c.n })
-      const { startedAt } = await writer.call('write', { n: c.n, size: 200, rate: 0, collection, sparse: c.sparse })
-      const { received, lastAt } = await receiver.call('watched', {})
-      const note = received === c.n ? '2 processes' : `INCOMPLETE: ${received} of ${c.n}`
-      record(
-        'signing',
-        `writes/s replicated, ${c.name}, ${label}`,
-        received / ((lastAt - startedAt) / 1000),
+    const complete = results.every((r) => r.received === c.n)
+    const note = complete
+      ? '3 processes, all writes everywhere'
+      : `INCOMPLETE: ${results.map((r) => r.received).join('/')} of ${c.n}`
+    if (c.rate === 0) {
+      out.save = record(
+        'writes',
+        'sharedmem save, 2 peers receiving (writer side)',
+        c.n / (ms / 1000),
+        'writes/s',
+        note
+      )
+      const spanMs = Math.max(...results.map((r) => r.lastAt)) - startedAt
+      out.converged = record(
+        'replication',
+        'sharedmem writes/s converged on 3 processes',
+        c.n / (spanMs / 1000),
         'writes/s',
         note
       )
     }
-    await Promise.all([writer.stop(), receiver.stop()])
+    out[c.rate] = { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+    record('replication', `sharedmem visibility p50 at ${c.name}`, out[c.rate].p50, 'ms', note)
+    record('replication', `sharedmem visibility p99 at ${c.name}`, out[c.rate].p99, 'ms', note)
   }
+  await Promise.all([writer, ...receivers].map((p) => p.stop()))
+
+  const primary = await redis()
+  const replica = await redis({ replicaOf: primary.port })
+  await waitReplicaSynced(replica)
+  const n = QUICK ? 20_000 : 100_000
+  const set = record(
+    'writes',
+    'Redis SET, replica attached (100 in flight)',
+    await concurrently(n, 100, (i) => primary.client.set(`s${i}`, VALUE_200)),
+    'writes/s'
+  )
+  compare(
+    'save vs Redis SET (replica attached, 100 in flight)',
+    out.save / set,
+    undefined,
+    `${fmt(out.save)} vs ${fmt(set)} writes/s`
+  )
+  compare(
+    'replicated writes/s on 3 processes (target 100,000/s)',
+    out.converged / 100_000,
+    1,
+    `${fmt(out.converged)} writes/s`
+  )
+
+  await replica.client.config('SET', 'notify-keyspace-events', 'E$')
+  const subscriber = replica.client.duplicate()
+  await subscriber.subscribe('__keyevent@0__:set')
+  for (const rate of [1_000, 10_000]) {
+    const count = rate === 1_000 ? (QUICK ? 2_000 : 5_000) : QUICK ? 20_000 : 50_000
+    const lags = []
+    const done = new Promise((resolve) => {
+      subscriber.on('message', function onMessage(_channel, key) {
+        const [tag, , t] = key.split(':')
+        if (tag !== `lag${rate}`) return
+        lags.push(now() - Number(t))
+        if (lags.length === count) {
+          subscriber.off('message', onMessage)
+          resolve()
+        }
+      })
+    })
+    const started = now()
+    for (let i = 0; i < count; ) {
+      for (let j = 0; j < Math.max(1, rate / 1000) && i < count; j++, i++)
+        primary.client.set(`lag${rate}:${i}:${now()}`, VALUE_200)
+      const wait = started + (i / rate) * 1000 - now()
+      await new Promise((resolve) => setTimeout(resolve, wait > 1 ? wait : 0))
+    }
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 60_000))])
+    record('replication', `Redis primary→replica lag p50 at ${fmt(rate)} writes/s`, percentile(lags, 50), 'ms')
+    const p99 = record(
+      'replication',
+      `Redis primary→replica lag p99 at ${fmt(rate)} writes/s`,
+      percentile(lags, 99),
+      'ms'
+    )
+    if (rate === 1_000) {
+      compare(
+        'visibility p99 at 1,000 writes/s (target ≤ 20 ms)',
+        20 / out[1_000].p99,
+        1,
+        `${fmt(out[1_000].p99)} ms vs Redis ${fmt(p99)} ms`
+      )
+      compare(
+        'visibility p99 at 1,000 writes/s vs Redis lag p99',
+        p99 / out[1_000].p99,
+        undefined,
+        `${fmt(out[1_000].p99)} vs ${fmt(p99)} ms`
+      )
+    }
+  }
+  subscriber.disconnect()
+  await stopRedis(replica, primary)
 }
 
-async function sync(n) {
+async function lateJoinAndMemory(n) {
   const full = await worker()
   const { address } = await full.call('start')
-  const fill = await full.call('fill', { n, size: 100 })
+  await full.call('fill', { n, size: 100 })
   const target = await full.call('digest')
   const rss = await full.call('rss')
-  record(
-    'memory',
-    `RSS of a peer holding ${n.toLocaleString('en-US')} entries of 100 B`,
-    rss / 2 ** 20,
-    'MiB',
-    `filled in ${Math.round(fill.ms)} ms`
-  )
+  const count = n.toLocaleString('en-US')
+  record('memory', `sharedmem peer RSS holding ${count} entries of 100 B`, rss / 2 ** 20, 'MiB')
   const joiner = await worker()
   await joiner.call('start', { bootstrap: [address] })
   const caught = await joiner.call('catchUp', { target })
   record(
-    'sync',
-    `fresh peer catches up on ${n.toLocaleString('en-US')} entries of 100 B`,
+    'late join',
+    `sharedmem fresh peer syncs ${count} entries of 100 B`,
     caught.ms,
     'ms',
     caught.synced ? `event loop blocked ≤ ${caught.maxBlockMs.toFixed(0)} ms` : 'DID NOT CONVERGE'
   )
   const idle = await joiner.call('syncRound')
-  record(
-    'sync',
-    `bytes of a round between identical replicas of ${n.toLocaleString('en-US')}`,
-    idle.bytes,
-    'bytes',
-    idle.inSync ? 'found in sync' : 'NOT IN SYNC'
-  )
+  record('late join', `sharedmem bytes of a sync round, identical replicas of ${count}`, idle.bytes, 'bytes')
   await Promise.all([full.stop(), joiner.stop()])
+
+  const primary = await redis()
+  const value = 'x'.repeat(100)
+  for (let i = 0; i < n; i += 1000) {
+    await primary.client.mset(
+      ...Array.from({ length: Math.min(1000, n - i) }, (_, j) => [`fill:k${i + j}`, value]).flat()
+    )
+  }
+  const redisRss = Number((await primary.info('memory')).used_memory_rss)
+  record('memory', `redis-server RSS holding ${count} entries of 100 B`, redisRss / 2 ** 20, 'MiB')
+  const started = now()
+  const replica = await redis({ replicaOf: primary.port })
+  await waitReplicaSynced(replica)
+  const redisJoin = record('late join', `Redis fresh replica full sync of ${count} entries`, now() - started, 'ms')
+  if (n >= 1_000_000) {
+    compare(
+      'late join of 1M entries (target ≤ 1.5× Redis time)',
+      (1.5 * redisJoin) / caught.ms,
+      1,
+      `${fmt(caught.ms)} vs Redis ${fmt(redisJoin)} ms`
+    )
+    compare(
+      'RSS for 1M entries (target ≤ 2× redis-server)',
+      (2 * redisRss) / rss,
+      1,
+      `${fmt(rss / 2 ** 20)} vs ${fmt(redisRss / 2 ** 20)} MiB`
+    )
+  }
+  await stopRedis(replica, primary)
+}
+
+async function counters() {
+  const n = QUICK ? 20_000 : 100_000
+  const peers = [await worker()]
+  const { address } = await peers[0].call('start')
+  for (let i = 1; i < 3; i++) {
+    peers.push(await worker())
+    await peers[i].call('start', { bootstrap: [address] })
+  }
+  for (const p of peers) await p.call('waitPeers', { count: 2 })
+  const starts = await Promise.all(peers.map((p) => p.call('incr', { counter: 'hits', n })))
+  const ends = await Promise.all(peers.map((p) => p.call('waitCounter', { counter: 'hits', target: 3 * n })))
+  const exact = ends.every((e) => e.value === 3 * n)
+  const rate = record(
+    'counters',
+    '3 sharedmem peers increment one counter',
+    (3 * n) / ((Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.startedAt))) / 1000),
+    'incr/s',
+    exact ? `exactly ${3 * n} on every peer` : `NOT EXACT: ${ends.map((e) => e.value).join('/')}`
+  )
+  await Promise.all(peers.map((p) => p.stop()))
+
+  const r = await redis()
+  const clients = [r.client, r.client.duplicate(), r.client.duplicate()]
+  const started = now()
+  await Promise.all(clients.map((c) => concurrently(n, 100, () => c.incr('hits'))))
+  const redisRate = record(
+    'counters',
+    '3 Redis clients INCR one key (100 in flight each)',
+    (3 * n) / ((now() - started) / 1000),
+    'incr/s',
+    `final ${await r.client.get('hits')}`
+  )
+  compare('counter increments/s vs Redis INCR', rate / redisRate, undefined, `${fmt(rate)} vs ${fmt(redisRate)} incr/s`)
+  for (const c of clients.slice(1)) c.disconnect()
+  await stopRedis(r)
+}
+
+async function chart() {
+  const data = ratios.map((r) => ({
+    case: r.name,
+    advantage: Math.max(r.advantage, 0.001),
+    met: r.met === undefined ? 'no target' : r.met ? 'target met' : 'target missed'
+  }))
+  const spec = vl.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'sharedmem vs Redis, same machine, same run (> 1: sharedmem better)',
+    width: 520,
+    data: { values: data },
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: 'case', type: 'nominal', sort: null, title: null, axis: { labelLimit: 360 } },
+          x: { field: 'advantage', type: 'quantitative', scale: { type: 'log' }, title: 'ratio (log scale)' },
+          color: {
+            field: 'met',
+            type: 'nominal',
+            scale: { domain: ['target met', 'target missed', 'no target'], range: ['#1f9d55', '#d64545', '#8a94a6'] },
+            title: null
+          }
+        }
+      },
+      { mark: { type: 'rule', color: '#1d2330' }, encoding: { x: { datum: 1 } } }
+    ]
+  }).spec
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' })
+  writeFileSync(new URL('../docs/benchmarks.svg', import.meta.url), await view.toSVG())
+  view.finalize()
 }
 
 const started = Date.now()
-console.log(
-  `sharedmem benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB${QUICK ? ' (quick)' : ''}\n`
-)
+const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`
+console.log(`sharedmem benchmarks vs Redis — ${machine}${QUICK ? ' (quick)' : ''}\n`)
 try {
-  await localReadsAndWrites()
+  await reads()
   await replication()
-  await signing()
-  await sync(QUICK ? 20_000 : 100_000)
-  if (!QUICK) await sync(1_000_000)
+  await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
+  await counters()
 } finally {
   killChildren()
 }
+console.log('\nside by side (advantage > 1: sharedmem better)')
+for (const r of ratios) {
+  const verdict = r.met === undefined ? '' : r.met ? 'target met' : 'target MISSED'
+  console.log(`  ${r.name.padEnd(58)} ${r.advantage.toFixed(2).padStart(8)}×  ${r.detail}  ${verdict}`)
+}
+await chart()
 writeFileSync(
   new URL('./results.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: QUICK, rows }, null, 2)}\n`
+  `${JSON.stringify({ date: new Date().toISOString(), machine, quick: QUICK, rows, ratios }, null, 2)}\n`
 )
-console.log(`\n${rows.length} figures in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results.json`)
+console.log(
+  `\n${rows.length} figures in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results.json and docs/benchmarks.svg`
+)

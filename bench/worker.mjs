@@ -103,6 +103,21 @@ const handlers = {
       inSync: after.lastRoundInSync
     }
   },
+  /** Increments `counter` n times (one message per event-loop turn's worth), then resolves. */
+  async incr({ counter, n }) {
+    const started = now()
+    for (let i = 0; i < n; i++) {
+      peer.increment({ counter })
+      if (i % 1000 === 999) await sleep(0)
+    }
+    return { startedAt: started }
+  },
+  /** Resolves when `counter` reaches `target` here (or the time limit passes). */
+  async waitCounter({ counter, target, timeout = 120_000 }) {
+    const started = now()
+    while (peer.getCounterSync({ counter }) !== target && now() - started < timeout) await sleep(5)
+    return { at: now(), value: peer.getCounterSync({ counter }) }
+  },
   rss() {
     globalThis.gc?.()
     return process.memoryUsage().rss
