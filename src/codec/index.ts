@@ -7,7 +7,7 @@
  */
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
-import { checkName, type Json, toFrozenJson } from '../store/validate.js'
+import { checkName, freezeJson, type Json } from '../store/validate.js'
 import { guard, isCount, isNodeId, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
 
 export { MessageType, WIRE_VERSION } from './base.js'
@@ -156,6 +156,16 @@ export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
 }
 
 function decodeEntry(tuple: unknown, nodes: string[], limits: DecodeLimits): EntryUpdate {
+  try {
+    return decodeEntryFields(tuple, nodes, limits)
+  } catch (err) {
+    // From the network, every bad field is a decode failure, whatever check found it.
+    if (err instanceof SharedMemError && err.code === ErrorCode.DECODE) throw err
+    throw decodeError(err instanceof Error ? err.message : 'invalid entry', err)
+  }
+}
+
+function decodeEntryFields(tuple: unknown, nodes: string[], limits: DecodeLimits): EntryUpdate {
   if (!Array.isArray(tuple) || tuple.length !== 8) throw decodeError('entry is not an 8-field tuple')
   const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, valueBytes] = tuple
   const node = nodes[nodeIdx as number]
@@ -169,11 +179,11 @@ function decodeEntry(tuple: unknown, nodes: string[], limits: DecodeLimits): Ent
   } else {
     if (!(valueBytes instanceof Uint8Array)) throw decodeError('entry value is not a byte string')
     if (valueBytes.byteLength > limits.maxValueBytes) throw decodeError('entry value exceeds the size limit')
-    value = guard(() => toFrozenJson(unpackSafely(valueBytes), limits.maxValueDepth))
+    value = freezeJson(unpackSafely(valueBytes), limits.maxValueDepth)
   }
   return {
-    collection: guard(() => checkName('collection', collection, limits.maxKeyLength)),
-    key: guard(() => checkName('key', key, limits.maxKeyLength)),
+    collection: checkName('collection', collection, limits.maxKeyLength),
+    key: checkName('key', key, limits.maxKeyLength),
     wall,
     logical,
     node,

@@ -119,6 +119,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       clock,
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
       onChange: (event) => this.emit('change', event),
+      hasChangeListeners: () => this.listenerCount('change') > 0,
       onStore: (update) => this.persistence?.record(update)
     })
     this.persistence =

@@ -18,6 +18,8 @@ export interface ReplicaInit {
   tombstoneTtl: number
   /** Called synchronously for each visible change. */
   onChange?: (event: ChangeEvent) => void
+  /** Whether anyone listens to changes now: when not, no event objects are built. @default always */
+  hasChangeListeners?: () => boolean
   /** Called with every entry stored and every counter slot changed (not for restored ones): what persistence must keep. */
   onStore?: (update: EntryUpdate | CounterUpdate) => void
 }
@@ -61,6 +63,7 @@ export class Replica {
   readonly clock: Clock
   private readonly tombstoneTtl: number
   private readonly onChange: (event: ChangeEvent) => void
+  private readonly hasChangeListeners: () => boolean
   private readonly onStore: (update: EntryUpdate | CounterUpdate) => void
   /** Incremental digest of everything stored, for anti-entropy sync. */
   readonly digest = new Digest()
@@ -76,6 +79,7 @@ export class Replica {
     this.clock = init.clock
     this.tombstoneTtl = init.tombstoneTtl
     this.onChange = init.onChange ?? (() => {})
+    this.hasChangeListeners = init.hasChangeListeners ?? (() => true)
     this.onStore = init.onStore ?? (() => {})
   }
 
@@ -167,6 +171,7 @@ export class Replica {
     entries.set(update.key, update)
     if (origin === 'restore') return true
     this.onStore(update)
+    if (!this.hasChangeListeners()) return true
     if (!update.deleted) {
       this.onChange({
         type: 'save',
@@ -204,7 +209,8 @@ export class Replica {
     state.slots.set(update.slot, { inc, dec })
     if (origin === 'restore') return true
     this.onStore({ counter: update.counter, slot: update.slot, inc, dec })
-    this.onChange({ type: 'counter', counter: update.counter, value: state.total, origin })
+    if (this.hasChangeListeners())
+      this.onChange({ type: 'counter', counter: update.counter, value: state.total, origin })
     return true
   }
 

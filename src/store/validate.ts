@@ -23,10 +23,25 @@ export function checkName(kind: string, name: unknown, maxLength: number): strin
  * naming the offending path otherwise.
  */
 export function toFrozenJson(value: unknown, maxDepth: number, path = 'variable'): Json {
-  return copy(value, path, 0, maxDepth, new Set())
+  return copy(value, path, 0, maxDepth, new Set(), true)
 }
 
-function copy(value: unknown, path: string, depth: number, maxDepth: number, ancestors: Set<object>): Json {
+/**
+ * Like {@link toFrozenJson}, but freezes `value` itself instead of a copy: for values
+ * nobody else holds (just decoded from the wire or a file), where a copy is waste.
+ */
+export function freezeJson(value: unknown, maxDepth: number, path = 'variable'): Json {
+  return copy(value, path, 0, maxDepth, new Set(), false)
+}
+
+function copy(
+  value: unknown,
+  path: string,
+  depth: number,
+  maxDepth: number,
+  ancestors: Set<object>,
+  fresh: boolean
+): Json {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -47,18 +62,27 @@ function copy(value: unknown, path: string, depth: number, maxDepth: number, anc
   ancestors.add(value)
   let out: Json
   if (Array.isArray(value)) {
-    const arr: Json[] = new Array(value.length)
-    for (let i = 0; i < value.length; i++) arr[i] = copy(value[i], `${path}[${i}]`, depth + 1, maxDepth, ancestors)
+    const arr: Json[] = fresh ? new Array(value.length) : value
+    for (let i = 0; i < value.length; i++)
+      arr[i] = copy(value[i], `${path}[${i}]`, depth + 1, maxDepth, ancestors, fresh)
     out = arr
   } else {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) {
       throw invalidValue(`${path} is ${describe(value)}; only plain objects, arrays and primitives are allowed`)
     }
-    const obj: Record<string, Json> = {}
+    const obj = (fresh ? {} : value) as Record<string, Json>
     for (const key of Object.keys(value)) {
       if (key === '__proto__') throw invalidValue(`${path} has a "__proto__" key, which is not allowed`)
-      obj[key] = copy((value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1, maxDepth, ancestors)
+      const child = copy(
+        (value as Record<string, unknown>)[key],
+        `${path}.${key}`,
+        depth + 1,
+        maxDepth,
+        ancestors,
+        fresh
+      )
+      if (fresh || obj[key] !== child) obj[key] = child
     }
     out = obj
   }

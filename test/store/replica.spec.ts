@@ -161,6 +161,23 @@ describe('replica merge', () => {
     expect(r.size()).toMatchObject({ entries: 1, dead: 0 })
   })
 
+  it('builds no change events while nobody listens, and still stores', () => {
+    const events: ChangeEvent[] = []
+    const r = new Replica({
+      node: 'self',
+      slot: 'self/x',
+      clock: new Clock({ now: () => NOW, maxSkew: 1000 }),
+      tombstoneTtl: 1000,
+      onChange: (e) => events.push(e),
+      hasChangeListeners: () => false
+    })
+    r.save('c', 'k', 'v', 0)
+    r.increment('n', 1)
+    expect(events).toEqual([])
+    expect(r.get('c', 'k')).toBe('v')
+    expect(r.counter('n')).toBe(1)
+  })
+
   it('emits change events for visible changes only', () => {
     const events: ChangeEvent[] = []
     const r = replica('self', events)

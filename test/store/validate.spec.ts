@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/errors.js'
-import { checkName, toFrozenJson } from '../../src/store/validate.js'
+import { checkName, freezeJson, toFrozenJson } from '../../src/store/validate.js'
 
 const code = (c: string) => expect.objectContaining({ code: c })
 
@@ -27,6 +27,15 @@ describe('value validation', () => {
     ['a __proto__ key', JSON.parse('{"__proto__": {"polluted": true}}')]
   ])('rejects %s with ERR_INVALID_VALUE', (_name, value) => {
     expect(() => toFrozenJson(value, 64)).toThrowError(code(ErrorCode.INVALID_VALUE))
+  })
+
+  it('freezeJson freezes a fresh value in place, with the same checks', () => {
+    const fresh = { a: [1, { b: 'x' }] }
+    const out = freezeJson(fresh, 64) as { a: [number, { b: string }] }
+    expect(out).toBe(fresh)
+    expect(Object.isFrozen(fresh.a[1])).toBe(true)
+    expect(() => freezeJson({ a: { b: undefined } }, 64)).toThrowError(code(ErrorCode.INVALID_VALUE))
+    expect(() => freezeJson([[[1]]], 2)).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
   })
 
   it('rejects cycles', () => {
