@@ -2,7 +2,10 @@
 // from Debian's packages when running as root), started on a free 127.0.0.1 port
 // with persistence off, and stopped by PID.
 import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import Redis from 'ioredis'
 
 function which(bin) {
@@ -56,6 +59,10 @@ export async function startRedis({ replicaOf } = {}) {
     'yes'
   ]
   args.push('--repl-diskless-sync-delay', '0')
+  // A directory of its own: a replica writes the RDB it receives to dump.rdb there, and a server
+  // started where one lies would load it.
+  const dir = mkdtempSync(join(tmpdir(), 'sharedmem-bench-redis-'))
+  args.push('--dir', dir)
   if (replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(replicaOf))
   const child = spawn(findRedis(), args, { stdio: 'ignore' })
   const client = new Redis({

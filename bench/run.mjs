@@ -12,22 +12,35 @@ import { createPeer } from '../dist/index.js'
 import { startRedis, waitReplicaSynced } from './redis.mjs'
 
 const QUICK = process.env.BENCH_QUICK === '1'
+/** Each case runs this many times; the table shows the median and the min–max. */
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3))
 const WORKER = new URL('./worker.mjs', import.meta.url)
-const rows = []
-const ratios = []
 const children = new Set()
 const redises = new Set()
 const now = () => performance.timeOrigin + performance.now()
 
+const samples = new Map()
+
+/** Records one sample of a figure; it prints at once and is summarised after every run. */
 function record(group, name, value, unit, note = '') {
-  rows.push({ group, name, value, unit, note })
-  console.log(`${group.padEnd(12)} ${name.padEnd(56)} ${fmt(value).padStart(12)} ${unit.padEnd(9)} ${note}`)
+  const entry = samples.get(name) ?? { group, name, unit, values: [], notes: new Set() }
+  entry.values.push(value)
+  if (note !== '') entry.notes.add(note)
+  samples.set(name, entry)
+  console.log(`  ${group.padEnd(12)} ${name.padEnd(56)} ${fmt(value).padStart(12)} ${unit.padEnd(9)} ${note}`)
   return value
 }
 
-/** A side-by-side result: `advantage` > 1 means sharedmem does better than Redis. */
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]
+
+/**
+ * A side-by-side comparison, computed from medians once every run is done:
+ * `advantage(m)` gets a function returning the median of a named figure and says
+ * how much better sharedmem does (> 1: better); `target` is the advantage required.
+ */
+const comparisons = []
 function compare(name, advantage, target, detail) {
-  ratios.push({ name, advantage, target, met: target === undefined ? undefined : advantage >= target, detail })
+  comparisons.push({ name, advantage, target, detail })
 }
 
 function fmt(v) {
@@ -104,6 +117,53 @@ async function concurrently(n, inFlight, op) {
 
 const VALUE_200 = 'x'.repeat(200)
 
+const JOIN = QUICK ? '50,000' : '1,000,000'
+compare(
+  'local get vs Redis sequential GET',
+  (m) => m('sharedmem getSync (local, synchronous)') / m('Redis GET (sequential)'),
+  100
+)
+compare(
+  'local get vs Redis GET, 100 in flight',
+  (m) => m('sharedmem getSync (local, synchronous)') / m('Redis GET (100 in flight)')
+)
+compare(
+  'save vs Redis SET (replica attached, 100 in flight)',
+  (m) => m('sharedmem save, 2 peers receiving (writer side)') / m('Redis SET, replica attached (100 in flight)')
+)
+compare(
+  'replicated writes/s on 3 processes (target 100,000/s)',
+  (m) => m('sharedmem writes/s converged on 3 processes') / 100_000,
+  1
+)
+compare(
+  'visibility p99 at 1,000 writes/s (target ≤ 20 ms)',
+  (m) => 20 / m('sharedmem visibility p99 at 1,000 writes/s'),
+  1
+)
+compare(
+  'visibility p99 at 1,000 writes/s vs Redis lag p99',
+  (m) => m('Redis primary→replica lag p99 at 1,000 writes/s') / m('sharedmem visibility p99 at 1,000 writes/s')
+)
+compare(
+  `late join of ${JOIN} entries (target ≤ 1.5× Redis time)`,
+  (m) =>
+    (1.5 * m(`Redis fresh replica full sync of ${JOIN} entries`)) /
+    m(`sharedmem fresh peer syncs ${JOIN} entries of 100 B`),
+  1
+)
+compare(
+  `RSS for ${JOIN} entries (target ≤ 2× redis-server)`,
+  (m) =>
+    (2 * m(`redis-server RSS holding ${JOIN} entries of 100 B`)) /
+    m(`sharedmem peer RSS holding ${JOIN} entries of 100 B`),
+  1
+)
+compare(
+  'counter increments/s vs Redis INCR',
+  (m) => m('3 sharedmem peers increment one counter') / m('3 Redis clients INCR one key (100 in flight each)')
+)
+
 async function reads() {
   const peer = await createPeer()
   const keys = 10_000
@@ -111,7 +171,7 @@ async function reads() {
   const n = QUICK ? 1_000_000 : 5_000_000
   let t = now()
   for (let i = 0; i < n; i++) peer.getSync({ collection: 'c', key: `k${i % keys}` })
-  const sync = record('reads', 'sharedmem getSync (local, synchronous)', n / ((now() - t) / 1000), 'ops/s')
+  record('reads', 'sharedmem getSync (local, synchronous)', n / ((now() - t) / 1000), 'ops/s')
   const m = QUICK ? 200_000 : 1_000_000
   t = now()
   for (let i = 0; i < m; i++) await peer.get({ collection: 'c', key: `k${i % keys}` })
@@ -122,20 +182,18 @@ async function reads() {
   for (let i = 0; i < keys; i += 1000) {
     await r.client.mset(...Array.from({ length: 1000 }, (_, j) => [`k${i + j}`, VALUE_200]).flat())
   }
-  const seq = record(
+  record(
     'reads',
     'Redis GET (sequential)',
     await concurrently(QUICK ? 5_000 : 20_000, 1, (i) => r.client.get(`k${i % keys}`)),
     'ops/s'
   )
-  const par = record(
+  record(
     'reads',
     'Redis GET (100 in flight)',
     await concurrently(QUICK ? 50_000 : 200_000, 100, (i) => r.client.get(`k${i % keys}`)),
     'ops/s'
   )
-  compare('local get vs Redis sequential GET', sync / seq, 100, `${fmt(sync)} vs ${fmt(seq)} ops/s`)
-  compare('local get vs Redis GET, 100 in flight', sync / par, undefined, `${fmt(sync)} vs ${fmt(par)} ops/s`)
   await stopRedis(r)
 }
 
@@ -145,7 +203,6 @@ async function replication() {
   const receivers = [await worker(), await worker()]
   for (const r of receivers) await r.call('start', { bootstrap: [address] })
   for (const p of [writer, ...receivers]) await p.call('waitPeers', { count: 2 })
-  const out = {}
   const cases = [
     { name: 'max rate', n: QUICK ? 20_000 : 100_000, rate: 0 },
     { name: '1,000 writes/s', n: QUICK ? 2_000 : 5_000, rate: 1_000 },
@@ -162,25 +219,12 @@ async function replication() {
       ? '3 processes, all writes everywhere'
       : `INCOMPLETE: ${results.map((r) => r.received).join('/')} of ${c.n}`
     if (c.rate === 0) {
-      out.save = record(
-        'writes',
-        'sharedmem save, 2 peers receiving (writer side)',
-        c.n / (ms / 1000),
-        'writes/s',
-        note
-      )
+      record('writes', 'sharedmem save, 2 peers receiving (writer side)', c.n / (ms / 1000), 'writes/s', note)
       const spanMs = Math.max(...results.map((r) => r.lastAt)) - startedAt
-      out.converged = record(
-        'replication',
-        'sharedmem writes/s converged on 3 processes',
-        c.n / (spanMs / 1000),
-        'writes/s',
-        note
-      )
+      record('replication', 'sharedmem writes/s converged on 3 processes', c.n / (spanMs / 1000), 'writes/s', note)
     }
-    out[c.rate] = { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
-    record('replication', `sharedmem visibility p50 at ${c.name}`, out[c.rate].p50, 'ms', note)
-    record('replication', `sharedmem visibility p99 at ${c.name}`, out[c.rate].p99, 'ms', note)
+    record('replication', `sharedmem visibility p50 at ${c.name}`, percentile(latencies, 50), 'ms', note)
+    record('replication', `sharedmem visibility p99 at ${c.name}`, percentile(latencies, 99), 'ms', note)
   }
   await Promise.all([writer, ...receivers].map((p) => p.stop()))
 
@@ -188,23 +232,11 @@ async function replication() {
   const replica = await redis({ replicaOf: primary.port })
   await waitReplicaSynced(replica)
   const n = QUICK ? 20_000 : 100_000
-  const set = record(
+  record(
     'writes',
     'Redis SET, replica attached (100 in flight)',
     await concurrently(n, 100, (i) => primary.client.set(`s${i}`, VALUE_200)),
     'writes/s'
-  )
-  compare(
-    'save vs Redis SET (replica attached, 100 in flight)',
-    out.save / set,
-    undefined,
-    `${fmt(out.save)} vs ${fmt(set)} writes/s`
-  )
-  compare(
-    'replicated writes/s on 3 processes (target 100,000/s)',
-    out.converged / 100_000,
-    1,
-    `${fmt(out.converged)} writes/s`
   )
 
   await replica.client.config('SET', 'notify-keyspace-events', 'E$')
@@ -233,26 +265,7 @@ async function replication() {
     }
     await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 60_000))])
     record('replication', `Redis primary→replica lag p50 at ${fmt(rate)} writes/s`, percentile(lags, 50), 'ms')
-    const p99 = record(
-      'replication',
-      `Redis primary→replica lag p99 at ${fmt(rate)} writes/s`,
-      percentile(lags, 99),
-      'ms'
-    )
-    if (rate === 1_000) {
-      compare(
-        'visibility p99 at 1,000 writes/s (target ≤ 20 ms)',
-        20 / out[1_000].p99,
-        1,
-        `${fmt(out[1_000].p99)} ms vs Redis ${fmt(p99)} ms`
-      )
-      compare(
-        'visibility p99 at 1,000 writes/s vs Redis lag p99',
-        p99 / out[1_000].p99,
-        undefined,
-        `${fmt(out[1_000].p99)} vs ${fmt(p99)} ms`
-      )
-    }
+    record('replication', `Redis primary→replica lag p99 at ${fmt(rate)} writes/s`, percentile(lags, 99), 'ms')
   }
   subscriber.disconnect()
   await stopRedis(replica, primary)
@@ -287,26 +300,16 @@ async function lateJoinAndMemory(n) {
       ...Array.from({ length: Math.min(1000, n - i) }, (_, j) => [`fill:k${i + j}`, value]).flat()
     )
   }
-  const redisRss = Number((await primary.info('memory')).used_memory_rss)
-  record('memory', `redis-server RSS holding ${count} entries of 100 B`, redisRss / 2 ** 20, 'MiB')
+  record(
+    'memory',
+    `redis-server RSS holding ${count} entries of 100 B`,
+    Number((await primary.info('memory')).used_memory_rss) / 2 ** 20,
+    'MiB'
+  )
   const started = now()
   const replica = await redis({ replicaOf: primary.port })
   await waitReplicaSynced(replica)
-  const redisJoin = record('late join', `Redis fresh replica full sync of ${count} entries`, now() - started, 'ms')
-  if (n >= 1_000_000) {
-    compare(
-      'late join of 1M entries (target ≤ 1.5× Redis time)',
-      (1.5 * redisJoin) / caught.ms,
-      1,
-      `${fmt(caught.ms)} vs Redis ${fmt(redisJoin)} ms`
-    )
-    compare(
-      'RSS for 1M entries (target ≤ 2× redis-server)',
-      (2 * redisRss) / rss,
-      1,
-      `${fmt(rss / 2 ** 20)} vs ${fmt(redisRss / 2 ** 20)} MiB`
-    )
-  }
+  record('late join', `Redis fresh replica full sync of ${count} entries`, now() - started, 'ms')
   await stopRedis(replica, primary)
 }
 
@@ -322,7 +325,7 @@ async function counters() {
   const starts = await Promise.all(peers.map((p) => p.call('incr', { counter: 'hits', n })))
   const ends = await Promise.all(peers.map((p) => p.call('waitCounter', { counter: 'hits', target: 3 * n })))
   const exact = ends.every((e) => e.value === 3 * n)
-  const rate = record(
+  record(
     'counters',
     '3 sharedmem peers increment one counter',
     (3 * n) / ((Math.max(...ends.map((e) => e.at)) - Math.min(...starts.map((s) => s.startedAt))) / 1000),
@@ -335,14 +338,13 @@ async function counters() {
   const clients = [r.client, r.client.duplicate(), r.client.duplicate()]
   const started = now()
   await Promise.all(clients.map((c) => concurrently(n, 100, () => c.incr('hits'))))
-  const redisRate = record(
+  record(
     'counters',
     '3 Redis clients INCR one key (100 in flight each)',
     (3 * n) / ((now() - started) / 1000),
     'incr/s',
     `final ${await r.client.get('hits')}`
   )
-  compare('counter increments/s vs Redis INCR', rate / redisRate, undefined, `${fmt(rate)} vs ${fmt(redisRate)} incr/s`)
   for (const c of clients.slice(1)) c.disconnect()
   await stopRedis(r)
 }
@@ -396,25 +398,53 @@ if (process.argv.includes('--chart')) {
 
 const started = Date.now()
 const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`
-console.log(`sharedmem benchmarks vs Redis — ${machine}${QUICK ? ' (quick)' : ''}\n`)
+console.log(`sharedmem benchmarks vs Redis — ${machine}; ${RUNS} run(s) of each case${QUICK ? ' (quick)' : ''}`)
 try {
-  await reads()
-  await replication()
-  await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
-  await counters()
+  for (let run = 1; run <= RUNS; run++) {
+    console.log(`\nrun ${run} of ${RUNS}`)
+    await reads()
+    await replication()
+    await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
+    await counters()
+  }
 } finally {
   killChildren()
 }
-console.log('\nside by side (advantage > 1: sharedmem better)')
+const rows = [...samples.values()].map((s) => ({
+  group: s.group,
+  name: s.name,
+  unit: s.unit,
+  median: median(s.values),
+  min: Math.min(...s.values),
+  max: Math.max(...s.values),
+  runs: s.values.length,
+  note: [...s.notes].join('; ')
+}))
+console.log(`\n${'figure'.padEnd(70)} ${'median'.padStart(12)} ${'min–max'.padStart(24)}`)
+for (const r of rows) {
+  console.log(
+    `${`${r.group} · ${r.name}`.padEnd(70)} ${fmt(r.median).padStart(12)} ${`${fmt(r.min)}–${fmt(r.max)}`.padStart(24)} ${r.unit}`
+  )
+}
+const byName = new Map(rows.map((r) => [r.name, r.median]))
+const m = (name) => {
+  if (!byName.has(name)) throw new Error(`no figure named "${name}"`)
+  return byName.get(name)
+}
+const ratios = comparisons.map((c) => {
+  const advantage = c.advantage(m)
+  return { name: c.name, advantage, target: c.target, met: c.target === undefined ? undefined : advantage >= c.target }
+})
+console.log('\nside by side, from medians (advantage > 1: sharedmem better)')
 for (const r of ratios) {
   const verdict = r.met === undefined ? '' : r.met ? 'target met' : 'target MISSED'
-  console.log(`  ${r.name.padEnd(58)} ${r.advantage.toFixed(2).padStart(8)}×  ${r.detail}  ${verdict}`)
+  console.log(`  ${r.name.padEnd(58)} ${r.advantage.toFixed(2).padStart(8)}×  ${verdict}`)
 }
 await chart(ratios)
 writeFileSync(
   new URL('./results.json', import.meta.url),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, quick: QUICK, rows, ratios }, null, 2)}\n`
+  `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, quick: QUICK, rows, ratios }, null, 2)}\n`
 )
 console.log(
-  `\n${rows.length} figures in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results.json and docs/benchmarks.svg`
+  `\n${rows.length} figures, ${RUNS} run(s), in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results.json and docs/benchmarks.svg`
 )
