@@ -106,6 +106,7 @@ export async function startRedis({ replicaOf } = {}) {
       await new Promise((resolve) =>
         child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)
       )
+      rmSync(dir, { recursive: true, force: true })
     }
   }
 }

@@ -163,7 +163,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       swarmPeers: () => this.gossip.peers(),
       rejections: this.rejections,
       onRound: (event) => {
-        if (this.persistence !== undefined) this.persistence.lastSyncAt = this.sync.stats.lastSyncAt
+        if (this.persistence !== undefined) {
+          this.persistence.lastSyncAt = this.sync.stats.lastSyncAt
+          // Dropped stale entries left no write behind: only a new snapshot keeps them gone.
+          if (event.droppedStale > 0) this.persistence.snapshotSoon()
+        }
         this.emit('sync', event)
       },
       onProgress: (event) => this.emit('sync:progress', event)

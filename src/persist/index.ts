@@ -135,6 +135,21 @@ export class Persistence {
     }
   }
 
+  /**
+   * Writes a fresh snapshot soon: after entries left the replica without a write
+   * (dropped as stale), so that the old files cannot bring them back on restart.
+   */
+  snapshotSoon(): void {
+    if (this.wal === undefined) return
+    this.enqueue(() => this.flush())
+    this.enqueue(() => this.snapshot())
+  }
+
+  /** Resolves once every write and snapshot queued so far is done. */
+  async idle(): Promise<void> {
+    await this.queue
+  }
+
   /** Writes what is buffered, then closes the log. */
   async close(): Promise<void> {
     if (this.wal === undefined) return
