@@ -176,6 +176,18 @@ async function reads() {
   t = now()
   for (let i = 0; i < m; i++) await peer.get({ collection: 'c', key: `k${i % keys}` })
   record('reads', 'sharedmem get (awaited, sequential)', m / ((now() - t) / 1000), 'ops/s')
+  // Local writes on a peer alone: what save costs before any network.
+  const writes = QUICK ? 100_000 : 500_000
+  t = now()
+  for (let i = 0; i < writes; i++) {
+    peer.save({ collection: 'w', key: `k${i % 50_000}`, variable: VALUE_200 })
+    if (i % 10_000 === 9_999) await new Promise(setImmediate)
+  }
+  record('writes', 'sharedmem save, local (not awaited, yield every 10,000)', writes / ((now() - t) / 1000), 'ops/s')
+  const awaited = QUICK ? 50_000 : 200_000
+  t = now()
+  for (let i = 0; i < awaited; i++) await peer.save({ collection: 'w', key: `k${i % 50_000}`, variable: VALUE_200 })
+  record('writes', 'sharedmem save, local (awaited, sequential)', awaited / ((now() - t) / 1000), 'ops/s')
   await peer.stop()
 
   const r = await redis()
