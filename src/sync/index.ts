@@ -14,7 +14,7 @@ import { ErrorCode, SharedMemError } from '../errors.js'
 import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
-import { initiate, newResult, respond, type SessionContext, type SessionResult } from './session.js'
+import { initiate, newResult, nextLastSyncAt, respond, type SessionContext, type SessionResult } from './session.js'
 
 export const SYNC_PROTOCOL = '/sharedmem/sync/1.0.0'
 
@@ -216,7 +216,9 @@ export class Sync {
       signal.removeEventListener('abort', onAbort)
     }
     this.stats.rounds++
-    this.stats.lastSyncAt = replica.clock.now()
+    // A stale drop only happens against a fresh peer, which makes this side fresh too.
+    const now = replica.clock.now()
+    this.stats.lastSyncAt = nextLastSyncAt(this.stats.lastSyncAt, result.remoteLastSyncAt, now, this.init.tombstoneTtl)
     this.stats.lastRoundInSync = result.inSync
     this.stats.entriesSent += result.sent
     this.stats.entriesReceived += result.received

@@ -53,10 +53,21 @@ export interface SessionResult {
   droppedStale: number
   /** The initiator dropped stale entries after it had sent its digest: run another round. */
   again: boolean
+  /** The other side's lastSyncAt, as it said at the start of the round (0 = never, or unknown). */
+  remoteLastSyncAt: number
 }
 
 export function newResult(): SessionResult {
-  return { inSync: false, buckets: 0, sent: 0, received: 0, rejected: 0, droppedStale: 0, again: false }
+  return {
+    inSync: false,
+    buckets: 0,
+    sent: 0,
+    received: 0,
+    rejected: 0,
+    droppedStale: 0,
+    again: false,
+    remoteLastSyncAt: 0
+  }
 }
 
 type Inbox = AsyncIterator<SyncMessage>
@@ -92,6 +103,20 @@ function dropIfStale(ctx: SessionContext, remoteLastSyncAt: number, result: Sess
     now - remoteLastSyncAt <= ctx.tombstoneTtl
   if (stale) result.droppedStale += ctx.replica.dropOlderThan(now - ctx.tombstoneTtl)
   return stale
+}
+
+/**
+ * This peer's lastSyncAt after a completed round: how recent its knowledge of the swarm is.
+ * A round with a peer that synced within the horizon (after any stale drop) makes it now, and
+ * so does the first round of two peers that never synced (a new swarm). A peer that never
+ * synced inherits the other's value: a newcomer that learned from a stale peer is stale too.
+ * Otherwise nothing changes: meeting a newcomer or another stale peer makes nobody fresh.
+ */
+export function nextLastSyncAt(mine: number, remote: number, now: number, tombstoneTtl: number): number {
+  const fresh = remote !== 0 && now - remote <= tombstoneTtl
+  if (fresh || (mine === 0 && remote === 0)) return now
+  if (mine === 0) return remote
+  return Math.max(mine, remote)
 }
 
 function merge(ctx: SessionContext, msg: Updates, result: SessionResult, peerHas?: WeakSet<EntryUpdate>): void {
@@ -176,6 +201,7 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
   yield encodeDigest(ctx.swarm, ctx.lastSyncAt, ctx.replica.digest.groups())
   const leaves = expect(await next(inbox), 'leaves')
   if (leaves === undefined) return
+  result.remoteLastSyncAt = leaves.lastSyncAt
   if (dropIfStale(ctx, leaves.lastSyncAt, result)) {
     result.again = true
     return
@@ -206,6 +232,7 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   const digest = expect(await next(inbox), 'digest')
   if (digest === undefined) return
   if (digest.swarm !== ctx.swarm) throw decodeError(`sync from swarm "${digest.swarm}", this is "${ctx.swarm}"`)
+  result.remoteLastSyncAt = digest.lastSyncAt
   dropIfStale(ctx, digest.lastSyncAt, result)
   const own = ctx.replica.digest.groups()
   const differing: number[] = []

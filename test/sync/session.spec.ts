@@ -5,7 +5,14 @@ import type { DecodeLimits } from '../../src/codec/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../../src/codec/sync.js'
 import { Replica } from '../../src/store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
-import { initiate, newResult, respond, type SessionContext, type SessionResult } from '../../src/sync/session.js'
+import {
+  initiate,
+  newResult,
+  nextLastSyncAt,
+  respond,
+  type SessionContext,
+  type SessionResult
+} from '../../src/sync/session.js'
 
 const NOW = 1_700_000_000_000
 const DAY = 86_400_000
@@ -200,6 +207,54 @@ describe('sync session', () => {
     await round(context(newcomer), context(lone))
     expect(newcomer.get('c', 'k')).toBe('v')
     expect(lone.get('c', 'k')).toBe('v')
+  })
+
+  it("tracks how recent a peer's knowledge of the swarm is (lastSyncAt)", () => {
+    const now = NOW + 10 * DAY
+    const fresh = now - 1000
+    const stale = now - 3 * DAY
+    expect(nextLastSyncAt(0, 0, now, DAY)).toBe(now) // two new peers form a swarm
+    expect(nextLastSyncAt(0, fresh, now, DAY)).toBe(now) // a newcomer joins a live swarm
+    expect(nextLastSyncAt(stale, fresh, now, DAY)).toBe(now) // a stale peer, after its drop
+    expect(nextLastSyncAt(fresh, fresh, now, DAY)).toBe(now)
+    expect(nextLastSyncAt(0, stale, now, DAY)).toBe(stale) // a newcomer inherits staleness
+    expect(nextLastSyncAt(stale, 0, now, DAY)).toBe(stale) // meeting a newcomer refreshes nothing
+    expect(nextLastSyncAt(fresh, 0, now, DAY)).toBe(fresh)
+    expect(nextLastSyncAt(stale, stale - DAY, now, DAY)).toBe(stale) // two stale peers stay stale
+  })
+
+  it('a stale peer that meets a newcomer first still drops its old entries when it meets the swarm', async () => {
+    let now = NOW
+    const clock = () => now
+    const stalePeer = replica('S', clock)
+    stalePeer.save('c', 'removed-while-away', 'old', 0)
+    now += 3 * DAY
+    let staleSync = NOW // its last round was three days ago
+    const newcomer = replica('N', clock)
+    const first = await round(context(newcomer), context(stalePeer, { lastSyncAt: staleSync }))
+    staleSync = nextLastSyncAt(staleSync, first.responder.remoteLastSyncAt, now, DAY)
+    const newcomerSync = nextLastSyncAt(0, first.initiator.remoteLastSyncAt, now, DAY)
+    expect(staleSync).toBe(NOW)
+    expect(newcomerSync).toBe(NOW)
+    const swarm = replica('F', clock)
+    swarm.save('c', 'alive', 'new', 0)
+    const second = await round(
+      context(stalePeer, { lastSyncAt: staleSync }),
+      context(swarm, { lastSyncAt: now - 1000 })
+    )
+    expect(second.initiator.droppedStale).toBe(1)
+    await round(context(stalePeer, { lastSyncAt: now }), context(swarm, { lastSyncAt: now - 1000 }))
+    expect(stalePeer.get('c', 'removed-while-away')).toBeNull()
+    expect(stalePeer.get('c', 'alive')).toBe('new')
+    // The newcomer got the old entry from the stale peer, and inherited its staleness: it drops it too.
+    expect(newcomer.get('c', 'removed-while-away')).toBe('old')
+    const third = await round(
+      context(newcomer, { lastSyncAt: newcomerSync }),
+      context(swarm, { lastSyncAt: now - 1000 })
+    )
+    expect(third.initiator.droppedStale).toBe(1)
+    await round(context(newcomer, { lastSyncAt: now }), context(swarm, { lastSyncAt: now - 1000 }))
+    expect(newcomer.get('c', 'removed-while-away')).toBeNull()
   })
 
   it('rejects a digest from another swarm', async () => {
