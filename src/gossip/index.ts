@@ -6,14 +6,14 @@
  */
 import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
+import { type Batch, Batcher } from '../codec/batcher.js'
 import {
   type DecodeLimits,
   decodeMessage,
   encodeAnnounce,
   encodeUpdates,
   type PeerAddrs,
-  type WireEntry,
-  wireSize
+  type WireEntry
 } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
@@ -141,27 +141,13 @@ export class Gossip {
     this.pendingEntries.clear()
     this.pendingCounters.clear()
     const sends: Array<Promise<void>> = []
-    let batch: WireEntry[] = []
-    let batchCounters: CounterUpdate[] = []
-    let bytes = 0
-    const send = (): void => {
-      if (batch.length + batchCounters.length > 0) sends.push(this.publish(batch, batchCounters))
-      batch = []
-      batchCounters = []
-      bytes = 0
+    const batcher = new Batcher(this.init.maxBatchEntries, this.init.maxBatchBytes)
+    const send = (batch: Batch | undefined): void => {
+      if (batch !== undefined) sends.push(this.publish(batch.entries, batch.counters))
     }
-    for (const entry of entries) {
-      const size = wireSize(entry)
-      if (batch.length >= this.init.maxBatchEntries || (batch.length > 0 && bytes + size > this.init.maxBatchBytes))
-        send()
-      batch.push(entry)
-      bytes += size
-    }
-    for (const counter of counters) {
-      if (batch.length + batchCounters.length >= this.init.maxBatchEntries) send()
-      batchCounters.push(counter)
-    }
-    send()
+    for (const entry of entries) send(batcher.addEntry(entry))
+    for (const counter of counters) send(batcher.addCounter(counter))
+    send(batcher.take())
     await Promise.all(sends)
   }
 

@@ -120,9 +120,11 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   const metrics = createMetrics(peer)
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()))
   app.get('/healthz', async () => ({ status: 'ok', peerId: peer.peerId }))
-  app.get('/sharedmem/testapp', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(await readFile(TESTAPP))
-  )
+  let page: Buffer | undefined // read once: the file does not change while the server runs
+  app.get('/sharedmem/testapp', async (_req, reply) => {
+    page ??= await readFile(TESTAPP)
+    return reply.type('text/html; charset=utf-8').send(page)
+  })
   app.get('/sharedmem/watch', (req, reply) => {
     watch(req, reply.raw)
     reply.hijack()

@@ -132,6 +132,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
             fsyncInterval: options.fsyncInterval ?? defaults.DEFAULT_FSYNC_INTERVAL,
             compactBytes: options.compactBytes ?? defaults.DEFAULT_COMPACT_BYTES,
             chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+            chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
             onLoadProgress: options.onLoadProgress
           })
     this.gossip = new Gossip({

@@ -18,7 +18,8 @@ import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile } from 
 import { join } from 'node:path'
 import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { type DecodeLimits, decodeMessage, encodeUpdates, type WireEntry } from '../codec/index.js'
+import { type Batch, Batcher } from '../codec/batcher.js'
+import { type DecodeLimits, decodeMessage, encodeUpdates } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { frameRecord, readRecords } from './records.js'
@@ -33,6 +34,8 @@ export interface PersistenceInit {
   compactBytes: number
   /** Entries per record. */
   chunkEntries: number
+  /** Soft byte limit of one record's values (a single larger value still goes alone). */
+  chunkBytes: number
   /** Called every 100,000 records' worth of entries loaded. */
   onLoadProgress?: (loaded: number) => void
 }
@@ -201,15 +204,9 @@ export class Persistence {
   private async flush(): Promise<void> {
     const wal = this.wal
     if (wal === undefined) return
-    const frames: Uint8Array[] = []
-    const entries = [...this.entries.values()]
-    const counters = [...this.counters.values()]
+    const frames = [...this.records(this.entries.values(), this.counters.values())]
     this.entries.clear()
     this.counters.clear()
-    const size = this.init.chunkEntries
-    for (let i = 0; i < Math.max(entries.length, counters.length); i += size) {
-      frames.push(frameRecord(encodeUpdates(wire(entries.slice(i, i + size)), counters.slice(i, i + size))))
-    }
     if (frames.length > 0) {
       const bytes = Buffer.concat(frames)
       await wal.write(bytes)
@@ -224,6 +221,22 @@ export class Persistence {
     if (this.status.logBytes > this.init.compactBytes) await this.snapshot()
   }
 
+  /** Framed records of these updates, cut like messages: by count and, softly, by bytes. */
+  private *records(entries: Iterable<EntryUpdate>, counters: Iterable<CounterUpdate>): Generator<Uint8Array> {
+    const batcher = new Batcher(this.init.chunkEntries, this.init.chunkBytes)
+    const record = (batch: Batch): Uint8Array => frameRecord(encodeUpdates(batch.entries, batch.counters))
+    for (const update of entries) {
+      const full = batcher.addEntry({ update })
+      if (full !== undefined) yield record(full)
+    }
+    for (const counter of counters) {
+      const full = batcher.addCounter(counter)
+      if (full !== undefined) yield record(full)
+    }
+    const rest = batcher.take()
+    if (rest !== undefined) yield record(rest)
+  }
+
   /** Starts a new log, writes the whole replica to a new snapshot, then drops the old logs. */
   private async snapshot(): Promise<void> {
     if (this.wal === undefined) return
@@ -236,19 +249,7 @@ export class Persistence {
     const out = await open(tmp, 'w')
     try {
       const { replica } = this.init
-      let batch: EntryUpdate[] = []
-      for (const entry of replica.entries()) {
-        batch.push(entry)
-        if (batch.length >= this.init.chunkEntries) {
-          await out.write(frameRecord(encodeUpdates(wire(batch), [])))
-          batch = []
-        }
-      }
-      if (batch.length > 0) await out.write(frameRecord(encodeUpdates(wire(batch), [])))
-      const counters = [...replica.counterSlots()]
-      for (let i = 0; i < counters.length; i += this.init.chunkEntries) {
-        await out.write(frameRecord(encodeUpdates([], counters.slice(i, i + this.init.chunkEntries))))
-      }
+      for (const record of this.records(replica.entries(), replica.counterSlots())) await out.write(record)
       await out.datasync()
     } finally {
       await out.close()
@@ -259,10 +260,6 @@ export class Persistence {
     this.oldLogs = []
     this.status.snapshots++
   }
-}
-
-function wire(entries: EntryUpdate[]): WireEntry[] {
-  return entries.map((update) => ({ update }))
 }
 
 /** Makes a rename durable where the platform allows it (Windows cannot open a directory). */

@@ -92,7 +92,9 @@ export class Replica {
 
   /** Writes a tombstone locally; `existed` tells whether a live value was there. */
   remove(collection: string, key: string): { update: EntryUpdate; existed: boolean } {
-    const existed = this.get(collection, key) !== null
+    // Not `get() !== null`: a saved null is a value that existed.
+    const current = this.entry(collection, key)
+    const existed = current !== undefined && this.isLive(current, this.clock.now())
     const update = this.stamp(collection, key, null, 0, true)
     this.mergeEntry(update, 'local')
     return { update, existed }
@@ -239,20 +241,7 @@ export class Replica {
    */
   *collectStepwise(batch: number): Generator<number> {
     const now = this.clock.now()
-    let dropped = 0
-    let scanned = 0
-    for (const [name, entries] of this.collections) {
-      for (const [key, entry] of entries) {
-        if (this.isCollectable(entry, now)) {
-          this.forget(entry)
-          entries.delete(key)
-          dropped++
-        }
-        if (++scanned % batch === 0) yield dropped
-      }
-      if (entries.size === 0) this.collections.delete(name)
-    }
-    yield dropped
+    yield* this.dropWhere((entry) => this.isCollectable(entry, now), batch)
   }
 
   /** The stored version of a key (tombstones included), if any. */
@@ -291,17 +280,26 @@ export class Replica {
    */
   dropOlderThan(horizon: number): number {
     let dropped = 0
+    for (const step of this.dropWhere((entry) => entry.wall < horizon, Number.POSITIVE_INFINITY)) dropped = step
+    return dropped
+  }
+
+  /** Removes the entries `drop` picks, yielding the count so far after every `batch` scanned, and at the end. */
+  private *dropWhere(drop: (entry: EntryUpdate) => boolean, batch: number): Generator<number> {
+    let dropped = 0
+    let scanned = 0
     for (const [name, entries] of this.collections) {
       for (const [key, entry] of entries) {
-        if (entry.wall < horizon) {
+        if (drop(entry)) {
           this.forget(entry)
           entries.delete(key)
           dropped++
         }
+        if (++scanned % batch === 0) yield dropped
       }
       if (entries.size === 0) this.collections.delete(name)
     }
-    return dropped
+    yield dropped
   }
 
   size(): ReplicaSize {

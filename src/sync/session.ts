@@ -12,12 +12,13 @@
  *   DONE                        ──►
  *                               ◄──    UPDATES* (what the initiator lacks), DONE
  */
-import { encodeUpdates, packValue, type Updates, type WireEntry, wireSize } from '../codec/index.js'
+import { type Batch, Batcher } from '../codec/batcher.js'
+import { encodeUpdates, type Updates } from '../codec/index.js'
 import { encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
 import { BUCKETS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { compareEntries, type Replica } from '../store/replica.js'
-import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import type { EntryUpdate } from '../store/types.js'
 import { reasonOf } from '../util/rejections.js'
 
 export interface SessionContext {
@@ -164,35 +165,26 @@ async function* sendBuckets(
   result: SessionResult,
   skip?: WeakSet<EntryUpdate>
 ): AsyncGenerator<Uint8Array> {
-  let entries: WireEntry[] = []
-  let counters: CounterUpdate[] = []
-  let bytes = 0
-  const frame = (): Uint8Array => {
-    const encoded = encodeUpdates(entries, counters)
+  const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
+  const frame = ({ entries, counters }: Batch): Uint8Array => {
     result.sent += entries.length + counters.length
-    entries = []
-    counters = []
-    bytes = 0
     ctx.onProgress?.(result)
-    return encoded
+    return encodeUpdates(entries, counters)
   }
   for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
     for (const update of scanned.entries) {
       if (skip?.has(update)) continue
-      const entry: WireEntry = { update, valueBytes: update.deleted ? undefined : packValue(update.value) }
-      const size = wireSize(entry)
-      if (entries.length > 0 && bytes + size > ctx.chunkBytes) yield frame()
-      entries.push(entry)
-      bytes += size
-      if (entries.length >= ctx.chunkEntries) yield frame()
+      const full = batcher.addEntry({ update })
+      if (full !== undefined) yield frame(full)
     }
     for (const counter of scanned.counters) {
-      counters.push(counter)
-      if (entries.length + counters.length >= ctx.chunkEntries) yield frame()
+      const full = batcher.addCounter(counter)
+      if (full !== undefined) yield frame(full)
     }
     await breathe()
   }
-  if (entries.length + counters.length > 0) yield frame()
+  const rest = batcher.take()
+  if (rest !== undefined) yield frame(rest)
   yield encodeDone()
 }
 

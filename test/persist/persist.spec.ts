@@ -136,3 +136,17 @@ describe('a stale peer with a data directory', () => {
     expect(restarted.getSync({ collection: 'c', key: 'alive' })).toBe('new')
   })
 })
+
+describe('large values', () => {
+  it('keeps records loadable when one group commit holds more than a message of values', async () => {
+    const dataDir = freshDir()
+    const peer = await startPeer({ dataDir })
+    const big = 'x'.repeat(900 * 1024)
+    // Saved in one event-loop turn: one group commit of ~5.4 MB, over the 4 MiB record limit if not split.
+    for (let i = 0; i < 6; i++) peer.save({ collection: 'big', key: `k${i}`, variable: `${i}${big}` })
+    await peer.stop()
+    const again = await startPeer({ dataDir })
+    expect(again.status().persistence?.droppedBytes).toBe(0)
+    expect(Object.keys(again.getArraySync({ collection: 'big' })).sort()).toEqual(['k0', 'k1', 'k2', 'k3', 'k4', 'k5'])
+  })
+})
