@@ -3,7 +3,7 @@
  * version numbers, and the checks used while decoding untrusted fields.
  */
 import { Packr, Unpackr } from 'msgpackr'
-import { decodeError } from '../errors.js'
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 
 /** Message types: the first field of every message. */
 export const MessageType = {
@@ -39,11 +39,12 @@ export function unpackSafely(bytes: Uint8Array): unknown {
   }
 }
 
-/** Rethrows a validation error as `ERR_DECODE`: from the network, every bad field is a decode failure. */
+/** Rethrows any validation error as `ERR_DECODE`: from the network, every bad field is a decode failure. */
 export function guard<T>(fn: () => T): T {
   try {
     return fn()
   } catch (err) {
+    if (err instanceof SharedMemError && err.code === ErrorCode.DECODE) throw err
     throw decodeError(err instanceof Error ? err.message : 'invalid field', err)
   }
 }

@@ -150,22 +150,12 @@ export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
   }
   return {
     type: 'updates',
-    entries: entries.map((e) => decodeEntry(e, nodes, limits)),
-    counters: counters.map((c) => decodeCounter(c, nodes, limits))
+    entries: entries.map((e) => guard(() => decodeEntry(e, nodes, limits))),
+    counters: counters.map((c) => guard(() => decodeCounter(c, nodes, limits)))
   }
 }
 
 function decodeEntry(tuple: unknown, nodes: string[], limits: DecodeLimits): EntryUpdate {
-  try {
-    return decodeEntryFields(tuple, nodes, limits)
-  } catch (err) {
-    // From the network, every bad field is a decode failure, whatever check found it.
-    if (err instanceof SharedMemError && err.code === ErrorCode.DECODE) throw err
-    throw decodeError(err instanceof Error ? err.message : 'invalid entry', err)
-  }
-}
-
-function decodeEntryFields(tuple: unknown, nodes: string[], limits: DecodeLimits): EntryUpdate {
   if (!Array.isArray(tuple) || tuple.length !== 8) throw decodeError('entry is not an 8-field tuple')
   const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, valueBytes] = tuple
   const node = nodes[nodeIdx as number]
@@ -202,7 +192,7 @@ function decodeCounter(tuple: unknown, nodes: string[], limits: DecodeLimits): C
   }
   if (!isCount(inc) || !isCount(dec)) throw decodeError('counter totals are not non-negative integers')
   return {
-    counter: guard(() => checkName('counter', counter, limits.maxKeyLength)),
+    counter: checkName('counter', counter, limits.maxKeyLength),
     slot: `${node}/${incarnation}`,
     inc,
     dec

@@ -40,7 +40,7 @@ function copy(
   depth: number,
   maxDepth: number,
   ancestors: Set<object>,
-  fresh: boolean
+  copying: boolean
 ): Json {
   switch (typeof value) {
     case 'string':
@@ -62,16 +62,16 @@ function copy(
   ancestors.add(value)
   let out: Json
   if (Array.isArray(value)) {
-    const arr: Json[] = fresh ? new Array(value.length) : value
+    const arr: Json[] = copying ? new Array(value.length) : value
     for (let i = 0; i < value.length; i++)
-      arr[i] = copy(value[i], `${path}[${i}]`, depth + 1, maxDepth, ancestors, fresh)
+      arr[i] = copy(value[i], `${path}[${i}]`, depth + 1, maxDepth, ancestors, copying)
     out = arr
   } else {
     const proto = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) {
       throw invalidValue(`${path} is ${describe(value)}; only plain objects, arrays and primitives are allowed`)
     }
-    const obj = (fresh ? {} : value) as Record<string, Json>
+    const obj = (copying ? {} : value) as Record<string, Json>
     for (const key of Object.keys(value)) {
       if (key === '__proto__') throw invalidValue(`${path} has a "__proto__" key, which is not allowed`)
       const child = copy(
@@ -80,9 +80,9 @@ function copy(
         depth + 1,
         maxDepth,
         ancestors,
-        fresh
+        copying
       )
-      if (fresh || obj[key] !== child) obj[key] = child
+      if (copying || obj[key] !== child) obj[key] = child
     }
     out = obj
   }
