@@ -3,11 +3,17 @@
  * scrape: nothing runs between scrapes. Served at GET /metrics.
  */
 import { Counter, Gauge, Registry } from 'prom-client'
-import type { SharedMemPeer } from '../index.js'
+import type { PeerStatus, SharedMemPeer } from '../index.js'
 
-export function createMetrics(peer: SharedMemPeer): Registry {
+/** A registry of the peer's metrics, and `scrape()`, which renders them from one status snapshot. */
+export function createMetrics(peer: SharedMemPeer): { contentType: string; scrape: () => Promise<string> } {
   const registry = new Registry()
-  const status = () => peer.status()
+  // One status snapshot per scrape, shared by every metric.
+  let snapshot: PeerStatus | undefined
+  const status = (): PeerStatus => {
+    snapshot ??= peer.status()
+    return snapshot
+  }
   /** A counter whose total the peer keeps: set it at scrape time. */
   const total = (name: string, help: string, read: () => number) =>
     new Counter({
@@ -80,5 +86,11 @@ export function createMetrics(peer: SharedMemPeer): Registry {
       }
     }
   })
-  return registry
+  return {
+    contentType: registry.contentType,
+    async scrape() {
+      snapshot = undefined
+      return registry.metrics()
+    }
+  }
 }

@@ -118,7 +118,7 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
     app.post('/sharedmem/_test/faults', async (req) => ({ result: faults.set((req.body ?? {}) as object) }))
   }
   const metrics = createMetrics(peer)
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()))
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.scrape()))
   app.get('/healthz', async () => ({ status: 'ok', peerId: peer.peerId }))
   let page: Buffer | undefined // read once: the file does not change while the server runs
   app.get('/sharedmem/testapp', async (_req, reply) => {
