@@ -118,6 +118,11 @@ const handlers = {
     while (peer.getCounterSync({ counter }) !== target && now() - started < timeout) await sleep(5)
     return { at: now(), value: peer.getCounterSync({ counter }) }
   },
+  /** CPU time this process has used so far (user + system), in µs. */
+  cpu() {
+    const { user, system } = process.cpuUsage()
+    return user + system
+  },
   rss() {
     globalThis.gc?.()
     return process.memoryUsage().rss

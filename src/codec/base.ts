@@ -21,13 +21,20 @@ export const MessageType = {
   SYNC_DONE: 6
 } as const
 
-/** The wire version this peer speaks; a message of another version is rejected. */
+/** The layout version of every message type but UPDATES; a message of another version is rejected. */
 export const WIRE_VERSION = 1
+
+/**
+ * The layout version of UPDATES messages. Version 2 carries values inline;
+ * version 1 carried each as a nested MessagePack byte string and is still read
+ * (data files and peers of earlier releases), never written.
+ */
+export const UPDATES_VERSION = 2
 
 /** Longest peer id accepted (real ones are about 52 characters). */
 const MAX_NODE_ID_LENGTH = 128
 
-export const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false })
+export const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, variableMapSize: true })
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
 export function unpackSafely(bytes: Uint8Array): unknown {

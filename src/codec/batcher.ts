@@ -4,7 +4,7 @@
  * sync and persistence all cut their messages and records here.
  */
 import type { CounterUpdate } from '../store/types.js'
-import { packValue, type WireEntry, wireSize } from './index.js'
+import { type WireEntry, wireSize } from './index.js'
 
 export interface Batch {
   entries: WireEntry[]
@@ -23,9 +23,8 @@ export class Batcher {
     this.maxBytes = maxBytes
   }
 
-  /** Adds an entry (encoding its value if not yet done); returns a full batch to send first, if any. */
+  /** Adds an entry (measuring its value if not yet done); returns a full batch to send first, if any. */
   addEntry(entry: WireEntry): Batch | undefined {
-    if (!entry.update.deleted) entry.valueBytes ??= packValue(entry.update.value)
     const size = wireSize(entry)
     const full = this.size() > 0 && (this.size() >= this.maxEntries || this.bytes + size > this.maxBytes)
     const batch = full ? this.take() : undefined

@@ -1,16 +1,17 @@
 /**
  * The versioned wire format (docs/protocol.md). Messages are MessagePack
  * (msgpackr) arrays whose first two fields are the message type and version.
- * Values travel as nested MessagePack byte strings, so a peer can check a value's
- * size before it decodes it. Decoding enforces every limit and validates every
- * field: malformed input throws `ERR_DECODE` and nothing else.
+ * Values travel inline, so a batch is encoded and decoded in one pass; the
+ * message size limit bounds the work before decoding, and every value is then
+ * checked against the value limits. Decoding validates every field: malformed
+ * input throws `ERR_DECODE` and nothing else.
  */
-import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
+import { decodeError } from '../errors.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
-import { checkName, freezeJson, type Json } from '../store/validate.js'
-import { guard, isCount, isNodeId, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
+import { checkName, encodedSize, freezeJson, type Json, type ValueLimits } from '../store/validate.js'
+import { guard, isCount, isNodeId, MessageType, packr, UPDATES_VERSION, unpackSafely, WIRE_VERSION } from './base.js'
 
-export { MessageType, WIRE_VERSION } from './base.js'
+export { MessageType, UPDATES_VERSION, WIRE_VERSION } from './base.js'
 
 /** Limits applied while decoding untrusted bytes. */
 export interface DecodeLimits {
@@ -21,11 +22,11 @@ export interface DecodeLimits {
   maxValueDepth: number
 }
 
-/** An entry with its value already encoded (as it was when first saved or decoded). */
+/** An entry to send, with its value's encoded size when already known. */
 export interface WireEntry {
   readonly update: EntryUpdate
-  /** `packValue(update.value)`; absent for tombstones or when not yet encoded. */
-  valueBytes?: Uint8Array
+  /** `encodedSize(update.value)`, as measured when the value was saved; computed when absent. */
+  size?: number
 }
 
 /** The decoded content of an UPDATES message. */
@@ -52,24 +53,14 @@ export interface Announce {
 const MAX_ANNOUNCED_PEERS = 256
 const MAX_ANNOUNCED_ADDRS = 32
 
-/** Encodes one value, checking it against the size limit. */
-export function packValue(value: Json, maxValueBytes = Number.POSITIVE_INFINITY): Uint8Array {
-  const bytes = packr.pack(value)
-  if (bytes.byteLength > maxValueBytes) {
-    throw new SharedMemError(
-      ErrorCode.VALUE_TOO_LARGE,
-      `the value encodes to ${bytes.byteLength} bytes; the limit is ${maxValueBytes}`
-    )
-  }
-  return bytes
-}
-
 /** Per-entry framing overhead estimate (tuple, stamp, indexes), in bytes. */
 const ENTRY_OVERHEAD = 48
 
 /** Estimated encoded size of an entry, for splitting batches by bytes. */
 export function wireSize(entry: WireEntry): number {
-  return (entry.valueBytes?.byteLength ?? 0) + entry.update.key.length + entry.update.collection.length + ENTRY_OVERHEAD
+  const u = entry.update
+  entry.size ??= u.deleted ? 1 : encodedSize(u.value)
+  return entry.size + u.key.length + u.collection.length + ENTRY_OVERHEAD
 }
 
 /** Encodes a batch of updates as one UPDATES message. */
@@ -87,15 +78,14 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
   const wireEntries: unknown[] = []
   for (const item of entries) {
     const u = item.update
-    const bytes = u.deleted ? null : (item.valueBytes ?? packValue(u.value))
-    wireEntries.push([u.collection, u.key, u.wall, u.logical, nodeIndex(u.node), u.expiresAt, u.deleted, bytes])
+    wireEntries.push([u.collection, u.key, u.wall, u.logical, nodeIndex(u.node), u.expiresAt, u.deleted, u.value])
   }
   const wireCounters: unknown[] = []
   for (const c of counters) {
     const cut = c.slot.indexOf('/')
     wireCounters.push([c.counter, nodeIndex(c.slot.slice(0, cut)), c.slot.slice(cut + 1), c.inc, c.dec])
   }
-  return packr.pack([MessageType.UPDATES, WIRE_VERSION, nodes, wireEntries, wireCounters])
+  return packr.pack([MessageType.UPDATES, UPDATES_VERSION, nodes, wireEntries, wireCounters])
 }
 
 /** Encodes an ANNOUNCE message: `sentAt` makes each one unique, so gossip does not drop repeats as duplicates. */
@@ -111,10 +101,10 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('message is not an array with a type and version')
   const [type, version] = msg
-  if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   if (type === MessageType.UPDATES) return decodeUpdates(msg, limits)
-  if (type === MessageType.ANNOUNCE) return decodeAnnounce(msg)
-  throw decodeError(`unknown message type ${String(type)}`)
+  if (type !== MessageType.ANNOUNCE) throw decodeError(`unknown message type ${String(type)}`)
+  if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
+  return decodeAnnounce(msg)
 }
 
 function decodeAnnounce(msg: unknown[]): Announce {
@@ -137,9 +127,10 @@ function decodePeerAddrs(tuple: unknown): PeerAddrs {
   return { peerId, addrs }
 }
 
-/** Decodes the fields of an UPDATES message already unpacked (type and version checked). */
+/** Decodes the fields of an UPDATES message already unpacked (its type checked). */
 export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
-  const [, , nodes, entries, counters] = msg
+  const [, version, nodes, entries, counters] = msg
+  if (version !== UPDATES_VERSION && version !== 1) throw decodeError(`unsupported wire version ${String(version)}`)
   if (msg.length !== 5) throw decodeError('updates message does not have 5 fields')
   if (!Array.isArray(nodes) || !nodes.every(isNodeId)) throw decodeError('node table is not a list of peer ids')
   if (!Array.isArray(entries) || !Array.isArray(counters)) throw decodeError('entries or counters is not a list')
@@ -148,16 +139,24 @@ export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
       `message carries ${entries.length + counters.length} updates; the limit is ${limits.maxMessageEntries}`
     )
   }
+  const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
   return {
     type: 'updates',
-    entries: entries.map((e) => guard(() => decodeEntry(e, nodes, limits))),
+    entries: entries.map((e) => guard(() => decodeEntry(e, nodes, limits, values, version === 1))),
     counters: counters.map((c) => guard(() => decodeCounter(c, nodes, limits)))
   }
 }
 
-function decodeEntry(tuple: unknown, nodes: string[], limits: DecodeLimits): EntryUpdate {
+/** `nestedValue`: the value is a MessagePack byte string of its own (version 1). */
+function decodeEntry(
+  tuple: unknown,
+  nodes: string[],
+  limits: DecodeLimits,
+  values: ValueLimits,
+  nestedValue: boolean
+): EntryUpdate {
   if (!Array.isArray(tuple) || tuple.length !== 8) throw decodeError('entry is not an 8-field tuple')
-  const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, valueBytes] = tuple
+  const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, wireValue] = tuple
   const node = nodes[nodeIdx as number]
   if (!isCount(wall) || !isCount(logical) || !isCount(expiresAt) || !isCount(nodeIdx) || node === undefined) {
     throw decodeError('entry has a bad timestamp, expiry or writer')
@@ -165,11 +164,13 @@ function decodeEntry(tuple: unknown, nodes: string[], limits: DecodeLimits): Ent
   if (typeof deleted !== 'boolean') throw decodeError('entry has a bad deleted flag')
   let value: Json = null
   if (deleted) {
-    if (valueBytes !== null) throw decodeError('tombstone carries a value')
+    if (wireValue !== null) throw decodeError('tombstone carries a value')
+  } else if (nestedValue) {
+    if (!(wireValue instanceof Uint8Array)) throw decodeError('entry value is not a byte string')
+    if (wireValue.byteLength > limits.maxValueBytes) throw decodeError('entry value exceeds the size limit')
+    value = freezeJson(unpackSafely(wireValue), values).value
   } else {
-    if (!(valueBytes instanceof Uint8Array)) throw decodeError('entry value is not a byte string')
-    if (valueBytes.byteLength > limits.maxValueBytes) throw decodeError('entry value exceeds the size limit')
-    value = freezeJson(unpackSafely(valueBytes), limits.maxValueDepth)
+    value = freezeJson(wireValue, values).value
   }
   return {
     collection: checkName('collection', collection, limits.maxKeyLength),

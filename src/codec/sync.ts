@@ -57,10 +57,10 @@ export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): Sync
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('sync frame is not an array with a type and version')
   const [type, version] = msg
+  // UPDATES frames have their own layout version, which decodeUpdates checks.
+  if (type === MessageType.UPDATES) return decodeUpdates(msg, limits)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   switch (type) {
-    case MessageType.UPDATES:
-      return decodeUpdates(msg, limits)
     case MessageType.SYNC_DIGEST: {
       const [, , swarm, lastSyncAt, groups] = msg
       if (msg.length !== 5 || typeof swarm !== 'string' || swarm.length > 256 || !isCount(lastSyncAt)) {

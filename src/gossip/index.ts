@@ -87,7 +87,8 @@ export class Gossip {
   }
   private readonly init: GossipInit
   private readonly log: Logger = logger('sharedmem:gossip')
-  private readonly pendingEntries = new Map<string, WireEntry>()
+  /** Queued entries by collection, then key: the latest write of each key only. */
+  private readonly pendingEntries = new Map<string, Map<string, WireEntry>>()
   private readonly pendingCounters = new Map<string, CounterUpdate>()
   private flushHandle: NodeJS.Immediate | undefined
   private started = false
@@ -118,9 +119,14 @@ export class Gossip {
     this.init.pubsub.unsubscribe(this.init.topic)
   }
 
-  /** Queues a local entry write for the next batch. */
-  queueEntry(update: EntryUpdate, valueBytes?: Uint8Array): void {
-    this.pendingEntries.set(`${update.collection}\u0000${update.key}`, { update, valueBytes })
+  /** Queues a local entry write for the next batch; `size` is its value's encoded size, when known. */
+  queueEntry(update: EntryUpdate, size?: number): void {
+    let keys = this.pendingEntries.get(update.collection)
+    if (keys === undefined) {
+      keys = new Map()
+      this.pendingEntries.set(update.collection, keys)
+    }
+    keys.set(update.key, { update, size })
     this.scheduleFlush()
   }
 
@@ -136,7 +142,7 @@ export class Gossip {
       clearImmediate(this.flushHandle)
       this.flushHandle = undefined
     }
-    const entries = [...this.pendingEntries.values()]
+    const collections = [...this.pendingEntries.values()]
     const counters = [...this.pendingCounters.values()]
     this.pendingEntries.clear()
     this.pendingCounters.clear()
@@ -145,7 +151,7 @@ export class Gossip {
     const send = (batch: Batch | undefined): void => {
       if (batch !== undefined) sends.push(this.publish(batch.entries, batch.counters))
     }
-    for (const entry of entries) send(batcher.addEntry(entry))
+    for (const keys of collections) for (const entry of keys.values()) send(batcher.addEntry(entry))
     for (const counter of counters) send(batcher.addCounter(counter))
     send(batcher.take())
     await Promise.all(sends)

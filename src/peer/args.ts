@@ -10,6 +10,7 @@ import { checkName, type Json, toFrozenJson } from '../store/validate.js'
 export interface ArgLimits {
   maxKeyLength: number
   maxValueDepth: number
+  maxValueBytes: number
 }
 
 function object(verb: string, config: unknown, fields: string): Record<string, unknown> {
@@ -38,10 +39,13 @@ export function counterArgs(verb: string, config: CounterConfig, limits: ArgLimi
 export function saveArgs(
   config: SaveConfig,
   limits: ArgLimits
-): { collection: string; key: string; value: Json; expiresIn: number } {
+): { collection: string; key: string; value: Json; size: number; expiresIn: number } {
   const { collection, key } = keyArgs('save', config, limits)
   if (!('variable' in config) || config.variable === undefined) throw invalidArgument('save needs a variable')
-  const value = toFrozenJson(config.variable, limits.maxValueDepth)
+  const { value, size } = toFrozenJson(config.variable, {
+    maxDepth: limits.maxValueDepth,
+    maxBytes: limits.maxValueBytes
+  })
   let expiresIn = 0
   const options = config.options
   if (options !== undefined && options !== null) {
@@ -54,5 +58,5 @@ export function saveArgs(
       expiresIn = ttl
     }
   }
-  return { collection, key, value, expiresIn }
+  return { collection, key, value, size, expiresIn }
 }

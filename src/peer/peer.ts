@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { Clock } from '../clock/index.js'
-import { type DecodeLimits, packValue } from '../codec/index.js'
+import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
 import { stoppedError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
@@ -82,7 +82,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly rejections = new Rejections((event) => this.emit('reject', event))
   private readonly persistence: Persistence | undefined
   private unwatchFaults: (() => void) | undefined
-  private readonly limits: ArgLimits & { maxValueBytes: number }
+  private readonly limits: ArgLimits
   private readonly collectInterval: number
   private collectTimer: NodeJS.Timeout | undefined
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
@@ -224,10 +224,9 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   save(config: SaveConfig, callback?: Callback<true>): Promise<true> {
     return settle(() => {
       this.assertRunning()
-      const { collection, key, value, expiresIn } = saveArgs(config, this.limits)
-      const valueBytes = packValue(value, this.limits.maxValueBytes)
+      const { collection, key, value, size, expiresIn } = saveArgs(config, this.limits)
       const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
-      this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), valueBytes)
+      this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), size)
       this.operations.writes++
       return true as const
     }, callback)

@@ -1,7 +1,8 @@
 /**
  * Checks on what enters the replica, from the local API and from the network
  * alike. Values are copied and deep-frozen on the way in, so that nobody can
- * change a replica by mutating an object they saved or read.
+ * change a replica by mutating an object they saved or read, and measured in
+ * the same pass, so that the size limit costs no encoding.
  */
 import { ErrorCode, invalidArgument, invalidName, invalidValue, SharedMemError } from '../errors.js'
 
@@ -17,77 +18,170 @@ export function checkName(kind: string, name: unknown, maxLength: number): strin
   return name
 }
 
+/** A checked, frozen value and its {@link encodedSize}. */
+export interface Measured {
+  value: Json
+  size: number
+}
+
+/** Limits a value must meet; `maxBytes` bounds its MessagePack size as {@link encodedSize} measures it. */
+export interface ValueLimits {
+  maxDepth: number
+  maxBytes: number
+}
+
 /**
- * Returns a deep-frozen copy of `value` when it is JSON-compatible and nests at
- * most `maxDepth` levels; throws `ERR_INVALID_VALUE` or `ERR_VALUE_TOO_DEEP`
- * naming the offending path otherwise.
+ * Returns a deep-frozen copy of `value` when it is JSON-compatible, nests at most
+ * `maxDepth` levels and encodes to at most `maxBytes`; throws `ERR_INVALID_VALUE`,
+ * `ERR_VALUE_TOO_DEEP` or `ERR_VALUE_TOO_LARGE` (naming the offending path) otherwise.
  */
-export function toFrozenJson(value: unknown, maxDepth: number, path = 'variable'): Json {
-  return copy(value, path, 0, maxDepth, new Set(), true)
+export function toFrozenJson(value: unknown, limits: ValueLimits): Measured {
+  return walk(value, limits, true)
 }
 
 /**
  * Like {@link toFrozenJson}, but freezes `value` itself instead of a copy: for values
  * nobody else holds (just decoded from the wire or a file), where a copy is waste.
  */
-export function freezeJson(value: unknown, maxDepth: number, path = 'variable'): Json {
-  return copy(value, path, 0, maxDepth, new Set(), false)
+export function freezeJson(value: unknown, limits: ValueLimits): Measured {
+  return walk(value, limits, false)
 }
 
-function copy(
-  value: unknown,
-  path: string,
-  depth: number,
-  maxDepth: number,
-  ancestors: Set<object>,
-  copying: boolean
-): Json {
+/**
+ * The MessagePack size of a valid value (exact for the encoder used here, which
+ * picks the shortest form of every integer, string, array and map header). The
+ * value limit is checked on this figure by the writer and by every receiver
+ * alike, so a value one peer accepts is never refused by another with the same limits.
+ */
+export function encodedSize(value: Json): number {
   switch (typeof value) {
     case 'string':
-    case 'boolean':
-      return value
+      return stringSize(value)
     case 'number':
-      if (!Number.isFinite(value)) throw invalidValue(`${path} is ${value}, which JSON cannot carry`)
-      return value
-    case 'object':
-      break
-    default:
-      throw invalidValue(`${path} is ${describe(value)}, which JSON cannot carry`)
+      return numberSize(value)
+    case 'boolean':
+      return 1
   }
-  if (value === null) return null
-  if (depth >= maxDepth) {
-    throw new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `${path} nests deeper than ${maxDepth} levels`)
-  }
-  if (ancestors.has(value)) throw invalidValue(`${path} refers back to itself (a cycle)`)
-  ancestors.add(value)
-  let out: Json
+  if (value === null) return 1
+  let size = 0
   if (Array.isArray(value)) {
-    const arr: Json[] = copying ? new Array(value.length) : value
-    for (let i = 0; i < value.length; i++)
-      arr[i] = copy(value[i], `${path}[${i}]`, depth + 1, maxDepth, ancestors, copying)
-    out = arr
-  } else {
-    const proto = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) {
-      throw invalidValue(`${path} is ${describe(value)}; only plain objects, arrays and primitives are allowed`)
-    }
-    const obj = (copying ? {} : value) as Record<string, Json>
-    for (const key of Object.keys(value)) {
-      if (key === '__proto__') throw invalidValue(`${path} has a "__proto__" key, which is not allowed`)
-      const child = copy(
-        (value as Record<string, unknown>)[key],
-        `${path}.${key}`,
-        depth + 1,
-        maxDepth,
-        ancestors,
-        copying
-      )
-      if (copying || obj[key] !== child) obj[key] = child
-    }
-    out = obj
+    size = headerSize(value.length)
+    for (const item of value) size += encodedSize(item)
+    return size
   }
-  ancestors.delete(value)
-  return Object.freeze(out)
+  const obj = value as Record<string, Json>
+  let count = 0
+  for (const key in obj) {
+    count++
+    size += stringSize(key) + encodedSize(obj[key])
+  }
+  return size + headerSize(count)
+}
+
+function stringSize(s: string): number {
+  const bytes = s.length < 32 && isAscii(s) ? s.length : Buffer.byteLength(s, 'utf8')
+  return bytes + (bytes < 32 ? 1 : bytes < 256 ? 2 : bytes < 65536 ? 3 : 5)
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+function numberSize(n: number): number {
+  if (!Number.isInteger(n)) return 9
+  if (n >= 0) return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < 2 ** 32 ? 5 : 9
+  return n >= -32 ? 1 : n >= -128 ? 2 : n >= -32768 ? 3 : n >= -(2 ** 31) ? 5 : 9
+}
+
+function headerSize(count: number): number {
+  return count < 16 ? 1 : count < 65536 ? 3 : 5
+}
+
+/**
+ * One pass over a value: checks, freezes (a copy, or in place) and measures it.
+ * It keeps the keys of the current path on a stack and builds the path string
+ * only for an error, and it finds cycles only once the depth limit is hit (a
+ * cycle always hits it), so a valid value costs no strings and no set.
+ */
+function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
+  const path: Array<string | number> = []
+  const ancestors: object[] = []
+  let size = 0
+  const fail = (make: (at: string) => Error): never => {
+    throw make(formatPath(path))
+  }
+  const visit = (v: unknown): Json => {
+    switch (typeof v) {
+      case 'string':
+        size += stringSize(v)
+        return v
+      case 'boolean':
+        size += 1
+        return v
+      case 'number':
+        if (!Number.isFinite(v)) fail((at) => invalidValue(`${at} is ${v}, which JSON cannot carry`))
+        size += numberSize(v)
+        return v
+      case 'object':
+        break
+      default:
+        return fail((at) => invalidValue(`${at} is ${describe(v)}, which JSON cannot carry`))
+    }
+    if (v === null) {
+      size += 1
+      return null
+    }
+    if (ancestors.length >= limits.maxDepth) {
+      if (ancestors.includes(v)) fail((at) => invalidValue(`${at} refers back to itself (a cycle)`))
+      fail((at) => new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `${at} nests deeper than ${limits.maxDepth} levels`))
+    }
+    ancestors.push(v)
+    let out: Json
+    if (Array.isArray(v)) {
+      const arr: Json[] = copying ? new Array(v.length) : v
+      size += headerSize(v.length)
+      for (let i = 0; i < v.length; i++) {
+        path.push(i)
+        arr[i] = visit(v[i])
+        path.pop()
+      }
+      out = arr
+    } else {
+      const proto = Object.getPrototypeOf(v)
+      if (proto !== Object.prototype && proto !== null) {
+        fail((at) => invalidValue(`${at} is ${describe(v)}; only plain objects, arrays and primitives are allowed`))
+      }
+      const obj = (copying ? {} : v) as Record<string, Json>
+      const keys = Object.keys(v)
+      size += headerSize(keys.length)
+      for (const key of keys) {
+        path.push(key)
+        if (key === '__proto__') fail((at) => invalidValue(`${at} is a "__proto__" key, which is not allowed`))
+        size += stringSize(key)
+        const child = visit((v as Record<string, unknown>)[key])
+        if (copying || obj[key] !== child) obj[key] = child
+        path.pop()
+      }
+      out = obj
+    }
+    ancestors.pop()
+    return Object.freeze(out)
+  }
+  const out = visit(value)
+  if (size > limits.maxBytes) {
+    throw new SharedMemError(
+      ErrorCode.VALUE_TOO_LARGE,
+      `the value encodes to ${size} bytes; the limit is ${limits.maxBytes}`
+    )
+  }
+  return { value: out, size }
+}
+
+function formatPath(path: Array<string | number>): string {
+  let out = 'variable'
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `.${part}`
+  return out
 }
 
 function describe(value: unknown): string {

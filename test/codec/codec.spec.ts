@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
-import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates, packValue } from '../../src/codec/index.js'
+import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 
@@ -103,7 +103,8 @@ describe('wire codec', () => {
   it('rejects unknown types and versions, and messages over the limits', () => {
     const packr = new Packr({ useRecords: false })
     expect(() => decodeMessage(packr.pack([9, 1, [], [], []]), limits)).toThrowError(decodeCode)
-    expect(() => decodeMessage(packr.pack([1, 2, [], [], []]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(packr.pack([1, 3, [], [], []]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(packr.pack([2, 2, [], 0]), limits)).toThrowError(decodeCode)
     const many = Array.from({ length: 101 }, (_, i) => ({ counter: `c${i}`, slot: 'n/1', inc: 1, dec: 0 }))
     expect(() => decodeMessage(encodeUpdates([], many), limits)).toThrowError(decodeCode)
     expect(() => decodeMessage(new Uint8Array(limits.maxMessageBytes + 1), limits)).toThrowError(decodeCode)
@@ -118,13 +119,33 @@ describe('wire codec', () => {
     expect(() =>
       decodeMessage(encodeUpdates([{ update: { ...base, value: deep as never } }], []), limits)
     ).toThrowError(decodeCode)
-    const date = { update: base as EntryUpdate, valueBytes: new Packr().pack(new Date()) }
-    expect(() => decodeMessage(encodeUpdates([date], []), limits)).toThrowError(decodeCode)
+    const packr = new Packr({ useRecords: false })
+    const date = packr.pack([1, 2, ['n'], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []])
+    expect(() => decodeMessage(date, limits)).toThrowError(decodeCode)
   })
 
-  it('packValue enforces the value size limit', () => {
-    expect(() => packValue('x'.repeat(100), 50)).toThrowError(
-      expect.objectContaining({ code: ErrorCode.VALUE_TOO_LARGE })
-    )
+  it('still reads version 1 messages, whose values are nested byte strings (older peers and data files)', () => {
+    const packr = new Packr({ useRecords: false })
+    const v1 = (value: unknown) => packr.pack([1, 1, ['n'], [['c', 'k', 5, 1, 0, 0, false, packr.pack(value)]], []])
+    const decoded = decodeMessage(v1({ a: [1, 'x'] }), limits)
+    expect(decoded).toEqual({
+      type: 'updates',
+      entries: [
+        {
+          collection: 'c',
+          key: 'k',
+          wall: 5,
+          logical: 1,
+          node: 'n',
+          expiresAt: 0,
+          deleted: false,
+          value: { a: [1, 'x'] }
+        }
+      ],
+      counters: []
+    })
+    expect(() => decodeMessage(v1('x'.repeat(5000)), limits)).toThrowError(decodeCode)
+    const inline = packr.pack([1, 1, ['n'], [['c', 'k', 5, 1, 0, 0, false, 'not bytes']], []])
+    expect(() => decodeMessage(inline, limits)).toThrowError(decodeCode)
   })
 })

@@ -1,13 +1,16 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { packr } from '../../src/codec/base.js'
 import { ErrorCode } from '../../src/errors.js'
-import { checkName, freezeJson, toFrozenJson } from '../../src/store/validate.js'
+import { checkName, encodedSize, freezeJson, type Json, toFrozenJson } from '../../src/store/validate.js'
 
 const code = (c: string) => expect.objectContaining({ code: c })
+const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
 
 describe('value validation', () => {
   it('copies and deep-freezes JSON values', () => {
     const input = { a: [1, { b: 'x' }], n: null, t: true }
-    const out = toFrozenJson(input, 64) as { a: [number, { b: string }] }
+    const out = toFrozenJson(input, lim(64)).value as { a: [number, { b: string }] }
     expect(out).toEqual(input)
     expect(out).not.toBe(input)
     expect(Object.isFrozen(out.a[1])).toBe(true)
@@ -26,34 +29,34 @@ describe('value validation', () => {
     ['a nested undefined', { a: { b: undefined } }],
     ['a __proto__ key', JSON.parse('{"__proto__": {"polluted": true}}')]
   ])('rejects %s with ERR_INVALID_VALUE', (_name, value) => {
-    expect(() => toFrozenJson(value, 64)).toThrowError(code(ErrorCode.INVALID_VALUE))
+    expect(() => toFrozenJson(value, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
   })
 
   it('freezeJson freezes a fresh value in place, with the same checks', () => {
     const fresh = { a: [1, { b: 'x' }] }
-    const out = freezeJson(fresh, 64) as { a: [number, { b: string }] }
+    const out = freezeJson(fresh, lim(64)).value as { a: [number, { b: string }] }
     expect(out).toBe(fresh)
     expect(Object.isFrozen(fresh.a[1])).toBe(true)
-    expect(() => freezeJson({ a: { b: undefined } }, 64)).toThrowError(code(ErrorCode.INVALID_VALUE))
-    expect(() => freezeJson([[[1]]], 2)).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
+    expect(() => freezeJson({ a: { b: undefined } }, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
+    expect(() => freezeJson([[[1]]], lim(2))).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
   })
 
   it('rejects cycles', () => {
     const a: Record<string, unknown> = {}
     a.self = a
-    expect(() => toFrozenJson(a, 64)).toThrowError(code(ErrorCode.INVALID_VALUE))
+    expect(() => toFrozenJson(a, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
   })
 
   it('accepts shared (non-cyclic) references', () => {
     const shared = { x: 1 }
-    expect(toFrozenJson({ a: shared, b: shared }, 64)).toEqual({ a: { x: 1 }, b: { x: 1 } })
+    expect(toFrozenJson({ a: shared, b: shared }, lim(64)).value).toEqual({ a: { x: 1 }, b: { x: 1 } })
   })
 
   it('rejects nesting beyond the limit with ERR_VALUE_TOO_DEEP', () => {
     let deep: unknown = 1
     for (let i = 0; i < 10; i++) deep = [deep]
-    expect(() => toFrozenJson(deep, 10)).not.toThrow()
-    expect(() => toFrozenJson([deep], 10)).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
+    expect(() => toFrozenJson(deep, lim(10))).not.toThrow()
+    expect(() => toFrozenJson([deep], lim(10))).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
   })
 
   it('checks names', () => {
@@ -62,5 +65,57 @@ describe('value validation', () => {
     expect(() => checkName('key', 'toolong', 5)).toThrowError(code(ErrorCode.INVALID_NAME))
     expect(() => checkName('key', 3, 5)).toThrowError(code(ErrorCode.INVALID_ARGUMENT))
     expect(() => checkName('key', undefined, 5)).toThrowError(code(ErrorCode.INVALID_ARGUMENT))
+  })
+
+  it('measures the MessagePack size of every value exactly, in the same pass', () => {
+    const json = fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.parse(JSON.stringify(v)) as Json)
+    const extremes = fc.constantFrom<Json>(
+      -(2 ** 31) - 1,
+      -(2 ** 31),
+      -32769,
+      -32768,
+      -129,
+      -128,
+      -33,
+      -32,
+      127,
+      128,
+      255,
+      256,
+      65535,
+      65536,
+      2 ** 32 - 1,
+      2 ** 32,
+      0.5,
+      -0,
+      'é'.repeat(20),
+      '𝄞'.repeat(10),
+      'x'.repeat(31),
+      'x'.repeat(32),
+      'x'.repeat(70000),
+      Array.from({ length: 16 }, (_, i) => i),
+      Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`k${i}`, i]))
+    )
+    fc.assert(
+      fc.property(fc.oneof(json, extremes), (value) => {
+        const bytes = packr.pack(value).byteLength
+        expect(encodedSize(value)).toBe(bytes)
+        expect(toFrozenJson(value, lim(64)).size).toBe(bytes)
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it('rejects values over the size limit with ERR_VALUE_TOO_LARGE, on the copy and in place', () => {
+    expect(toFrozenJson('x'.repeat(29), lim(8, 30)).size).toBe(30)
+    expect(() => toFrozenJson('x'.repeat(30), lim(8, 30))).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
+    expect(() => freezeJson({ a: 'x'.repeat(40) }, lim(8, 30))).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
+  })
+
+  it('names the offending path in errors', () => {
+    expect(() => toFrozenJson({ a: [1, { b: undefined }] }, lim(8))).toThrowError(/variable\.a\[1\]\.b is undefined/)
+    let deep: unknown = 1
+    for (let i = 0; i < 3; i++) deep = { d: deep }
+    expect(() => toFrozenJson(deep, lim(2))).toThrowError(/variable\.d\.d nests deeper than 2/)
   })
 })
