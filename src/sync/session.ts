@@ -11,14 +11,17 @@
  *   UPDATES* (its entries there) ──►   merged as they arrive
  *   DONE                        ──►
  *                               ◄──    UPDATES* (what the initiator lacks), DONE
+ *
+ * The initiator sends everything it holds in the requested buckets, so the
+ * responder can hash what it received per bucket: a bucket whose hash then equals
+ * its own (after merging) holds nothing the initiator lacks, and is not sent back.
  */
 import { type Batch, Batcher } from '../codec/batcher.js'
 import { encodeUpdates, type Updates } from '../codec/index.js'
 import { encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
-import { BUCKETS, LEAVES_PER_GROUP } from '../store/digest.js'
-import { compareEntries, type Replica } from '../store/replica.js'
-import type { EntryUpdate } from '../store/types.js'
+import { BUCKETS, Digest, hashCounter, hashEntry, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
+import type { Replica } from '../store/replica.js'
 import { reasonOf } from '../util/rejections.js'
 
 export interface SessionContext {
@@ -120,9 +123,12 @@ export function nextLastSyncAt(mine: number, remote: number, now: number, tombst
   return Math.max(mine, remote)
 }
 
-function merge(ctx: SessionContext, msg: Updates, result: SessionResult, peerHas?: WeakSet<EntryUpdate>): void {
+/** `received`, when given, accumulates the digest of every member received (merged or not). */
+function merge(ctx: SessionContext, msg: Updates, result: SessionResult, received?: Digest): void {
   const { replica } = ctx
+  const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
   for (const entry of msg.entries) {
+    received?.toggle(hashEntry(entry, hash))
     try {
       replica.mergeEntry(entry)
     } catch (err) {
@@ -131,12 +137,9 @@ function merge(ctx: SessionContext, msg: Updates, result: SessionResult, peerHas
       continue
     }
     result.received++
-    if (peerHas !== undefined) {
-      const current = replica.entry(entry.collection, entry.key)
-      if (current !== undefined && compareEntries(current, entry) === 0) peerHas.add(current)
-    }
   }
   for (const counter of msg.counters) {
+    received?.toggle(hashCounter(counter.counter, counter.slot, counter.inc, counter.dec, hash))
     replica.mergeCounter(counter)
     result.received++
   }
@@ -144,27 +147,17 @@ function merge(ctx: SessionContext, msg: Updates, result: SessionResult, peerHas
 }
 
 /** Receives UPDATES frames until DONE (or the end of the stream). */
-async function receiveAll(
-  ctx: SessionContext,
-  inbox: Inbox,
-  result: SessionResult,
-  peerHas?: WeakSet<EntryUpdate>
-): Promise<void> {
+async function receiveAll(ctx: SessionContext, inbox: Inbox, result: SessionResult, received?: Digest): Promise<void> {
   for (let msg = await next(inbox); msg !== undefined && msg.type !== 'done'; msg = await next(inbox)) {
     if (msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
-    merge(ctx, msg, result, peerHas)
+    merge(ctx, msg, result, received)
     // Buffered frames arrive through microtasks alone: yield, or timers and I/O wait for the whole round.
     await breathe()
   }
 }
 
 /** This side's entries and counter slots in the masked buckets, as UPDATES frames, then DONE. */
-async function* sendBuckets(
-  ctx: SessionContext,
-  mask: Uint8Array,
-  result: SessionResult,
-  skip?: WeakSet<EntryUpdate>
-): AsyncGenerator<Uint8Array> {
+async function* sendBuckets(ctx: SessionContext, mask: Uint8Array, result: SessionResult): AsyncGenerator<Uint8Array> {
   const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
   const frame = ({ entries, counters }: Batch): Uint8Array => {
     result.sent += entries.length + counters.length
@@ -173,7 +166,6 @@ async function* sendBuckets(
   }
   for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
     for (const update of scanned.entries) {
-      if (skip?.has(update)) continue
       const full = batcher.addEntry({ update })
       if (full !== undefined) yield frame(full)
     }
@@ -241,8 +233,13 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   const request = expect(await next(inbox), 'request')
   if (request === undefined) return
   result.buckets = request.mask.reduce((n, b) => n + b, 0)
-  // What the initiator is known to hold already need not be sent back.
-  const peerHas = new WeakSet<EntryUpdate>()
-  await receiveAll(ctx, inbox, result, peerHas)
-  yield* sendBuckets(ctx, request.mask, result, peerHas)
+  const received = new Digest()
+  await receiveAll(ctx, inbox, result, received)
+  // A bucket that now hashes as the initiator's did holds nothing it lacks.
+  const mine = ctx.replica.digest.leaves
+  const theirs = received.leaves
+  const mask = request.mask.map((wanted, b) =>
+    wanted !== 0 && (mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]) ? 1 : 0
+  )
+  yield* sendBuckets(ctx, mask, result)
 }

@@ -158,7 +158,7 @@ describe('sync session', () => {
     expect(responder.sent).toBeLessThan(initiator.sent + 5)
   })
 
-  it('transfers everything to an empty joiner', async () => {
+  it('transfers everything to an empty joiner, whichever side opens the round', async () => {
     const full = replica('A')
     for (let i = 0; i < 3_000; i++) full.save('c', `k${i}`, { i }, 0)
     full.increment('n', 5)
@@ -167,6 +167,13 @@ describe('sync session', () => {
     expect(snapshot(joiner)).toBe(snapshot(full))
     expect(responder.sent).toBe(3_001)
     expect(joiner.counter('n')).toBe(5)
+
+    // Opened by the full side: the joiner, once it holds what it received, sends nothing back.
+    const other = replica('K')
+    const reverse = await round(context(full), context(other))
+    expect(snapshot(other)).toBe(snapshot(full))
+    expect(reverse.initiator.sent).toBe(3_001)
+    expect(reverse.responder.sent).toBe(0)
   })
 
   it('a peer cut off beyond the tombstone TTL drops its old entries, so collected removals stay removed', async () => {
