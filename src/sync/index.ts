@@ -8,6 +8,7 @@ import type { IdentifyResult, Logger, PeerId, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
+import { raceSignal } from 'race-signal'
 import type { DecodeLimits } from '../codec/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../codec/sync.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
@@ -198,13 +199,17 @@ export class Sync {
     try {
       const inbox = frames(stream, limits, this.stats)
       const outgoing = role === 'initiator' ? initiate(ctx, inbox, result) : respond(ctx, inbox, result)
-      await pipe(
+      const piped = pipe(
         outgoing,
         (source) => counted(source, this.stats),
         (source) => lp.encode(source),
         stream.sink
       )
-      await stream.close()
+      piped.catch(() => {})
+      // Aborting the stream does not always end a pipe whose reader has stopped pulling
+      // (seen on stop during a large catch-up): the round settles on the signal regardless.
+      await raceSignal(piped, signal)
+      await raceSignal(stream.close(), signal)
     } catch (err) {
       this.stats.failures++
       if (reasonOf(err) === 'decode')

@@ -67,6 +67,34 @@ describe('peer lifecycle', () => {
   })
 })
 
+describe('stop during sync', () => {
+  it('settles promptly while a catch-up is running or has just ended, whichever side opened it', async () => {
+    const full = await createPeer()
+    try {
+      for (let i = 0; i < 20_000; i++) full.save({ collection: 'c', key: `k${i}`, variable: `v${i}` })
+      await full.save({ collection: 'c', key: 'last', variable: 0 })
+      const target = full.status().digest
+      // Each joiner is stopped at a different point: mid-round, or as soon as it holds everything.
+      for (const stopAt of ['progress', 'synced', 'progress', 'synced'] as const) {
+        const joiner = await createPeer({ bootstrap: [full.addresses[0]] })
+        const reached = new Promise<void>((resolve) => {
+          if (stopAt === 'progress') joiner.once('sync:progress', () => resolve())
+          else joiner.on('sync:progress', () => joiner.status().digest === target && resolve())
+        })
+        await Promise.race([reached, new Promise((resolve) => setTimeout(resolve, 10_000))])
+        // Liveness, not speed: a round that ignored the abort used to keep stop() waiting forever.
+        const started = Date.now()
+        await joiner.stop()
+        expect(Date.now() - started).toBeLessThan(10_000)
+        await expect(joiner.get({ collection: 'c', key: 'last' })).rejects.toMatchObject({ code: ErrorCode.STOPPED })
+      }
+      expect(await full.get({ collection: 'c', key: 'last' })).toBe(0)
+    } finally {
+      await full.stop()
+    }
+  })
+})
+
 describe('tombstone collection', () => {
   it('runs in the background and drops removed entries past the TTL', async () => {
     let now = Date.now()
