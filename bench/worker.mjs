@@ -17,12 +17,11 @@ const handlers = {
     while (peer.status().peers.length < count && Date.now() < deadline) await sleep(20)
     return peer.status().peers.length
   },
-  /** Saves n entries of `size` bytes, letting each batch of 10k flush. */
+  /** Saves n distinct values of `size` bytes (as Redis stores each copy, no value is shared), letting each batch of 10k flush. */
   async fill({ n, size, collection = 'fill' }) {
-    const pad = 'x'.repeat(Math.max(size - 12, 0))
     const started = now()
     for (let i = 0; i < n; i++) {
-      peer.save({ collection, key: `k${i}`, variable: pad })
+      peer.save({ collection, key: `k${i}`, variable: String(i).padStart(size, 'x') })
       if (i % 10_000 === 9_999) await sleep(0)
     }
     await sleep(0)
@@ -118,14 +117,19 @@ const handlers = {
     while (peer.getCounterSync({ counter }) !== target && now() - started < timeout) await sleep(5)
     return { at: now(), value: peer.getCounterSync({ counter }) }
   },
-  /** CPU time this process has used so far (user + system), in µs. */
-  cpu() {
-    const { user, system } = process.cpuUsage()
-    return user + system
-  },
-  rss() {
+  /**
+   * RSS right away, and once settled: gossipsub keeps each published message for
+   * a few heartbeats (mcache) and the allocator returns the freed buffers after
+   * that, so it waits (at most 20 s) for external memory to fall back.
+   */
+  async rss() {
     globalThis.gc?.()
-    return process.memoryUsage().rss
+    const peak = process.memoryUsage().rss
+    for (let i = 0; i < 40 && process.memoryUsage().external > 32 * 2 ** 20; i++) {
+      await sleep(500)
+      globalThis.gc?.()
+    }
+    return { peak, settled: process.memoryUsage().rss }
   },
   async stop() {
     await peer?.stop()
