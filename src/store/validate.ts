@@ -24,7 +24,13 @@ export interface Measured {
   size: number
 }
 
-/** Limits a value must meet; `maxBytes` bounds its MessagePack size as {@link encodedSize} measures it. */
+/**
+ * Limits a value must meet. `maxBytes` bounds its MessagePack size, measured
+ * exactly for the encoder used here (the shortest form of every integer, string,
+ * array and map header) without encoding; the writer and every receiver check
+ * the same figure, so a value one peer accepts is never refused by another with
+ * the same limits.
+ */
 export interface ValueLimits {
   maxDepth: number
   maxBytes: number
@@ -48,35 +54,14 @@ export function freezeJson(value: unknown, limits: ValueLimits): Measured {
 }
 
 /**
- * The MessagePack size of a valid value (exact for the encoder used here, which
- * picks the shortest form of every integer, string, array and map header). The
- * value limit is checked on this figure by the writer and by every receiver
- * alike, so a value one peer accepts is never refused by another with the same limits.
+ * The MessagePack size of a value already checked (a stored one): the same walk
+ * as on the way in, so batching and the limit measure alike.
  */
 export function encodedSize(value: Json): number {
-  switch (typeof value) {
-    case 'string':
-      return stringSize(value)
-    case 'number':
-      return numberSize(value)
-    case 'boolean':
-      return 1
-  }
-  if (value === null) return 1
-  let size = 0
-  if (Array.isArray(value)) {
-    size = headerSize(value.length)
-    for (const item of value) size += encodedSize(item)
-    return size
-  }
-  const obj = value as Record<string, Json>
-  let count = 0
-  for (const key in obj) {
-    count++
-    size += stringSize(key) + encodedSize(obj[key])
-  }
-  return size + headerSize(count)
+  return walk(value, UNLIMITED, false).size
 }
+
+const UNLIMITED: ValueLimits = { maxDepth: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY }
 
 function stringSize(s: string): number {
   const bytes = s.length < 32 && isAscii(s) ? s.length : Buffer.byteLength(s, 'utf8')
@@ -143,7 +128,8 @@ function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
       size += headerSize(v.length)
       for (let i = 0; i < v.length; i++) {
         path.push(i)
-        arr[i] = visit(v[i])
+        const child = visit(v[i])
+        if (copying || arr[i] !== child) arr[i] = child
         path.pop()
       }
       out = arr
