@@ -70,6 +70,12 @@ export const DEFAULT_SYNC_INTERVAL = 10_000
 /** Time limit of one sync round, in ms: long enough for a million entries on a slow link. */
 export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
 
+/**
+ * UPDATES frames a sync sender may have unacknowledged: at most 16 × 512 KiB queued in a
+ * receiver, while frames still stream at about 80 MB/s over a 50 ms round trip.
+ */
+export const DEFAULT_SYNC_WINDOW = 16
+
 /** Members scanned between two turns of the event loop while sync looks for the entries to send. */
 export const DEFAULT_SYNC_SCAN_BATCH = 16_384
 

@@ -18,7 +18,9 @@ export const MessageType = {
   /** Sync: the buckets whose entries the initiator will send and wants back. */
   SYNC_REQUEST: 5,
   /** Sync: the end of one side's entries. */
-  SYNC_DONE: 6
+  SYNC_DONE: 6,
+  /** Sync (protocol 1.1): UPDATES frames received and merged, so the sender may send more. */
+  SYNC_ACK: 7
 } as const
 
 /** The layout version of every message type but UPDATES; a message of another version is rejected. */

@@ -12,6 +12,7 @@ export type SyncMessage =
   | { type: 'leaves'; lastSyncAt: number; groups: number[]; leaves: Uint32Array }
   | { type: 'request'; mask: Uint8Array }
   | { type: 'done' }
+  | { type: 'ack'; frames: number }
   | Updates
 
 const GROUP_BYTES = GROUPS * 8
@@ -49,6 +50,11 @@ export function encodeRequest(mask: Uint8Array): Uint8Array {
 
 export function encodeDone(): Uint8Array {
   return packr.pack([MessageType.SYNC_DONE, WIRE_VERSION])
+}
+
+/** Acknowledges `frames` UPDATES frames merged (sync protocol 1.1): the sender's credit. */
+export function encodeAck(frames: number): Uint8Array {
+  return packr.pack([MessageType.SYNC_ACK, WIRE_VERSION, frames])
 }
 
 /** Decodes one frame of a sync stream; throws `ERR_DECODE` for anything malformed or out of place. */
@@ -94,6 +100,11 @@ export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): Sync
     case MessageType.SYNC_DONE:
       if (msg.length !== 2) throw decodeError('malformed sync end')
       return { type: 'done' }
+    case MessageType.SYNC_ACK: {
+      const [, , frames] = msg
+      if (msg.length !== 3 || !isCount(frames) || frames === 0) throw decodeError('malformed sync acknowledgement')
+      return { type: 'ack', frames }
+    }
     default:
       throw decodeError(`unexpected message type ${String(type)} on a sync stream`)
   }

@@ -160,6 +160,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
       chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
       scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
+      window: defaults.DEFAULT_SYNC_WINDOW,
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
       swarmPeers: () => this.gossip.peers(),
       rejections: this.rejections,

@@ -17,7 +17,11 @@ import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
 import { initiate, newResult, nextLastSyncAt, respond, type SessionContext, type SessionResult } from './session.js'
 
-export const SYNC_PROTOCOL = '/sharedmem/sync/1.0.0'
+/** The sync protocol: 1.1 adds flow control (acknowledged frames) to 1.0, which is still spoken. */
+export const SYNC_PROTOCOL = '/sharedmem/sync/1.1.0'
+/** The sync protocol of peers before flow control; a round with one runs without acknowledgements. */
+export const SYNC_PROTOCOL_1_0 = '/sharedmem/sync/1.0.0'
+const PROTOCOLS = [SYNC_PROTOCOL, SYNC_PROTOCOL_1_0]
 
 export interface SyncInit {
   node: SharedMemNode
@@ -34,6 +38,8 @@ export interface SyncInit {
   chunkBytes: number
   /** Members scanned between two turns of the event loop. */
   scanBatch: number
+  /** UPDATES frames a sender may have unacknowledged (protocol 1.1). */
+  window: number
   tombstoneTtl: number
   /** Peer ids that share the swarm's gossip topic now (periodic rounds pick one). */
   swarmPeers: () => string[]
@@ -96,7 +102,7 @@ export class Sync {
   private inbound = 0
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols } = evt.detail
-    if (protocols.includes(SYNC_PROTOCOL) && this.init.node.peerId.toString() < peerId.toString()) {
+    if (PROTOCOLS.some((p) => protocols.includes(p)) && this.init.node.peerId.toString() < peerId.toString()) {
       void this.syncWith(peerId).catch(() => {})
     }
   }
@@ -110,7 +116,7 @@ export class Sync {
     this.started = true
     this.controller = new AbortController()
     await this.init.node.handle(
-      SYNC_PROTOCOL,
+      PROTOCOLS,
       ({ stream, connection }) => {
         const peer = connection.remotePeer.toString()
         // A failed round is logged and counted in session(); an unhandled rejection here
@@ -129,7 +135,7 @@ export class Sync {
     clearTimeout(this.timer)
     this.init.node.removeEventListener('peer:identify', this.onIdentify)
     this.controller.abort()
-    await this.init.node.unhandle(SYNC_PROTOCOL)
+    await this.init.node.unhandle(PROTOCOLS)
     await Promise.allSettled(this.running.values())
   }
 
@@ -147,7 +153,7 @@ export class Sync {
     let result: SessionResult
     // A round that dropped stale entries ends early; the next one (at most one more) repairs.
     for (let round = 0; ; round++) {
-      const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
+      const stream = await this.init.node.dialProtocol(target, PROTOCOLS, { signal: this.controller.signal })
       result = await this.session(stream, 'initiator', target.toString())
       if (!result.again || round > 0) return result
     }
@@ -187,6 +193,7 @@ export class Sync {
       chunkEntries: this.init.chunkEntries,
       chunkBytes: this.init.chunkBytes,
       scanBatch: this.init.scanBatch,
+      window: stream.protocol === SYNC_PROTOCOL_1_0 ? 0 : this.init.window,
       lastSyncAt: this.stats.lastSyncAt,
       tombstoneTtl: this.init.tombstoneTtl,
       now: replica.clock.now,

@@ -15,10 +15,16 @@
  * The initiator sends everything it holds in the requested buckets, so the
  * responder can hash what it received per bucket: a bucket whose hash then equals
  * its own (after merging) holds nothing the initiator lacks, and is not sent back.
+ *
+ * Flow control (protocol 1.1): a receiver answers every UPDATES frame it has
+ * merged with an ACK, and a sender keeps at most `window` frames unacknowledged.
+ * The stream's own window cannot do this: yamux grants the whole window back as
+ * soon as the reader takes any chunk, so a fast sender would queue a whole
+ * replica in a slow receiver's memory.
  */
 import { type Batch, Batcher } from '../codec/batcher.js'
 import { encodeUpdates, type Updates } from '../codec/index.js'
-import { encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
+import { encodeAck, encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
 import { BUCKETS, Digest, hashCounter, hashEntry, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
 import type { Replica } from '../store/replica.js'
@@ -33,6 +39,8 @@ export interface SessionContext {
   chunkBytes: number
   /** Members scanned between two turns of the event loop. */
   scanBatch: number
+  /** UPDATES frames sent and not yet acknowledged, at most; 0: no acknowledgements (protocol 1.0). */
+  window: number
   /** When this peer last completed a sync round (ms since the epoch; 0 = never). */
   lastSyncAt: number
   tombstoneTtl: number
@@ -146,18 +154,72 @@ function merge(ctx: SessionContext, msg: Updates, result: SessionResult, receive
   ctx.onProgress?.(result)
 }
 
-/** Receives UPDATES frames until DONE (or the end of the stream). */
-async function receiveAll(ctx: SessionContext, inbox: Inbox, result: SessionResult, received?: Digest): Promise<void> {
+/**
+ * The frames this side may still send before it must wait for an acknowledgement.
+ * Waiting reads the inbox, which then holds nothing but acknowledgements: the
+ * other side sends its own entries only after this side's DONE.
+ */
+class Credit {
+  private readonly inbox: Inbox
+  private readonly window: number
+  private unacked = 0
+
+  constructor(inbox: Inbox, window: number) {
+    this.inbox = inbox
+    this.window = window
+  }
+
+  /** Resolves once one more frame may be sent. */
+  async take(): Promise<void> {
+    if (this.window === 0) return
+    while (this.unacked >= this.window) {
+      const msg = await next(this.inbox)
+      if (msg === undefined) throw decodeError('sync stream ended while frames were unacknowledged')
+      if (msg.type !== 'ack') throw decodeError(`expected a sync acknowledgement, got ${msg.type}`)
+      this.acked(msg.frames)
+    }
+    this.unacked++
+  }
+
+  /** Counts an acknowledgement; one for frames never sent is a protocol error. */
+  acked(frames: number): void {
+    if (this.window === 0 || frames > this.unacked) throw decodeError('sync acknowledgement of frames not sent')
+    this.unacked -= frames
+  }
+}
+
+/**
+ * Receives UPDATES frames until DONE (or the end of the stream), acknowledging each
+ * once merged (protocol 1.1). Acknowledgements of this side's own frames still in the
+ * inbox are counted on `credit`.
+ */
+async function* receiveAll(
+  ctx: SessionContext,
+  inbox: Inbox,
+  result: SessionResult,
+  credit: Credit,
+  received?: Digest
+): AsyncGenerator<Uint8Array> {
   for (let msg = await next(inbox); msg !== undefined && msg.type !== 'done'; msg = await next(inbox)) {
+    if (msg.type === 'ack') {
+      credit.acked(msg.frames)
+      continue
+    }
     if (msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
     merge(ctx, msg, result, received)
+    if (ctx.window > 0) yield encodeAck(1)
     // Buffered frames arrive through microtasks alone: yield, or timers and I/O wait for the whole round.
     await breathe()
   }
 }
 
-/** This side's entries and counter slots in the masked buckets, as UPDATES frames, then DONE. */
-async function* sendBuckets(ctx: SessionContext, mask: Uint8Array, result: SessionResult): AsyncGenerator<Uint8Array> {
+/** This side's entries and counter slots in the masked buckets, as UPDATES frames within `credit`, then DONE. */
+async function* sendBuckets(
+  ctx: SessionContext,
+  mask: Uint8Array,
+  result: SessionResult,
+  credit: Credit
+): AsyncGenerator<Uint8Array> {
   const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
   const frame = ({ entries, counters }: Batch): Uint8Array => {
     result.sent += entries.length + counters.length
@@ -167,16 +229,25 @@ async function* sendBuckets(ctx: SessionContext, mask: Uint8Array, result: Sessi
   for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
     for (const update of scanned.entries) {
       const full = batcher.addEntry({ update })
-      if (full !== undefined) yield frame(full)
+      if (full !== undefined) {
+        await credit.take()
+        yield frame(full)
+      }
     }
     for (const counter of scanned.counters) {
       const full = batcher.addCounter(counter)
-      if (full !== undefined) yield frame(full)
+      if (full !== undefined) {
+        await credit.take()
+        yield frame(full)
+      }
     }
     await breathe()
   }
   const rest = batcher.take()
-  if (rest !== undefined) yield frame(rest)
+  if (rest !== undefined) {
+    await credit.take()
+    yield frame(rest)
+  }
   yield encodeDone()
 }
 
@@ -207,8 +278,9 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
     }
   })
   yield encodeRequest(mask)
-  yield* sendBuckets(ctx, mask, result)
-  await receiveAll(ctx, inbox, result)
+  const credit = new Credit(inbox, ctx.window)
+  yield* sendBuckets(ctx, mask, result, credit)
+  yield* receiveAll(ctx, inbox, result, credit)
 }
 
 /** The side that accepted the stream. */
@@ -234,12 +306,13 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   if (request === undefined) return
   result.buckets = request.mask.reduce((n, b) => n + b, 0)
   const received = new Digest()
-  await receiveAll(ctx, inbox, result, received)
+  const credit = new Credit(inbox, ctx.window)
+  yield* receiveAll(ctx, inbox, result, credit, received)
   // A bucket that now hashes as the initiator's did holds nothing it lacks.
   const mine = ctx.replica.digest.leaves
   const theirs = received.leaves
   const mask = request.mask.map((wanted, b) =>
     wanted !== 0 && (mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]) ? 1 : 0
   )
-  yield* sendBuckets(ctx, mask, result)
+  yield* sendBuckets(ctx, mask, result, credit)
 }

@@ -35,6 +35,7 @@ function context(r: Replica, extra: Partial<SessionContext> = {}): SessionContex
     chunkEntries: 7,
     chunkBytes: 256,
     scanBatch: 5,
+    window: 2,
     lastSyncAt: 0,
     tombstoneTtl: DAY,
     now: r.clock.now,
@@ -42,12 +43,13 @@ function context(r: Replica, extra: Partial<SessionContext> = {}): SessionContex
   }
 }
 
-/** An in-memory one-way pipe of frames, counting bytes. */
+/** An in-memory one-way pipe of frames, counting bytes and the most UPDATES frames ever queued in it. */
 function channel() {
   const queue: Uint8Array[] = []
   let wake: (() => void) | undefined
   let closed = false
-  const stats = { bytes: 0, frames: 0 }
+  const stats = { bytes: 0, frames: 0, maxQueuedUpdates: 0 }
+  const isUpdates = (frame: Uint8Array) => decodeSyncMessage(frame, limits).type === 'updates'
   return {
     stats,
     async pump(source: AsyncGenerator<Uint8Array>) {
@@ -56,6 +58,7 @@ function channel() {
           stats.bytes += frame.byteLength
           stats.frames++
           queue.push(frame)
+          stats.maxQueuedUpdates = Math.max(stats.maxQueuedUpdates, queue.filter(isUpdates).length)
           wake?.()
         }
       } finally {
@@ -80,7 +83,13 @@ async function round(a: SessionContext, b: SessionContext) {
   const ra = newResult()
   const rb = newResult()
   await Promise.all([aToB.pump(initiate(a, bToA.inbox(), ra)), bToA.pump(respond(b, aToB.inbox(), rb))])
-  return { initiator: ra, responder: rb, bytes: aToB.stats.bytes + bToA.stats.bytes }
+  return {
+    initiator: ra,
+    responder: rb,
+    bytes: aToB.stats.bytes + bToA.stats.bytes,
+    aToB: aToB.stats,
+    bToA: bToA.stats
+  }
 }
 
 function snapshot(r: Replica): string {
@@ -118,11 +127,13 @@ function load(r: Replica, s: { entries: EntryUpdate[]; counters: CounterUpdate[]
 describe('sync session', () => {
   it('leaves both replicas equal to the merge of the two, in one round', async () => {
     await fc.assert(
-      fc.asyncProperty(state, state, async (sa, sb) => {
+      // Each side has its own window; 0 on both is a round of protocol 1.0 (no acknowledgements).
+      fc.asyncProperty(state, state, fc.option(fc.tuple(fc.nat(3), fc.nat(3))), async (sa, sb, windows) => {
         const a = load(replica('A'), sa)
         const b = load(replica('B'), sb)
         const expected = snapshot(load(load(replica('C'), sa), sb))
-        const { initiator, responder } = await round(context(a), context(b))
+        const [wa, wb] = windows === null ? [0, 0] : [windows[0] + 1, windows[1] + 1]
+        const { initiator, responder } = await round(context(a, { window: wa }), context(b, { window: wb }))
         expect(snapshot(a)).toBe(expected)
         expect(snapshot(b)).toBe(expected)
         expect(initiator.inSync).toBe(responder.inSync)
@@ -262,6 +273,36 @@ describe('sync session', () => {
     expect(third.initiator.droppedStale).toBe(1)
     await round(context(newcomer, { lastSyncAt: now }), context(swarm, { lastSyncAt: now - 1000 }))
     expect(newcomer.get('c', 'removed-while-away')).toBeNull()
+  })
+
+  it('keeps at most `window` frames unacknowledged, however far the receiver falls behind', async () => {
+    const full = replica('A')
+    for (let i = 0; i < 2_000; i++) full.save('c', `k${i}`, `v${i}`, 0)
+    const flow = await round(context(full, { window: 3 }), context(replica('J'), { window: 3 }))
+    expect(flow.initiator.sent).toBe(2_000)
+    expect(flow.aToB.maxQueuedUpdates).toBe(3)
+    // The same round without acknowledgements (protocol 1.0) queues far more: the test can tell.
+    const unbounded = await round(context(full, { window: 0 }), context(replica('K'), { window: 0 }))
+    expect(unbounded.aToB.maxQueuedUpdates).toBeGreaterThan(20)
+
+    // Both directions: the joiner opens, the full side streams back under the joiner's acknowledgements.
+    const back = await round(context(replica('L'), { window: 3 }), context(full, { window: 3 }))
+    expect(back.responder.sent).toBe(2_000)
+    expect(back.bToA.maxQueuedUpdates).toBe(3)
+  })
+
+  it('rejects an acknowledgement of frames never sent', async () => {
+    async function* inbox(): AsyncGenerator<SyncMessage> {
+      yield { type: 'digest', swarm: 's', lastSyncAt: 0, groups: new Uint32Array(128).fill(1) }
+      yield { type: 'request', mask: new Uint8Array(4096).fill(1) }
+      yield { type: 'ack', frames: 1 }
+    }
+    const responder = respond(context(replica('B')), inbox(), newResult())
+    await expect(
+      (async () => {
+        for await (const _ of responder);
+      })()
+    ).rejects.toThrowError(expect.objectContaining({ code: 'ERR_DECODE' }))
   })
 
   it('rejects a digest from another swarm', async () => {
