@@ -58,6 +58,13 @@ export interface GossipInit {
   rejections: Rejections
   /** Called when a peer subscribes to the topic (a new route for announcements). */
   onSubscriber?: () => void
+  /**
+   * True while no peer at all is connected. A batch then reaches nobody, and gossipsub
+   * would only hold it in its message cache for seconds: it is not published. A peer
+   * that connects later gets those writes from the sync round that every new connection
+   * starts, whose digest is taken after the connection opened. @default never
+   */
+  isolated?: () => boolean
   /** Test-only fault injection: true to drop this received message. */
   dropIncoming?: () => boolean
 }
@@ -65,6 +72,8 @@ export interface GossipInit {
 /** Counters of what gossip did, for status and metrics. */
 export interface GossipStats {
   messagesOut: number
+  /** Updates not published because no peer was connected (sync delivers them). */
+  unsentIsolated: number
   messagesIn: number
   /** Received messages that failed to decode, or entries refused (clock skew). */
   rejected: number
@@ -79,6 +88,7 @@ export interface GossipStats {
 export class Gossip {
   readonly stats: GossipStats = {
     messagesOut: 0,
+    unsentIsolated: 0,
     messagesIn: 0,
     rejected: 0,
     applied: 0,
@@ -146,6 +156,11 @@ export class Gossip {
     const counters = [...this.pendingCounters.values()]
     this.pendingEntries.clear()
     this.pendingCounters.clear()
+    if (this.init.isolated?.() === true) {
+      for (const keys of collections) this.stats.unsentIsolated += keys.size
+      this.stats.unsentIsolated += counters.length
+      return
+    }
     const sends: Array<Promise<void>> = []
     const batcher = new Batcher(this.init.maxBatchEntries, this.init.maxBatchBytes)
     const send = (batch: Batch | undefined): void => {

@@ -66,6 +66,11 @@ export function createMetrics(peer: SharedMemPeer): { contentType: string; scrap
   total('sharedmem_writes_total', 'Writes served', () => status().operations.writes)
   total('sharedmem_gossip_messages_in_total', 'Gossip messages received', () => status().gossip.messagesIn)
   total('sharedmem_gossip_messages_out_total', 'Gossip messages published', () => status().gossip.messagesOut)
+  total(
+    'sharedmem_gossip_unsent_isolated_total',
+    'Updates not published because no peer was connected (sync delivers them)',
+    () => status().gossip.unsentIsolated
+  )
   total('sharedmem_gossip_rejected_total', 'Gossip messages or entries refused', () => status().gossip.rejected)
   total('sharedmem_sync_rounds_total', 'Sync rounds completed', () => status().sync.rounds)
   total('sharedmem_sync_failures_total', 'Sync rounds that failed', () => status().sync.failures)

@@ -146,6 +146,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       rejections: this.rejections,
       onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
       onSubscriber: () => this.dialer.announceSoon(),
+      isolated: () => node.getConnections().length === 0,
       dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
     })
     this.faults = options.faults

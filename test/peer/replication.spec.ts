@@ -73,6 +73,22 @@ describe('replication between peers in one process', () => {
 })
 
 describe('joining', () => {
+  it('a lone peer publishes nothing; a peer that connects later still gets every write', async () => {
+    const alone = await startPeer({ syncInterval: 60_000 })
+    for (let i = 0; i < 50; i++) await alone.save({ collection: 'c', key: `k${i}`, variable: i })
+    await alone.increment({ counter: 'n' })
+    await waitFor(() => alone.status().gossip.unsentIsolated === 51, 'the batch to be flushed')
+    expect(alone.status().gossip.messagesOut).toBe(0)
+    // Periodic sync is a minute away: the round every new connection starts delivers them.
+    const late = await startPeer({ bootstrap: [alone.addresses[0]], syncInterval: 60_000 })
+    await waitFor(() => Object.keys(late.getArraySync({ collection: 'c' })).length === 50, 'the writes made alone')
+    expect(late.getCounterSync({ counter: 'n' })).toBe(1)
+    await waitFor(() => alone.status().peers.length === 1, 'the two to share the topic')
+    await alone.save({ collection: 'c', key: 'after', variable: true })
+    await waitFor(() => late.getSync({ collection: 'c', key: 'after' }) === true, 'a write once connected')
+    expect(alone.status().gossip.messagesOut).toBeGreaterThan(0)
+  })
+
   it('bootstraps from host:port and re-dials a bootstrap peer that restarts', async () => {
     const { createServer } = await import('node:net')
     // A free port for the bootstrap peer, so that it can come back on the same one.
