@@ -2,7 +2,12 @@
  * What every message shares: the MessagePack codec instances, the type and
  * version numbers, and the checks used while decoding untrusted fields.
  */
-import { Packr, Unpackr } from 'msgpackr'
+// The pure-JS entry points: the main one loads msgpackr's native string extractor where a
+// prebuilt binary exists, which returns each value as a slice of one string bundling all the
+// strings of a message. A stored value then pins its message's keys and values: a receiver held
+// about 200 B per 100 B value instead of 120.
+import { Packr } from 'msgpackr/pack'
+import { Unpackr } from 'msgpackr/unpack'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 
 /** Message types: the first field of every message. */
