@@ -5,6 +5,7 @@
  */
 import { type Clock, compareStamps } from '../clock/index.js'
 import { BUCKETS, bucketOf, counterBucketOf, Digest, hashCounter, hashEntry, type MemberHash } from './digest.js'
+import { EntryTable, isCollectable, isLive } from './entry-table.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
@@ -67,7 +68,9 @@ export class Replica {
   private readonly onStore: (update: EntryUpdate | CounterUpdate) => void
   /** Incremental digest of everything stored, for anti-entropy sync. */
   readonly digest = new Digest()
-  private readonly collections = new Map<string, Map<string, EntryUpdate>>()
+  /** Each collection's keys and the slots of their entries in `table`. */
+  private readonly collections = new Map<string, Map<string, number>>()
+  private readonly table = new EntryTable()
   private readonly counters = new Map<string, CounterState>()
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
   private stored = 0
@@ -94,7 +97,7 @@ export class Replica {
   remove(collection: string, key: string): { update: EntryUpdate; existed: boolean } {
     // Not `get() !== null`: a saved null is a value that existed.
     const current = this.entry(collection, key)
-    const existed = current !== undefined && this.isLive(current, this.clock.now())
+    const existed = current !== undefined && isLive(current.deleted, current.expiresAt, this.clock.now())
     const update = this.stamp(collection, key, null, 0, true)
     this.mergeEntry(update, 'local')
     return { update, existed }
@@ -116,8 +119,8 @@ export class Replica {
 
   /** The live value of a key, or null when absent, removed or expired. */
   get(collection: string, key: string): Json {
-    const entry = this.collections.get(collection)?.get(key)
-    return entry !== undefined && this.isLive(entry, this.clock.now()) ? entry.value : null
+    const slot = this.collections.get(collection)?.get(key)
+    return slot !== undefined && this.table.isLive(slot, this.clock.now()) ? this.table.value(slot) : null
   }
 
   /** Every live key of a collection and its value, as a plain object. */
@@ -126,8 +129,8 @@ export class Replica {
     const entries = this.collections.get(collection)
     if (entries === undefined) return out
     const now = this.clock.now()
-    for (const [key, entry] of entries) {
-      if (this.isLive(entry, now)) out[key] = entry.value
+    for (const [key, slot] of entries) {
+      if (this.table.isLive(slot, now)) out[key] = this.table.value(slot)
     }
     return out
   }
@@ -160,17 +163,27 @@ export class Replica {
     if (origin === 'remote') this.clock.receive(update)
     else if (origin === 'restore') this.clock.observe(update)
     let entries = this.collections.get(update.collection)
-    const current = entries?.get(update.key)
+    const slot = entries?.get(update.key)
+    const current = slot === undefined ? undefined : this.table.read(slot, update.collection, update.key)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
     const now = this.clock.now()
-    if (current === undefined && this.isCollectable(update, now)) return false
+    if (
+      current === undefined &&
+      isCollectable(update.deleted, update.wall, update.expiresAt, now - this.tombstoneTtl)
+    ) {
+      return false
+    }
     if (entries === undefined) {
       entries = new Map()
       this.collections.set(update.collection, entries)
     }
-    if (current !== undefined) this.forget(current)
+    if (slot !== undefined && current !== undefined) {
+      this.forget(current)
+      this.table.set(slot, update)
+    } else {
+      entries.set(update.key, this.table.add(update))
+    }
     this.remember(update)
-    entries.set(update.key, update)
     if (origin === 'restore') return true
     this.onStore(update)
     if (!this.hasChangeListeners()) return true
@@ -184,7 +197,7 @@ export class Replica {
         origin,
         node: update.node
       })
-    } else if (current !== undefined && this.isLive(current, now)) {
+    } else if (current !== undefined && isLive(current.deleted, current.expiresAt, now)) {
       this.onChange({
         type: 'remove',
         collection: update.collection,
@@ -218,7 +231,9 @@ export class Replica {
 
   /** Every stored entry, tombstones included, in no particular order. */
   *entries(): IterableIterator<EntryUpdate> {
-    for (const entries of this.collections.values()) yield* entries.values()
+    for (const [collection, entries] of this.collections) {
+      for (const [key, slot] of entries) yield this.table.read(slot, collection, key)
+    }
   }
 
   /** Every counter slot. */
@@ -240,13 +255,14 @@ export class Replica {
    * entries scanned, so a caller can let the event loop run between steps.
    */
   *collectStepwise(batch: number): Generator<number> {
-    const now = this.clock.now()
-    yield* this.dropWhere((entry) => this.isCollectable(entry, now), batch)
+    const horizon = this.clock.now() - this.tombstoneTtl
+    yield* this.dropWhere((slot) => this.table.isCollectable(slot, horizon), batch)
   }
 
   /** The stored version of a key (tombstones included), if any. */
   entry(collection: string, key: string): EntryUpdate | undefined {
-    return this.collections.get(collection)?.get(key)
+    const slot = this.collections.get(collection)?.get(key)
+    return slot === undefined ? undefined : this.table.read(slot, collection, key)
   }
 
   /**
@@ -259,11 +275,13 @@ export class Replica {
     let entries: EntryUpdate[] = []
     const counters: CounterUpdate[] = []
     let scanned = 0
-    for (const entry of this.entries()) {
-      if (mask[bucketOf(entry.collection, entry.key)] !== 0) entries.push(entry)
-      if (++scanned % scanBatch === 0) {
-        yield { entries, counters }
-        entries = []
+    for (const [collection, keys] of this.collections) {
+      for (const [key, slot] of keys) {
+        if (mask[bucketOf(collection, key)] !== 0) entries.push(this.table.read(slot, collection, key))
+        if (++scanned % scanBatch === 0) {
+          yield { entries, counters }
+          entries = []
+        }
       }
     }
     for (const slot of this.counterSlots()) {
@@ -280,18 +298,20 @@ export class Replica {
    */
   dropOlderThan(horizon: number): number {
     let dropped = 0
-    for (const step of this.dropWhere((entry) => entry.wall < horizon, Number.POSITIVE_INFINITY)) dropped = step
+    for (const step of this.dropWhere((slot) => this.table.wallOf(slot) < horizon, Number.POSITIVE_INFINITY))
+      dropped = step
     return dropped
   }
 
-  /** Removes the entries `drop` picks, yielding the count so far after every `batch` scanned, and at the end. */
-  private *dropWhere(drop: (entry: EntryUpdate) => boolean, batch: number): Generator<number> {
+  /** Removes the entries `drop` picks by slot, yielding the count so far after every `batch` scanned, and at the end. */
+  private *dropWhere(drop: (slot: number) => boolean, batch: number): Generator<number> {
     let dropped = 0
     let scanned = 0
     for (const [name, entries] of this.collections) {
-      for (const [key, entry] of entries) {
-        if (drop(entry)) {
-          this.forget(entry)
+      for (const [key, slot] of entries) {
+        if (drop(slot)) {
+          this.forget(this.table.read(slot, name, key))
+          this.table.release(slot)
           entries.delete(key)
           dropped++
         }
@@ -337,15 +357,5 @@ export class Replica {
       this.counters.set(counter, state)
     }
     return state
-  }
-
-  private isLive(entry: EntryUpdate, now: number): boolean {
-    return !entry.deleted && (entry.expiresAt === 0 || entry.expiresAt > now)
-  }
-
-  /** Dead for longer than the TTL: neither stored nor accepted any more. */
-  private isCollectable(entry: EntryUpdate, now: number): boolean {
-    const horizon = now - this.tombstoneTtl
-    return (entry.deleted && entry.wall < horizon) || (entry.expiresAt !== 0 && entry.expiresAt < horizon)
   }
 }

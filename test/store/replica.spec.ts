@@ -161,6 +161,38 @@ describe('replica merge', () => {
     expect(r.size()).toMatchObject({ entries: 1, dead: 0 })
   })
 
+  it('stores entries exactly, past its first slots and in slots freed by collection', () => {
+    let now = NOW
+    const r = replica('self', [], () => now)
+    const writes: EntryUpdate[] = []
+    for (let i = 0; i < 3_000; i++) {
+      // Stamps and expiries of any safe integer size, and writers beyond this peer.
+      const update: EntryUpdate = {
+        collection: `c${i % 3}`,
+        key: `k${i}`,
+        wall: NOW - 1 - (i % 500),
+        logical: i === 7 ? Number.MAX_SAFE_INTEGER : i,
+        node: `n${i % 5}`,
+        expiresAt: i % 2 === 0 ? 0 : NOW + 1e9 + i,
+        deleted: i % 4 === 3,
+        value: i % 4 === 3 ? null : { i }
+      }
+      r.mergeEntry(update)
+      writes.push(update)
+    }
+    const stored = (u: EntryUpdate) => r.entry(u.collection, u.key)
+    expect(writes.map(stored)).toEqual(writes)
+    expect([...r.entries()].length).toBe(3_000)
+    // Tombstones are collected; their slots hold the next writes, and nothing else moves.
+    now = NOW + 2000
+    expect(r.collect()).toBe(750)
+    const next = Array.from({ length: 800 }, (_, i) => r.save('d', `n${i}`, `v${i}`, 0))
+    const live = writes.filter((u) => !u.deleted)
+    expect([...live, ...next].map(stored)).toEqual([...live, ...next])
+    expect(writes.filter((u) => u.deleted).map(stored)).toEqual(writes.filter((u) => u.deleted).map(() => undefined))
+    expect(r.size()).toMatchObject({ entries: 2_250 + 800, dead: 0 })
+  })
+
   it('builds no change events while nobody listens, and still stores', () => {
     const events: ChangeEvent[] = []
     const r = new Replica({
