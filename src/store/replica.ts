@@ -4,8 +4,8 @@
  * last-writer-wins and PN-counter rules. It knows nothing of the network.
  */
 import { type Clock, compareStamps } from '../clock/index.js'
+import { Collection, hashKey, isCollectable, isLive, Writers } from './collection.js'
 import { BUCKETS, bucketOf, counterBucketOf, Digest, hashCounter, hashEntry, type MemberHash } from './digest.js'
-import { EntryTable, isCollectable, isLive } from './entry-table.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
@@ -68,9 +68,8 @@ export class Replica {
   private readonly onStore: (update: EntryUpdate | CounterUpdate) => void
   /** Incremental digest of everything stored, for anti-entropy sync. */
   readonly digest = new Digest()
-  /** Each collection's keys and the slots of their entries in `table`. */
-  private readonly collections = new Map<string, Map<string, number>>()
-  private readonly table = new EntryTable()
+  private readonly collections = new Map<string, Collection>()
+  private readonly writers = new Writers()
   private readonly counters = new Map<string, CounterState>()
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
   private stored = 0
@@ -119,8 +118,9 @@ export class Replica {
 
   /** The live value of a key, or null when absent, removed or expired. */
   get(collection: string, key: string): Json {
-    const slot = this.collections.get(collection)?.get(key)
-    return slot !== undefined && this.table.isLive(slot, this.clock.now()) ? this.table.value(slot) : null
+    const entries = this.collections.get(collection)
+    const slot = entries === undefined ? -1 : entries.find(key, hashKey(key))
+    return slot >= 0 && entries?.isLive(slot, this.clock.now()) === true ? entries.value(slot) : null
   }
 
   /** Every live key of a collection and its value, as a plain object. */
@@ -129,8 +129,9 @@ export class Replica {
     const entries = this.collections.get(collection)
     if (entries === undefined) return out
     const now = this.clock.now()
-    for (const [key, slot] of entries) {
-      if (this.table.isLive(slot, now)) out[key] = this.table.value(slot)
+    for (let slot = 0; slot < entries.slotLimit; slot++) {
+      const key = entries.keyOf(slot)
+      if (key !== undefined && entries.isLive(slot, now)) out[key] = entries.value(slot)
     }
     return out
   }
@@ -163,8 +164,9 @@ export class Replica {
     if (origin === 'remote') this.clock.receive(update)
     else if (origin === 'restore') this.clock.observe(update)
     let entries = this.collections.get(update.collection)
-    const slot = entries?.get(update.key)
-    const current = slot === undefined ? undefined : this.table.read(slot, update.collection, update.key)
+    const hash = hashKey(update.key)
+    const slot = entries === undefined ? -1 : entries.find(update.key, hash)
+    const current = slot < 0 ? undefined : entries?.read(slot, update.collection)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
     const now = this.clock.now()
     if (
@@ -174,14 +176,14 @@ export class Replica {
       return false
     }
     if (entries === undefined) {
-      entries = new Map()
+      entries = new Collection(this.writers)
       this.collections.set(update.collection, entries)
     }
-    if (slot !== undefined && current !== undefined) {
+    if (current !== undefined) {
       this.forget(current)
-      this.table.set(slot, update)
+      entries.set(slot, update)
     } else {
-      entries.set(update.key, this.table.add(update))
+      entries.add(update.key, hash, update)
     }
     this.remember(update)
     if (origin === 'restore') return true
@@ -232,7 +234,9 @@ export class Replica {
   /** Every stored entry, tombstones included, in no particular order. */
   *entries(): IterableIterator<EntryUpdate> {
     for (const [collection, entries] of this.collections) {
-      for (const [key, slot] of entries) yield this.table.read(slot, collection, key)
+      for (let slot = 0; slot < entries.slotLimit; slot++) {
+        if (entries.keyOf(slot) !== undefined) yield entries.read(slot, collection)
+      }
     }
   }
 
@@ -256,13 +260,14 @@ export class Replica {
    */
   *collectStepwise(batch: number): Generator<number> {
     const horizon = this.clock.now() - this.tombstoneTtl
-    yield* this.dropWhere((slot) => this.table.isCollectable(slot, horizon), batch)
+    yield* this.dropWhere((entries, slot) => entries.isCollectable(slot, horizon), batch)
   }
 
   /** The stored version of a key (tombstones included), if any. */
   entry(collection: string, key: string): EntryUpdate | undefined {
-    const slot = this.collections.get(collection)?.get(key)
-    return slot === undefined ? undefined : this.table.read(slot, collection, key)
+    const entries = this.collections.get(collection)
+    const slot = entries === undefined ? -1 : entries.find(key, hashKey(key))
+    return slot < 0 ? undefined : entries?.read(slot, collection)
   }
 
   /**
@@ -275,9 +280,11 @@ export class Replica {
     let entries: EntryUpdate[] = []
     const counters: CounterUpdate[] = []
     let scanned = 0
-    for (const [collection, keys] of this.collections) {
-      for (const [key, slot] of keys) {
-        if (mask[bucketOf(collection, key)] !== 0) entries.push(this.table.read(slot, collection, key))
+    for (const [collection, stored] of this.collections) {
+      for (let slot = 0; slot < stored.slotLimit; slot++) {
+        const key = stored.keyOf(slot)
+        if (key === undefined) continue
+        if (mask[bucketOf(collection, key)] !== 0) entries.push(stored.read(slot, collection))
         if (++scanned % scanBatch === 0) {
           yield { entries, counters }
           entries = []
@@ -298,21 +305,21 @@ export class Replica {
    */
   dropOlderThan(horizon: number): number {
     let dropped = 0
-    for (const step of this.dropWhere((slot) => this.table.wallOf(slot) < horizon, Number.POSITIVE_INFINITY))
+    for (const step of this.dropWhere((entries, slot) => entries.wallOf(slot) < horizon, Number.POSITIVE_INFINITY))
       dropped = step
     return dropped
   }
 
   /** Removes the entries `drop` picks by slot, yielding the count so far after every `batch` scanned, and at the end. */
-  private *dropWhere(drop: (slot: number) => boolean, batch: number): Generator<number> {
+  private *dropWhere(drop: (entries: Collection, slot: number) => boolean, batch: number): Generator<number> {
     let dropped = 0
     let scanned = 0
     for (const [name, entries] of this.collections) {
-      for (const [key, slot] of entries) {
-        if (drop(slot)) {
-          this.forget(this.table.read(slot, name, key))
-          this.table.release(slot)
-          entries.delete(key)
+      for (let slot = 0; slot < entries.slotLimit; slot++) {
+        if (entries.keyOf(slot) === undefined) continue
+        if (drop(entries, slot)) {
+          this.forget(entries.read(slot, name))
+          entries.delete(slot)
           dropped++
         }
         if (++scanned % batch === 0) yield dropped
