@@ -17,6 +17,26 @@ const handlers = {
     while (peer.status().peers.length < count && Date.now() < deadline) await sleep(20)
     return peer.status().peers.length
   },
+  /** Local reads and writes on a peer alone (what they cost before any network), in ops/s. */
+  async local({ keys, value, reads, awaitedReads, writes, awaitedWrites }) {
+    for (let i = 0; i < keys; i++) await peer.save({ collection: 'c', key: `k${i}`, variable: value })
+    const rate = (n, t) => n / ((now() - t) / 1000)
+    let t = now()
+    for (let i = 0; i < reads; i++) peer.getSync({ collection: 'c', key: `k${i % keys}` })
+    const getSync = rate(reads, t)
+    t = now()
+    for (let i = 0; i < awaitedReads; i++) await peer.get({ collection: 'c', key: `k${i % keys}` })
+    const get = rate(awaitedReads, t)
+    t = now()
+    for (let i = 0; i < writes; i++) {
+      peer.save({ collection: 'w', key: `k${i % 50_000}`, variable: value })
+      if (i % 10_000 === 9_999) await new Promise(setImmediate)
+    }
+    const save = rate(writes, t)
+    t = now()
+    for (let i = 0; i < awaitedWrites; i++) await peer.save({ collection: 'w', key: `k${i % 50_000}`, variable: value })
+    return { getSync, get, save, saveAwaited: rate(awaitedWrites, t) }
+  },
   /** Saves n distinct values of `size` bytes (as Redis stores each copy, no value is shared), letting each batch of 10k flush. */
   async fill({ n, size, collection = 'fill' }) {
     const started = now()
