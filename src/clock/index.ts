@@ -41,11 +41,11 @@ export class Clock {
   }
 
   /**
-   * Folds a remote timestamp into the clock, so later local writes order after it.
-   * Throws `ERR_CLOCK_SKEW`, and changes nothing, when it lies too far ahead.
+   * Folds a remote timestamp into the clock, so later local writes order after it
+   * (`now`: the wall clock, when the caller has just read it). Throws
+   * `ERR_CLOCK_SKEW`, and changes nothing, when it lies too far ahead.
    */
-  receive(remote: Timestamp): void {
-    const now = this.now()
+  receive(remote: Timestamp, now = this.now()): void {
     if (remote.wall > now + this.maxSkew) {
       throw new SharedMemError(
         ErrorCode.CLOCK_SKEW,

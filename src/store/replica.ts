@@ -161,14 +161,14 @@ export class Replica {
    * Throws `ERR_CLOCK_SKEW`, storing nothing, for a remote stamp too far ahead.
    */
   mergeEntry(update: EntryUpdate, origin: MergeOrigin = 'remote'): boolean {
-    if (origin === 'remote') this.clock.receive(update)
+    const now = this.clock.now()
+    if (origin === 'remote') this.clock.receive(update, now)
     else if (origin === 'restore') this.clock.observe(update)
     let entries = this.collections.get(update.collection)
     const hash = hashKey(update.key)
     const slot = entries === undefined ? -1 : entries.find(update.key, hash)
     const current = slot < 0 ? undefined : entries?.read(slot, update.collection)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
-    const now = this.clock.now()
     if (
       current === undefined &&
       isCollectable(update.deleted, update.wall, update.expiresAt, now - this.tombstoneTtl)

@@ -90,6 +90,8 @@ function headerSize(count: number): number {
  * cycle always hits it), so a valid value costs no strings and no set.
  */
 function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
+  // The most common value, without the machinery objects and arrays need.
+  if (typeof value === 'string') return checkSize(value, stringSize(value), limits)
   const path: Array<string | number> = []
   const ancestors: object[] = []
   let size = 0
@@ -154,14 +156,17 @@ function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
     ancestors.pop()
     return Object.freeze(out)
   }
-  const out = visit(value)
+  return checkSize(visit(value), size, limits)
+}
+
+function checkSize(value: Json, size: number, limits: ValueLimits): Measured {
   if (size > limits.maxBytes) {
     throw new SharedMemError(
       ErrorCode.VALUE_TOO_LARGE,
       `the value encodes to ${size} bytes; the limit is ${limits.maxBytes}`
     )
   }
-  return { value: out, size }
+  return { value, size }
 }
 
 function formatPath(path: Array<string | number>): string {
