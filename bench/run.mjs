@@ -296,6 +296,14 @@ async function lateJoinAndMemory(n) {
     'ms',
     caught.synced ? `event loop blocked ≤ ${caught.maxBlockMs.toFixed(0)} ms` : 'DID NOT CONVERGE'
   )
+  const joined = await joiner.call('rss')
+  record(
+    'memory',
+    `sharedmem joiner RSS holding ${count} entries of 100 B (received by sync)`,
+    joined.settled / 2 ** 20,
+    'MiB',
+    'settled'
+  )
   const idle = await joiner.call('syncRound')
   record('late join', `sharedmem bytes of a sync round, identical replicas of ${count}`, idle.bytes, 'bytes')
   await Promise.all([full.stop(), joiner.stop()])
