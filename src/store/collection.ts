@@ -5,7 +5,8 @@
  * outside the JS heap. A stored entry therefore has no object of its own: an
  * object per entry took 104 bytes, and the garbage collector copied every one out
  * of the young generation after its write. The index replaces a `Map` from key to
- * slot, whose insertions cost about 500 ns each at a million keys (250 ns here).
+ * slot: inserting a fresh key into a `Map` of a million cost about 500 ns, into the
+ * index about 200 ns. A slot costs about 60 bytes besides its key and value.
  */
 import { randomBytes } from 'node:crypto'
 import type { EntryUpdate } from './types.js'
@@ -87,8 +88,8 @@ export class Collection {
     return this.used
   }
 
-  /** The slot of `key` (whose hash is `hash`), or -1. */
-  find(key: string, hash: number): number {
+  /** The slot of `key` (whose hash is `hash`, when the caller has it already), or -1. */
+  find(key: string, hash = hashKey(key)): number {
     const mask = this.index.length - 1
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const p = this.index[i]

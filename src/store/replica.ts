@@ -119,7 +119,7 @@ export class Replica {
   /** The live value of a key, or null when absent, removed or expired. */
   get(collection: string, key: string): Json {
     const entries = this.collections.get(collection)
-    const slot = entries === undefined ? -1 : entries.find(key, hashKey(key))
+    const slot = entries?.find(key) ?? -1
     return slot >= 0 && entries?.isLive(slot, this.clock.now()) === true ? entries.value(slot) : null
   }
 
@@ -166,7 +166,7 @@ export class Replica {
     else if (origin === 'restore') this.clock.observe(update)
     let entries = this.collections.get(update.collection)
     const hash = hashKey(update.key)
-    const slot = entries === undefined ? -1 : entries.find(update.key, hash)
+    const slot = entries?.find(update.key, hash) ?? -1
     const current = slot < 0 ? undefined : entries?.read(slot, update.collection)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
     if (
@@ -266,7 +266,7 @@ export class Replica {
   /** The stored version of a key (tombstones included), if any. */
   entry(collection: string, key: string): EntryUpdate | undefined {
     const entries = this.collections.get(collection)
-    const slot = entries === undefined ? -1 : entries.find(key, hashKey(key))
+    const slot = entries?.find(key) ?? -1
     return slot < 0 ? undefined : entries?.read(slot, collection)
   }
 

@@ -221,7 +221,9 @@ async function* sendBuckets(
   credit: Credit
 ): AsyncGenerator<Uint8Array> {
   const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
-  const frame = ({ entries, counters }: Batch): Uint8Array => {
+  // Waits for credit first: a frame is counted as sent once it may go.
+  const frame = async ({ entries, counters }: Batch): Promise<Uint8Array> => {
+    await credit.take()
     result.sent += entries.length + counters.length
     ctx.onProgress?.(result)
     return encodeUpdates(entries, counters)
@@ -229,25 +231,16 @@ async function* sendBuckets(
   for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
     for (const update of scanned.entries) {
       const full = batcher.addEntry({ update })
-      if (full !== undefined) {
-        await credit.take()
-        yield frame(full)
-      }
+      if (full !== undefined) yield frame(full)
     }
     for (const counter of scanned.counters) {
       const full = batcher.addCounter(counter)
-      if (full !== undefined) {
-        await credit.take()
-        yield frame(full)
-      }
+      if (full !== undefined) yield frame(full)
     }
     await breathe()
   }
   const rest = batcher.take()
-  if (rest !== undefined) {
-    await credit.take()
-    yield frame(rest)
-  }
+  if (rest !== undefined) yield frame(rest)
   yield encodeDone()
 }
 

@@ -7,21 +7,13 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { DecodeLimits } from '../../src/codec/index.js'
 import { decodeSyncMessage, encodeDigest, encodeDone, encodeRequest } from '../../src/codec/sync.js'
 import type { SharedMemNode } from '../../src/peer/node.js'
 import { BUCKETS, Digest } from '../../src/store/digest.js'
 import { SYNC_PROTOCOL_1_0 } from '../../src/sync/index.js'
 import { hostileNode } from '../fixtures/hostile.js'
+import { limits } from '../fixtures/limits.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'
-
-const limits: DecodeLimits = {
-  maxMessageBytes: 4 << 20,
-  maxMessageEntries: 16_384,
-  maxKeyLength: 1024,
-  maxValueBytes: 1 << 20,
-  maxValueDepth: 64
-}
 
 const nodes: SharedMemNode[] = []
 afterEach(async () => {

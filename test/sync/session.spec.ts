@@ -1,7 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
-import type { DecodeLimits } from '../../src/codec/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../../src/codec/sync.js'
 import { Replica } from '../../src/store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
@@ -13,16 +12,10 @@ import {
   type SessionContext,
   type SessionResult
 } from '../../src/sync/session.js'
+import { limits } from '../fixtures/limits.js'
 
 const NOW = 1_700_000_000_000
 const DAY = 86_400_000
-const limits: DecodeLimits = {
-  maxMessageBytes: 4 << 20,
-  maxMessageEntries: 16_384,
-  maxKeyLength: 1024,
-  maxValueBytes: 1 << 20,
-  maxValueDepth: 64
-}
 
 function replica(node: string, now = () => NOW): Replica {
   return new Replica({ node, slot: `${node}/1`, clock: new Clock({ now, maxSkew: DAY }), tombstoneTtl: DAY })
