@@ -38,7 +38,7 @@ describe('sync protocol 1.0', () => {
       encodeRequest(new Uint8Array(BUCKETS).fill(1)),
       encodeDone()
     ]
-    void pipe(request, (source) => lp.encode(source), stream.sink)
+    const sent = pipe(request, (source) => lp.encode(source), stream.sink)
     const frames = lp.decode(stream.source)[Symbol.asyncIterator]()
     const read = async () => {
       const frame = await frames.next()
@@ -56,6 +56,7 @@ describe('sync protocol 1.0', () => {
     }
     expect(entries).toBe(600)
     expect(updates).toBe(60)
+    await sent
     await stream.close()
   })
 })
