@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+import { acceptedJson } from '../fixtures/arbitraries.js'
 
 const limits: DecodeLimits = {
   maxMessageBytes: 1 << 20,
@@ -13,11 +14,7 @@ const limits: DecodeLimits = {
   maxValueDepth: 8
 }
 
-// Values the API accepts: a "__proto__" key is refused at the door (and msgpackr renames it on decode).
-const json = fc
-  .jsonValue({ maxDepth: 4 })
-  .map((v) => JSON.parse(JSON.stringify(v)))
-  .filter((v) => !JSON.stringify(v).includes('"__proto__"'))
+const json = acceptedJson(4)
 const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <= 20)
 const node = fc.constantFrom('12D3KooWA', '12D3KooWB', 'QmC')
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { packr } from '../../src/codec/base.js'
 import { ErrorCode } from '../../src/errors.js'
 import { checkName, encodedSize, freezeJson, type Json, toFrozenJson } from '../../src/store/validate.js'
+import { acceptedJson } from '../fixtures/arbitraries.js'
 
 const code = (c: string) => expect.objectContaining({ code: c })
 const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
@@ -68,7 +69,7 @@ describe('value validation', () => {
   })
 
   it('measures the MessagePack size of every value exactly, in the same pass', () => {
-    const json = fc.jsonValue({ maxDepth: 5 }).map((v) => JSON.parse(JSON.stringify(v)) as Json)
+    const json = acceptedJson(5)
     const extremes = fc.constantFrom<Json>(
       -(2 ** 31) - 1,
       -(2 ** 31),
