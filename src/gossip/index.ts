@@ -232,7 +232,7 @@ export class Gossip {
       // Exponential moving average over about the last hundred writes.
       this.stats.lagMs += (Math.max(now - entry.wall, 0) - this.stats.lagMs) / 100
       try {
-        if (this.init.replica.mergeEntry(entry)) this.stats.applied++
+        if (this.init.replica.mergeEntry(entry, 'remote', now)) this.stats.applied++
       } catch (err) {
         this.reject(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
       }

@@ -159,9 +159,10 @@ export class Replica {
   /**
    * Merges an entry under last-writer-wins. Returns true when it won (and was stored).
    * Throws `ERR_CLOCK_SKEW`, storing nothing, for a remote stamp too far ahead.
+   * A caller merging a batch may pass the wall clock read once for all of it (`now`),
+   * and the entry's digest hash when it has computed it already (`known`: `hashEntry(update)`).
    */
-  mergeEntry(update: EntryUpdate, origin: MergeOrigin = 'remote'): boolean {
-    const now = this.clock.now()
+  mergeEntry(update: EntryUpdate, origin: MergeOrigin = 'remote', now = this.clock.now(), known?: MemberHash): boolean {
     if (origin === 'remote') this.clock.receive(update, now)
     else if (origin === 'restore') this.clock.observe(update)
     let entries = this.collections.get(update.collection)
@@ -185,7 +186,7 @@ export class Replica {
     } else {
       entries.add(update.key, hash, update)
     }
-    this.remember(update)
+    this.remember(update, known)
     if (origin === 'restore') return true
     this.onStore(update)
     if (!this.hasChangeListeners()) return true
@@ -338,9 +339,9 @@ export class Replica {
     }
   }
 
-  /** Counts a stored entry in the digest and the size figures. */
-  private remember(entry: EntryUpdate): void {
-    this.digest.toggle(hashEntry(entry, this.hash))
+  /** Counts a stored entry in the digest and the size figures (`known`: its hash, when computed already). */
+  private remember(entry: EntryUpdate, known?: MemberHash): void {
+    this.digest.toggle(known ?? hashEntry(entry, this.hash))
     this.stored++
     if (entry.deleted) this.tombstones++
   }

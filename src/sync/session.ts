@@ -135,10 +135,17 @@ export function nextLastSyncAt(mine: number, remote: number, now: number, tombst
 function merge(ctx: SessionContext, msg: Updates, result: SessionResult, received?: Digest): void {
   const { replica } = ctx
   const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
+  // One clock reading per frame: merging a frame takes a few milliseconds at most.
+  const now = ctx.now()
   for (const entry of msg.entries) {
-    received?.toggle(hashEntry(entry, hash))
+    // When this side also tallies what it received, the hash serves both digests.
+    let known: MemberHash | undefined
+    if (received !== undefined) {
+      known = hashEntry(entry, hash)
+      received.toggle(known)
+    }
     try {
-      replica.mergeEntry(entry)
+      replica.mergeEntry(entry, 'remote', now, known)
     } catch (err) {
       result.rejected++
       ctx.onReject?.(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
+import { hashEntry } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 
@@ -109,6 +110,18 @@ describe('replica merge', () => {
     )
   })
 
+  it('stores the same, digest included, when a batch passes its clock reading and hashes', () => {
+    fc.assert(
+      fc.property(updates, (u) => {
+        const batched = replica()
+        const hash = { bucket: 0, h1: 0, h2: 0 }
+        for (const e of u.entries) batched.mergeEntry(e, 'remote', NOW, hashEntry(e, hash))
+        const plain = build({ entries: u.entries, counters: [] })
+        expect(snapshot(batched)).toBe(snapshot(plain))
+        expect(batched.digest.root()).toBe(plain.digest.root())
+      })
+    )
+  })
   it('lets a tombstone win over an older write that arrives later', () => {
     const r = replica()
     const base = { collection: 'c', key: 'k', node: 'a', expiresAt: 0 }
