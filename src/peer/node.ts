@@ -3,7 +3,6 @@
  * lives here and only here, so a move to libp2p 3 touches one file.
  */
 import '../polyfill.js'
-import { gossipsub } from '@chainsafe/libp2p-gossipsub'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
@@ -12,6 +11,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
+import { forwardingGossipsub } from './gossipsub.js'
 
 export interface NodeInit {
   privateKey: PrivateKey
@@ -53,7 +53,7 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
     },
     services: {
       identify: identify(),
-      pubsub: gossipsub({
+      pubsub: forwardingGossipsub({
         // Unsigned by default: peers are authenticated by noise (and the swarm key) at
         // the connection level; see docs/security.md for when to sign.
         globalSignaturePolicy: init.signMessages ? 'StrictSign' : 'StrictNoSign',
