@@ -121,3 +121,14 @@ export async function waitReplicaSynced(replica, timeout = 600_000) {
   }
   throw new Error('the Redis replica did not finish its sync in time')
 }
+
+/** Resolves once a replica has applied everything its primary has sent (both report the same offset). */
+export async function waitReplicaCaughtUp(primary, replica, timeout = 60_000) {
+  const deadline = Date.now() + timeout
+  while (Date.now() < deadline) {
+    const [p, r] = await Promise.all([primary.info('replication'), replica.info('replication')])
+    if (p.master_repl_offset === r.slave_repl_offset) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error('the Redis replica did not catch up with its primary in time')
+}

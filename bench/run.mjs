@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import * as vega from 'vega'
 import * as vl from 'vega-lite'
-import { startRedis, waitReplicaSynced } from './redis.mjs'
+import { startRedis, waitReplicaCaughtUp, waitReplicaSynced } from './redis.mjs'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 /** Each case runs this many times; the table shows the median and the min–max. */
@@ -209,7 +209,11 @@ async function replication() {
   const receivers = [await worker(), await worker()]
   for (const r of receivers) await r.call('start', { bootstrap: [address] })
   for (const p of [writer, ...receivers]) await p.call('waitPeers', { count: 2 })
+  // A first round at the maximum rate warms the three processes up (V8 compiles the hot paths as
+  // they run); its figure is kept, and the target is checked on the second, as a peer that has
+  // been running for a while would do.
   const cases = [
+    { name: 'max rate, fresh processes', n: QUICK ? 20_000 : 100_000, rate: 0, cold: true },
     { name: 'max rate', n: QUICK ? 20_000 : 100_000, rate: 0 },
     { name: '1,000 writes/s', n: QUICK ? 2_000 : 5_000, rate: 1_000 },
     { name: '10,000 writes/s', n: QUICK ? 20_000 : 50_000, rate: 10_000 }
@@ -224,9 +228,14 @@ async function replication() {
     const note = complete
       ? '3 processes, all writes everywhere'
       : `INCOMPLETE: ${results.map((r) => r.received).join('/')} of ${c.n}`
+    const spanMs = Math.max(...results.map((r) => r.lastAt)) - startedAt
+    if (c.cold) {
+      const name = 'sharedmem writes/s converged on 3 processes, first round of fresh processes'
+      record('replication', name, c.n / (spanMs / 1000), 'writes/s', note)
+      continue
+    }
     if (c.rate === 0) {
       record('writes', 'sharedmem save, 2 peers receiving (writer side)', c.n / (ms / 1000), 'writes/s', note)
-      const spanMs = Math.max(...results.map((r) => r.lastAt)) - startedAt
       record('replication', 'sharedmem writes/s converged on 3 processes', c.n / (spanMs / 1000), 'writes/s', note)
     }
     record('replication', `sharedmem visibility p50 at ${c.name}`, percentile(latencies, 50), 'ms', note)
@@ -249,6 +258,8 @@ async function replication() {
   const subscriber = replica.client.duplicate()
   await subscriber.subscribe('__keyevent@0__:set')
   for (const rate of [1_000, 10_000]) {
+    // As for sharedmem, where each case waits for every write of the one before: no backlog.
+    await waitReplicaCaughtUp(primary, replica)
     const count = rate === 1_000 ? (QUICK ? 2_000 : 5_000) : QUICK ? 20_000 : 50_000
     const lags = []
     const done = new Promise((resolve) => {
