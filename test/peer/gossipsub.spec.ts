@@ -76,11 +76,10 @@ describe('gossip forwarding', () => {
     await waitFor(
       async () => {
         await a.save({ collection: 'probe', key: 'p', variable: ++probe })
-        await new Promise((resolve) => setTimeout(resolve, 300))
         return c.getSync({ collection: 'probe', key: 'p' }) !== null
       },
       'a probe to cross',
-      { timeout: 10_000 }
+      { timeout: 10_000, interval: 300 }
     )
     await a.save({ collection: 'c', key: 'k', variable: 'x'.repeat(2000) })
     await waitFor(() => c.getSync({ collection: 'c', key: 'k' }) !== null, 'the forwarded write', { timeout: 5000 })

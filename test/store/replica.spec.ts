@@ -122,6 +122,7 @@ describe('replica merge', () => {
       })
     )
   })
+
   it('lets a tombstone win over an older write that arrives later', () => {
     const r = replica()
     const base = { collection: 'c', key: 'k', node: 'a', expiresAt: 0 }
