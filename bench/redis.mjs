@@ -111,24 +111,36 @@ export async function startRedis({ replicaOf } = {}) {
   }
 }
 
-/** Resolves once a replica reports a finished full sync with its primary. */
-export async function waitReplicaSynced(replica, timeout = 600_000) {
+/** Polls `check` every 10 ms until it resolves true; throws `failure` after `timeout` ms. */
+async function until(check, timeout, failure) {
   const deadline = Date.now() + timeout
   while (Date.now() < deadline) {
-    const info = await replica.info('replication')
-    if (info.master_link_status === 'up' && info.master_sync_in_progress === '0') return
+    if (await check()) return
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  throw new Error('the Redis replica did not finish its sync in time')
+  throw new Error(failure)
+}
+
+/** Resolves once a replica reports a finished full sync with its primary. */
+export function waitReplicaSynced(replica, timeout = 600_000) {
+  return until(
+    async () => {
+      const info = await replica.info('replication')
+      return info.master_link_status === 'up' && info.master_sync_in_progress === '0'
+    },
+    timeout,
+    'the Redis replica did not finish its sync in time'
+  )
 }
 
 /** Resolves once a replica has applied everything its primary has sent (both report the same offset). */
-export async function waitReplicaCaughtUp(primary, replica, timeout = 60_000) {
-  const deadline = Date.now() + timeout
-  while (Date.now() < deadline) {
-    const [p, r] = await Promise.all([primary.info('replication'), replica.info('replication')])
-    if (p.master_repl_offset === r.slave_repl_offset) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error('the Redis replica did not catch up with its primary in time')
+export function waitReplicaCaughtUp(primary, replica, timeout = 60_000) {
+  return until(
+    async () => {
+      const [p, r] = await Promise.all([primary.info('replication'), replica.info('replication')])
+      return p.master_repl_offset === r.slave_repl_offset
+    },
+    timeout,
+    'the Redis replica did not catch up with its primary in time'
+  )
 }
