@@ -13,14 +13,10 @@ import { DEFAULT_HTTP_PORT, DEFAULT_PEER_PORT, DEFAULT_SWARM } from '../constant
 import { invalidArgument, SharedMemError } from '../errors.js'
 import { DEFAULT_URL } from '../http/client.js'
 import { writeSwarmKey } from '../peer/swarm-key.js'
+import type { CliIo } from './io.js'
 import { LOG_LEVELS } from './log.js'
 import { runPeer } from './peer.js'
 import { runStatus } from './status.js'
-
-export interface CliIo {
-  out: (line: string) => void
-  err: (line: string) => void
-}
 
 const consoleIo: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) }
 

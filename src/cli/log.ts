@@ -2,7 +2,7 @@
  * The CLI's log: one line per event, filtered by level, as plain text (the
  * message alone; warnings and errors on stderr) or as JSON lines.
  */
-import type { CliIo } from './index.js'
+import type { CliIo } from './io.js'
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]

@@ -5,12 +5,12 @@
 import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_PEER_PORT } from '../constants.js'
+import type { PeerStatus } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import { startHttpServer } from '../http/server.js'
-import type { PeerStatus } from '../index.js'
 import { Faults } from '../peer/faults.js'
 import { createPeer } from '../peer/peer.js'
-import type { CliIo } from './index.js'
+import type { CliIo } from './io.js'
 import { createLog, type LogFormat, type LogLevel } from './log.js'
 
 export interface PeerCommandOptions {

@@ -2,9 +2,10 @@
  * `sharedmem status`: a running peer's status, read over its HTTP API and
  * printed as a table (or as JSON).
  */
+
+import type { PeerStatus } from '../contract.js'
 import { connect, DEFAULT_URL } from '../http/client.js'
-import type { PeerStatus } from '../index.js'
-import type { CliIo } from './index.js'
+import type { CliIo } from './io.js'
 
 export interface StatusCommandOptions {
   http?: string

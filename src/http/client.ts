@@ -4,7 +4,6 @@
  * SharedMemErrors; network failures are `ERR_REMOTE`, time-outs `ERR_TIMEOUT`.
  */
 import { DEFAULT_HTTP_PORT } from '../constants.js'
-import { ErrorCode, invalidArgument, isErrorCode, SharedMemError } from '../errors.js'
 import type {
   Callback,
   CollectionConfig,
@@ -13,7 +12,8 @@ import type {
   PeerStatus,
   SaveConfig,
   SharedMem
-} from '../index.js'
+} from '../contract.js'
+import { ErrorCode, invalidArgument, isErrorCode, SharedMemError } from '../errors.js'
 import type { Json } from '../store/validate.js'
 import { settle } from '../util/callback.js'
 

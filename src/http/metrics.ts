@@ -3,7 +3,7 @@
  * scrape: nothing runs between scrapes. Served at GET /metrics.
  */
 import { Counter, Gauge, Registry } from 'prom-client'
-import type { PeerStatus, SharedMemPeer } from '../index.js'
+import type { PeerStatus, SharedMemPeer } from '../contract.js'
 
 /** A registry of the peer's metrics, and `scrape()`, which renders them from one status snapshot. */
 export function createMetrics(peer: SharedMemPeer): { contentType: string; scrape: () => Promise<string> } {

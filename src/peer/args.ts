@@ -3,8 +3,9 @@
  * embedded API, and through it HTTP). Each function returns clean, typed
  * arguments or throws a typed error; nothing is written before it returns.
  */
+
+import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
 import { invalidArgument } from '../errors.js'
-import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../index.js'
 import { checkName, type Json, toFrozenJson } from '../store/validate.js'
 
 export interface ArgLimits {

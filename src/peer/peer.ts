@@ -12,8 +12,6 @@ import type { PeerId } from '@libp2p/interface'
 import { Clock } from '../clock/index.js'
 import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
-import { stoppedError } from '../errors.js'
-import { Gossip } from '../gossip/index.js'
 import type {
   Callback,
   CollectionConfig,
@@ -24,7 +22,9 @@ import type {
   PeerStatus,
   SaveConfig,
   SharedMemPeer
-} from '../index.js'
+} from '../contract.js'
+import { stoppedError } from '../errors.js'
+import { Gossip } from '../gossip/index.js'
 import { Persistence } from '../persist/index.js'
 import { Replica } from '../store/replica.js'
 import type { Json } from '../store/validate.js'

@@ -1,4 +1,4 @@
-import type { Callback } from '../index.js'
+import type { Callback } from '../contract.js'
 
 /**
  * Runs `fn` as a promise (a synchronous throw becomes a rejection) and, when a

@@ -1,0 +1,149 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, expectTypeOf, it } from 'vitest'
+import type {
+  Callback,
+  ChangeEvent,
+  ChangeOrigin,
+  CollectionConfig,
+  ConnectOptions,
+  CounterConfig,
+  FaultSettings,
+  GossipStats,
+  HttpServer,
+  HttpServerOptions,
+  Json,
+  KeyConfig,
+  PeerEvents,
+  PeerOptions,
+  PeerStatus,
+  PersistenceStatus,
+  RejectEvent,
+  RemoteSharedMem,
+  SaveConfig,
+  SaveOptions,
+  SharedMem,
+  SharedMemPeer,
+  SyncProgressEvent,
+  SyncRoundEvent,
+  SyncStatus
+} from '../src/index.js'
+import * as sharedmem from '../src/index.js'
+
+const SRC = fileURLToPath(new URL('../src', import.meta.url))
+
+/** Every value the package exports; a change here is a change of the public API. */
+const VALUE_EXPORTS = [
+  'DEFAULT_ANNOUNCE_INTERVAL',
+  'DEFAULT_COLLECT_INTERVAL',
+  'DEFAULT_COMPACT_BYTES',
+  'DEFAULT_DIAL_TIMEOUT',
+  'DEFAULT_FSYNC_INTERVAL',
+  'DEFAULT_HTTP_BODY_LIMIT',
+  'DEFAULT_HTTP_PORT',
+  'DEFAULT_HTTP_REQUEST_TIMEOUT',
+  'DEFAULT_LISTEN',
+  'DEFAULT_MAX_BATCH_BYTES',
+  'DEFAULT_MAX_BATCH_ENTRIES',
+  'DEFAULT_MAX_CLOCK_SKEW',
+  'DEFAULT_MAX_KEY_LENGTH',
+  'DEFAULT_MAX_MESSAGE_BYTES',
+  'DEFAULT_MAX_MESSAGE_ENTRIES',
+  'DEFAULT_MAX_OUTBOUND_BUFFER',
+  'DEFAULT_MAX_VALUE_BYTES',
+  'DEFAULT_MAX_VALUE_DEPTH',
+  'DEFAULT_PEER_PORT',
+  'DEFAULT_REDIAL_INTERVAL',
+  'DEFAULT_SWARM',
+  'DEFAULT_SYNC_INTERVAL',
+  'DEFAULT_SYNC_SCAN_BATCH',
+  'DEFAULT_SYNC_TIMEOUT',
+  'DEFAULT_SYNC_WINDOW',
+  'DEFAULT_TOMBSTONE_TTL',
+  'DEFAULT_URL',
+  'ErrorCode',
+  'Faults',
+  'HTTP_STATUS',
+  'SharedMemError',
+  'connect',
+  'createPeer',
+  'isErrorCode',
+  'startHttpServer'
+]
+
+/** Relative imports (`import … from './x.js'`, type-only included) of every module under src/. */
+function importGraph(): Map<string, string[]> {
+  const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))
+  const graph = new Map<string, string[]>()
+  for (const file of files) {
+    const text = readFileSync(join(SRC, file), 'utf8')
+    const targets = [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.{1,2}\/[^']+)'/gms)].map((m) =>
+      relative(SRC, resolve(SRC, dirname(file), (m[1] as string).replace(/\.js$/, '.ts')))
+    )
+    graph.set(file, targets)
+  }
+  return graph
+}
+
+/** The first import circle found, as a list of modules, or undefined. */
+function findCircle(graph: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>()
+  const path: string[] = []
+  const visit = (node: string): string[] | undefined => {
+    if (state.get(node) === 'done') return undefined
+    if (state.get(node) === 'open') return [...path.slice(path.indexOf(node)), node]
+    state.set(node, 'open')
+    path.push(node)
+    for (const next of graph.get(node) ?? []) {
+      const circle = visit(next)
+      if (circle !== undefined) return circle
+    }
+    path.pop()
+    state.set(node, 'done')
+    return undefined
+  }
+  for (const node of graph.keys()) {
+    const circle = visit(node)
+    if (circle !== undefined) return circle
+  }
+  return undefined
+}
+
+describe('the public contract', () => {
+  it('exports exactly the documented values', () => {
+    expect(Object.keys(sharedmem).sort()).toEqual(VALUE_EXPORTS)
+  })
+
+  it('exports the documented types', () => {
+    // Compile-time: each name above must resolve; these lines pin a few shapes too.
+    expectTypeOf<SharedMemPeer>().toExtend<SharedMem>()
+    expectTypeOf<RemoteSharedMem>().toExtend<SharedMem>()
+    expectTypeOf<SharedMem['save']>().parameter(0).toEqualTypeOf<SaveConfig>()
+    expectTypeOf<SaveConfig['options']>().toEqualTypeOf<SaveOptions | undefined>()
+    expectTypeOf<SharedMem['get']>().parameter(0).toEqualTypeOf<KeyConfig>()
+    expectTypeOf<SharedMem['getArray']>().parameter(0).toEqualTypeOf<CollectionConfig>()
+    expectTypeOf<SharedMem['increment']>().parameter(0).toEqualTypeOf<CounterConfig>()
+    expectTypeOf<SharedMem['get']>().parameter(1).toEqualTypeOf<Callback<Json> | undefined>()
+    expectTypeOf<PeerEvents['change']>().toEqualTypeOf<[event: ChangeEvent]>()
+    expectTypeOf<PeerEvents['reject']>().toEqualTypeOf<[event: RejectEvent]>()
+    expectTypeOf<PeerEvents['sync']>().toEqualTypeOf<[event: SyncRoundEvent]>()
+    expectTypeOf<PeerEvents['sync:progress']>().toEqualTypeOf<[event: SyncProgressEvent]>()
+    expectTypeOf<PeerStatus['gossip']>().toEqualTypeOf<GossipStats>()
+    expectTypeOf<PeerStatus['persistence']>().toEqualTypeOf<PersistenceStatus | undefined>()
+    expectTypeOf<PeerStatus['sync']>().toExtend<SyncStatus>()
+    expectTypeOf<ChangeEvent['origin']>().toEqualTypeOf<ChangeOrigin>()
+    expectTypeOf(sharedmem.createPeer).parameter(0).toEqualTypeOf<PeerOptions | undefined>()
+    expectTypeOf(sharedmem.connect).parameter(1).toEqualTypeOf<ConnectOptions | undefined>()
+    expectTypeOf(sharedmem.startHttpServer).returns.resolves.toEqualTypeOf<HttpServer>()
+    expectTypeOf<HttpServerOptions>().toBeObject()
+    expectTypeOf<FaultSettings>().toBeObject()
+    expect(typeof sharedmem.createPeer).toBe('function')
+  })
+
+  it('has no import circles: every arrow between modules points one way', () => {
+    const graph = importGraph()
+    expect(findCircle(graph)).toBeUndefined()
+    expect(graph.get('index.ts')).toContain('contract.ts')
+  })
+})
