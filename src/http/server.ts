@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import cors from '@fastify/cors'
 import { logger } from '@libp2p/logger'
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { DEFAULT_HTTP_BODY_LIMIT, DEFAULT_HTTP_PORT, DEFAULT_HTTP_REQUEST_TIMEOUT } from '../constants.js'
 import type { SharedMemPeer } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
@@ -18,6 +18,7 @@ import type { Faults } from '../peer/faults.js'
 import type { ChangeEvent } from '../store/types.js'
 import { toHttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
+import { isPerfectApiClient, perfectApiConfig, perfectApiError, sendPerfectApiResult } from './perfectapi.js'
 
 export interface HttpServerOptions {
   /** Interface to bind. @default '127.0.0.1' */
@@ -70,7 +71,8 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   }
   if (options.token !== undefined) {
     const expected = digestOf(options.token)
-    const open = new Set(['/healthz', '/sharedmem/testapp'])
+    // The perfectapi client reads its config with fixed headers: it describes the API and holds no data.
+    const open = new Set(['/healthz', '/sharedmem/testapp', '/sharedmem/config'])
     app.addHook('onRequest', async (req) => {
       if (req.method === 'OPTIONS' || open.has(req.url.split('?')[0])) return
       const header = req.headers.authorization
@@ -94,24 +96,28 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
       done(new SharedMemError(ErrorCode.INVALID_JSON, 'the request body is not valid JSON'), undefined)
     }
   })
-  app.setErrorHandler((err, _req, reply) => {
+  const sendError = (req: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string) =>
+    reply.code(status).send(isPerfectApiClient(req) ? perfectApiError(code, message) : { error: { code, message } })
+  app.setErrorHandler((err, req, reply) => {
     const { status, code, message } = toHttpError(err)
     if (status >= 500) log.error('request failed: %e', err)
-    void reply.code(status).send({ error: { code, message } })
+    void sendError(req, reply, status, code, message)
   })
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: ErrorCode.NOT_FOUND, message: `no endpoint ${req.method} ${req.url}` } })
+    void sendError(req, reply, 404, ErrorCode.NOT_FOUND, `no endpoint ${req.method} ${req.url}`)
   })
 
-  const call = (verb: Verb, args: unknown): Promise<unknown> =>
-    (peer[verb] as (config: unknown) => Promise<unknown>).call(peer, args ?? {})
-  for (const verb of READS) {
-    app.get(`/sharedmem/${verb}`, async (req) => ({ result: await call(verb, req.query) }))
-    app.post(`/sharedmem/${verb}`, async (req) => ({ result: await call(verb, req.body) }))
-  }
-  for (const verb of WRITES) {
-    app.post(`/sharedmem/${verb}`, async (req) => ({ result: await call(verb, req.body) }))
-  }
+  /** Runs a verb and answers `{result}`, or the bare result to the perfectapi client. */
+  const serve =
+    (verb: Verb, from: 'query' | 'body') =>
+    async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const args = from === 'query' ? req.query : req.body
+      const result = await (peer[verb] as (config: unknown) => Promise<unknown>).call(peer, args ?? {})
+      return isPerfectApiClient(req) ? sendPerfectApiResult(reply, result) : { result }
+    }
+  for (const verb of READS) app.get(`/sharedmem/${verb}`, serve(verb, 'query'))
+  for (const verb of [...READS, ...WRITES]) app.post(`/sharedmem/${verb}`, serve(verb, 'body'))
+  app.get('/sharedmem/config', async () => perfectApiConfig())
   app.get('/sharedmem/collections', async () => ({ result: peer.collections() }))
   app.get('/sharedmem/status', async () => ({ result: peer.status() }))
   const faults = options.faults

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createPeer, ErrorCode } from '../../src/index.js'
+import { runNode } from '../fixtures/processes.js'
 
 const stopped = expect.objectContaining({ code: ErrorCode.STOPPED })
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
@@ -49,21 +49,10 @@ describe('peer lifecycle', () => {
       await b.stop()
       console.log('stopped', b.status().peers.length)
     `
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      stdio: ['ignore', 'pipe', 'inherit']
-    })
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-    })
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-      child.once('exit', (c, s) => resolve([c, s]))
-    )
-    clearTimeout(killer)
-    expect(signal).toBeNull()
-    expect(code).toBe(0)
-    expect(out).toContain('stopped 0')
+    const { code, signal, stdout, stderr } = await runNode(['--input-type=module', '-e', script], { timeout: 15_000 })
+    expect(signal, stderr).toBeNull()
+    expect(code, stderr).toBe(0)
+    expect(stdout).toContain('stopped 0')
   })
 })
 
