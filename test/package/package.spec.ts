@@ -1,0 +1,109 @@
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runNode } from '../fixtures/processes.js'
+
+const run = promisify(execFile)
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
+const NPM_CLI = join(process.execPath, '../../lib/node_modules/npm/bin/npm-cli.js')
+
+/** Runs npm with this Node.js, bounded in time. */
+async function npm(args: string[], cwd: string, timeout = 120_000): Promise<string> {
+  const npmArgs = existsSync(NPM_CLI) ? [NPM_CLI, ...args] : args
+  const file = existsSync(NPM_CLI) ? process.execPath : 'npm'
+  const { stdout } = await run(file, npmArgs, { cwd, timeout, killSignal: 'SIGKILL', maxBuffer: 16 << 20 })
+  return stdout
+}
+
+const CJS_CONSUMER = `
+import sharedmem = require('sharedmem')
+async function main(): Promise<number> {
+  const peer: sharedmem.SharedMemPeer = await sharedmem.createPeer({ listen: [0] })
+  await peer.save({ collection: 'c', key: 'k', variable: { a: 1 }, options: { expiresIn: 1000 } })
+  const n: number = await peer.increment({ counter: 'n' })
+  await peer.stop()
+  return n
+}
+void main()
+`
+const ESM_CONSUMER = `
+import { connect, createPeer, type PeerOptions, SharedMemError, type Json } from 'sharedmem'
+const options: PeerOptions = { swarm: 'x', bootstrap: [] }
+const peer = await createPeer(options)
+const value: Json = peer.getSync({ collection: 'c', key: 'k' })
+const remote = connect('http://127.0.0.1:3000/sharedmem')
+console.log(value, typeof remote.get, SharedMemError.name)
+await peer.stop()
+`
+const WRONG_CONSUMER = `
+import sharedmem = require('sharedmem')
+void sharedmem.createPeer({ listen: 'not a list' })
+`
+
+/** A script that uses the installed package, saves and reads back, and prints what it saw. */
+const usage = (load: string): string => `
+${load}
+const peer = await createPeer()
+await peer.save({ collection: 'c', key: 'k', variable: { ok: true } })
+console.log(JSON.stringify({ value: peer.getSync({ collection: 'c', key: 'k' }), n: await peer.increment({ counter: 'n' }) }))
+await peer.stop()
+`
+
+describe('the packed package, installed into a fresh project', () => {
+  let dir: string
+
+  beforeAll(async () => {
+    // The test command builds dist/ first; pack it as npm publishes it.
+    expect(existsSync(join(ROOT, 'dist/index.js'))).toBe(true)
+    dir = await mkdtemp(join(tmpdir(), 'sharedmem-consumer-'))
+    await npm(['pack', '--ignore-scripts', '--pack-destination', dir], ROOT)
+    const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))
+    expect(tarball).toBeDefined()
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }))
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`], dir, 240_000)
+  }, 300_000)
+
+  afterAll(async () => {
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('works with ESM import', async () => {
+    const script = usage("import { createPeer } from 'sharedmem'")
+    const out = await runNode(['--input-type=module', '-e', script], { cwd: dir })
+    expect(out.code, out.stderr).toBe(0)
+    expect(JSON.parse(out.stdout)).toEqual({ value: { ok: true }, n: 1 })
+  })
+
+  it('works with CommonJS require()', async () => {
+    const script = `(async () => { ${usage("const { createPeer } = require('sharedmem')")} })()`
+    const out = await runNode(['--input-type=commonjs', '-e', script], { cwd: dir })
+    expect(out.code, out.stderr).toBe(0)
+    expect(out.stderr).not.toMatch(/ERR_PACKAGE_PATH_NOT_EXPORTED|ERR_REQUIRE_ESM/)
+    expect(JSON.parse(out.stdout)).toEqual({ value: { ok: true }, n: 1 })
+  })
+
+  it('type-checks a CommonJS and an ESM consumer with tsc, and catches a wrong option', async () => {
+    await writeFile(join(dir, 'use.cts'), CJS_CONSUMER)
+    await writeFile(join(dir, 'use.mts'), ESM_CONSUMER)
+    await writeFile(join(dir, 'wrong.cts'), WRONG_CONSUMER)
+    const flags = ['--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--strict']
+    const good = await runNode([TSC, ...flags, '--noEmit', '--skipLibCheck', 'use.cts', 'use.mts'], { cwd: dir })
+    expect(good.code, good.stdout).toBe(0)
+    const wrong = await runNode([TSC, ...flags, '--noEmit', '--skipLibCheck', 'wrong.cts'], { cwd: dir })
+    expect(wrong.code).not.toBe(0)
+    expect(wrong.stdout).toContain('TS2322')
+  })
+
+  it('runs `npx sharedmem --help`', async () => {
+    const help = await npm(['exec', '--offline', '--', 'sharedmem', '--help'], dir)
+    expect(help).toMatch(/Usage: sharedmem/)
+    expect(help).toMatch(/\bpeer\b/)
+    expect(help).toMatch(/\bserver\b/)
+  })
+})
