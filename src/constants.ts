@@ -46,6 +46,13 @@ export const DEFAULT_DIAL_TIMEOUT = 10_000
 /** How often a peer announces its addresses so that peers who share a bootstrap find each other, in ms. */
 export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
 
+/**
+ * How often a peer re-reads the same-host rendezvous directory, in ms: a re-forked cluster worker
+ * is joined within about this long by peers it did not dial itself; a scan is one readdir of a
+ * few small files.
+ */
+export const DEFAULT_RENDEZVOUS_INTERVAL = 2_000
+
 /** Name of the swarm when none is given: peers only share data with peers of the same swarm name. */
 export const DEFAULT_SWARM = 'default'
 

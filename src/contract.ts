@@ -95,6 +95,8 @@ export interface PeerStatus {
     /** No peers, or the last round (recent) found the replicas identical. */
     inSync: boolean
   }
+  /** The rendezvous directory of this swarm on this host, or null when same-host discovery is off. */
+  rendezvous: string | null
   /** ms since the epoch. */
   startedAt: number
 }
@@ -147,6 +149,15 @@ export interface PeerOptions {
   listen?: Array<string | number>
   /** Peers to join through: multiaddrs (with or without /p2p/<id>) or host:port. @default [] */
   bootstrap?: string[]
+  /**
+   * Directory where the peers of this host find each other with no bootstrap address
+   * (node:cluster workers, pm2 instances): each writes its addresses there and dials the others
+   * of its swarm. `false` turns it off. Peers on other hosts still join by `bootstrap`.
+   * @default process.env.SHAREDMEM_RENDEZVOUS (`off` turns it off), else `<os.tmpdir()>/sharedmem-<uid>`
+   */
+  rendezvous?: string | false
+  /** How often the rendezvous directory is read again, in ms. @default 2000 */
+  rendezvousInterval?: number
   /** Swarm name: only peers with the same name share data. @default 'default' */
   swarm?: string
   /** Identity key file: read if present, else created (mode 0600). Keeps the peer id across restarts. */

@@ -28,6 +28,8 @@ export const ErrorCode = {
   TIMEOUT: 'ERR_TIMEOUT',
   /** The identity file cannot be read or written. */
   IDENTITY: 'ERR_IDENTITY',
+  /** The rendezvous directory (same-host discovery) cannot be created, read or written, or is not this user's. */
+  RENDEZVOUS: 'ERR_RENDEZVOUS',
   /** The request body is too large (HTTP). */
   BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   /** The request body is not valid JSON (HTTP). */
@@ -57,6 +59,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_CLOCK_SKEW: 400,
   ERR_TIMEOUT: 504,
   ERR_IDENTITY: 500,
+  ERR_RENDEZVOUS: 500,
   ERR_BODY_TOO_LARGE: 413,
   ERR_INVALID_JSON: 400,
   ERR_NOT_FOUND: 404,

@@ -62,6 +62,10 @@ function peerOptions(cmd: Command): Command {
       'peer to join through: multiaddr (with or without /p2p/<id>) or host:port; repeatable or comma-separated',
       collect
     ),
+    option(
+      '-r, --rendezvous <dir>',
+      'directory where the peers of this host find each other with no bootstrap address; "off" turns it off (default: <tmpdir>/sharedmem-<uid>)'
+    ),
     option('-i, --identity <file>', 'identity key file, created (mode 0600) if missing, so restarts keep the peer id'),
     option('-d, --data-dir <dir>', 'keep the replica (and the identity key) in this directory, across restarts'),
     option(

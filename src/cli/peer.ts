@@ -16,6 +16,7 @@ import { createLog, type LogFormat, type LogLevel } from './log.js'
 export interface PeerCommandOptions {
   listen?: string[]
   bootstrap?: string[]
+  rendezvous?: string
   identity?: string
   swarm: string
   http?: number
@@ -52,6 +53,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     onLoadProgress: (loaded) => log.info(`loading ${opts.dataDir}: ${loaded} entries so far`),
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
     bootstrap: opts.bootstrap ?? [],
+    rendezvous: opts.rendezvous,
     identity: opts.identity,
     swarm: opts.swarm,
     syncInterval: opts.syncInterval,
@@ -74,6 +76,8 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   }
   log.info(`sharedmem peer ${peer.peerId} (swarm "${opts.swarm}")`)
   for (const addr of peer.addresses) log.info(`listening ${addr}`)
+  const rendezvous = peer.status().rendezvous
+  log.info(rendezvous === null ? 'same-host discovery off' : `rendezvous ${rendezvous}`)
   if (http !== undefined) {
     log.info(`http ${http.url}`)
     log.info(`test page ${http.url}/testapp`)

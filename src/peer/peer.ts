@@ -36,6 +36,7 @@ import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from '
 import { Dialer } from './dialer.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createNode, type SharedMemNode } from './node.js'
+import { Rendezvous, resolveRendezvous } from './rendezvous.js'
 import { parseSwarmKey } from './swarm-key.js'
 
 /** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
@@ -76,6 +77,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly replica: Replica
   private readonly gossip: Gossip
   private readonly dialer: Dialer
+  private readonly rendezvous: Rendezvous | undefined
   private readonly sync: Sync
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
@@ -183,6 +185,18 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
       dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT
     })
+    const meeting = resolveRendezvous(options.rendezvous)
+    this.rendezvous =
+      meeting === undefined
+        ? undefined
+        : new Rendezvous({
+            ...meeting,
+            swarm,
+            peerId: this.peerId,
+            addresses: () => this.addresses,
+            interval: options.rendezvousInterval ?? defaults.DEFAULT_RENDEZVOUS_INTERVAL,
+            onFound: (peers) => this.dialer.dialAnnounced(peers)
+          })
   }
 
   get addresses(): string[] {
@@ -205,6 +219,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.gossip.start()
     this.dialer.start()
+    await this.rendezvous?.start()
     this.unwatchFaults = this.faults?.onChange(() => {
       for (const connection of this.node.getConnections()) {
         if (this.faults?.blocked.has(connection.remotePeer.toString())) void connection.close().catch(() => {})
@@ -307,6 +322,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       operations: { ...this.operations },
       gossip: { ...this.gossip.stats },
       rejections: { ...this.rejections.counts },
+      rendezvous: this.rendezvous?.dir ?? null,
       persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
       sync: { ...this.sync.stats, inSync: this.believesInSync() },
       startedAt: this.startedAt
@@ -353,8 +369,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.state = 'stopping'
     clearTimeout(this.collectTimer)
     this.unwatchFaults?.()
-    this.dialer.stop()
     try {
+      // First, so that no peer of this host dials one that is going away.
+      await this.rendezvous?.stop()
+      this.dialer.stop()
       await this.sync.stop()
       await this.gossip.stop()
       await this.persistence?.close()
