@@ -8,7 +8,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey, PubSub } from '@libp2p/interface'
 import { preSharedKey } from '@libp2p/pnet'
-import { tcp } from '@libp2p/tcp'
+import { type TCPSocketOptions, tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { forwardingGossipsub } from './gossipsub.js'
@@ -39,7 +39,12 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
   return createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: init.listen.map(String) },
-    transports: [tcp()],
+    transports: [
+      // In a node:cluster worker, listen(0) would share the primary's one port among all workers,
+      // and a dial meant for one worker would reach any of them. @libp2p/tcp passes listenOpts on
+      // to net's listen() (its type lists only socket options); test/cluster proves it still does.
+      tcp({ listenOpts: { exclusive: true } as TCPSocketOptions })
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     // A ping slower than the monitor's timeout is what a busy peer under a publish
