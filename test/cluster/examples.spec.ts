@@ -1,0 +1,139 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../fixtures/peers.js'
+import { killAll, spawnJsonLines } from '../fixtures/processes.js'
+
+const EXAMPLES = fileURLToPath(new URL('../../docs/examples/', import.meta.url))
+const PM2_RUNTIME = fileURLToPath(new URL('../../node_modules/pm2/bin/pm2-runtime', import.meta.url))
+const WORKERS = 4
+
+const dirs: string[] = []
+const pids = new Set<number>()
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+afterAll(async () => {
+  await killAll()
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
+})
+
+async function tempDir(name: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), `sharedmem-${name}-`))
+  dirs.push(dir)
+  return dir
+}
+
+/** A free port on 127.0.0.1 (the cluster's workers share it). */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** One request on a connection of its own, so the cluster hands each to the next worker. */
+function call(method: string, url: string, body?: unknown): Promise<{ pid: number } & Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json' }
+    const req = request(url, { method, agent: false, headers, timeout: 10_000 }, (res) => {
+      let text = ''
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk
+      })
+      res.on('end', () => resolve(JSON.parse(text)))
+    })
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)))
+    req.on('error', reject)
+    req.end(payload)
+  })
+}
+
+/** Asks until every one of the workers has answered and `check` holds for each one's latest answer. */
+async function untilEveryWorker(
+  ask: () => ReturnType<typeof call>,
+  check: (answer: Record<string, unknown>) => boolean,
+  what: string
+): Promise<Set<number>> {
+  const latest = new Map<number, Record<string, unknown>>()
+  await waitFor(
+    async () => {
+      for (let i = 0; i < WORKERS; i++) {
+        // Refused while the workers are still starting: ask again on the next round.
+        const answer = await ask().catch(() => undefined)
+        if (answer !== undefined) latest.set(answer.pid, answer)
+      }
+      return latest.size === WORKERS && [...latest.values()].every(check)
+    },
+    what,
+    { timeout: 30_000, interval: 100 }
+  )
+  return new Set(latest.keys())
+}
+
+/** What every example is for: the processes of one app share flags and counters. */
+async function exerciseApp(base: string): Promise<Set<number>> {
+  const workers = await untilEveryWorker(
+    () => call('GET', `${base}/peers`),
+    (a) => a.peers === WORKERS - 1,
+    'a mesh'
+  )
+  for (const pid of workers) pids.add(pid)
+  expect((await call('PUT', `${base}/flags/beta`, { on: true })).saved).toBe(true)
+  await untilEveryWorker(
+    () => call('GET', `${base}/flags/beta`),
+    (a) => JSON.stringify(a.value) === '{"on":true}',
+    'the flag on every worker'
+  )
+  for (let i = 0; i < 8; i++) await call('POST', `${base}/hits`)
+  await untilEveryWorker(
+    () => call('GET', `${base}/hits`),
+    (a) => a.hits === 8,
+    'all 8 hits on every worker'
+  )
+  return workers
+}
+
+describe('docs/cluster.md examples, run as documented', () => {
+  it('node:cluster with 4 workers (docs/examples/cluster.mjs)', async () => {
+    const port = await freePort()
+    const rendezvous = await tempDir('example-cluster')
+    const env = { ...process.env, PORT: String(port), SHAREDMEM_RENDEZVOUS: rendezvous }
+    const primary = spawnJsonLines([join(EXAMPLES, 'cluster.mjs')], env)
+    pids.add(primary.pid)
+    const workers = await exerciseApp(`http://127.0.0.1:${port}`)
+    process.kill(primary.pid, 'SIGTERM')
+    await waitFor(async () => (await Promise.race([primary.exited, Promise.resolve('running')])) !== 'running', 'exit')
+    expect(await primary.exited).toBe(0)
+    for (const pid of workers) expect(alive(pid)).toBe(false)
+    for (const swarm of await readdir(rendezvous)) expect(await readdir(join(rendezvous, swarm))).toEqual([])
+  })
+
+  it('pm2 cluster mode, -i 4 (docs/examples/pm2/ecosystem.config.cjs)', async () => {
+    const port = await freePort()
+    const rendezvous = await tempDir('example-pm2')
+    const env = { ...process.env, PORT: String(port), SHAREDMEM_RENDEZVOUS: rendezvous, PM2_HOME: await tempDir('pm2') }
+    // pm2-runtime: pm2 in the foreground, no daemon left behind; it stops its apps on SIGINT.
+    const pm2 = spawnJsonLines([PM2_RUNTIME, 'start', join(EXAMPLES, 'pm2/ecosystem.config.cjs')], env)
+    pids.add(pm2.pid)
+    const workers = await exerciseApp(`http://127.0.0.1:${port}`)
+    process.kill(pm2.pid, 'SIGINT')
+    await waitFor(async () => (await Promise.race([pm2.exited, Promise.resolve('running')])) !== 'running', 'exit')
+    expect(await pm2.exited).toBe(0)
+    for (const pid of workers) expect(alive(pid)).toBe(false)
+    for (const swarm of await readdir(rendezvous)) expect(await readdir(join(rendezvous, swarm))).toEqual([])
+  })
+})
