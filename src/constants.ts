@@ -92,6 +92,13 @@ export const DEFAULT_SYNC_SCAN_BATCH = 16_384
  */
 export const DEFAULT_MAX_OUTBOUND_BUFFER = 64 * 1024 * 1024
 
+/**
+ * Most bytes of a too-large HTTP body read and discarded before the 413 is sent, so that the
+ * client, still uploading, gets the answer instead of a reset connection. 64 MiB is 16 × the body
+ * limit; a larger upload is cut off (and its client may see a reset).
+ */
+export const DEFAULT_HTTP_DRAIN_BYTES = 64 * 1024 * 1024
+
 /** Time limit for receiving a whole HTTP request, in ms: cuts off slow-loris clients. */
 export const DEFAULT_HTTP_REQUEST_TIMEOUT = 30_000
 

@@ -183,6 +183,13 @@ export interface PeerOptions {
   maxValueDepth?: number
   /** Longest collection, key or counter name. @default 1024 */
   maxKeyLength?: number
+  /**
+   * Most live entries (all collections) local writes may create: a save of a new key beyond it fails
+   * with `ERR_STORE_FULL` (HTTP 507), while overwrites and removes still work. What other peers
+   * wrote is always merged, so give every peer the same cap. Memory per entry is about its key,
+   * its value and 60 bytes (docs/semantics.md). @default Infinity (no cap, like Redis' maxmemory 0)
+   */
+  maxEntries?: number
   /** Largest lead of a remote timestamp over the local clock, in ms. @default 60000 */
   maxClockSkew?: number
   /** Entries per gossip message. @default 2048 */

@@ -18,6 +18,8 @@ export const ErrorCode = {
   INVALID_NAME: 'ERR_INVALID_NAME',
   /** A listen or bootstrap address cannot be parsed. */
   INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
+  /** A save would add a key beyond `maxEntries`: remove keys, or raise the cap. */
+  STORE_FULL: 'ERR_STORE_FULL',
   /** The peer is stopped (or was never started). */
   STOPPED: 'ERR_STOPPED',
   /** Bytes received from the network do not decode as a valid message. */
@@ -54,6 +56,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_VALUE_TOO_DEEP: 400,
   ERR_INVALID_NAME: 400,
   ERR_INVALID_ADDRESS: 400,
+  ERR_STORE_FULL: 507,
   ERR_STOPPED: 503,
   ERR_DECODE: 400,
   ERR_CLOCK_SKEW: 400,

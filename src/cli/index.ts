@@ -94,6 +94,11 @@ function peerOptions(cmd: Command): Command {
       'origin allowed to call the HTTP API from a browser; repeatable (default: CORS off)',
       collect
     ),
+    option(
+      '--max-entries <n>',
+      'most live entries local writes may create; a save of a new key beyond it fails with ERR_STORE_FULL (default: no cap)',
+      positive
+    ),
     option('--sync-interval <ms>', 'time between periodic sync rounds with a random peer (default: 10000)', positive),
     option(
       '--status-interval <s>',

@@ -22,6 +22,7 @@ export interface PeerCommandOptions {
   http?: number
   httpHost: string
   syncInterval?: number
+  maxEntries?: number
   statusInterval: number
   swarmKey?: string
   dataDir?: string
@@ -57,6 +58,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     identity: opts.identity,
     swarm: opts.swarm,
     syncInterval: opts.syncInterval,
+    maxEntries: opts.maxEntries,
     faults
   })
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined

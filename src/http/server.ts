@@ -11,11 +11,17 @@ import type { AddressInfo } from 'node:net'
 import cors from '@fastify/cors'
 import { logger } from '@libp2p/logger'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { DEFAULT_HTTP_BODY_LIMIT, DEFAULT_HTTP_PORT, DEFAULT_HTTP_REQUEST_TIMEOUT } from '../constants.js'
+import {
+  DEFAULT_HTTP_BODY_LIMIT,
+  DEFAULT_HTTP_DRAIN_BYTES,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_HTTP_REQUEST_TIMEOUT
+} from '../constants.js'
 import type { SharedMemPeer } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Faults } from '../peer/faults.js'
 import type { ChangeEvent } from '../store/types.js'
+import { drainRequest } from './drain.js'
 import { toHttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { isPerfectApiClient, perfectApiConfig, perfectApiError, sendPerfectApiResult } from './perfectapi.js'
@@ -61,10 +67,15 @@ const digestOf = (token: string): Buffer => createHash('sha256').update(token).d
 export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOptions = {}): Promise<HttpServer> {
   const log = logger('sharedmem:http')
   const bodyLimit = options.bodyLimit ?? DEFAULT_HTTP_BODY_LIMIT
+  const requestTimeout = options.requestTimeout ?? DEFAULT_HTTP_REQUEST_TIMEOUT
   const app: FastifyInstance = Fastify({
     bodyLimit,
     forceCloseConnections: true,
-    requestTimeout: options.requestTimeout ?? DEFAULT_HTTP_REQUEST_TIMEOUT
+    requestTimeout,
+    // Given to Node's server at construction: its headersTimeout (60 s) then defaults to at most
+    // requestTimeout (set later, Node skips the request deadline of a slow body), and it checks
+    // deadlines every second instead of every 30 s.
+    http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) }
   })
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {
     await app.register(cors, { origin: options.corsOrigins })
@@ -98,10 +109,13 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   })
   const sendError = (req: FastifyRequest, reply: FastifyReply, status: number, code: ErrorCode, message: string) =>
     reply.code(status).send(isPerfectApiClient(req) ? perfectApiError(code, message) : { error: { code, message } })
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
     const { status, code, message } = toHttpError(err)
     if (status >= 500) log.error('request failed: %e', err)
-    void sendError(req, reply, status, code, message)
+    if (code === ErrorCode.BODY_TOO_LARGE) {
+      await drainRequest(req.raw, { maxBytes: DEFAULT_HTTP_DRAIN_BYTES, timeout: requestTimeout })
+    }
+    return sendError(req, reply, status, code, message)
   })
   app.setNotFoundHandler((req, reply) => {
     void sendError(req, reply, 404, ErrorCode.NOT_FOUND, `no endpoint ${req.method} ${req.url}`)

@@ -23,7 +23,7 @@ import type {
   SaveConfig,
   SharedMemPeer
 } from '../contract.js'
-import { stoppedError } from '../errors.js'
+import { ErrorCode, SharedMemError, stoppedError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
 import { Persistence } from '../persist/index.js'
 import { Replica } from '../store/replica.js'
@@ -85,6 +85,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly persistence: Persistence | undefined
   private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits
+  private readonly maxEntries: number
   private readonly collectInterval: number
   private collectTimer: NodeJS.Timeout | undefined
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
@@ -111,6 +112,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
     }
     this.limits = decode
+    this.maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY
     this.collectInterval = options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL
     const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
     this.replica = new Replica({
@@ -242,6 +244,12 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     return settle(() => {
       this.assertRunning()
       const { collection, key, value, size, expiresIn } = saveArgs(config, this.limits)
+      if (this.replica.size().entries >= this.maxEntries && this.replica.get(collection, key) === null) {
+        throw new SharedMemError(
+          ErrorCode.STORE_FULL,
+          `this peer holds maxEntries (${this.maxEntries}) entries: remove some, or raise maxEntries`
+        )
+      }
       const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
       this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), size)
       this.operations.writes++
