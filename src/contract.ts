@@ -221,6 +221,13 @@ export interface PeerOptions {
    * so that it survives a restart of every peer. @default none: memory only
    */
   dataDir?: string
+  /**
+   * With `dataDir`: a write (save, remove, increment, decrement) resolves only once it is fsynced,
+   * at the next group commit (within `fsyncInterval`), so an acknowledged write survives a crash
+   * of this peer even before any other peer has it. Costs each awaited write up to `fsyncInterval`
+   * of latency, not throughput. @default false: a write resolves once applied in memory
+   */
+  durableWrites?: boolean
   /** With `dataDir`: how often stored updates are written and fsynced, in ms; 0 = every event-loop turn. @default 100 */
   fsyncInterval?: number
   /** With `dataDir`: log size past which a snapshot is written, in bytes. @default 67108864 (64 MiB) */

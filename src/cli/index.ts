@@ -73,6 +73,10 @@ function peerOptions(cmd: Command): Command {
       'with --data-dir: write and fsync stored updates this often; 0 = at once (default: 100)',
       nonNegative
     ),
+    option(
+      '--durable-writes',
+      'with --data-dir: acknowledge a write only once it is fsynced (within --fsync-interval)'
+    ),
     option('-s, --swarm <name>', 'swarm name: only peers with the same name share data').default(DEFAULT_SWARM),
     option(
       '-k, --swarm-key <file>',
@@ -97,6 +101,11 @@ function peerOptions(cmd: Command): Command {
     option(
       '--max-entries <n>',
       'most live entries local writes may create; a save of a new key beyond it fails with ERR_STORE_FULL (default: no cap)',
+      positive
+    ),
+    option(
+      '--max-clock-skew <ms>',
+      "largest lead of a remote write's timestamp over this host's clock; later ones are refused (default: 60000)",
       positive
     ),
     option('--sync-interval <ms>', 'time between periodic sync rounds with a random peer (default: 10000)', positive),

@@ -23,10 +23,12 @@ export interface PeerCommandOptions {
   httpHost: string
   syncInterval?: number
   maxEntries?: number
+  maxClockSkew?: number
   statusInterval: number
   swarmKey?: string
   dataDir?: string
   fsyncInterval?: number
+  durableWrites?: boolean
   allowPeer?: string[]
   signMessages?: boolean
   token?: string
@@ -51,6 +53,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     signMessages: opts.signMessages === true,
     dataDir: opts.dataDir,
     fsyncInterval: opts.fsyncInterval,
+    durableWrites: opts.durableWrites === true,
     onLoadProgress: (loaded) => log.info(`loading ${opts.dataDir}: ${loaded} entries so far`),
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
     bootstrap: opts.bootstrap ?? [],
@@ -59,6 +62,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     swarm: opts.swarm,
     syncInterval: opts.syncInterval,
     maxEntries: opts.maxEntries,
+    maxClockSkew: opts.maxClockSkew,
     faults
   })
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined

@@ -86,6 +86,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits
   private readonly maxEntries: number
+  private readonly durableWrites: boolean
   private readonly collectInterval: number
   private collectTimer: NodeJS.Timeout | undefined
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
@@ -113,6 +114,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     }
     this.limits = decode
     this.maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY
+    this.durableWrites = options.durableWrites === true && options.dataDir !== undefined
     this.collectInterval = options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL
     const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
     this.replica = new Replica({
@@ -253,7 +255,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
       this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), size)
       this.operations.writes++
-      return true as const
+      return this.acknowledged(true as const)
     }, callback)
   }
 
@@ -268,7 +270,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       const { update, existed } = this.replica.remove(collection, key)
       this.gossip.queueEntry(update)
       this.operations.writes++
-      return existed
+      return this.acknowledged(existed)
     }, callback)
   }
 
@@ -277,11 +279,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   }
 
   increment(config: CounterConfig, callback?: Callback<number>): Promise<number> {
-    return settle(() => this.add('increment', config, 1), callback)
+    return settle(() => this.acknowledged(this.add('increment', config, 1)), callback)
   }
 
   decrement(config: CounterConfig, callback?: Callback<number>): Promise<number> {
-    return settle(() => this.add('decrement', config, -1), callback)
+    return settle(() => this.acknowledged(this.add('decrement', config, -1)), callback)
   }
 
   getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number> {
@@ -348,6 +350,12 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.gossip.queueCounter(update)
     this.operations.writes++
     return value
+  }
+
+  /** A write's result, once it is durable when `durableWrites` asks for that. */
+  private acknowledged<T>(result: T): T | Promise<T> {
+    if (!this.durableWrites || this.persistence === undefined) return result
+    return this.persistence.persisted().then(() => result)
   }
 
   private believesInSync(): boolean {

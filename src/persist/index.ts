@@ -80,6 +80,8 @@ export class Persistence {
   private seq = 0
   private oldLogs: string[] = []
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined
+  /** Settles when the group commit that will take the updates buffered now is done. */
+  private nextCommit: PromiseWithResolvers<void> | undefined
   /** Flushes and compactions run one at a time, in order. */
   private queue: Promise<void> = Promise.resolve()
   private savedSyncAt = 0
@@ -132,7 +134,7 @@ export class Persistence {
     if (this.timer === undefined) {
       const run = (): void => {
         this.timer = undefined
-        this.enqueue(() => this.flush())
+        this.enqueueCommit()
       }
       this.timer = this.init.fsyncInterval === 0 ? setImmediate(run) : setTimeout(run, this.init.fsyncInterval)
     }
@@ -148,6 +150,20 @@ export class Persistence {
     this.enqueue(() => this.snapshot())
   }
 
+  /**
+   * Resolves once every update recorded so far is written and fsynced (at the next group commit);
+   * rejects if that commit fails. Without a data directory it resolves at once.
+   */
+  persisted(): Promise<void> {
+    if (this.wal === undefined) return Promise.resolve()
+    if (this.timer !== undefined) {
+      this.nextCommit ??= Promise.withResolvers<void>()
+      return this.nextCommit.promise
+    }
+    // Nothing buffered: what was recorded is in a commit already queued or running.
+    return this.queue
+  }
+
   /** Resolves once every write and snapshot queued so far is done. */
   async idle(): Promise<void> {
     await this.queue
@@ -159,10 +175,25 @@ export class Persistence {
     clearTimeout(this.timer as NodeJS.Timeout)
     clearImmediate(this.timer as NodeJS.Immediate)
     this.timer = undefined
-    this.enqueue(() => this.flush())
+    this.enqueueCommit()
     await this.queue
     await this.wal.close()
     this.wal = undefined
+  }
+
+  /** Queues the group commit of what is buffered, settling whoever waits for it. */
+  private enqueueCommit(): void {
+    const commit = this.nextCommit
+    this.nextCommit = undefined
+    this.enqueue(async () => {
+      try {
+        await this.flush()
+        commit?.resolve()
+      } catch (err) {
+        commit?.reject(err)
+        throw err
+      }
+    })
   }
 
   private enqueue(task: () => Promise<void>): void {

@@ -1,0 +1,155 @@
+/**
+ * The networks of a chaos run, and how to cut them.
+ *
+ * - `local`: five peers on 127.0.0.1. A partition isolates peers by dropping, on the loopback
+ *   interface, every packet to or from their p2p ports (a chain of this run's own, removed after).
+ * - `hosts`: five network namespaces on a bridge, each peer with an address of its own (198.18.0.0/24,
+ *   the range set aside for benchmarks: nothing outside this machine), `tc netem` delay and loss on
+ *   every link. A partition drops the traffic between two groups inside the namespaces.
+ * Everything a run creates is deleted by `teardown()`, also when the run fails.
+ */
+import { execFileSync } from 'node:child_process'
+
+const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString()
+const tryRun = (cmd, args) => {
+  try {
+    return run(cmd, args)
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether this machine lets a run create namespaces and iptables rules (root with iproute2 and iptables). */
+export function canUseNetfilter() {
+  return tryRun('iptables', ['-L', '-n']) !== undefined
+}
+export function canUseNamespaces() {
+  const probe = `smcprobe${process.pid}`
+  if (tryRun('ip', ['netns', 'add', probe]) === undefined) return false
+  tryRun('ip', ['netns', 'del', probe])
+  return tryRun('tc', ['-V']) !== undefined
+}
+
+/** Loopback network: partitions by port. */
+export class LocalNet {
+  constructor(count) {
+    this.count = count
+    this.chain = `SMCHAOS${process.pid}`
+    this.ports = []
+    this.created = false
+  }
+  /** The address peer `i` listens on, and its HTTP base URL. */
+  host() {
+    return '127.0.0.1'
+  }
+  setup(ports) {
+    this.ports = ports
+  }
+  /** Cuts each of `isolated` off from every other peer (partitions by port cannot keep a group together). */
+  partition(isolated) {
+    if (!this.created) {
+      run('iptables', ['-N', this.chain])
+      run('iptables', ['-I', 'INPUT', '1', '-i', 'lo', '-j', this.chain])
+      this.created = true
+    }
+    for (const i of isolated) {
+      for (const dir of ['--dport', '--sport']) {
+        run('iptables', ['-A', this.chain, '-p', 'tcp', dir, String(this.ports[i]), '-j', 'DROP'])
+      }
+    }
+    return { groups: [isolated, this.others(isolated)] }
+  }
+  others(isolated) {
+    return [...Array(this.count).keys()].filter((i) => !isolated.includes(i))
+  }
+  heal() {
+    if (this.created) run('iptables', ['-F', this.chain])
+  }
+  /** Wraps a peer's command line (nothing to wrap on loopback). */
+  command(_i, argv) {
+    return argv
+  }
+  teardown() {
+    if (!this.created) return
+    tryRun('iptables', ['-D', 'INPUT', '-i', 'lo', '-j', this.chain])
+    tryRun('iptables', ['-F', this.chain])
+    tryRun('iptables', ['-X', this.chain])
+    this.created = false
+  }
+}
+
+/** Five namespaces on a bridge, with delay and loss: simulated hosts. */
+export class HostsNet {
+  constructor(count, { delay = '50ms 30ms', loss = '1%' } = {}) {
+    this.count = count
+    this.id = (process.pid % 10000).toString(36)
+    this.switch = `smc${this.id}sw`
+    this.delay = delay
+    this.loss = loss
+    this.namespaces = []
+    this.hostLink = undefined
+  }
+  ns(i) {
+    return `smc${this.id}p${i}`
+  }
+  host(i) {
+    return `198.18.0.${i + 1}`
+  }
+  setup() {
+    const inNs = (ns, ...args) => run('ip', ['-n', ns, ...args])
+    run('ip', ['netns', 'add', this.switch])
+    this.namespaces.push(this.switch)
+    inNs(this.switch, 'link', 'add', 'br0', 'type', 'bridge')
+    inNs(this.switch, 'link', 'set', 'br0', 'up')
+    for (let i = 0; i < this.count; i++) {
+      const ns = this.ns(i)
+      run('ip', ['netns', 'add', ns])
+      this.namespaces.push(ns)
+      inNs(ns, 'link', 'set', 'lo', 'up')
+      // eth0 inside the peer's namespace, its other end on the switch's bridge.
+      inNs(this.switch, 'link', 'add', `p${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
+      inNs(this.switch, 'link', 'set', `p${i}`, 'master', 'br0', 'up')
+      inNs(ns, 'addr', 'add', `${this.host(i)}/24`, 'dev', 'eth0')
+      inNs(ns, 'link', 'set', 'eth0', 'up')
+      const netem = ['qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', ...this.delay.split(' ')]
+      run('ip', ['netns', 'exec', ns, 'tc', ...netem, 'distribution', 'normal', 'loss', this.loss])
+    }
+    // The run's own clients reach the peers' HTTP APIs through one more link, from 198.18.0.254.
+    this.hostLink = `smc${this.id}h`
+    inNs(this.switch, 'link', 'add', 'h0', 'type', 'veth', 'peer', 'name', this.hostLink, 'netns', '1')
+    inNs(this.switch, 'link', 'set', 'h0', 'master', 'br0', 'up')
+    run('ip', ['addr', 'add', '198.18.0.254/24', 'dev', this.hostLink])
+    run('ip', ['link', 'set', this.hostLink, 'up'])
+  }
+  /** Splits the peers into `isolated` and the rest; each group still talks within itself. */
+  partition(isolated) {
+    const rest = [...Array(this.count).keys()].filter((i) => !isolated.includes(i))
+    for (const [mine, theirs] of [
+      [isolated, rest],
+      [rest, isolated]
+    ]) {
+      for (const i of mine) {
+        for (const j of theirs) {
+          const exec = ['netns', 'exec', this.ns(i), 'iptables']
+          run('ip', [...exec, '-A', 'INPUT', '-s', this.host(j), '-j', 'DROP'])
+          run('ip', [...exec, '-A', 'OUTPUT', '-d', this.host(j), '-j', 'DROP'])
+        }
+      }
+    }
+    return { groups: [isolated, rest] }
+  }
+  heal() {
+    for (let i = 0; i < this.count; i++) {
+      tryRun('ip', ['netns', 'exec', this.ns(i), 'iptables', '-F', 'INPUT'])
+      tryRun('ip', ['netns', 'exec', this.ns(i), 'iptables', '-F', 'OUTPUT'])
+    }
+  }
+  /** Runs peer `i`'s command inside its namespace (`ip netns exec` execs it: the PID is the peer's). */
+  command(i, argv) {
+    return ['ip', 'netns', 'exec', this.ns(i), ...argv]
+  }
+  teardown() {
+    if (this.hostLink !== undefined) tryRun('ip', ['link', 'del', this.hostLink])
+    for (const ns of this.namespaces.splice(0).reverse()) tryRun('ip', ['netns', 'del', ns])
+  }
+}
