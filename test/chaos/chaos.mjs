@@ -118,7 +118,7 @@ async function inject(fault, cluster, net, log) {
 }
 
 /** Runs one chaos run and resolves its report. */
-export async function runChaos({ seed, duration = 60, mode = 'local', clients = 6 }) {
+export async function runChaos({ seed, duration = 60, mode = 'local', clients = 12 }) {
   const durationMs = duration * 1000
   const dir = await mkdtemp(join(tmpdir(), 'sharedmem-chaos-'))
   const hosts = mode === 'hosts'
@@ -152,6 +152,10 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       cluster.init.httpPorts = ports.slice(PEERS)
     }
     net.setup(cluster.init.p2pPorts)
+    if (hosts) await sleep(1_000) // the delay relays, where netem is missing, start listening
+    report.network = hosts
+      ? `${PEERS} namespaces on a bridge, delay ${net.delayMs} ± ${net.jitterMs} ms, loss ${net.lossPercent} % (${net.emulation})`
+      : 'loopback'
     const partitions = hosts || canUseNetfilter()
     const skew = Cluster.canSkewClocks()
     report.unavailable = [
@@ -247,6 +251,7 @@ export function table(r) {
   const rows = [
     ['seed', `${r.seed} (replay: npm run chaos -- --seed ${r.seed} --duration ${r.duration} --mode ${r.mode})`],
     ['cluster', `${r.peers} peers (${r.mode}), ${r.clients} clients, ${r.duration} s of load`],
+    ['network', r.network],
     ['ops attempted', r.ops?.attempted],
     ['acknowledged', r.ops?.acknowledged],
     ['refused (an answer: nothing written)', r.ops?.refused],
@@ -270,7 +275,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       seed: { type: 'string' },
       duration: { type: 'string', default: '60' },
       mode: { type: 'string', default: 'local' },
-      clients: { type: 'string', default: '6' },
+      clients: { type: 'string', default: '12' },
       json: { type: 'boolean', default: false }
     }
   })

@@ -8,7 +8,10 @@
  *   every link. A partition drops the traffic between two groups inside the namespaces.
  * Everything a run creates is deleted by `teardown()`, also when the run fails.
  */
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const DELAY_PROXY = fileURLToPath(new URL('./delay-proxy.mjs', import.meta.url))
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString()
 const tryRun = (cmd, args) => {
@@ -78,16 +81,25 @@ export class LocalNet {
   }
 }
 
-/** Five namespaces on a bridge, with delay and loss: simulated hosts. */
+/**
+ * Five namespaces on a bridge, with delay and loss: simulated hosts. The links get `tc netem`
+ * (delay 20–80 ms, 1 % loss) where the kernel has it; where it has not (as in some VMs), loss is
+ * an iptables `statistic` rule and delay a relay (delay-proxy.mjs) that incoming p2p connections
+ * are redirected through. `this.emulation` says which one a run used.
+ */
 export class HostsNet {
-  constructor(count, { delay = '50ms 30ms', loss = '1%' } = {}) {
+  constructor(count, { delayMs = 50, jitterMs = 30, lossPercent = 1, p2pPort = 7400 } = {}) {
     this.count = count
     this.id = (process.pid % 10000).toString(36)
     this.switch = `smc${this.id}sw`
-    this.delay = delay
-    this.loss = loss
+    this.delayMs = delayMs
+    this.jitterMs = jitterMs
+    this.lossPercent = lossPercent
+    this.p2pPort = p2pPort
     this.namespaces = []
+    this.proxies = []
     this.hostLink = undefined
+    this.emulation = 'netem'
   }
   ns(i) {
     return `smc${this.id}p${i}`
@@ -111,8 +123,7 @@ export class HostsNet {
       inNs(this.switch, 'link', 'set', `p${i}`, 'master', 'br0', 'up')
       inNs(ns, 'addr', 'add', `${this.host(i)}/24`, 'dev', 'eth0')
       inNs(ns, 'link', 'set', 'eth0', 'up')
-      const netem = ['qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', ...this.delay.split(' ')]
-      run('ip', ['netns', 'exec', ns, 'tc', ...netem, 'distribution', 'normal', 'loss', this.loss])
+      this.impair(i)
     }
     // The run's own clients reach the peers' HTTP APIs through one more link, from 198.18.0.254.
     this.hostLink = `smc${this.id}h`
@@ -121,6 +132,38 @@ export class HostsNet {
     run('ip', ['addr', 'add', '198.18.0.254/24', 'dev', this.hostLink])
     run('ip', ['link', 'set', this.hostLink, 'up'])
   }
+  /** Delay and loss on peer `i`'s link: netem, or its emulation. */
+  impair(i) {
+    const exec = ['netns', 'exec', this.ns(i)]
+    const netem = ['tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'netem', 'delay', `${this.delayMs}ms`]
+    const loss = ['loss', `${this.lossPercent}%`]
+    if (this.emulation === 'netem' && tryRun('ip', [...exec, ...netem, `${this.jitterMs}ms`, ...loss]) !== undefined)
+      return
+    this.emulation = 'iptables statistic loss + delay relay (no netem in this kernel)'
+    const probability = String(this.lossPercent / 100)
+    // Loss in the mangle table, so that a partition's flush of the filter table leaves it in place.
+    const drop = ['-m', 'statistic', '--mode', 'random', '--probability', probability, '-j', 'DROP']
+    run('ip', [...exec, 'iptables', '-t', 'mangle', '-A', 'PREROUTING', '-i', 'eth0', ...drop])
+    const relayPort = String(this.p2pPort + 99)
+    const redirect = ['-p', 'tcp', '--dport', String(this.p2pPort), '-j', 'REDIRECT', '--to-ports', relayPort]
+    run('ip', [...exec, 'iptables', '-t', 'nat', '-A', 'PREROUTING', '-i', 'eth0', ...redirect])
+    const proxy = spawn(
+      'ip',
+      [
+        ...exec,
+        process.execPath,
+        DELAY_PROXY,
+        relayPort,
+        this.host(i),
+        String(this.p2pPort),
+        String(this.delayMs),
+        String(this.jitterMs)
+      ],
+      { stdio: 'ignore' }
+    )
+    this.proxies.push(proxy)
+  }
+
   /** Splits the peers into `isolated` and the rest; each group still talks within itself. */
   partition(isolated) {
     const rest = [...Array(this.count).keys()].filter((i) => !isolated.includes(i))
@@ -149,6 +192,7 @@ export class HostsNet {
     return ['ip', 'netns', 'exec', this.ns(i), ...argv]
   }
   teardown() {
+    for (const proxy of this.proxies.splice(0)) proxy.kill('SIGKILL')
     if (this.hostLink !== undefined) tryRun('ip', ['link', 'del', this.hostLink])
     for (const ns of this.namespaces.splice(0).reverse()) tryRun('ip', ['netns', 'del', ns])
   }
