@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { Abuse } from './abuse.mjs'
 import { check, readReplica } from './check.mjs'
 import { Cluster } from './cluster.mjs'
 import { canUseNamespaces, canUseNetfilter, HostsNet, LocalNet } from './net.mjs'
@@ -174,8 +175,10 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     })
 
     const workload = new Workload({ rng: prng(seed), cluster, timeout: 3_000, skewBound: WITHIN_SKEW })
+    const abuse = new Abuse(cluster, prng(seed ^ 0xab05e))
     const started = Date.now()
     workload.start(clients)
+    abuse.start()
     for (const fault of faults) {
       const wait = started + fault.at - Date.now()
       if (wait > 0) await sleep(wait)
@@ -186,6 +189,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     const left = started + durationMs - Date.now()
     if (left > 0) await sleep(left)
     await workload.stop()
+    await abuse.stop()
 
     // Heal: every peer up, running, connected, on the real clock; the hostile peer gone.
     const hostileExit = new Promise((resolve) => hostile.once('exit', resolve))
@@ -215,6 +219,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       await sleep(500)
     }
     report.convergeMs = Date.now() - healed
+    const readAt = Date.now() // before the reads: an entry read alive must have been alive then
     replicas = await Promise.all(cluster.peers.map((p) => readReplica(cluster.url(p.i))))
     const metrics = await Promise.all(
       cluster.peers.map(async (p) => {
@@ -223,7 +228,10 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       })
     )
     report.rejections = metrics.reduce((a, b) => a + b, 0)
-    const result = check(replicas, workload, { now: Date.now(), skewAllowance: WITHIN_SKEW + 1_000 })
+    await abuse.settled()
+    report.abuse = abuse.counts
+    anomalies.push(...abuse.problems)
+    const result = check(replicas, workload, { now: readAt, skewAllowance: WITHIN_SKEW + 1_000 })
     anomalies.push(...result.anomalies)
     const sentByHostile = Object.values(report.hostile).reduce((a, b) => a + b, 0) - (report.hostile.failed ?? 0)
     if (sentByHostile > 0 && report.rejections === 0) anomalies.push('hostile: no refusal counted in /metrics')
@@ -259,6 +267,12 @@ export function table(r) {
     ['acknowledged unique keys / removed', `${r.acknowledgedUnique} / ${r.removed}`],
     ['faults injected', faults || 'none'],
     ['not available here', r.unavailable?.length ? r.unavailable.join('; ') : 'none'],
+    [
+      'HTTP abuse',
+      r.abuse === undefined
+        ? ''
+        : `${r.abuse.oversize413}/${r.abuse.oversize} oversize uploads got 413, ${r.abuse.slowCut}/${r.abuse.slow} slow clients cut off, ${r.abuse.burstAnswered}/${r.abuse.burst} burst requests answered`
+    ],
     ['hostile messages sent / refusals counted', `${JSON.stringify(r.hostile)} / ${r.rejections}`],
     ['time to converge after heal', `${((r.convergeMs ?? 0) / 1000).toFixed(1)} s`],
     ['lost acknowledged writes', r.lost],

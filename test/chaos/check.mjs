@@ -67,7 +67,9 @@ export function check(replicas, w, { now, skewAllowance }) {
   }
   for (const [key, e] of w.expiring) {
     if (key in first.t && now > e.at + e.expiresIn + Math.max(e.skew, 0) + skewAllowance) {
-      anomalies.push(`alive: t/${key} expired ${now - e.at - e.expiresIn} ms ago`)
+      anomalies.push(
+        `alive: t/${key} (saved on peer ${e.peer} with expiresIn ${e.expiresIn}, skew ${e.skew}, answered after ${e.done - e.at} ms) expired ${now - e.at - e.expiresIn} ms ago`
+      )
     }
   }
   if (Object.keys(first.evil).length > 0) anomalies.push(`evil: the hostile peer's writes were stored`)

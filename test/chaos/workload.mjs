@@ -105,7 +105,7 @@ export class Workload {
       const expiresIn = 500 + Math.floor(rng() * 2500)
       const at = Date.now()
       const r = await this.call(peer, 'save', { collection: 't', key, variable: 1, options: { expiresIn } })
-      if (r.ok) this.expiring.set(key, { expiresIn, at, skew: peer.skew })
+      if (r.ok) this.expiring.set(key, { expiresIn, at, skew: peer.skew, peer: peer.i, done: Date.now() })
     }
   }
 
