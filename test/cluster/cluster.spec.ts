@@ -4,19 +4,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../fixtures/peers.js'
-import { killAll, type LineProcess, spawnJsonLines } from '../fixtures/processes.js'
+import { isAlive, killAll, type LineProcess, spawnJsonLines } from '../fixtures/processes.js'
 
 const PRIMARY = fileURLToPath(new URL('../fixtures/cluster/primary.mjs', import.meta.url))
 const WORKERS = 4
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** Every worker pid seen, so that none outlives the test even if the primary is killed. */
 const workerPids = new Set<number>()
@@ -24,7 +15,7 @@ let dir: string | undefined
 
 afterAll(async () => {
   await killAll()
-  for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+  for (const pid of workerPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
   if (dir !== undefined) await rm(dir, { recursive: true, force: true })
 })
 
@@ -78,7 +69,7 @@ describe('a node:cluster primary with 4 workers, each calling createPeer() with 
     const mark = primary.messages.length
     primary.send({ op: 'kill', slot: 1 })
     await primary.next((m) => m.type === 'exit' && m.slot === 1 && m.signal === 'SIGKILL', 'the kill')
-    expect(alive(victim)).toBe(false)
+    expect(isAlive(victim)).toBe(false)
     // Written while the worker was gone: the new worker can only get it by catching up.
     await ask(0, 'save', { key: 'while-down', value: true })
     const reborn = await ready(1, mark)
@@ -104,7 +95,7 @@ describe('a node:cluster primary with 4 workers, each calling createPeer() with 
     expect(await primary.exited).toBe(0)
     const exits = primary.messages.filter((m) => m.type === 'exit' && m.signal === null)
     expect(exits.map((m) => m.code)).toEqual(Array(WORKERS).fill(0))
-    for (const pid of workerPids) expect(alive(pid)).toBe(false)
+    for (const pid of workerPids) expect(isAlive(pid)).toBe(false)
     const swarms = await readdir(dir as string)
     const files = (await Promise.all(swarms.map((s) => readdir(join(dir as string, s))))).flat()
     expect(files).toEqual([])

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { waitFor } from '../fixtures/peers.js'
-import { killAll, spawnJsonLines } from '../fixtures/processes.js'
+import { isAlive, killAll, spawnJsonLines } from '../fixtures/processes.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../docs/examples/', import.meta.url))
 const PM2_RUNTIME = fileURLToPath(new URL('../../node_modules/pm2/bin/pm2-runtime', import.meta.url))
@@ -14,18 +14,9 @@ const WORKERS = 4
 
 const dirs: string[] = []
 const pids = new Set<number>()
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 afterAll(async () => {
   await killAll()
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+  for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL')
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
 })
 
@@ -107,33 +98,37 @@ async function exerciseApp(base: string): Promise<Set<number>> {
   return workers
 }
 
+/**
+ * Starts an example (`node …argv`) with PORT and SHAREDMEM_RENDEZVOUS of its own, exercises its app,
+ * stops it with `signal` by PID, and checks that it and every worker exited and left no entry behind.
+ */
+async function runExample(name: string, argv: string[], signal: NodeJS.Signals, env: NodeJS.ProcessEnv = {}) {
+  const port = await freePort()
+  const rendezvous = await tempDir(`example-${name}`)
+  const launcher = spawnJsonLines(argv, {
+    ...process.env,
+    ...env,
+    PORT: String(port),
+    SHAREDMEM_RENDEZVOUS: rendezvous
+  })
+  pids.add(launcher.pid)
+  const workers = await exerciseApp(`http://127.0.0.1:${port}`)
+  process.kill(launcher.pid, signal)
+  const running = Promise.resolve('running')
+  await waitFor(async () => (await Promise.race([launcher.exited, running])) !== 'running', `${name} to exit`)
+  expect(await launcher.exited).toBe(0)
+  for (const pid of workers) expect(isAlive(pid)).toBe(false)
+  for (const swarm of await readdir(rendezvous)) expect(await readdir(join(rendezvous, swarm))).toEqual([])
+}
+
 describe('docs/cluster.md examples, run as documented', () => {
   it('node:cluster with 4 workers (docs/examples/cluster.mjs)', async () => {
-    const port = await freePort()
-    const rendezvous = await tempDir('example-cluster')
-    const env = { ...process.env, PORT: String(port), SHAREDMEM_RENDEZVOUS: rendezvous }
-    const primary = spawnJsonLines([join(EXAMPLES, 'cluster.mjs')], env)
-    pids.add(primary.pid)
-    const workers = await exerciseApp(`http://127.0.0.1:${port}`)
-    process.kill(primary.pid, 'SIGTERM')
-    await waitFor(async () => (await Promise.race([primary.exited, Promise.resolve('running')])) !== 'running', 'exit')
-    expect(await primary.exited).toBe(0)
-    for (const pid of workers) expect(alive(pid)).toBe(false)
-    for (const swarm of await readdir(rendezvous)) expect(await readdir(join(rendezvous, swarm))).toEqual([])
+    await runExample('cluster', [join(EXAMPLES, 'cluster.mjs')], 'SIGTERM')
   })
 
   it('pm2 cluster mode, -i 4 (docs/examples/pm2/ecosystem.config.cjs)', async () => {
-    const port = await freePort()
-    const rendezvous = await tempDir('example-pm2')
-    const env = { ...process.env, PORT: String(port), SHAREDMEM_RENDEZVOUS: rendezvous, PM2_HOME: await tempDir('pm2') }
     // pm2-runtime: pm2 in the foreground, no daemon left behind; it stops its apps on SIGINT.
-    const pm2 = spawnJsonLines([PM2_RUNTIME, 'start', join(EXAMPLES, 'pm2/ecosystem.config.cjs')], env)
-    pids.add(pm2.pid)
-    const workers = await exerciseApp(`http://127.0.0.1:${port}`)
-    process.kill(pm2.pid, 'SIGINT')
-    await waitFor(async () => (await Promise.race([pm2.exited, Promise.resolve('running')])) !== 'running', 'exit')
-    expect(await pm2.exited).toBe(0)
-    for (const pid of workers) expect(alive(pid)).toBe(false)
-    for (const swarm of await readdir(rendezvous)) expect(await readdir(join(rendezvous, swarm))).toEqual([])
+    const argv = [PM2_RUNTIME, 'start', join(EXAMPLES, 'pm2/ecosystem.config.cjs')]
+    await runExample('pm2', argv, 'SIGINT', { PM2_HOME: await tempDir('pm2') })
   })
 })
