@@ -246,7 +246,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     return settle(() => {
       this.assertRunning()
       const { collection, key, value, size, expiresIn } = saveArgs(config, this.limits)
-      if (this.replica.size().entries >= this.maxEntries && this.replica.get(collection, key) === null) {
+      if (this.maxEntries !== Number.POSITIVE_INFINITY && this.isFull() && this.replica.get(collection, key) === null) {
         throw new SharedMemError(
           ErrorCode.STORE_FULL,
           `this peer holds maxEntries (${this.maxEntries}) entries: remove some, or raise maxEntries`
@@ -350,6 +350,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.gossip.queueCounter(update)
     this.operations.writes++
     return value
+  }
+
+  private isFull(): boolean {
+    return this.replica.size().entries >= this.maxEntries
   }
 
   /** A write's result, once it is durable when `durableWrites` asks for that. */
