@@ -9,7 +9,8 @@ let watch
 
 const handlers = {
   async start({ bootstrap = [], options = {} }) {
-    peer = await createPeer({ bootstrap, ...options })
+    // Each case wires its own topology by bootstrap address: no same-host discovery.
+    peer = await createPeer({ bootstrap, rendezvous: false, ...options })
     return { peerId: peer.peerId, address: peer.addresses[0] }
   },
   async waitPeers({ count, timeout = 30_000 }) {
