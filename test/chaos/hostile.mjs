@@ -66,7 +66,7 @@ const dialAll = () =>
   Promise.allSettled(targets.map((t) => node.dial(multiaddr(t), { signal: AbortSignal.timeout(5000) })))
 await dialAll()
 for (let round = 0; running && round < 100_000; round++) {
-  if (round % 20 === 0) await dialAll() // peers restart: join them again
+  if (round % 5 === 0) await dialAll() // peers restart: join them again, each second
   const kind = kinds[round % kinds.length]
   try {
     await attacks[kind]()
