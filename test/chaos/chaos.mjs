@@ -76,9 +76,16 @@ export function schedule(seed, durationMs, { partitions, skew }) {
     const length = 1_000 + Math.floor(rng() * 4_000)
     const others = [(peer + 1 + Math.floor(rng() * (PEERS - 1))) % PEERS]
     const isolated = rng() < 0.5 ? [peer] : [peer, ...others]
-    const sign = rng() < 0.5 ? -1 : 1
-    const skewMs = kind === 'skewBeyond' ? BEYOND_SKEW : sign * (500 + Math.floor(rng() * (WITHIN_SKEW - 500)))
-    faults.push({ at, kind, peer, length, isolated, skew: skewMs })
+    const within = () => 500 + Math.floor(rng() * (WITHIN_SKEW - 500))
+    // `skew`: one peer's clock ahead and another's behind, both within the limit; `skewBeyond`: one ahead, beyond it.
+    const skews =
+      kind === 'skewBeyond'
+        ? [[peer, BEYOND_SKEW]]
+        : [
+            [peer, within()],
+            [others[0], -within()]
+          ]
+    faults.push({ at, kind, peer, length, isolated, skews })
     at += length + 500 + Math.floor(rng() * 1_500)
   }
   return faults
@@ -86,7 +93,13 @@ export function schedule(seed, durationMs, { partitions, skew }) {
 
 async function inject(fault, cluster, net, log) {
   const { kind, peer, length } = fault
-  log.push(kind === 'partition' ? `${kind} [${fault.isolated}]` : kind === 'restartAll' ? kind : `${kind} ${peer}`)
+  const what = {
+    partition: `[${fault.isolated}]`,
+    restartAll: '',
+    skew: fault.skews?.map(([i, ms]) => `${i}${ms > 0 ? '+' : ''}${ms} ms`).join(' '),
+    skewBeyond: fault.skews?.map(([i, ms]) => `${i}+${ms} ms`).join(' ')
+  }
+  log.push(`${kind} ${what[kind] ?? peer}`.trim())
   switch (kind) {
     case 'kill9':
       await cluster.kill9(peer)
@@ -104,13 +117,15 @@ async function inject(fault, cluster, net, log) {
       net.heal()
       break
     case 'skew':
-    case 'skewBeyond':
-      await cluster.stop(peer)
-      await cluster.start(peer, fault.skew)
+    case 'skewBeyond': {
+      const skewed = fault.skews.map(([i]) => i)
+      await Promise.all(skewed.map((i) => cluster.stop(i)))
+      await Promise.all(fault.skews.map(([i, ms]) => cluster.start(i, ms)))
       await sleep(length)
-      await cluster.stop(peer)
-      await cluster.start(peer)
+      await Promise.all(skewed.map((i) => cluster.stop(i)))
+      await Promise.all(skewed.map((i) => cluster.start(i)))
       break
+    }
     case 'restartAll':
       await cluster.stopAll()
       await Promise.all(cluster.peers.map((p) => cluster.start(p.i)))
