@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
 import { Clock } from '../clock/index.js'
 import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
@@ -38,6 +39,8 @@ import { loadOrCreateIdentity } from './identity.js'
 import { createNode, type SharedMemNode } from './node.js'
 import { Rendezvous, resolveRendezvous } from './rendezvous.js'
 import { parseSwarmKey } from './swarm-key.js'
+
+const log = logger('sharedmem:peer')
 
 /** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
 export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPeer> {
@@ -77,7 +80,9 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly replica: Replica
   private readonly gossip: Gossip
   private readonly dialer: Dialer
-  private readonly rendezvous: Rendezvous | undefined
+  private rendezvous: Rendezvous | undefined
+  /** Whether the rendezvous directory is the default one (which may fail without failing the start). */
+  private readonly defaultRendezvous: boolean
   private readonly sync: Sync
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
@@ -190,6 +195,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT
     })
     const meeting = resolveRendezvous(options.rendezvous)
+    this.defaultRendezvous = meeting?.checkDirOwner === true
     this.rendezvous =
       meeting === undefined
         ? undefined
@@ -223,7 +229,15 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.gossip.start()
     this.dialer.start()
-    await this.rendezvous?.start()
+    try {
+      await this.rendezvous?.start()
+    } catch (err) {
+      // A directory the user chose must work; the default one is a convenience: without it the
+      // peer still joins by bootstrap addresses, and status().rendezvous says it is off.
+      if (!this.defaultRendezvous) throw err
+      log('same-host discovery is off: %s', (err as Error).message)
+      this.rendezvous = undefined
+    }
     this.unwatchFaults = this.faults?.onChange(() => {
       for (const connection of this.node.getConnections()) {
         if (this.faults?.blocked.has(connection.remotePeer.toString())) void connection.close().catch(() => {})

@@ -97,3 +97,29 @@ describe('same-host discovery', () => {
     await rendezvous.stop()
   })
 })
+
+describe('the default rendezvous directory', () => {
+  it('is a convenience: a peer whose temp dir cannot hold it starts anyway, with discovery off', async () => {
+    const saved = { tmp: process.env.TMPDIR, rendezvous: process.env[RENDEZVOUS_ENV] }
+    // Under a regular file, no directory can be made (for root too).
+    const file = join(dir, 'a-file')
+    await writeFile(file, '')
+    process.env.TMPDIR = join(file, 'tmp')
+    delete process.env[RENDEZVOUS_ENV]
+    try {
+      const peer = await startPeer()
+      expect(peer.status().rendezvous).toBeNull()
+      expect(await peer.save({ collection: 'c', key: 'k', variable: 1 })).toBe(true)
+    } finally {
+      process.env.TMPDIR = saved.tmp
+      if (saved.tmp === undefined) delete process.env.TMPDIR
+      process.env[RENDEZVOUS_ENV] = saved.rendezvous
+    }
+  })
+
+  it('must work when chosen: an unusable one fails the start with ERR_RENDEZVOUS', async () => {
+    const file = join(dir, 'a-file')
+    await writeFile(file, '')
+    await expect(startPeer({ rendezvous: join(file, 'dir') })).rejects.toMatchObject({ code: ErrorCode.RENDEZVOUS })
+  })
+})
