@@ -72,9 +72,9 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
     bodyLimit,
     forceCloseConnections: true,
     requestTimeout,
-    // Given to Node's server at construction: its headersTimeout (60 s) then defaults to at most
-    // requestTimeout (set later, Node skips the request deadline of a slow body), and it checks
-    // deadlines every second instead of every 30 s.
+    // Given to Node's server at construction, so that its headersTimeout (60 s by default) is
+    // lowered to requestTimeout: set only afterwards, as fastify does, a slow body was never cut
+    // off. Deadlines are checked every second instead of every 30 s.
     http: { requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) }
   })
   if (options.corsOrigins !== undefined && options.corsOrigins.length > 0) {

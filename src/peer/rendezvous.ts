@@ -55,8 +55,6 @@ export interface RendezvousInit {
   interval: number
   /** Called with the live peers found (this one excluded). */
   onFound: (peers: PeerAddrs[]) => void
-  /** Whether a process is alive; injected for tests. @default a signal-0 probe */
-  isAlive?: (pid: number) => boolean
 }
 
 function processAlive(pid: number): boolean {
@@ -74,14 +72,12 @@ export class Rendezvous {
   readonly dir: string
   private readonly init: RendezvousInit
   private readonly log: Logger = logger('sharedmem:rendezvous')
-  private readonly isAlive: (pid: number) => boolean
   private timer: NodeJS.Timeout | undefined
-  private scanning: Promise<unknown> | undefined
+  private scanning: Promise<void> | undefined
   private started = false
 
   constructor(init: RendezvousInit) {
     this.init = init
-    this.isAlive = init.isAlive ?? processAlive
     // Swarm names are free text: a hash makes a safe, fixed-length directory name.
     const swarmDir = createHash('sha256').update(init.swarm).digest('hex').slice(0, 16)
     this.dir = join(init.dir, swarmDir)
@@ -154,7 +150,7 @@ export class Rendezvous {
   }
 
   /** Reads every entry; deletes those of dead processes; hands on the live ones. */
-  async scan(): Promise<PeerAddrs[]> {
+  private async scan(): Promise<void> {
     const found: PeerAddrs[] = []
     for (const name of await readdir(this.dir)) {
       if (!name.endsWith('.json') || name === `${this.init.peerId}.json`) continue
@@ -166,7 +162,7 @@ export class Rendezvous {
         continue // removed meanwhile, or not ours to read: skip it
       }
       if (typeof entry.pid !== 'number' || !Array.isArray(entry.addrs) || typeof entry.peerId !== 'string') continue
-      if (!this.isAlive(entry.pid)) {
+      if (!processAlive(entry.pid)) {
         this.log('removing the entry of %s: process %d is gone', entry.peerId, entry.pid)
         await unlink(path).catch(() => {})
         continue
@@ -174,6 +170,5 @@ export class Rendezvous {
       found.push({ peerId: entry.peerId, addrs: entry.addrs.filter((a) => typeof a === 'string') })
     }
     if (this.started && found.length > 0) this.init.onFound(found)
-    return found
   }
 }

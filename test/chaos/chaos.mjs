@@ -224,7 +224,6 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       }
     }
     const healed = Date.now()
-    let replicas = []
     for (let round = 0; round < 240 && Date.now() - healed < 120_000; round++) {
       const digests = await Promise.all(
         cluster.peers.map(async (p) => {
@@ -237,7 +236,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     }
     report.convergeMs = Date.now() - healed
     const readAt = Date.now() // before the reads: an entry read alive must have been alive then
-    replicas = await Promise.all(cluster.peers.map((p) => readReplica(cluster.url(p.i))))
+    const replicas = await Promise.all(cluster.peers.map((p) => readReplica(cluster.url(p.i))))
     const metrics = await Promise.all(
       cluster.peers.map(async (p) => {
         const text = await (await fetch(`http://${net.host(p.i)}:${cluster.init.httpPorts[p.i]}/metrics`)).text()

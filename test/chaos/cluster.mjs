@@ -132,7 +132,8 @@ export class Cluster {
   /** SIGTERM: the peer publishes what is pending, flushes its data directory and exits. */
   async stop(i) {
     const peer = this.peers[i]
-    if (!peer.up && peer.child?.exitCode !== null) return
+    const { child } = peer
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
     peer.expectExit = true
     if (peer.paused) {
       process.kill(peer.pid, 'SIGCONT')

@@ -41,7 +41,7 @@ export class LocalNet {
     this.ports = []
     this.created = false
   }
-  /** The address peer `i` listens on, and its HTTP base URL. */
+  /** The address every peer listens on (its p2p and HTTP ports tell them apart). */
   host() {
     return '127.0.0.1'
   }

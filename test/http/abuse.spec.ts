@@ -70,10 +70,15 @@ describe('HTTP under abuse', () => {
     socket.write('POST /sharedmem/save HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"coll')
     // Dribble a byte every 200 ms: each arrives well within any idle timeout.
     const dribble = setInterval(() => socket.writable && socket.write('e'), 200)
-    const meanwhile = await fetch(`${server.url}/get?collection=c&key=k`)
-    expect(meanwhile.status).toBe(200)
-    const lasted = await closed
-    clearInterval(dribble)
+    let lasted: number
+    try {
+      const meanwhile = await fetch(`${server.url}/get?collection=c&key=k`)
+      expect(meanwhile.status).toBe(200)
+      lasted = await closed
+    } finally {
+      clearInterval(dribble)
+      socket.destroy()
+    }
     expect(lasted).toBeLessThan(10_000) // cut off near the 1 s requestTimeout, not left open
   })
 
