@@ -35,7 +35,7 @@ export type {
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
 export type { GossipStats } from './gossip/index.js'
 export { type ConnectOptions, connect, DEFAULT_URL, type RemoteSharedMem } from './http/client.js'
-export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/server.js'
+export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/index.js'
 export { type FaultSettings, Faults } from './peer/faults.js'
 export { createPeer } from './peer/peer.js'
 export type { PersistenceStatus } from './persist/index.js'
