@@ -11,6 +11,9 @@ import * as vl from 'vega-lite'
 import { startRedis, waitReplicaCaughtUp, waitReplicaSynced } from './redis.mjs'
 
 const QUICK = process.env.BENCH_QUICK === '1'
+/** BENCH_ONLY=reads,replication,join,counters: run only these groups (while working on one figure). */
+const ONLY = process.env.BENCH_ONLY?.split(',')
+const runs = (group) => ONLY === undefined || ONLY.includes(group)
 /** Each case runs this many times; the table shows the median and the min–max. */
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3))
 const WORKER = new URL('./worker.mjs', import.meta.url)
@@ -428,10 +431,10 @@ console.log(`sharedmem benchmarks vs Redis — ${machine}; ${RUNS} run(s) of eac
 try {
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run} of ${RUNS}`)
-    await reads()
-    await replication()
-    await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
-    await counters()
+    if (runs('reads')) await reads()
+    if (runs('replication')) await replication()
+    if (runs('join')) await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
+    if (runs('counters')) await counters()
   }
 } finally {
   killChildren()
@@ -457,15 +460,25 @@ const m = (name) => {
   if (!byName.has(name)) throw new Error(`no figure named "${name}"`)
   return byName.get(name)
 }
-const ratios = comparisons.map((c) => {
-  const advantage = c.advantage(m)
-  return { name: c.name, advantage, target: c.target, met: c.target === undefined ? undefined : advantage >= c.target }
+// A partial run (BENCH_ONLY) compares what it measured, and keeps the last full results.
+const ratios = comparisons.flatMap((c) => {
+  let advantage
+  try {
+    advantage = c.advantage(m)
+  } catch (err) {
+    if (ONLY === undefined) throw err
+    return []
+  }
+  return [
+    { name: c.name, advantage, target: c.target, met: c.target === undefined ? undefined : advantage >= c.target }
+  ]
 })
 console.log('\nside by side, from medians (advantage > 1: sharedmem better)')
 for (const r of ratios) {
   const verdict = r.met === undefined ? '' : r.met ? 'target met' : 'target MISSED'
   console.log(`  ${r.name.padEnd(58)} ${r.advantage.toFixed(2).padStart(8)}×  ${verdict}`)
 }
+if (ONLY !== undefined) process.exit(0)
 await chart(ratios)
 writeFileSync(
   new URL('./results.json', import.meta.url),

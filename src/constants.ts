@@ -84,7 +84,7 @@ export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
 export const DEFAULT_SYNC_WINDOW = 16
 
 /** Members scanned between two turns of the event loop while sync looks for the entries to send. */
-export const DEFAULT_SYNC_SCAN_BATCH = 16_384
+export const DEFAULT_SYNC_SCAN_BATCH = 4096
 
 /**
  * Bytes of gossip a peer queues for one slow receiver before it drops messages to

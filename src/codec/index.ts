@@ -7,9 +7,11 @@
  * input throws `ERR_DECODE` and nothing else.
  */
 import { decodeError } from '../errors.js'
+import { EncodedEntry, encodeValue } from '../store/encoded.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { checkName, encodedSize, freezeJson, type Json, type ValueLimits } from '../store/validate.js'
 import { guard, isCount, isNodeId, MessageType, packr, UPDATES_VERSION, unpackSafely, WIRE_VERSION } from './base.js'
+import { Reader, Writer } from './msgpack.js'
 
 export { MessageType, UPDATES_VERSION, WIRE_VERSION } from './base.js'
 
@@ -59,33 +61,61 @@ const ENTRY_OVERHEAD = 48
 /** Estimated encoded size of an entry, for splitting batches by bytes. */
 export function wireSize(entry: WireEntry): number {
   const u = entry.update
-  entry.size ??= u.deleted ? 1 : encodedSize(u.value)
+  entry.size ??= u.deleted ? 1 : (u.encoded?.byteLength ?? encodedSize(u.value))
   return entry.size + u.key.length + u.collection.length + ENTRY_OVERHEAD
 }
 
-/** Encodes a batch of updates as one UPDATES message. */
+/**
+ * Encodes a batch of updates as one UPDATES message. Values that carry their
+ * bytes (`encoded`) are copied in as they are; others are encoded here.
+ */
 export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<CounterUpdate>): Uint8Array {
-  const nodes: string[] = []
+  const list = Array.isArray(entries) ? (entries as WireEntry[]) : [...entries]
+  const slots = [...counters]
+  // The node table comes first: number the writers before writing anything.
   const index = new Map<string, number>()
-  const nodeIndex = (node: string): number => {
-    let i = index.get(node)
-    if (i === undefined) {
-      i = nodes.push(node) - 1
-      index.set(node, i)
-    }
-    return i
+  const number = (node: string): void => {
+    if (!index.has(node)) index.set(node, index.size)
   }
-  const wireEntries: unknown[] = []
-  for (const item of entries) {
-    const u = item.update
-    wireEntries.push([u.collection, u.key, u.wall, u.logical, nodeIndex(u.node), u.expiresAt, u.deleted, u.value])
+  let size = 64
+  for (const entry of list) {
+    number(entry.update.node)
+    size += wireSize(entry)
   }
-  const wireCounters: unknown[] = []
-  for (const c of counters) {
+  for (const c of slots) {
+    number(c.slot.slice(0, c.slot.indexOf('/')))
+    size += c.counter.length + c.slot.length + 24
+  }
+  const w = new Writer(size + index.size * 60)
+  w.arrayHeader(5)
+  w.uint(MessageType.UPDATES)
+  w.uint(UPDATES_VERSION)
+  w.arrayHeader(index.size)
+  for (const node of index.keys()) w.str(node)
+  w.arrayHeader(list.length)
+  for (const { update: u } of list) {
+    w.arrayHeader(8)
+    w.str(u.collection)
+    w.str(u.key)
+    w.uint(u.wall)
+    w.uint(u.logical)
+    w.uint(index.get(u.node) as number)
+    w.uint(u.expiresAt)
+    w.bool(u.deleted)
+    if (u.deleted) w.nil()
+    else w.raw(u.encoded ?? encodeValue(u.value))
+  }
+  w.arrayHeader(slots.length)
+  for (const c of slots) {
     const cut = c.slot.indexOf('/')
-    wireCounters.push([c.counter, nodeIndex(c.slot.slice(0, cut)), c.slot.slice(cut + 1), c.inc, c.dec])
+    w.arrayHeader(5)
+    w.str(c.counter)
+    w.uint(index.get(c.slot.slice(0, cut)) as number)
+    w.str(c.slot.slice(cut + 1))
+    w.uint(c.inc)
+    w.uint(c.dec)
   }
-  return packr.pack([MessageType.UPDATES, UPDATES_VERSION, nodes, wireEntries, wireCounters])
+  return w.finish()
 }
 
 /** Encodes an ANNOUNCE message: `sentAt` makes each one unique, so gossip does not drop repeats as duplicates. */
@@ -98,6 +128,8 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
   if (bytes.byteLength > limits.maxMessageBytes) {
     throw decodeError(`message of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxMessageBytes}`)
   }
+  const updates = readUpdates(bytes, limits)
+  if (updates !== undefined) return updates
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('message is not an array with a type and version')
   const [type, version] = msg
@@ -105,6 +137,91 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
   if (type !== MessageType.ANNOUNCE) throw decodeError(`unknown message type ${String(type)}`)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   return decodeAnnounce(msg)
+}
+
+/**
+ * Decodes an UPDATES message of the current layout straight from its bytes: each
+ * value is checked and kept as the bytes it came in, decoded only when read.
+ * Returns undefined for any other message (which the caller unpacks whole).
+ */
+export function readUpdates(bytes: Uint8Array, limits: DecodeLimits): Updates | undefined {
+  if (bytes.byteLength < 3 || bytes[0] !== 0x95 || bytes[1] !== MessageType.UPDATES || bytes[2] !== UPDATES_VERSION)
+    return undefined
+  const r = new Reader(bytes, 3)
+  return guard(() => {
+    const nodeCount = r.array()
+    if (nodeCount > limits.maxMessageEntries * 2) throw decodeError('node table is too long')
+    const nodes: string[] = []
+    for (let i = 0; i < nodeCount; i++) {
+      const node = r.str()
+      if (!isNodeId(node)) throw decodeError('node table is not a list of peer ids')
+      nodes.push(node)
+    }
+    const entryCount = r.array()
+    if (entryCount > limits.maxMessageEntries) throw tooMany(entryCount, limits)
+    const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
+    const entries: EntryUpdate[] = []
+    for (let i = 0; i < entryCount; i++) entries.push(readEntry(r, nodes, limits, values))
+    const counterCount = r.array()
+    if (entryCount + counterCount > limits.maxMessageEntries) throw tooMany(entryCount + counterCount, limits)
+    const counters: CounterUpdate[] = []
+    for (let i = 0; i < counterCount; i++) counters.push(readCounter(r, nodes, limits))
+    if (!r.done) throw decodeError('updates message has bytes after its end')
+    return { type: 'updates', entries, counters }
+  })
+}
+
+function tooMany(count: number, limits: DecodeLimits): Error {
+  return decodeError(`message carries ${count} updates; the limit is ${limits.maxMessageEntries}`)
+}
+
+function readEntry(r: Reader, nodes: string[], limits: DecodeLimits, values: ValueLimits): EntryUpdate {
+  if (r.array() !== 8) throw decodeError('entry is not an 8-field tuple')
+  const collection = r.repeatedStr()
+  const key = r.str()
+  const wall = r.count()
+  const logical = r.count()
+  const nodeIdx = r.count()
+  const expiresAt = r.count()
+  const node = nodes[nodeIdx as number]
+  if (wall === undefined || logical === undefined || expiresAt === undefined || node === undefined) {
+    throw decodeError('entry has a bad timestamp, expiry or writer')
+  }
+  const deleted = r.bool()
+  if (deleted === undefined) throw decodeError('entry has a bad deleted flag')
+  let encoded: Uint8Array | undefined
+  if (deleted) {
+    if (!r.nil()) throw decodeError('tombstone carries a value')
+  } else {
+    const start = r.pos
+    r.value(values)
+    encoded = r.view(start)
+  }
+  return new EncodedEntry(
+    checkName('collection', collection, limits.maxKeyLength),
+    checkName('key', key, limits.maxKeyLength),
+    wall,
+    logical,
+    node,
+    expiresAt,
+    deleted,
+    encoded
+  )
+}
+
+function readCounter(r: Reader, nodes: string[], limits: DecodeLimits): CounterUpdate {
+  if (r.array() !== 5) throw decodeError('counter is not a 5-field tuple')
+  const counter = r.str()
+  const nodeIdx = r.count()
+  const incarnation = r.str()
+  const inc = r.count()
+  const dec = r.count()
+  const node = nodes[nodeIdx as number]
+  if (node === undefined || incarnation === undefined || incarnation.length > 64) {
+    throw decodeError('counter has a bad slot')
+  }
+  if (inc === undefined || dec === undefined) throw decodeError('counter totals are not non-negative integers')
+  return { counter: checkName('counter', counter, limits.maxKeyLength), slot: `${node}/${incarnation}`, inc, dec }
 }
 
 function decodeAnnounce(msg: unknown[]): Announce {
@@ -127,7 +244,7 @@ function decodePeerAddrs(tuple: unknown): PeerAddrs {
   return { peerId, addrs }
 }
 
-/** Decodes the fields of an UPDATES message already unpacked (its type checked). */
+/** Decodes the fields of an UPDATES message already unpacked (its type checked): layout 1, and anything {@link readUpdates} does not take. */
 export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
   const [, version, nodes, entries, counters] = msg
   if (version !== UPDATES_VERSION && version !== 1) throw decodeError(`unsupported wire version ${String(version)}`)

@@ -5,7 +5,7 @@
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
-import { type DecodeLimits, decodeUpdates, type Updates } from './index.js'
+import { type DecodeLimits, decodeUpdates, readUpdates, type Updates } from './index.js'
 
 export type SyncMessage =
   | { type: 'digest'; swarm: string; lastSyncAt: number; groups: Uint32Array }
@@ -60,6 +60,8 @@ export function encodeAck(frames: number): Uint8Array {
 /** Decodes one frame of a sync stream; throws `ERR_DECODE` for anything malformed or out of place. */
 export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): SyncMessage {
   if (bytes.byteLength > limits.maxMessageBytes) throw decodeError('sync frame exceeds the message size limit')
+  const updates = readUpdates(bytes, limits)
+  if (updates !== undefined) return updates
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('sync frame is not an array with a type and version')
   const [type, version] = msg

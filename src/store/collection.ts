@@ -1,19 +1,41 @@
 /**
  * One collection of a replica: its keys, hashed into an open-addressing index,
- * and its entries column by column. A slot holds one entry: its key and value in
- * two arrays, and its stamp, writer, expiry and deletion flag in typed arrays
- * outside the JS heap. A stored entry therefore has no object of its own: an
- * object per entry took 104 bytes, and the garbage collector copied every one out
- * of the young generation after its write. The index replaces a `Map` from key to
- * slot: inserting a fresh key into a `Map` of a million cost about 500 ns, into the
- * index about 200 ns. A slot costs about 60 bytes besides its key and value.
+ * and its entries column by column, with no JS object per entry. A slot's key
+ * and value live as bytes (UTF-8 and MessagePack) in a record of an append-only
+ * paged arena; its stamp, writer, expiry and deletion flag in typed arrays. A
+ * slot costs about 30 bytes besides its record (key and value bytes plus 6 to
+ * 10 of framing); a value is decoded when read, and the last ones read or
+ * written stay decoded in a small cache, so hot keys read at Map speed.
+ *
+ * Records are never changed once written: a new version goes to the end of the
+ * current page and the old one becomes garbage. A page that falls below half
+ * live is compacted (its live records copied to the current page) and dropped,
+ * so an entry read earlier keeps valid bytes (its page stays alive while it is
+ * referenced). A record over 64 KiB gets a buffer of its own.
  */
 import { randomBytes } from 'node:crypto'
+import { readUtf8, utf8Length, writeUtf8 } from '../codec/msgpack.js'
+import { ErrorCode, SharedMemError } from '../errors.js'
+import { decodeValue, EncodedEntry, encodeValue } from './encoded.js'
 import type { EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
 const MIN_SLOTS = 8
 const MIN_INDEX = 16
+const PAGE_BITS = 20
+/** Bytes of one arena page. */
+const PAGE = 1 << PAGE_BITS
+/** Records larger than this get a buffer of their own. */
+const MAX_PAGED_RECORD = 64 * 1024
+/** Pages addressable by a 32-bit location: 4 GiB of records per collection. */
+const MAX_PAGES = 2 ** (32 - PAGE_BITS) - 1
+/** The location of a free slot, and of a slot whose record has a buffer of its own. */
+const FREE = 0xffffffff
+const OWN = 0xfffffffe
+/** Logical counters at or above this are kept in a map, so the column can be 32-bit. */
+const WIDE = 0xffffffff
+/** Values kept decoded, per collection. */
+const CACHE = 1024
 
 /** A random seed per process, so that nobody can choose keys that all land on one index position. */
 const SEED = randomBytes(4).readUInt32LE(0)
@@ -58,21 +80,37 @@ export class Writers {
 
 export class Collection {
   private readonly writers: Writers
-  /** Index positions: 0 empty, -1 a removed key, otherwise slot + 1. At most half are not empty. */
+  /** Index positions: 0 empty, -1 a removed key, otherwise slot + 1. At most 70 % are not empty. */
   private index = new Int32Array(MIN_INDEX)
   private removedPositions = 0
-  private readonly keys: Array<string | undefined> = []
-  private readonly values: Json[] = []
   private hashes = new Uint32Array(MIN_SLOTS)
   private wall = new Float64Array(MIN_SLOTS)
-  // Float64: a logical counter or an expiry may be any safe integer.
-  private logical = new Float64Array(MIN_SLOTS)
-  private expiresAt = new Float64Array(MIN_SLOTS)
+  private logical = new Uint32Array(MIN_SLOTS)
+  /** Logical counters of WIDE or more, by slot (honest clocks never get there). */
+  private readonly wideLogical = new Map<number, number>()
+  /** Allocated with the first entry that expires. */
+  private expiresAt: Float64Array | undefined
   private writer = new Uint32Array(MIN_SLOTS)
   private deleted = new Uint8Array(MIN_SLOTS)
+  /** Where each slot's record starts: page << PAGE_BITS | offset; FREE; or OWN. */
+  private loc = new Uint32Array(MIN_SLOTS).fill(FREE)
+  private readonly own = new Map<number, Uint8Array>()
+  private readonly pages: Array<Uint8Array | undefined> = []
+  /** Live record bytes and bytes written, per page. */
+  private readonly live: number[] = []
+  private readonly filled: number[] = []
+  private readonly freePages: number[] = []
+  private page = -1
+  private pos = PAGE
+  private readonly compactQueue: number[] = []
+  private compacting = false
+  private cacheSlot: Int32Array | undefined
+  private readonly cacheValue: Json[] = []
   private readonly free: number[] = []
   private used = 0
   private count = 0
+  /** Set by {@link record}. */
+  private at = 0
 
   constructor(writers: Writers) {
     this.writers = writers
@@ -83,9 +121,14 @@ export class Collection {
     return this.count
   }
 
-  /** One past the highest slot in use: loop over slots below it, skipping those whose key is undefined. */
+  /** One past the highest slot in use: loop over slots below it, skipping those {@link has} says are free. */
   get slotLimit(): number {
     return this.used
+  }
+
+  /** Whether `slot` holds an entry. */
+  has(slot: number): boolean {
+    return this.loc[slot] !== FREE
   }
 
   /** The slot of `key` (whose hash is `hash`, when the caller has it already), or -1. */
@@ -94,18 +137,17 @@ export class Collection {
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const p = this.index[i]
       if (p === 0) return -1
-      if (p > 0 && this.hashes[p - 1] === hash && this.keys[p - 1] === key) return p - 1
+      if (p > 0 && this.hashes[p - 1] === hash && this.keyIs(p - 1, key)) return p - 1
     }
   }
 
   /** Stores the entry of a key not yet present (`find` returned -1); returns its slot. */
   add(key: string, hash: number, update: EntryUpdate): number {
-    if ((this.count + this.removedPositions + 1) * 2 > this.index.length) this.rebuild(this.count + 1)
+    if ((this.count + this.removedPositions + 1) * 10 > this.index.length * 7) this.rebuild(this.count + 1)
     const slot = this.free.pop() ?? this.used++
     if (slot >= this.wall.length) this.grow()
-    this.keys[slot] = key
     this.hashes[slot] = hash
-    this.set(slot, update)
+    this.set(slot, update, key)
     const mask = this.index.length - 1
     let i = hash & mask
     while (this.index[i] > 0) i = (i + 1) & mask
@@ -115,14 +157,26 @@ export class Collection {
     return slot
   }
 
-  /** Stores a newer version of the entry in `slot`. */
-  set(slot: number, update: EntryUpdate): void {
-    this.values[slot] = update.value
+  /** Stores a newer version of the entry in `slot` (`key`: its key, when the caller has it). */
+  set(slot: number, update: EntryUpdate, key = update.key): void {
+    const encoded = update.deleted ? undefined : (update.encoded ?? encodeValue(update.value))
+    const previous = this.loc[slot]
+    this.loc[slot] = this.write(slot, key, encoded)
+    if (previous !== FREE) this.release(slot, previous)
     this.wall[slot] = update.wall
-    this.logical[slot] = update.logical
-    this.expiresAt[slot] = update.expiresAt
+    if (update.logical < WIDE) {
+      this.logical[slot] = update.logical
+      if (this.wideLogical.size > 0) this.wideLogical.delete(slot)
+    } else {
+      this.logical[slot] = WIDE
+      this.wideLogical.set(slot, update.logical)
+    }
+    if (update.expiresAt !== 0 || this.expiresAt !== undefined) this.expiries()[slot] = update.expiresAt
     this.deleted[slot] = update.deleted ? 1 : 0
     this.writer[slot] = this.writers.numberOf(update.node)
+    // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
+    if (!(update instanceof EncodedEntry)) this.cache(slot, update.deleted ? null : update.value)
+    else if (this.cacheSlot !== undefined && this.cacheSlot[slot % CACHE] === slot) this.cacheSlot[slot % CACHE] = -1
   }
 
   /** Removes the entry in `slot`. */
@@ -132,33 +186,53 @@ export class Collection {
     while (this.index[i] !== slot + 1) i = (i + 1) & mask
     this.index[i] = -1
     this.removedPositions++
-    this.keys[slot] = undefined
-    this.values[slot] = null
+    const previous = this.loc[slot]
+    this.loc[slot] = FREE
+    this.release(slot, previous)
+    if (this.wideLogical.size > 0) this.wideLogical.delete(slot)
+    if (this.cacheSlot !== undefined && this.cacheSlot[slot % CACHE] === slot) this.cacheSlot[slot % CACHE] = -1
     this.free.push(slot)
     this.count--
   }
 
   /** The key in `slot`, or undefined for a free slot. */
   keyOf(slot: number): string | undefined {
-    return this.keys[slot]
+    if (this.loc[slot] === FREE) return undefined
+    const bytes = this.record(slot)
+    const at = this.at
+    const { length, start } = varint(bytes, at + 4)
+    return readUtf8(bytes, start, start + length)
   }
 
-  /** The entry in `slot` as an update object (of `collection`, this collection's name). */
-  read(slot: number, collection: string): EntryUpdate {
-    return {
+  /** The entry in `slot` (of `collection`, this collection's name; `key`: its key, when the caller has it). */
+  read(slot: number, collection: string, key?: string): EncodedEntry {
+    const bytes = this.record(slot)
+    const at = this.at
+    const { start: keyStart, length: keyLength } = varint(bytes, at + 4)
+    const v = varint(bytes, keyStart + keyLength)
+    return new EncodedEntry(
       collection,
-      key: this.keys[slot] as string,
-      wall: this.wall[slot],
-      logical: this.logical[slot],
-      node: this.writers.idOf(this.writer[slot]),
-      expiresAt: this.expiresAt[slot],
-      deleted: this.deleted[slot] === 1,
-      value: this.values[slot]
-    }
+      key ?? readUtf8(bytes, keyStart, keyStart + keyLength),
+      this.wall[slot],
+      this.logicalOf(slot),
+      this.writers.idOf(this.writer[slot]),
+      this.expiryOf(slot),
+      this.deleted[slot] === 1,
+      this.deleted[slot] === 1 ? undefined : bytes.subarray(v.start, v.start + v.length)
+    )
   }
 
+  /** The value in `slot`, decoded (and kept decoded for the next read while the cache has room). */
   value(slot: number): Json {
-    return this.values[slot]
+    if (this.cacheSlot !== undefined && this.cacheSlot[slot % CACHE] === slot) return this.cacheValue[slot % CACHE]
+    if (this.deleted[slot] === 1) return null
+    const bytes = this.record(slot)
+    const at = this.at
+    const k = varint(bytes, at + 4)
+    const v = varint(bytes, k.start + k.length)
+    const value = decodeValue(bytes, v.start, v.start + v.length)
+    this.cache(slot, value)
+    return value
   }
 
   wallOf(slot: number): number {
@@ -166,21 +240,170 @@ export class Collection {
   }
 
   isLive(slot: number, now: number): boolean {
-    return isLive(this.deleted[slot] === 1, this.expiresAt[slot], now)
+    return isLive(this.deleted[slot] === 1, this.expiryOf(slot), now)
   }
 
   isCollectable(slot: number, horizon: number): boolean {
-    return isCollectable(this.deleted[slot] === 1, this.wall[slot], this.expiresAt[slot], horizon)
+    return isCollectable(this.deleted[slot] === 1, this.wall[slot], this.expiryOf(slot), horizon)
   }
 
-  /** A fresh index for `live` keys, at most a quarter full, without removed positions. */
+  /** Bytes held in arena pages and own buffers (live and garbage), for status figures and tests. */
+  arenaBytes(): number {
+    let bytes = 0
+    for (const page of this.pages) bytes += page?.byteLength ?? 0
+    for (const record of this.own.values()) bytes += record.byteLength
+    return bytes
+  }
+
+  private logicalOf(slot: number): number {
+    const l = this.logical[slot]
+    return l === WIDE ? (this.wideLogical.get(slot) as number) : l
+  }
+
+  private expiryOf(slot: number): number {
+    return this.expiresAt === undefined ? 0 : this.expiresAt[slot]
+  }
+
+  private expiries(): Float64Array {
+    this.expiresAt ??= new Float64Array(this.wall.length)
+    return this.expiresAt
+  }
+
+  private cache(slot: number, value: Json): void {
+    if (this.cacheSlot === undefined) this.cacheSlot = new Int32Array(CACHE).fill(-1)
+    this.cacheSlot[slot % CACHE] = slot
+    this.cacheValue[slot % CACHE] = value
+  }
+
+  private keyIs(slot: number, key: string): boolean {
+    const bytes = this.record(slot)
+    const at = this.at
+    const { length, start } = varint(bytes, at + 4)
+    if (length < key.length) return false
+    if (length === key.length) {
+      let i = 0
+      while (i < length && key.charCodeAt(i) === bytes[start + i]) i++
+      if (i === length) return true
+      if (key.charCodeAt(i) < 0x80) return false
+    }
+    return readUtf8(bytes, start, start + length) === key
+  }
+
+  /** The buffer of the record of `slot`; its offset is left in `at` (no pair allocated per lookup). */
+  private record(slot: number): Uint8Array {
+    const loc = this.loc[slot]
+    if (loc === OWN) {
+      this.at = 0
+      return this.own.get(slot) as Uint8Array
+    }
+    this.at = loc & (PAGE - 1)
+    return this.pages[loc >>> PAGE_BITS] as Uint8Array
+  }
+
+  /** Appends a record (slot, key, value) and returns its location. */
+  private write(slot: number, key: string, encoded: Uint8Array | undefined): number {
+    const keyBytes = utf8Length(key)
+    const valueBytes = encoded?.byteLength ?? 0
+    const size = 4 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes
+    let target: Uint8Array
+    let at: number
+    let loc: number
+    if (size > MAX_PAGED_RECORD) {
+      target = Buffer.alloc(size)
+      at = 0
+      loc = OWN
+      this.own.set(slot, target)
+    } else {
+      if (this.pos + size > PAGE) this.openPage()
+      target = this.pages[this.page] as Uint8Array
+      at = this.pos
+      loc = (this.page << PAGE_BITS) | at
+      this.pos += size
+      this.filled[this.page] = this.pos
+      this.live[this.page] += size
+    }
+    target[at] = slot & 0xff
+    target[at + 1] = (slot >>> 8) & 0xff
+    target[at + 2] = (slot >>> 16) & 0xff
+    target[at + 3] = slot >>> 24
+    let p = putVarint(target, at + 4, keyBytes)
+    p += writeUtf8(target, key, p, keyBytes)
+    p = putVarint(target, p, valueBytes)
+    if (encoded !== undefined) target.set(encoded, p)
+    return loc >>> 0
+  }
+
+  /** Counts the record at `loc` (of `slot`) as garbage, compacting its page once it is mostly garbage. */
+  private release(slot: number, loc: number): void {
+    if (loc === OWN) {
+      // A record of its own goes with its slot's next version, unless that one is its own too.
+      if (this.loc[slot] !== OWN) this.own.delete(slot)
+      return
+    }
+    const page = loc >>> PAGE_BITS
+    const bytes = this.pages[page] as Uint8Array
+    this.live[page] -= recordSize(bytes, loc & (PAGE - 1))
+    if (page !== this.page && this.live[page] * 2 < this.filled[page]) this.queueCompaction(page)
+  }
+
+  private openPage(): void {
+    const closed = this.page
+    const page = this.freePages.pop() ?? this.pages.length
+    if (page >= MAX_PAGES) {
+      throw new SharedMemError(ErrorCode.STORE_FULL, 'a collection holds 4 GiB of keys and values, its limit')
+    }
+    this.pages[page] = Buffer.alloc(PAGE)
+    this.live[page] = 0
+    this.filled[page] = 0
+    this.page = page
+    this.pos = 0
+    if (closed >= 0 && this.live[closed] * 2 < this.filled[closed]) this.queueCompaction(closed)
+  }
+
+  private queueCompaction(page: number): void {
+    if (this.compactQueue.includes(page)) return
+    this.compactQueue.push(page)
+    if (this.compacting) return
+    this.compacting = true
+    try {
+      for (let next = this.compactQueue.pop(); next !== undefined; next = this.compactQueue.pop()) this.compact(next)
+    } finally {
+      this.compacting = false
+    }
+  }
+
+  /** Copies the live records of `page` to the current page and drops it (readers of its old records keep their bytes). */
+  private compact(page: number): void {
+    const bytes = this.pages[page] as Uint8Array
+    const end = this.filled[page]
+    for (let at = 0; at < end; ) {
+      const size = recordSize(bytes, at)
+      const slot = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
+      if (this.loc[slot] === ((page << PAGE_BITS) | at) >>> 0) {
+        if (this.pos + size > PAGE) this.openPage()
+        const target = this.pages[this.page] as Uint8Array
+        target.set(bytes.subarray(at, at + size), this.pos)
+        this.loc[slot] = (this.page << PAGE_BITS) | this.pos
+        this.pos += size
+        this.filled[this.page] = this.pos
+        this.live[this.page] += size
+      }
+      at += size
+    }
+    this.pages[page] = undefined
+    this.live[page] = 0
+    this.filled[page] = 0
+    this.freePages.push(page)
+  }
+
+  /** A fresh index for `live` keys, at most half full, without removed positions. */
   private rebuild(live: number): void {
     let size = MIN_INDEX
-    while (size < live * 4) size *= 2
+    while (size < live * 2) size *= 2
     const index = new Int32Array(size)
     const mask = size - 1
     for (let slot = 0; slot < this.used; slot++) {
-      if (this.keys[slot] === undefined) continue
+      if (this.loc[slot] === FREE) continue
       let i = this.hashes[slot] & mask
       while (index[i] !== 0) i = (i + 1) & mask
       index[i] = slot + 1
@@ -193,14 +416,53 @@ export class Collection {
     const slots = this.wall.length * 2
     this.hashes = resized(this.hashes, new Uint32Array(slots))
     this.wall = resized(this.wall, new Float64Array(slots))
-    this.logical = resized(this.logical, new Float64Array(slots))
-    this.expiresAt = resized(this.expiresAt, new Float64Array(slots))
+    this.logical = resized(this.logical, new Uint32Array(slots))
+    if (this.expiresAt !== undefined) this.expiresAt = resized(this.expiresAt, new Float64Array(slots))
     this.writer = resized(this.writer, new Uint32Array(slots))
     this.deleted = resized(this.deleted, new Uint8Array(slots))
+    this.loc = resized(this.loc, new Uint32Array(slots).fill(FREE))
   }
 }
 
 function resized<T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T {
   to.set(from)
   return to
+}
+
+function varintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
+}
+
+/** Writes `n` as a LEB128 varint at `at`; returns the position after it. */
+function putVarint(target: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    target[at++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
+  }
+  target[at++] = n
+  return at
+}
+
+const scratch = { length: 0, start: 0 }
+
+/** Reads the varint at `at`: its value (`length`) and where the bytes after it start. The result is reused. */
+function varint(bytes: Uint8Array, at: number): { length: number; start: number } {
+  let n = 0
+  let shift = 1
+  for (;;) {
+    const b = bytes[at++]
+    n += (b & 0x7f) * shift
+    if (b < 0x80) break
+    shift *= 128
+  }
+  scratch.length = n
+  scratch.start = at
+  return scratch
+}
+
+/** The size of the record at `at`. */
+function recordSize(bytes: Uint8Array, at: number): number {
+  const k = varint(bytes, at + 4)
+  const v = varint(bytes, k.start + k.length)
+  return v.start + v.length - at
 }

@@ -6,6 +6,7 @@
 import { type Clock, compareStamps } from '../clock/index.js'
 import { Collection, hashKey, isCollectable, isLive, Writers } from './collection.js'
 import { BUCKETS, bucketOf, counterBucketOf, Digest, hashCounter, hashEntry, type MemberHash } from './digest.js'
+import { encodeValue } from './encoded.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
@@ -30,17 +31,18 @@ export type MergeOrigin = ChangeOrigin | 'restore'
 
 /**
  * Last-writer-wins order: by stamp, and — only for two different writes with the
- * same stamp, which an honest peer never makes — by content, so that even then
- * every replica keeps the same one.
+ * same stamp, which an honest peer never makes — by content (deletion, expiry,
+ * then the value's MessagePack bytes), so that even then every replica keeps the
+ * same one.
  */
 export function compareEntries(a: EntryUpdate, b: EntryUpdate): number {
   const byStamp = compareStamps(a, b)
   if (byStamp !== 0 || a === b) return byStamp
   if (a.deleted !== b.deleted) return a.deleted ? 1 : -1
   if (a.expiresAt !== b.expiresAt) return a.expiresAt - b.expiresAt
-  const av = JSON.stringify(a.value)
-  const bv = JSON.stringify(b.value)
-  return av < bv ? -1 : av > bv ? 1 : 0
+  if (a.deleted) return 0
+  // By the value's bytes: the same write received twice compares equal without decoding.
+  return Buffer.compare(a.encoded ?? encodeValue(a.value), b.encoded ?? encodeValue(b.value))
 }
 
 interface CounterState {
@@ -130,8 +132,7 @@ export class Replica {
     if (entries === undefined) return out
     const now = this.clock.now()
     for (let slot = 0; slot < entries.slotLimit; slot++) {
-      const key = entries.keyOf(slot)
-      if (key !== undefined && entries.isLive(slot, now)) out[key] = entries.value(slot)
+      if (entries.has(slot) && entries.isLive(slot, now)) out[entries.keyOf(slot) as string] = entries.value(slot)
     }
     return out
   }
@@ -168,7 +169,7 @@ export class Replica {
     let entries = this.collections.get(update.collection)
     const hash = hashKey(update.key)
     const slot = entries?.find(update.key, hash) ?? -1
-    const current = slot < 0 ? undefined : entries?.read(slot, update.collection)
+    const current = slot < 0 ? undefined : entries?.read(slot, update.collection, update.key)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
     if (
       current === undefined &&
@@ -236,7 +237,7 @@ export class Replica {
   *entries(): IterableIterator<EntryUpdate> {
     for (const [collection, entries] of this.collections) {
       for (let slot = 0; slot < entries.slotLimit; slot++) {
-        if (entries.keyOf(slot) !== undefined) yield entries.read(slot, collection)
+        if (entries.has(slot)) yield entries.read(slot, collection)
       }
     }
   }
@@ -283,9 +284,9 @@ export class Replica {
     let scanned = 0
     for (const [collection, stored] of this.collections) {
       for (let slot = 0; slot < stored.slotLimit; slot++) {
-        const key = stored.keyOf(slot)
-        if (key === undefined) continue
-        if (mask[bucketOf(collection, key)] !== 0) entries.push(stored.read(slot, collection))
+        if (!stored.has(slot)) continue
+        const key = stored.keyOf(slot) as string
+        if (mask[bucketOf(collection, key)] !== 0) entries.push(stored.read(slot, collection, key))
         if (++scanned % scanBatch === 0) {
           yield { entries, counters }
           entries = []
@@ -317,7 +318,7 @@ export class Replica {
     let scanned = 0
     for (const [name, entries] of this.collections) {
       for (let slot = 0; slot < entries.slotLimit; slot++) {
-        if (entries.keyOf(slot) === undefined) continue
+        if (!entries.has(slot)) continue
         if (drop(entries, slot)) {
           this.forget(entries.read(slot, name))
           entries.delete(slot)
@@ -355,7 +356,9 @@ export class Replica {
 
   private stamp(collection: string, key: string, value: Json, expiresAt: number, deleted: boolean): EntryUpdate {
     const { wall, logical } = this.clock.tick()
-    return { collection, key, wall, logical, node: this.node, expiresAt, deleted, value }
+    // Encoded once: stored and gossiped as these bytes.
+    const encoded = deleted ? undefined : encodeValue(value)
+    return { collection, key, wall, logical, node: this.node, expiresAt, deleted, value, encoded }
   }
 
   private counterState(counter: string): CounterState {

@@ -14,6 +14,12 @@ export interface EntryUpdate extends Stamp {
   readonly deleted: boolean
   /** The value (deep-frozen); null for a tombstone. */
   readonly value: Json
+  /**
+   * The MessagePack bytes of `value`, when known: entries read from the store or
+   * the wire carry them, and they are stored and sent on as they are. Absent for
+   * a tombstone; a writer may leave them out (they are then encoded once).
+   */
+  readonly encoded?: Uint8Array
 }
 
 /**

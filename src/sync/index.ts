@@ -11,7 +11,7 @@ import { pipe } from 'it-pipe'
 import { raceSignal } from 'race-signal'
 import type { DecodeLimits } from '../codec/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../codec/sync.js'
-import { ErrorCode, SharedMemError } from '../errors.js'
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
@@ -204,7 +204,9 @@ export class Sync {
     const onAbort = (): void => stream.abort(new SharedMemError(ErrorCode.TIMEOUT, `sync with ${peer} was cut short`))
     signal.addEventListener('abort', onAbort, { once: true })
     try {
-      const inbox = frames(stream, limits, this.stats)
+      // Protocol 1.0 has no acknowledgements to bound a read-ahead queue: it reads as it merges.
+      const ahead = stream.protocol === SYNC_PROTOCOL_1_0 ? 0 : 2 * this.init.window + 8
+      const inbox = frames(stream, limits, this.stats, ahead)
       const outgoing = role === 'initiator' ? initiate(ctx, inbox, result) : respond(ctx, inbox, result)
       const piped = pipe(
         outgoing,
@@ -240,11 +242,65 @@ export class Sync {
   }
 }
 
-/** Decoded frames of a sync stream. */
-async function* frames(stream: Stream, limits: DecodeLimits, stats: SyncStatus): AsyncGenerator<SyncMessage> {
-  for await (const frame of lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes })) {
+/**
+ * Decoded frames of a sync stream, read `ahead` frames ahead of the merge (0: as it
+ * merges). Frames are decoded as they are taken: entries decoded ahead would live
+ * long enough to be promoted, and cost the garbage collector more than their decoding.
+ */
+async function* frames(
+  stream: Stream,
+  limits: DecodeLimits,
+  stats: SyncStatus,
+  ahead: number
+): AsyncGenerator<SyncMessage> {
+  const raw = lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes })
+  for await (const frame of ahead > 0 ? readAhead(raw, ahead) : raw) {
     stats.bytesReceived += frame.byteLength
     yield decodeSyncMessage(frame.subarray(), limits)
+  }
+}
+
+/**
+ * Reads `source` ahead of its consumer, holding at most `limit` items. yamux grants
+ * its sender more window only as the reader takes data, and never more than 256 KiB
+ * on a fast link (its window grows with the measured round trip, which loopback
+ * rounds to 0): a reader that stops while it merges a frame stalls the sender. Reading
+ * ahead keeps the bytes moving; the sync protocol's own window (acknowledged frames)
+ * bounds what is queued, and a peer that sends past it is cut off.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): AsyncGenerator<T> {
+  const queue: T[] = []
+  let ended = false
+  let failure: unknown
+  let wake: (() => void) | undefined
+  const notify = (): void => {
+    wake?.()
+    wake = undefined
+  }
+  const pump = (async () => {
+    try {
+      for await (const item of source) {
+        if (queue.length >= limit)
+          throw decodeError(`the peer sent more than ${limit} frames ahead of its acknowledgements`)
+        queue.push(item)
+        notify()
+      }
+    } catch (err) {
+      failure = err
+    } finally {
+      ended = true
+      notify()
+    }
+  })()
+  try {
+    for (;;) {
+      if (queue.length > 0) yield queue.shift() as T
+      else if (failure !== undefined) throw failure
+      else if (ended) return
+      else await new Promise<void>((resolve) => (wake = resolve))
+    }
+  } finally {
+    await Promise.race([pump, Promise.resolve()])
   }
 }
 

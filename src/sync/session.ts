@@ -131,13 +131,20 @@ export function nextLastSyncAt(mine: number, remote: number, now: number, tombst
   return Math.max(mine, remote)
 }
 
+/** Entries merged between two turns of the event loop: the stream keeps reading (and granting window) meanwhile. */
+const MERGE_SLICE = 512
+
 /** `received`, when given, accumulates the digest of every member received (merged or not). */
-function merge(ctx: SessionContext, msg: Updates, result: SessionResult, received?: Digest): void {
+async function merge(ctx: SessionContext, msg: Updates, result: SessionResult, received?: Digest): Promise<void> {
   const { replica } = ctx
   const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
-  // One clock reading per frame: merging a frame takes a few milliseconds at most.
-  const now = ctx.now()
-  for (const entry of msg.entries) {
+  // One clock reading per slice: merging one takes a millisecond at most.
+  let now = ctx.now()
+  for (const [i, entry] of msg.entries.entries()) {
+    if (i > 0 && i % MERGE_SLICE === 0) {
+      await breathe()
+      now = ctx.now()
+    }
     // When this side also tallies what it received, the hash serves both digests.
     let known: MemberHash | undefined
     if (received !== undefined) {
@@ -213,7 +220,7 @@ async function* receiveAll(
       continue
     }
     if (msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
-    merge(ctx, msg, result, received)
+    await merge(ctx, msg, result, received)
     if (ctx.window > 0) yield encodeAck(1)
     // Buffered frames arrive through microtasks alone: yield, or timers and I/O wait for the whole round.
     await breathe()

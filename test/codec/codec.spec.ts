@@ -5,6 +5,7 @@ import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from 
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
+import { plain } from '../fixtures/entries.js'
 
 const limits: DecodeLimits = {
   maxMessageBytes: 1 << 20,
@@ -48,7 +49,8 @@ describe('wire codec', () => {
           counters
         )
         const decoded = decodeMessage(bytes, limits)
-        expect(decoded).toEqual({ type: 'updates', entries, counters })
+        if (decoded.type !== 'updates') throw new Error('not an updates message')
+        expect({ ...decoded, entries: decoded.entries.map(plain) }).toEqual({ type: 'updates', entries, counters })
       })
     )
   })

@@ -1,7 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Collection, hashKey, Writers } from '../../src/store/collection.js'
+import { EncodedEntry, encodeValue } from '../../src/store/encoded.js'
 import type { EntryUpdate } from '../../src/store/types.js'
+import { plain } from '../fixtures/entries.js'
 
 const NOW = 1_700_000_000_000
 
@@ -22,7 +24,7 @@ function update(key: string, n: number): EntryUpdate {
 function contents(c: Collection): Map<string, EntryUpdate> {
   const out = new Map<string, EntryUpdate>()
   for (let slot = 0; slot < c.slotLimit; slot++)
-    if (c.keyOf(slot) !== undefined) out.set(c.keyOf(slot) as string, c.read(slot, 'c'))
+    if (c.keyOf(slot) !== undefined) out.set(c.keyOf(slot) as string, plain(c.read(slot, 'c')) as EntryUpdate)
   return out
 }
 
@@ -71,7 +73,71 @@ describe('collection index', () => {
     for (let i = 0; i < 60_000; i++) {
       const slot = c.find(`k${i}`, hashKey(`k${i}`))
       if (i < 50_000 && i % 10 !== 0) expect(slot).toBe(-1)
-      else expect(c.read(slot, 'c')).toEqual(update(`k${i}`, i))
+      else expect(plain(c.read(slot, 'c'))).toEqual(update(`k${i}`, i))
     }
+  })
+})
+
+describe('collection arena', () => {
+  const big = 'v'.repeat(100)
+
+  it('compacts pages that overwrites leave mostly garbage, and keeps every value', () => {
+    const c = new Collection(new Writers())
+    const put = (key: string, value: string, n: number) => {
+      const u = { ...update(key, n), deleted: false, value }
+      const slot = c.find(key)
+      if (slot < 0) c.add(key, hashKey(key), u)
+      else c.set(slot, u)
+    }
+    for (let i = 0; i < 10_000; i++) put(`k${i}`, `${big}${i}`, 1)
+    const held = c.arenaBytes()
+    // Rewrite every key 20 times: 20× the bytes written, and the arena stays near one copy.
+    for (let round = 0; round < 20; round++) for (let i = 0; i < 10_000; i++) put(`k${i}`, `${big}${i}.${round}`, 1)
+    expect(c.arenaBytes()).toBeLessThanOrEqual(held * 3)
+    for (let i = 0; i < 10_000; i += 7) expect(c.value(c.find(`k${i}`))).toBe(`${big}${i}.19`)
+  })
+
+  it('keeps an entry read before its page was compacted intact', () => {
+    const c = new Collection(new Writers())
+    for (let i = 0; i < 20_000; i++) c.add(`k${i}`, hashKey(`k${i}`), { ...update(`k${i}`, 1), value: `${big}${i}` })
+    const early = c.read(c.find('k3'), 'c')
+    for (let i = 0; i < 20_000; i++) if (i !== 3) c.delete(c.find(`k${i}`))
+    for (let i = 0; i < 20_000; i++) c.add(`n${i}`, hashKey(`n${i}`), { ...update(`n${i}`, 1), value: `other${i}` })
+    expect(early.value).toBe(`${big}3`)
+    expect(c.value(c.find('k3'))).toBe(`${big}3`)
+  })
+
+  it('stores keys of any script, values of any size, and wide logical counters', () => {
+    const c = new Collection(new Writers())
+    const keys = ['é', 'ключ', '鍵', '🔑', 'a'.repeat(300), 'k']
+    const huge = 'h'.repeat(200_000)
+    for (const [n, key] of keys.entries()) {
+      c.add(key, hashKey(key), { ...update(key, 1), logical: 2 ** 40 + n, value: `${key}${huge}` })
+    }
+    for (const [n, key] of keys.entries()) {
+      const slot = c.find(key)
+      expect(c.keyOf(slot)).toBe(key)
+      expect(c.value(slot)).toBe(`${key}${huge}`)
+      expect(c.read(slot, 'c').logical).toBe(2 ** 40 + n)
+    }
+    // A key whose UTF-8 bytes begin like another's is still another key.
+    expect(c.find('é ')).toBe(-1)
+    c.set(c.find('🔑'), { ...update('🔑', 2), value: 'small' })
+    expect(c.value(c.find('🔑'))).toBe('small')
+  })
+
+  it('reads the value last written, not one it kept decoded', () => {
+    const c = new Collection(new Writers())
+    const slot = c.add('k', hashKey('k'), { ...update('k', 1), value: 'one' })
+    expect(c.value(slot)).toBe('one')
+    c.set(slot, { ...update('k', 2), deleted: false, value: 'two' })
+    expect(c.value(slot)).toBe('two')
+    // A received entry carries bytes only; the value decoded before is dropped.
+    c.set(slot, new EncodedEntry('c', 'k', NOW + 3, 3, 'w0', 0, false, encodeValue({ n: 3 })))
+    expect(c.value(slot)).toEqual({ n: 3 })
+    c.delete(slot)
+    const again = c.add('j', hashKey('j'), { ...update('j', 1), value: 'three' })
+    expect(again).toBe(slot)
+    expect(c.value(again)).toBe('three')
   })
 })

@@ -4,6 +4,7 @@ import { Clock } from '../../src/clock/index.js'
 import { hashEntry } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+import { plain } from '../fixtures/entries.js'
 
 const NOW = 1_700_000_000_000
 
@@ -194,7 +195,7 @@ describe('replica merge', () => {
       r.mergeEntry(update)
       writes.push(update)
     }
-    const stored = (u: EntryUpdate) => r.entry(u.collection, u.key)
+    const stored = (u: EntryUpdate) => plain(r.entry(u.collection, u.key))
     expect(writes.map(stored)).toEqual(writes)
     expect([...r.entries()].length).toBe(3_000)
     // Tombstones are collected; their slots hold the next writes, and nothing else moves.
@@ -202,7 +203,7 @@ describe('replica merge', () => {
     expect(r.collect()).toBe(750)
     const next = Array.from({ length: 800 }, (_, i) => r.save('d', `n${i}`, `v${i}`, 0))
     const live = writes.filter((u) => !u.deleted)
-    expect([...live, ...next].map(stored)).toEqual([...live, ...next])
+    expect([...live, ...next].map(stored)).toEqual([...live, ...next].map(plain))
     expect(writes.filter((u) => u.deleted).map(stored)).toEqual(writes.filter((u) => u.deleted).map(() => undefined))
     expect(r.size()).toMatchObject({ entries: 2_250 + 800, dead: 0 })
   })

@@ -1,0 +1,453 @@
+/**
+ * The few MessagePack primitives the hot paths need, on bytes: a writer that
+ * can splice a value already encoded (a stored value goes out as the bytes it
+ * is kept in), and a reader that checks a value and finds its end without
+ * building it. Values are kept encoded in the replica, so a value received
+ * from a peer or a file is checked here, copied as bytes, and turned into a JS
+ * value only when something reads it. Everything else is msgpackr's.
+ *
+ * The reader accepts exactly what the value rules accept after a full decode
+ * (store/validate.ts): nil, booleans, finite numbers, strings, arrays and maps
+ * with string keys other than "__proto__", at most `maxDepth` deep, and at most
+ * `maxBytes` as measured there (the shortest form of every header and number).
+ */
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
+import type { ValueLimits } from '../store/validate.js'
+
+const TWO_32 = 0x100000000
+
+/** Buffer's native UTF-8 methods, which work on any Uint8Array. */
+const native = Buffer.prototype as unknown as {
+  utf8Write(this: Uint8Array, s: string, at: number, length: number): number
+  utf8Slice(this: Uint8Array, start: number, end: number): string
+}
+
+/** A growable buffer written front to back. */
+export class Writer {
+  private buf: Buffer
+  private view: DataView
+  private pos = 0
+
+  constructor(size = 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(size, 16))
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
+  }
+
+  /** The bytes written; a copy when most of the buffer went unused. */
+  finish(): Uint8Array {
+    const out = this.buf.subarray(0, this.pos)
+    return this.pos * 2 < this.buf.byteLength ? Uint8Array.prototype.slice.call(out) : out
+  }
+
+  arrayHeader(n: number): void {
+    this.ensure(5)
+    if (n < 16) this.buf[this.pos++] = 0x90 | n
+    else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xdc
+      this.view.setUint16(this.pos, n)
+      this.pos += 2
+    } else {
+      this.buf[this.pos++] = 0xdd
+      this.view.setUint32(this.pos, n)
+      this.pos += 4
+    }
+  }
+
+  /** A non-negative safe integer, in its shortest form; above 32 bits as a float64, as msgpackr writes it. */
+  uint(n: number): void {
+    this.ensure(9)
+    if (n < 0x80) this.buf[this.pos++] = n
+    else if (n < 0x100) {
+      this.buf[this.pos++] = 0xcc
+      this.buf[this.pos++] = n
+    } else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xcd
+      this.view.setUint16(this.pos, n)
+      this.pos += 2
+    } else if (n < TWO_32) {
+      this.buf[this.pos++] = 0xce
+      this.view.setUint32(this.pos, n)
+      this.pos += 4
+    } else {
+      this.buf[this.pos++] = 0xcb
+      this.view.setFloat64(this.pos, n)
+      this.pos += 8
+    }
+  }
+
+  bool(b: boolean): void {
+    this.ensure(1)
+    this.buf[this.pos++] = b ? 0xc3 : 0xc2
+  }
+
+  nil(): void {
+    this.ensure(1)
+    this.buf[this.pos++] = 0xc0
+  }
+
+  str(s: string): void {
+    const bytes = utf8Length(s)
+    this.ensure(bytes + 5)
+    if (bytes < 32) this.buf[this.pos++] = 0xa0 | bytes
+    else if (bytes < 0x100) {
+      this.buf[this.pos++] = 0xd9
+      this.buf[this.pos++] = bytes
+    } else if (bytes < 0x10000) {
+      this.buf[this.pos++] = 0xda
+      this.view.setUint16(this.pos, bytes)
+      this.pos += 2
+    } else {
+      this.buf[this.pos++] = 0xdb
+      this.view.setUint32(this.pos, bytes)
+      this.pos += 4
+    }
+    this.pos += writeUtf8(this.buf, s, this.pos, bytes)
+  }
+
+  /** Bytes that already are one MessagePack item. */
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.byteLength)
+    this.buf.set(bytes, this.pos)
+    this.pos += bytes.byteLength
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.byteLength) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.pos + n))
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
+  }
+}
+
+/** UTF-8 length of a string; short ASCII ones without a native call. */
+export function utf8Length(s: string): number {
+  if (s.length < 64) {
+    let i = 0
+    while (i < s.length && s.charCodeAt(i) < 0x80) i++
+    if (i === s.length) return s.length
+  }
+  return Buffer.byteLength(s, 'utf8')
+}
+
+/** Writes `s` (whose UTF-8 length is `bytes`) at `at`; returns the bytes written. */
+export function writeUtf8(target: Uint8Array, s: string, at: number, bytes: number): number {
+  if (bytes === s.length && bytes < 64) {
+    for (let i = 0; i < bytes; i++) target[at + i] = s.charCodeAt(i)
+    return bytes
+  }
+  return native.utf8Write.call(target, s, at, bytes)
+}
+
+/** Reads UTF-8 bytes as a string; short ASCII ones without a native call. */
+export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start < 24) {
+    let out = ''
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]
+      if (c >= 0x80) return native.utf8Slice.call(bytes, start, end)
+      out += String.fromCharCode(c)
+    }
+    return out
+  }
+  return native.utf8Slice.call(bytes, start, end)
+}
+
+/** Size of a string header for `bytes` bytes, in the shortest form. */
+function strHeader(bytes: number): number {
+  return bytes < 32 ? 1 : bytes < 0x100 ? 2 : bytes < 0x10000 ? 3 : 5
+}
+
+function containerHeader(count: number): number {
+  return count < 16 ? 1 : count < 0x10000 ? 3 : 5
+}
+
+function numberSize(n: number): number {
+  if (!Number.isInteger(n)) return 9
+  if (n >= 0) return n < 128 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < TWO_32 ? 5 : 9
+  return n >= -32 ? 1 : n >= -128 ? 2 : n >= -32768 ? 3 : n >= -(2 ** 31) ? 5 : 9
+}
+
+/** A cursor over untrusted bytes: every read is bounds-checked and throws `ERR_DECODE`. */
+export class Reader {
+  readonly bytes: Uint8Array
+  pos: number
+  private readonly data: DataView
+  private readonly end: number
+  private last: { start: number; length: number; value: string } | undefined
+
+  constructor(bytes: Uint8Array, pos = 0) {
+    this.bytes = bytes
+    this.pos = pos
+    this.end = bytes.byteLength
+    this.data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  get done(): boolean {
+    return this.pos >= this.end
+  }
+
+  /** The type byte of the next item, without moving. */
+  peek(): number {
+    this.need(1)
+    return this.bytes[this.pos]
+  }
+
+  /** An array header: the element count. */
+  array(): number {
+    const t = this.byte()
+    if ((t & 0xf0) === 0x90) return t & 0x0f
+    if (t === 0xdc) return this.u16()
+    if (t === 0xdd) return this.u32()
+    throw decodeError('expected an array')
+  }
+
+  /** A non-negative safe integer (any integer form msgpackr writes, a float64 only when integral); else undefined. */
+  count(): number | undefined {
+    const t = this.byte()
+    if (t < 0x80) return t
+    switch (t) {
+      case 0xcc:
+        return this.byte()
+      case 0xcd:
+        return this.u16()
+      case 0xce:
+        return this.u32()
+      case 0xcb: {
+        this.need(8)
+        const v = this.data.getFloat64(this.pos)
+        this.pos += 8
+        return Number.isSafeInteger(v) && v >= 0 ? v : undefined
+      }
+      default:
+        this.pos--
+        this.skip()
+        return undefined
+    }
+  }
+
+  /** A boolean; else undefined. */
+  bool(): boolean | undefined {
+    const t = this.byte()
+    if (t === 0xc2) return false
+    if (t === 0xc3) return true
+    this.pos--
+    this.skip()
+    return undefined
+  }
+
+  /** Consumes a nil if one is next. */
+  nil(): boolean {
+    if (this.peek() !== 0xc0) return false
+    this.pos++
+    return true
+  }
+
+  /**
+   * A string that often repeats (a collection name in a batch): when its bytes are
+   * those of the previous call's, the same string is returned without decoding.
+   */
+  repeatedStr(): string | undefined {
+    const at = this.pos
+    const length = this.strLength()
+    if (length === undefined) {
+      this.skip()
+      return undefined
+    }
+    const start = this.pos
+    this.need(length)
+    const last = this.last
+    if (last !== undefined && last.length === length) {
+      let i = 0
+      while (i < length && this.bytes[start + i] === this.bytes[last.start + i]) i++
+      if (i === length) {
+        this.pos += length
+        return last.value
+      }
+    }
+    this.pos = at
+    const value = this.str() as string
+    this.last = { start, length, value }
+    return value
+  }
+
+  /** The bytes from `start` to the current position, as a view (not a copy). */
+  view(start: number): Uint8Array {
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + start, this.pos - start)
+  }
+
+  /** A string; else undefined (the item skipped). */
+  str(): string | undefined {
+    const length = this.strLength()
+    if (length === undefined) {
+      this.skip()
+      return undefined
+    }
+    this.need(length)
+    const s = readUtf8(this.bytes, this.pos, this.pos + length)
+    this.pos += length
+    return s
+  }
+
+  /**
+   * Checks the value that starts here against the value rules and `limits`, and
+   * moves past it; returns its size as the value rules measure it. Throws
+   * `ERR_DECODE` for malformed bytes or a value the rules refuse, and the value
+   * rules' own codes for one too deep or too large.
+   */
+  value(limits: ValueLimits): number {
+    const size = this.walk(limits.maxDepth, 0)
+    if (size > limits.maxBytes)
+      throw new SharedMemError(
+        ErrorCode.VALUE_TOO_LARGE,
+        `the value encodes to ${size} bytes; the limit is ${limits.maxBytes}`
+      )
+    return size
+  }
+
+  /** Skips one item of any kind (for a field that is then refused anyway). */
+  skip(): void {
+    this.walk(Number.POSITIVE_INFINITY, 0, true)
+  }
+
+  private walk(maxDepth: number, depth: number, anything = false): number {
+    const t = this.byte()
+    if (t < 0x80 || t >= 0xe0) return 1
+    if ((t & 0xe0) === 0xa0) return this.skipStr(t & 0x1f)
+    if ((t & 0xf0) === 0x90) return this.walkArray(t & 0x0f, maxDepth, depth, anything)
+    if ((t & 0xf0) === 0x80) return this.walkMap(t & 0x0f, maxDepth, depth, anything)
+    switch (t) {
+      case 0xc0:
+      case 0xc2:
+      case 0xc3:
+        return 1
+      case 0xcc:
+        return numberSize(this.byte())
+      case 0xd0:
+        this.need(1)
+        return numberSize(this.data.getInt8(this.pos++))
+      case 0xcd:
+        return numberSize(this.u16())
+      case 0xd1:
+        this.need(2)
+        this.pos += 2
+        return numberSize(this.data.getInt16(this.pos - 2))
+      case 0xce:
+        return numberSize(this.u32())
+      case 0xd2:
+        this.need(4)
+        this.pos += 4
+        return numberSize(this.data.getInt32(this.pos - 4))
+      case 0xca:
+      case 0xcb: {
+        const width = t === 0xca ? 4 : 8
+        this.need(width)
+        const v = width === 4 ? this.data.getFloat32(this.pos) : this.data.getFloat64(this.pos)
+        this.pos += width
+        if (!Number.isFinite(v) && !anything) throw decodeError(`a value holds ${v}, which JSON cannot carry`)
+        return numberSize(v)
+      }
+      case 0xd9:
+        return this.skipStr(this.byte())
+      case 0xda:
+        return this.skipStr(this.u16())
+      case 0xdb:
+        return this.skipStr(this.u32())
+      case 0xdc:
+        return this.walkArray(this.u16(), maxDepth, depth, anything)
+      case 0xdd:
+        return this.walkArray(this.u32(), maxDepth, depth, anything)
+      case 0xde:
+        return this.walkMap(this.u16(), maxDepth, depth, anything)
+      case 0xdf:
+        return this.walkMap(this.u32(), maxDepth, depth, anything)
+      default:
+        if (!anything) throw decodeError(`a value holds MessagePack type 0x${t.toString(16)}, which JSON cannot carry`)
+        return this.skipOther(t)
+    }
+  }
+
+  /** Binary, extension and 64-bit integer items: only ever skipped. */
+  private skipOther(t: number): number {
+    const fixed: Record<number, number> = { 207: 8, 211: 8, 212: 2, 213: 3, 214: 5, 215: 9, 216: 17 }
+    let length = fixed[t]
+    if (length === undefined) {
+      if (t === 0xc4 || t === 0xc7) length = this.byte() + (t === 0xc7 ? 1 : 0)
+      else if (t === 0xc5 || t === 0xc8) length = this.u16() + (t === 0xc8 ? 1 : 0)
+      else if (t === 0xc6 || t === 0xc9) length = this.u32() + (t === 0xc9 ? 1 : 0)
+      else throw decodeError(`MessagePack type 0x${t.toString(16)} does not exist`)
+    }
+    this.need(length)
+    this.pos += length
+    return 1 + length
+  }
+
+  private walkArray(n: number, maxDepth: number, depth: number, anything: boolean): number {
+    if (depth >= maxDepth) throw tooDeep(maxDepth)
+    let size = containerHeader(n)
+    for (let i = 0; i < n; i++) size += this.walk(maxDepth, depth + 1, anything)
+    return size
+  }
+
+  private walkMap(n: number, maxDepth: number, depth: number, anything: boolean): number {
+    if (depth >= maxDepth) throw tooDeep(maxDepth)
+    let size = containerHeader(n)
+    for (let i = 0; i < n; i++) {
+      if (anything) size += this.walk(maxDepth, depth + 1, true)
+      else {
+        const length = this.strLength()
+        if (length === undefined) throw decodeError('a value holds a map key that is not a string')
+        this.need(length)
+        if (length === 9 && readUtf8(this.bytes, this.pos, this.pos + 9) === '__proto__')
+          throw decodeError('a value holds a "__proto__" key, which is not allowed')
+        this.pos += length
+        size += strHeader(length) + length
+      }
+      size += this.walk(maxDepth, depth + 1, anything)
+    }
+    return size
+  }
+
+  private strLength(): number | undefined {
+    const t = this.byte()
+    if ((t & 0xe0) === 0xa0) return t & 0x1f
+    if (t === 0xd9) return this.byte()
+    if (t === 0xda) return this.u16()
+    if (t === 0xdb) return this.u32()
+    this.pos--
+    return undefined
+  }
+
+  private skipStr(length: number): number {
+    this.need(length)
+    this.pos += length
+    return strHeader(length) + length
+  }
+
+  private byte(): number {
+    this.need(1)
+    return this.bytes[this.pos++]
+  }
+
+  private u16(): number {
+    this.need(2)
+    const v = this.data.getUint16(this.pos)
+    this.pos += 2
+    return v
+  }
+
+  private u32(): number {
+    this.need(4)
+    const v = this.data.getUint32(this.pos)
+    this.pos += 4
+    return v
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) throw decodeError('message ends in the middle of an item')
+  }
+}
+
+function tooDeep(maxDepth: number): SharedMemError {
+  return new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `a value nests deeper than ${maxDepth} levels`)
+}

@@ -1,0 +1,78 @@
+/**
+ * Values kept as their MessagePack bytes. A replica stores every value encoded
+ * (store/collection.ts), sends it on as those bytes, and receives it as bytes
+ * checked without decoding (codec/msgpack.ts); a JS value is made only when
+ * something reads it. An entry read from the store or the wire is an
+ * {@link EncodedEntry}: its `value` is decoded on first use.
+ */
+import { packr, unpackTrusted } from '../codec/base.js'
+import { readUtf8 } from '../codec/msgpack.js'
+import type { EntryUpdate } from './types.js'
+import type { Json } from './validate.js'
+
+/** The bytes of a value (already checked and frozen). */
+export function encodeValue(value: Json): Uint8Array {
+  return packr.pack(value)
+}
+
+/** The deep-frozen value that `bytes` (checked when stored or received) encode. */
+export function decodeValue(bytes: Uint8Array, start = 0, end = bytes.byteLength): Json {
+  const t = bytes[start]
+  // Strings, the most common values, without the decoder's set-up.
+  if ((t & 0xe0) === 0xa0) return readUtf8(bytes, start + 1, end)
+  if (t === 0xd9) return readUtf8(bytes, start + 2, end)
+  if (t < 0x80) return t
+  return deepFreeze(unpackTrusted(bytes.subarray(start, end)) as Json)
+}
+
+function deepFreeze(v: Json): Json {
+  if (typeof v !== 'object' || v === null) return v
+  for (const child of Array.isArray(v) ? v : Object.values(v)) deepFreeze(child)
+  return Object.freeze(v)
+}
+
+const UNDECODED = Symbol('undecoded')
+
+/** An entry whose value is held as bytes (`encoded`; absent for a tombstone) and decoded on first read. */
+export class EncodedEntry implements EntryUpdate {
+  readonly collection: string
+  readonly key: string
+  readonly wall: number
+  readonly logical: number
+  readonly node: string
+  readonly expiresAt: number
+  readonly deleted: boolean
+  readonly encoded: Uint8Array | undefined
+  private decoded: Json | typeof UNDECODED = UNDECODED
+
+  constructor(
+    collection: string,
+    key: string,
+    wall: number,
+    logical: number,
+    node: string,
+    expiresAt: number,
+    deleted: boolean,
+    encoded: Uint8Array | undefined
+  ) {
+    this.collection = collection
+    this.key = key
+    this.wall = wall
+    this.logical = logical
+    this.node = node
+    this.expiresAt = expiresAt
+    this.deleted = deleted
+    this.encoded = encoded
+  }
+
+  get value(): Json {
+    if (this.decoded === UNDECODED) this.decoded = this.encoded === undefined ? null : decodeValue(this.encoded)
+    return this.decoded
+  }
+
+  /** The plain entry, value decoded (what JSON.stringify and logs show). */
+  toJSON(): EntryUpdate {
+    const { collection, key, wall, logical, node, expiresAt, deleted, value } = this
+    return { collection, key, wall, logical, node, expiresAt, deleted, value }
+  }
+}

@@ -1,0 +1,89 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { packr } from '../../src/codec/base.js'
+import { Reader, Writer } from '../../src/codec/msgpack.js'
+import { ErrorCode } from '../../src/errors.js'
+import { decodeValue } from '../../src/store/encoded.js'
+import { encodedSize, freezeJson } from '../../src/store/validate.js'
+import { acceptedJson } from '../fixtures/arbitraries.js'
+
+const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
+const code = (c: string) => expect.objectContaining({ code: c })
+const check = (bytes: Uint8Array, maxDepth = 64, maxBytes = Number.POSITIVE_INFINITY) => {
+  const r = new Reader(bytes)
+  const size = r.value(lim(maxDepth, maxBytes))
+  expect(r.done).toBe(true)
+  return size
+}
+
+describe('value bytes', () => {
+  it('measures an encoded value as the value rules do, and decodes it back frozen', () => {
+    fc.assert(
+      fc.property(acceptedJson(6), (value) => {
+        const bytes = packr.pack(value)
+        expect(check(bytes)).toBe(encodedSize(freezeJson(structuredClone(value), lim(64)).value))
+        const back = decodeValue(bytes)
+        expect(back).toEqual(value)
+        if (typeof back === 'object' && back !== null) expect(Object.isFrozen(back)).toBe(true)
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it('refuses what a full decode would refuse, with the same codes', () => {
+    const refused: Array<[string, Uint8Array]> = [
+      ['binary', Uint8Array.of(0xc4, 1, 0)],
+      ['an extension (a timestamp)', packr.pack(new Date(0))],
+      ['a 64-bit integer', Uint8Array.of(0xcf, 0, 0, 0, 0, 0, 0, 0, 1)],
+      ['NaN', Uint8Array.of(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0)],
+      ['a map with a number key', Uint8Array.of(0x81, 0x01, 0x02)],
+      ['a "__proto__" key', Uint8Array.of(0x81, 0xa9, ...Buffer.from('__proto__'), 0xc0)],
+      ['the unused type 0xc1', Uint8Array.of(0xc1)],
+      ['a truncated string', Uint8Array.of(0xa5, 0x61)],
+      ['a truncated array', Uint8Array.of(0x93, 1, 2)]
+    ]
+    for (const [name, bytes] of refused) {
+      expect(() => check(bytes), name).toThrowError(code(ErrorCode.DECODE))
+    }
+    const deep = packr.pack([[[[1]]]])
+    expect(check(deep, 4)).toBeGreaterThan(0)
+    expect(() => check(deep, 3)).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
+    expect(() => check(packr.pack('x'.repeat(100)), 64, 100)).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
+  })
+
+  it('never throws anything but its typed errors on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          new Reader(bytes).value(lim(8, 1000))
+        } catch (err) {
+          expect([ErrorCode.DECODE, ErrorCode.VALUE_TOO_DEEP, ErrorCode.VALUE_TOO_LARGE]).toContain(
+            (err as { code?: string }).code
+          )
+        }
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it('writes integers and strings that msgpackr reads back, splicing encoded values', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.maxSafeNat(), fc.string({ unit: 'binary', maxLength: 300 }), acceptedJson(3)), {
+          maxLength: 40
+        }),
+        (items) => {
+          const w = new Writer(8)
+          w.arrayHeader(items.length)
+          for (const item of items) {
+            if (typeof item === 'number' && Number.isSafeInteger(item) && item >= 0) w.uint(item)
+            else if (typeof item === 'string') w.str(item)
+            else w.raw(packr.pack(item))
+          }
+          expect(packr.unpack(w.finish())).toEqual(items)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+})
