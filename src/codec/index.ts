@@ -61,7 +61,11 @@ const ENTRY_OVERHEAD = 48
 /** Estimated encoded size of an entry, for splitting batches by bytes. */
 export function wireSize(entry: WireEntry): number {
   const u = entry.update
-  entry.size ??= u.deleted ? 1 : (u.encoded?.byteLength ?? encodedSize(u.value))
+  entry.size ??= u.deleted
+    ? 1
+    : u instanceof EncodedEntry
+      ? u.encodedLength
+      : (u.encoded?.byteLength ?? encodedSize(u.value))
   return entry.size + u.key.length + u.collection.length + ENTRY_OVERHEAD
 }
 
@@ -103,6 +107,7 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
     w.uint(u.expiresAt)
     w.bool(u.deleted)
     if (u.deleted) w.nil()
+    else if (u instanceof EncodedEntry) w.range(u.source as Uint8Array, u.start, u.end)
     else w.raw(u.encoded ?? encodeValue(u.value))
   }
   w.arrayHeader(slots.length)
@@ -189,14 +194,10 @@ function readEntry(r: Reader, nodes: string[], limits: DecodeLimits, values: Val
   }
   const deleted = r.bool()
   if (deleted === undefined) throw decodeError('entry has a bad deleted flag')
-  let encoded: Uint8Array | undefined
+  const start = r.pos
   if (deleted) {
     if (!r.nil()) throw decodeError('tombstone carries a value')
-  } else {
-    const start = r.pos
-    r.value(values)
-    encoded = r.view(start)
-  }
+  } else r.value(values)
   return new EncodedEntry(
     checkName('collection', collection, limits.maxKeyLength),
     checkName('key', key, limits.maxKeyLength),
@@ -205,7 +206,9 @@ function readEntry(r: Reader, nodes: string[], limits: DecodeLimits, values: Val
     node,
     expiresAt,
     deleted,
-    encoded
+    deleted ? undefined : r.bytes,
+    start,
+    r.pos
   )
 }
 

@@ -104,6 +104,14 @@ export class Writer {
     this.pos += writeUtf8(this.buf, s, this.pos, bytes)
   }
 
+  /** `source[start, end)`, which already is one MessagePack item. */
+  range(source: Uint8Array, start: number, end: number): void {
+    const n = end - start
+    this.ensure(n)
+    copyBytes(source, start, end, this.buf, this.pos)
+    this.pos += n
+  }
+
   /** Bytes that already are one MessagePack item. */
   raw(bytes: Uint8Array): void {
     this.ensure(bytes.byteLength)
@@ -118,6 +126,12 @@ export class Writer {
     this.buf = next
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
   }
+}
+
+/** Copies `source[start, end)` to `target` at `at`; short runs by hand (set() costs more than it copies). */
+export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  if (end - start <= 128) for (let i = start; i < end; i++) target[at++] = source[i]
+  else target.set(source.subarray(start, end), at)
 }
 
 /** UTF-8 length of a string; short ASCII ones without a native call. */
@@ -141,7 +155,8 @@ export function writeUtf8(target: Uint8Array, s: string, at: number, bytes: numb
 
 /** Reads UTF-8 bytes as a string; short ASCII ones without a native call. */
 export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start < 24) {
+  // Up to 12 characters: V8 builds longer concatenations as rope strings, which cost more later.
+  if (end - start <= 12) {
     let out = ''
     for (let i = start; i < end; i++) {
       const c = bytes[i]
@@ -269,11 +284,6 @@ export class Reader {
     const value = this.str() as string
     this.last = { start, length, value }
     return value
-  }
-
-  /** The bytes from `start` to the current position, as a view (not a copy). */
-  view(start: number): Uint8Array {
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + start, this.pos - start)
   }
 
   /** A string; else undefined (the item skipped). */

@@ -14,7 +14,7 @@
  * referenced). A record over 64 KiB gets a buffer of its own.
  */
 import { randomBytes } from 'node:crypto'
-import { readUtf8, utf8Length, writeUtf8 } from '../codec/msgpack.js'
+import { copyBytes, readUtf8, utf8Length, writeUtf8 } from '../codec/msgpack.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import { decodeValue, EncodedEntry, encodeValue } from './encoded.js'
 import type { EntryUpdate } from './types.js'
@@ -34,8 +34,8 @@ const FREE = 0xffffffff
 const OWN = 0xfffffffe
 /** Logical counters at or above this are kept in a map, so the column can be 32-bit. */
 const WIDE = 0xffffffff
-/** Values kept decoded, per collection. */
-const CACHE = 1024
+/** Values kept decoded, per collection, at most: a collection of up to this many keys reads every hot key decoded. */
+const MAX_CACHE = 16_384
 
 /** A random seed per process, so that nobody can choose keys that all land on one index position. */
 const SEED = randomBytes(4).readUInt32LE(0)
@@ -104,8 +104,10 @@ export class Collection {
   private pos = PAGE
   private readonly compactQueue: number[] = []
   private compacting = false
+  /** A direct-mapped cache of decoded values: slot & cacheMask → that slot's value, if cacheSlot says it is there. */
   private cacheSlot: Int32Array | undefined
-  private readonly cacheValue: Json[] = []
+  private cacheValue: Json[] = []
+  private cacheMask = 0
   private readonly free: number[] = []
   private used = 0
   private count = 0
@@ -159,9 +161,19 @@ export class Collection {
 
   /** Stores a newer version of the entry in `slot` (`key`: its key, when the caller has it). */
   set(slot: number, update: EntryUpdate, key = update.key): void {
-    const encoded = update.deleted ? undefined : (update.encoded ?? encodeValue(update.value))
+    let source: Uint8Array | undefined
+    let start = 0
+    let end = 0
+    if (update instanceof EncodedEntry) {
+      source = update.source
+      start = update.start
+      end = update.end
+    } else if (!update.deleted) {
+      source = update.encoded ?? encodeValue(update.value)
+      end = source.byteLength
+    }
     const previous = this.loc[slot]
-    this.loc[slot] = this.write(slot, key, encoded)
+    this.loc[slot] = this.write(slot, key, source, start, end)
     if (previous !== FREE) this.release(slot, previous)
     this.wall[slot] = update.wall
     if (update.logical < WIDE) {
@@ -176,7 +188,7 @@ export class Collection {
     this.writer[slot] = this.writers.numberOf(update.node)
     // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
     if (!(update instanceof EncodedEntry)) this.cache(slot, update.deleted ? null : update.value)
-    else if (this.cacheSlot !== undefined && this.cacheSlot[slot % CACHE] === slot) this.cacheSlot[slot % CACHE] = -1
+    else this.uncache(slot)
   }
 
   /** Removes the entry in `slot`. */
@@ -190,7 +202,7 @@ export class Collection {
     this.loc[slot] = FREE
     this.release(slot, previous)
     if (this.wideLogical.size > 0) this.wideLogical.delete(slot)
-    if (this.cacheSlot !== undefined && this.cacheSlot[slot % CACHE] === slot) this.cacheSlot[slot % CACHE] = -1
+    this.uncache(slot)
     this.free.push(slot)
     this.count--
   }
@@ -218,13 +230,16 @@ export class Collection {
       this.writers.idOf(this.writer[slot]),
       this.expiryOf(slot),
       this.deleted[slot] === 1,
-      this.deleted[slot] === 1 ? undefined : bytes.subarray(v.start, v.start + v.length)
+      this.deleted[slot] === 1 ? undefined : bytes,
+      v.start,
+      v.start + v.length
     )
   }
 
   /** The value in `slot`, decoded (and kept decoded for the next read while the cache has room). */
   value(slot: number): Json {
-    if (this.cacheSlot !== undefined && this.cacheSlot[slot % CACHE] === slot) return this.cacheValue[slot % CACHE]
+    const cached = slot & this.cacheMask
+    if (this.cacheSlot !== undefined && this.cacheSlot[cached] === slot) return this.cacheValue[cached]
     if (this.deleted[slot] === 1) return null
     const bytes = this.record(slot)
     const at = this.at
@@ -270,9 +285,20 @@ export class Collection {
   }
 
   private cache(slot: number, value: Json): void {
-    if (this.cacheSlot === undefined) this.cacheSlot = new Int32Array(CACHE).fill(-1)
-    this.cacheSlot[slot % CACHE] = slot
-    this.cacheValue[slot % CACHE] = value
+    // Sized to the slots (up to MAX_CACHE), and made anew, empty, as they grow.
+    if (this.cacheSlot === undefined || (this.cacheMask < MAX_CACHE - 1 && this.cacheMask < this.wall.length - 1)) {
+      const size = Math.min(MAX_CACHE, this.wall.length)
+      this.cacheSlot = new Int32Array(size).fill(-1)
+      this.cacheValue = new Array(size).fill(null)
+      this.cacheMask = size - 1
+    }
+    this.cacheSlot[slot & this.cacheMask] = slot
+    this.cacheValue[slot & this.cacheMask] = value
+  }
+
+  private uncache(slot: number): void {
+    if (this.cacheSlot !== undefined && this.cacheSlot[slot & this.cacheMask] === slot)
+      this.cacheSlot[slot & this.cacheMask] = -1
   }
 
   private keyIs(slot: number, key: string): boolean {
@@ -300,10 +326,10 @@ export class Collection {
     return this.pages[loc >>> PAGE_BITS] as Uint8Array
   }
 
-  /** Appends a record (slot, key, value) and returns its location. */
-  private write(slot: number, key: string, encoded: Uint8Array | undefined): number {
+  /** Appends a record (slot, key, value bytes `source[start, end)`) and returns its location. */
+  private write(slot: number, key: string, source: Uint8Array | undefined, start: number, end: number): number {
     const keyBytes = utf8Length(key)
-    const valueBytes = encoded?.byteLength ?? 0
+    const valueBytes = end - start
     const size = 4 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes
     let target: Uint8Array
     let at: number
@@ -329,7 +355,7 @@ export class Collection {
     let p = putVarint(target, at + 4, keyBytes)
     p += writeUtf8(target, key, p, keyBytes)
     p = putVarint(target, p, valueBytes)
-    if (encoded !== undefined) target.set(encoded, p)
+    if (source !== undefined) copyBytes(source, start, end, target, p)
     return loc >>> 0
   }
 

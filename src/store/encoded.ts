@@ -33,7 +33,11 @@ function deepFreeze(v: Json): Json {
 
 const UNDECODED = Symbol('undecoded')
 
-/** An entry whose value is held as bytes (`encoded`; absent for a tombstone) and decoded on first read. */
+/**
+ * An entry whose value is held as bytes (`source[start, end)`; none for a
+ * tombstone) and decoded on first read. The bytes are a range of a larger
+ * buffer (a received frame, an arena page): no view is made unless asked for.
+ */
 export class EncodedEntry implements EntryUpdate {
   readonly collection: string
   readonly key: string
@@ -42,7 +46,9 @@ export class EncodedEntry implements EntryUpdate {
   readonly node: string
   readonly expiresAt: number
   readonly deleted: boolean
-  readonly encoded: Uint8Array | undefined
+  readonly source: Uint8Array | undefined
+  readonly start: number
+  readonly end: number
   private decoded: Json | typeof UNDECODED = UNDECODED
 
   constructor(
@@ -53,7 +59,9 @@ export class EncodedEntry implements EntryUpdate {
     node: string,
     expiresAt: number,
     deleted: boolean,
-    encoded: Uint8Array | undefined
+    source: Uint8Array | undefined,
+    start = 0,
+    end = source?.byteLength ?? 0
   ) {
     this.collection = collection
     this.key = key
@@ -62,11 +70,23 @@ export class EncodedEntry implements EntryUpdate {
     this.node = node
     this.expiresAt = expiresAt
     this.deleted = deleted
-    this.encoded = encoded
+    this.source = source
+    this.start = start
+    this.end = end
+  }
+
+  get encoded(): Uint8Array | undefined {
+    return this.source?.subarray(this.start, this.end)
+  }
+
+  /** Bytes of the encoded value (0 for a tombstone). */
+  get encodedLength(): number {
+    return this.end - this.start
   }
 
   get value(): Json {
-    if (this.decoded === UNDECODED) this.decoded = this.encoded === undefined ? null : decodeValue(this.encoded)
+    if (this.decoded === UNDECODED)
+      this.decoded = this.source === undefined ? null : decodeValue(this.source, this.start, this.end)
     return this.decoded
   }
 

@@ -42,7 +42,11 @@ export function compareEntries(a: EntryUpdate, b: EntryUpdate): number {
   if (a.expiresAt !== b.expiresAt) return a.expiresAt - b.expiresAt
   if (a.deleted) return 0
   // By the value's bytes: the same write received twice compares equal without decoding.
-  return Buffer.compare(a.encoded ?? encodeValue(a.value), b.encoded ?? encodeValue(b.value))
+  return Buffer.compare(bytesOf(a), bytesOf(b))
+}
+
+function bytesOf(e: EntryUpdate): Uint8Array {
+  return e.encoded ?? encodeValue(e.value)
 }
 
 interface CounterState {
