@@ -6,6 +6,8 @@ import { createPeer } from '../dist/index.js'
 const now = () => performance.timeOrigin + performance.now()
 let peer
 let watch
+let busySince = performance.eventLoopUtilization()
+let cpuSince = process.cpuUsage()
 
 const handlers = {
   async start({ bootstrap = [], options = {} }) {
@@ -48,6 +50,43 @@ const handlers = {
     await sleep(0)
     return { ms: now() - started }
   },
+  /** CPU time this process used since the last call, in µs (user + system). */
+  cpu() {
+    const used = process.cpuUsage(cpuSince)
+    cpuSince = process.cpuUsage()
+    return used.user + used.system
+  },
+  /** Mean latency of `reads` getSync calls on random keys k0…k(n−1) of `collection`, in ns. */
+  readLatency({ n, reads, collection = 'fill' }) {
+    const keys = Array.from({ length: 4096 }, () => `k${Math.floor(Math.random() * n)}`)
+    const started = process.hrtime.bigint()
+    for (let i = 0; i < reads; i++) peer.getSync({ collection, key: keys[i & 4095] })
+    return Number(process.hrtime.bigint() - started) / reads
+  },
+  /**
+   * The physical limit for reads: the same data in a bare nested Map (collection → key →
+   * value) in this process, no peer. Returns the mean getSync-equivalent read latency in ns.
+   */
+  async bareMap({ n, size, reads }) {
+    const data = new Map([['fill', new Map()]])
+    const inner = data.get('fill')
+    for (let i = 0; i < n; i++) {
+      inner.set(`k${i}`, String(i).padStart(size, 'x'))
+      if (i % 10_000 === 9_999) await sleep(0)
+    }
+    globalThis.bare = data
+    const keys = Array.from({ length: 4096 }, () => `k${Math.floor(Math.random() * n)}`)
+    const started = process.hrtime.bigint()
+    let found = 0
+    for (let i = 0; i < reads; i++) if (data.get('fill')?.get(keys[i & 4095]) !== undefined) found++
+    return { ns: Number(process.hrtime.bigint() - started) / reads, found }
+  },
+  /** The share of time the event loop was busy since the last call (0–1). */
+  busy() {
+    const previous = busySince
+    busySince = performance.eventLoopUtilization()
+    return performance.eventLoopUtilization(busySince, previous).utilization
+  },
   digest() {
     return peer.status().digest
   },
@@ -81,12 +120,12 @@ const handlers = {
    * Writes n entries of `size` bytes at `rate` per second (0 = as fast as possible);
    * `sparse` yields to the event loop after every write, so each goes in its own message.
    */
-  async write({ n, size, rate, collection, sparse = false }) {
+  async write({ n, size, rate, collection, sparse = false, prefix = 'w' }) {
     const pad = 'x'.repeat(Math.max(size - 40, 0))
     const started = now()
     if (sparse) {
       for (let i = 0; i < n; i++) {
-        peer.save({ collection, key: `w${i}`, variable: { t: now(), pad } })
+        peer.save({ collection, key: `${prefix}${i}`, variable: { t: now(), pad } })
         await new Promise(setImmediate)
       }
       return { startedAt: started, ms: now() - started }
@@ -94,7 +133,7 @@ const handlers = {
     const perTick = rate === 0 ? 1000 : Math.max(1, Math.round(rate / 1000))
     for (let i = 0; i < n; ) {
       for (let j = 0; j < perTick && i < n; j++, i++)
-        peer.save({ collection, key: `w${i}`, variable: { t: now(), pad } })
+        peer.save({ collection, key: `${prefix}${i}`, variable: { t: now(), pad } })
       if (rate === 0) await sleep(0)
       else {
         const due = started + (i / rate) * 1000
@@ -109,9 +148,15 @@ const handlers = {
     const histogram = monitorEventLoopDelay({ resolution: 10 })
     histogram.enable()
     const started = now()
+    const elu = performance.eventLoopUtilization()
     while (peer.status().digest !== target && now() - started < timeout) await sleep(20)
     histogram.disable()
-    return { ms: now() - started, maxBlockMs: histogram.max / 1e6, synced: peer.status().digest === target }
+    return {
+      ms: now() - started,
+      maxBlockMs: histogram.max / 1e6,
+      synced: peer.status().digest === target,
+      busy: performance.eventLoopUtilization(elu).utilization
+    }
   },
   /** One sync round with every peer; the bytes it moved (both directions, this side's view). */
   async syncRound() {
@@ -139,18 +184,21 @@ const handlers = {
     return { at: now(), value: peer.getCounterSync({ counter }) }
   },
   /**
-   * RSS right away, and once settled: gossipsub keeps each published message for
-   * a few heartbeats (mcache) and the allocator returns the freed buffers after
-   * that, so it waits (at most 20 s) for external memory to fall back.
+   * RSS right away, and once settled: gossipsub keeps each published message for a few
+   * heartbeats (mcache) and the allocator returns freed buffers after that, so it samples
+   * RSS (after a full GC) every 500 ms until it has not fallen by 1 MiB in 2 s (at most 20 s).
    */
   async rss() {
     globalThis.gc?.()
     const peak = process.memoryUsage().rss
-    for (let i = 0; i < 40 && process.memoryUsage().external > 32 * 2 ** 20; i++) {
+    const samples = [peak]
+    for (let i = 0; i < 40; i++) {
       await sleep(500)
       globalThis.gc?.()
+      samples.push(process.memoryUsage().rss)
+      if (samples.length > 4 && samples.at(-5) - samples.at(-1) < 2 ** 20) break
     }
-    return { peak, settled: process.memoryUsage().rss }
+    return { peak, settled: samples.at(-1) }
   },
   async stop() {
     await peer?.stop()
