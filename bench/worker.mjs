@@ -184,9 +184,10 @@ const handlers = {
     return { at: now(), value: peer.getCounterSync({ counter }) }
   },
   /**
-   * RSS right away, and once settled: gossipsub keeps each published message for a few
-   * heartbeats (mcache) and the allocator returns freed buffers after that, so it samples
-   * RSS (after a full GC) every 500 ms until it has not fallen by 1 MiB in 2 s (at most 20 s).
+   * RSS right away, and once settled: gossipsub keeps each published message for five
+   * heartbeats of 1 s (mcache) and the allocator returns freed buffers after that, so it
+   * samples RSS (after a full GC) every 500 ms for at least 8 s, then until it has not fallen
+   * by 1 MiB in 2 s (at most 20 s in all).
    */
   async rss() {
     globalThis.gc?.()
@@ -196,7 +197,7 @@ const handlers = {
       await sleep(500)
       globalThis.gc?.()
       samples.push(process.memoryUsage().rss)
-      if (samples.length > 4 && samples.at(-5) - samples.at(-1) < 2 ** 20) break
+      if (samples.length > 16 && samples.at(-5) - samples.at(-1) < 2 ** 20) break
     }
     return { peak, settled: samples.at(-1) }
   },

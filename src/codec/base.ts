@@ -44,11 +44,6 @@ const MAX_NODE_ID_LENGTH = 128
 export const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, variableMapSize: true })
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
 
-/** Decodes bytes known to hold one valid value (checked when they were stored). */
-export function unpackTrusted(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes)
-}
-
 export function unpackSafely(bytes: Uint8Array): unknown {
   try {
     return unpackr.unpack(bytes)

@@ -7,7 +7,7 @@
  * input throws `ERR_DECODE` and nothing else.
  */
 import { decodeError } from '../errors.js'
-import { EncodedEntry, encodeValue } from '../store/encoded.js'
+import { EncodedEntry } from '../store/encoded.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { checkName, encodedSize, freezeJson, type Json, type ValueLimits } from '../store/validate.js'
 import { guard, isCount, isNodeId, MessageType, packr, UPDATES_VERSION, unpackSafely, WIRE_VERSION } from './base.js'
@@ -108,7 +108,8 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
     w.bool(u.deleted)
     if (u.deleted) w.nil()
     else if (u instanceof EncodedEntry) w.range(u.source as Uint8Array, u.start, u.end)
-    else w.raw(u.encoded ?? encodeValue(u.value))
+    else if (u.encoded !== undefined) w.raw(u.encoded)
+    else w.value(u.value)
   }
   w.arrayHeader(slots.length)
   for (const c of slots) {

@@ -12,7 +12,7 @@
  * `maxBytes` as measured there (the shortest form of every header and number).
  */
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
-import type { ValueLimits } from '../store/validate.js'
+import type { Json, ValueLimits } from '../store/validate.js'
 
 const TWO_32 = 0x100000000
 
@@ -75,6 +75,77 @@ export class Writer {
     }
   }
 
+  mapHeader(n: number): void {
+    this.ensure(5)
+    if (n < 16) this.buf[this.pos++] = 0x80 | n
+    else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xde
+      this.view.setUint16(this.pos, n)
+      this.pos += 2
+    } else {
+      this.buf[this.pos++] = 0xdf
+      this.view.setUint32(this.pos, n)
+      this.pos += 4
+    }
+  }
+
+  /** Any number, in the shortest form msgpackr writes (integers of more than 32 bits, and fractions, as float64). */
+  number(n: number): void {
+    if (n >= 0 && Number.isInteger(n)) {
+      this.uint(n)
+      return
+    }
+    this.ensure(9)
+    if (Number.isInteger(n) && n >= -0x80000000) {
+      if (n >= -32) this.buf[this.pos++] = 0x100 + n
+      else if (n >= -0x80) {
+        this.buf[this.pos++] = 0xd0
+        this.buf[this.pos++] = n + 0x100
+      } else if (n >= -0x8000) {
+        this.buf[this.pos++] = 0xd1
+        this.view.setInt16(this.pos, n)
+        this.pos += 2
+      } else {
+        this.buf[this.pos++] = 0xd2
+        this.view.setInt32(this.pos, n)
+        this.pos += 4
+      }
+      return
+    }
+    this.buf[this.pos++] = 0xcb
+    this.view.setFloat64(this.pos, n)
+    this.pos += 8
+  }
+
+  /** A JSON value (already checked), encoded as msgpackr encodes it. */
+  value(v: Json): void {
+    if (typeof v === 'string') this.str(v)
+    else if (typeof v === 'number') this.number(v)
+    else if (typeof v === 'boolean') this.bool(v)
+    else if (v === null) this.nil()
+    else if (Array.isArray(v)) {
+      this.arrayHeader(v.length)
+      for (const item of v) this.value(item)
+    } else {
+      const keys = Object.keys(v)
+      this.mapHeader(keys.length)
+      for (const key of keys) {
+        this.str(key)
+        this.value((v as Record<string, Json>)[key])
+      }
+    }
+  }
+
+  /** The bytes written since `start`, as a view of this writer's buffer (valid until it next writes). */
+  since(start: number): Uint8Array {
+    return this.buf.subarray(start, this.pos)
+  }
+
+  /** Forgets what was written (the buffer is kept for the next use). */
+  reset(): void {
+    this.pos = 0
+  }
+
   bool(b: boolean): void {
     this.ensure(1)
     this.buf[this.pos++] = b ? 0xc3 : 0xc2
@@ -88,20 +159,7 @@ export class Writer {
   str(s: string): void {
     const bytes = utf8Length(s)
     this.ensure(bytes + 5)
-    if (bytes < 32) this.buf[this.pos++] = 0xa0 | bytes
-    else if (bytes < 0x100) {
-      this.buf[this.pos++] = 0xd9
-      this.buf[this.pos++] = bytes
-    } else if (bytes < 0x10000) {
-      this.buf[this.pos++] = 0xda
-      this.view.setUint16(this.pos, bytes)
-      this.pos += 2
-    } else {
-      this.buf[this.pos++] = 0xdb
-      this.view.setUint32(this.pos, bytes)
-      this.pos += 4
-    }
-    this.pos += writeUtf8(this.buf, s, this.pos, bytes)
+    this.pos = writeStr(this.buf, this.pos, s, bytes)
   }
 
   /** `source[start, end)`, which already is one MessagePack item. */
@@ -168,8 +226,28 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
   return native.utf8Slice.call(bytes, start, end)
 }
 
+/** Writes `s` (whose UTF-8 length is `bytes`) as a MessagePack string at `at`; returns the position after it. */
+export function writeStr(target: Uint8Array, at: number, s: string, bytes: number): number {
+  if (bytes < 32) target[at++] = 0xa0 | bytes
+  else if (bytes < 0x100) {
+    target[at++] = 0xd9
+    target[at++] = bytes
+  } else if (bytes < 0x10000) {
+    target[at++] = 0xda
+    target[at++] = bytes >>> 8
+    target[at++] = bytes & 0xff
+  } else {
+    target[at++] = 0xdb
+    target[at++] = bytes >>> 24
+    target[at++] = (bytes >>> 16) & 0xff
+    target[at++] = (bytes >>> 8) & 0xff
+    target[at++] = bytes & 0xff
+  }
+  return at + writeUtf8(target, s, at, bytes)
+}
+
 /** Size of a string header for `bytes` bytes, in the shortest form. */
-function strHeader(bytes: number): number {
+export function strHeaderSize(bytes: number): number {
   return bytes < 32 ? 1 : bytes < 0x100 ? 2 : bytes < 0x10000 ? 3 : 5
 }
 
@@ -411,7 +489,7 @@ export class Reader {
         if (length === 9 && readUtf8(this.bytes, this.pos, this.pos + 9) === '__proto__')
           throw decodeError('a value holds a "__proto__" key, which is not allowed')
         this.pos += length
-        size += strHeader(length) + length
+        size += strHeaderSize(length) + length
       }
       size += this.walk(maxDepth, depth + 1, anything)
     }
@@ -431,7 +509,7 @@ export class Reader {
   private skipStr(length: number): number {
     this.need(length)
     this.pos += length
-    return strHeader(length) + length
+    return strHeaderSize(length) + length
   }
 
   private byte(): number {
@@ -460,4 +538,123 @@ export class Reader {
 
 function tooDeep(maxDepth: number): SharedMemError {
   return new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `a value nests deeper than ${maxDepth} levels`)
+}
+
+/**
+ * Decodes one value from bytes already checked by {@link Reader.value} (stored or just
+ * received): objects and arrays come out frozen. Short strings are built by hand and
+ * longer ones by Buffer's native decoder, which for a single small value costs less than
+ * msgpackr's set-up.
+ */
+export function decodeTrusted(bytes: Uint8Array, start: number): Json {
+  cursor.bytes = bytes
+  cursor.view =
+    cursor.view?.buffer === bytes.buffer && cursor.view.byteOffset === bytes.byteOffset
+      ? cursor.view
+      : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  cursor.pos = start
+  return item()
+}
+
+const cursor: { bytes: Uint8Array; view: DataView | undefined; pos: number } = {
+  bytes: new Uint8Array(0),
+  view: undefined,
+  pos: 0
+}
+
+function item(): Json {
+  const { bytes } = cursor
+  const view = cursor.view as DataView
+  const t = bytes[cursor.pos++]
+  if (t < 0x80) return t
+  if (t >= 0xe0) return t - 0x100
+  if ((t & 0xe0) === 0xa0) return text(t & 0x1f)
+  if ((t & 0xf0) === 0x90) return list(t & 0x0f)
+  if ((t & 0xf0) === 0x80) return record(t & 0x0f)
+  let v: number
+  switch (t) {
+    case 0xc0:
+      return null
+    case 0xc2:
+      return false
+    case 0xc3:
+      return true
+    case 0xcc:
+      return bytes[cursor.pos++]
+    case 0xcd:
+      v = view.getUint16(cursor.pos)
+      cursor.pos += 2
+      return v
+    case 0xce:
+      v = view.getUint32(cursor.pos)
+      cursor.pos += 4
+      return v
+    case 0xd0:
+      return view.getInt8(cursor.pos++)
+    case 0xd1:
+      v = view.getInt16(cursor.pos)
+      cursor.pos += 2
+      return v
+    case 0xd2:
+      v = view.getInt32(cursor.pos)
+      cursor.pos += 4
+      return v
+    case 0xca:
+      v = view.getFloat32(cursor.pos)
+      cursor.pos += 4
+      return v
+    case 0xcb:
+      v = view.getFloat64(cursor.pos)
+      cursor.pos += 8
+      return v
+    case 0xd9:
+      return text(bytes[cursor.pos++])
+    case 0xda:
+      v = view.getUint16(cursor.pos)
+      cursor.pos += 2
+      return text(v)
+    case 0xdb:
+      v = view.getUint32(cursor.pos)
+      cursor.pos += 4
+      return text(v)
+    case 0xdc:
+      v = view.getUint16(cursor.pos)
+      cursor.pos += 2
+      return list(v)
+    case 0xdd:
+      v = view.getUint32(cursor.pos)
+      cursor.pos += 4
+      return list(v)
+    case 0xde:
+      v = view.getUint16(cursor.pos)
+      cursor.pos += 2
+      return record(v)
+    case 0xdf:
+      v = view.getUint32(cursor.pos)
+      cursor.pos += 4
+      return record(v)
+    default:
+      throw decodeError(`stored value holds MessagePack type 0x${t.toString(16)}`)
+  }
+}
+
+function text(length: number): string {
+  const start = cursor.pos
+  cursor.pos += length
+  return readUtf8(cursor.bytes, start, cursor.pos)
+}
+
+function list(n: number): Json {
+  const out: Json[] = new Array(n)
+  for (let i = 0; i < n; i++) out[i] = item()
+  return Object.freeze(out)
+}
+
+function record(n: number): Json {
+  const out: Record<string, Json> = {}
+  for (let i = 0; i < n; i++) {
+    const key = item()
+    out[key as string] = item()
+  }
+  return Object.freeze(out)
 }

@@ -14,9 +14,9 @@
  * referenced). A record over 64 KiB gets a buffer of its own.
  */
 import { randomBytes } from 'node:crypto'
-import { copyBytes, readUtf8, utf8Length, writeUtf8 } from '../codec/msgpack.js'
+import { copyBytes, readUtf8, strHeaderSize, utf8Length, writeStr, writeUtf8 } from '../codec/msgpack.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
-import { decodeValue, EncodedEntry, encodeValue } from './encoded.js'
+import { decodeValue, EncodedEntry, encodeTransient } from './encoded.js'
 import type { EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
@@ -164,16 +164,22 @@ export class Collection {
     let source: Uint8Array | undefined
     let start = 0
     let end = 0
+    let text: string | undefined
     if (update instanceof EncodedEntry) {
       source = update.source
       start = update.start
       end = update.end
-    } else if (!update.deleted) {
-      source = update.encoded ?? encodeValue(update.value)
+    } else if (update.deleted) {
+      // A tombstone has no value bytes.
+    } else if (typeof update.value === 'string' && update.encoded === undefined) {
+      // The most common value, written straight into the record.
+      text = update.value
+    } else {
+      source = update.encoded ?? encodeTransient(update.value)
       end = source.byteLength
     }
     const previous = this.loc[slot]
-    this.loc[slot] = this.write(slot, key, source, start, end)
+    this.loc[slot] = this.write(slot, key, source, start, end, text)
     if (previous !== FREE) this.release(slot, previous)
     this.wall[slot] = update.wall
     if (update.logical < WIDE) {
@@ -245,7 +251,7 @@ export class Collection {
     const at = this.at
     const k = varint(bytes, at + 4)
     const v = varint(bytes, k.start + k.length)
-    const value = decodeValue(bytes, v.start, v.start + v.length)
+    const value = decodeValue(bytes, v.start)
     this.cache(slot, value)
     return value
   }
@@ -326,10 +332,18 @@ export class Collection {
     return this.pages[loc >>> PAGE_BITS] as Uint8Array
   }
 
-  /** Appends a record (slot, key, value bytes `source[start, end)`) and returns its location. */
-  private write(slot: number, key: string, source: Uint8Array | undefined, start: number, end: number): number {
+  /** Appends a record (slot, key, value bytes `source[start, end)`, or the string `text` encoded) and returns its location. */
+  private write(
+    slot: number,
+    key: string,
+    source: Uint8Array | undefined,
+    start: number,
+    end: number,
+    text?: string
+  ): number {
     const keyBytes = utf8Length(key)
-    const valueBytes = end - start
+    const textBytes = text === undefined ? 0 : utf8Length(text)
+    const valueBytes = text === undefined ? end - start : strHeaderSize(textBytes) + textBytes
     const size = 4 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes
     let target: Uint8Array
     let at: number
@@ -356,6 +370,7 @@ export class Collection {
     p += writeUtf8(target, key, p, keyBytes)
     p = putVarint(target, p, valueBytes)
     if (source !== undefined) copyBytes(source, start, end, target, p)
+    else if (text !== undefined) writeStr(target, p, text, textBytes)
     return loc >>> 0
   }
 

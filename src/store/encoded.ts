@@ -5,30 +5,32 @@
  * something reads it. An entry read from the store or the wire is an
  * {@link EncodedEntry}: its `value` is decoded on first use.
  */
-import { packr, unpackTrusted } from '../codec/base.js'
-import { readUtf8 } from '../codec/msgpack.js'
+import { decodeTrusted, Writer } from '../codec/msgpack.js'
 import type { EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
-/** The bytes of a value (already checked and frozen). */
+const scratch = new Writer(4096)
+
+/** The bytes of a value (already checked and frozen): a copy, the same bytes msgpackr would write. */
 export function encodeValue(value: Json): Uint8Array {
-  return packr.pack(value)
+  scratch.reset()
+  scratch.value(value)
+  return Uint8Array.prototype.slice.call(scratch.since(0))
 }
 
-/** The deep-frozen value that `bytes` (checked when stored or received) encode. */
-export function decodeValue(bytes: Uint8Array, start = 0, end = bytes.byteLength): Json {
-  const t = bytes[start]
-  // Strings, the most common values, without the decoder's set-up.
-  if ((t & 0xe0) === 0xa0) return readUtf8(bytes, start + 1, end)
-  if (t === 0xd9) return readUtf8(bytes, start + 2, end)
-  if (t < 0x80) return t
-  return deepFreeze(unpackTrusted(bytes.subarray(start, end)) as Json)
+/**
+ * The bytes of a value in a scratch buffer, valid until the next call: for a caller that
+ * copies them at once (the store), no buffer per value.
+ */
+export function encodeTransient(value: Json): Uint8Array {
+  scratch.reset()
+  scratch.value(value)
+  return scratch.since(0)
 }
 
-function deepFreeze(v: Json): Json {
-  if (typeof v !== 'object' || v === null) return v
-  for (const child of Array.isArray(v) ? v : Object.values(v)) deepFreeze(child)
-  return Object.freeze(v)
+/** The deep-frozen value whose bytes (checked when stored or received) start at `start`. */
+export function decodeValue(bytes: Uint8Array, start = 0): Json {
+  return decodeTrusted(bytes, start)
 }
 
 const UNDECODED = Symbol('undecoded')
@@ -86,7 +88,7 @@ export class EncodedEntry implements EntryUpdate {
 
   get value(): Json {
     if (this.decoded === UNDECODED)
-      this.decoded = this.source === undefined ? null : decodeValue(this.source, this.start, this.end)
+      this.decoded = this.source === undefined ? null : decodeValue(this.source, this.start)
     return this.decoded
   }
 

@@ -360,9 +360,7 @@ export class Replica {
 
   private stamp(collection: string, key: string, value: Json, expiresAt: number, deleted: boolean): EntryUpdate {
     const { wall, logical } = this.clock.tick()
-    // Encoded once: stored and gossiped as these bytes.
-    const encoded = deleted ? undefined : encodeValue(value)
-    return { collection, key, wall, logical, node: this.node, expiresAt, deleted, value, encoded }
+    return { collection, key, wall, logical, node: this.node, expiresAt, deleted, value }
   }
 
   private counterState(counter: string): CounterState {

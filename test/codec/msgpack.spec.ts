@@ -30,6 +30,19 @@ describe('value bytes', () => {
     )
   })
 
+  it('encodes any accepted value to the very bytes msgpackr writes', () => {
+    fc.assert(
+      fc.property(acceptedJson(6), fc.double(), fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), (value, d, i) => {
+        for (const v of [value, Number.isFinite(d) ? d : 0, i]) {
+          const w = new Writer(4)
+          w.value(v)
+          expect(Buffer.from(w.finish())).toEqual(Buffer.from(packr.pack(v)))
+        }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
   it('refuses what a full decode would refuse, with the same codes', () => {
     const refused: Array<[string, Uint8Array]> = [
       ['binary', Uint8Array.of(0xc4, 1, 0)],
