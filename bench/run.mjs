@@ -407,7 +407,7 @@ async function counters() {
  * (how far it got is reported when it cannot finish).
  */
 async function gunAnchor() {
-  const GUN = new URL('./gun-worker.cjs', import.meta.url)
+  const GUN = new URL('./gun-worker.mjs', import.meta.url)
   const n = QUICK ? 2_000 : 10_000
   const limit = QUICK ? 30_000 : 120_000
   const first = await worker(GUN)
@@ -487,10 +487,119 @@ async function chart(ratios) {
   view.finalize()
 }
 
+/**
+ * The scaling curves (BENCH_SCALE=1 rows), as docs/benchmarks-scale.svg: converged writes/s
+ * by number of peers, MB/s replicated by value size, and join time and read latency by entries.
+ */
+async function scaleChart(rows) {
+  const points = []
+  const add = (panel, series, x, row) => row && points.push({ panel, series, x, y: row.median })
+  const find = (re) => rows.find((r) => re.test(r.name))
+  for (const n of [2, 3, 5, 8]) {
+    add(
+      'writes/s converged, by peers',
+      'sharedmem, one writer',
+      n,
+      find(new RegExp(`^sharedmem ${n} peers, one writer: converged`))
+    )
+    add(
+      'writes/s converged, by peers',
+      'sharedmem, all writing',
+      n,
+      find(new RegExp(`^sharedmem ${n} peers, all writing: converged`))
+    )
+    add(
+      'writes/s converged, by peers',
+      'Redis, primary + replicas',
+      n,
+      find(new RegExp(`^Redis primary \\+ ${n - 1} replicas: converged`))
+    )
+  }
+  for (const [size, label] of [
+    [100, '100 B'],
+    [1000, '1 KB'],
+    [10000, '10 KB'],
+    [100000, '100 KB']
+  ]) {
+    add(
+      'MB/s replicated to 3 processes, by value bytes',
+      'sharedmem',
+      size,
+      find(new RegExp(`^sharedmem ${label} values on 3 processes: MB/s`))
+    )
+    add(
+      'MB/s replicated to 3 processes, by value bytes',
+      'Redis',
+      size,
+      find(new RegExp(`^Redis ${label} values, primary \\+ 2 replicas: MB/s`))
+    )
+  }
+  for (const n of [100_000, 1_000_000, 3_000_000]) {
+    const count = n.toLocaleString('en-US')
+    add(
+      'late join, ms, by entries',
+      'sharedmem fresh peer',
+      n,
+      find(new RegExp(`^sharedmem ${count} entries: fresh peer join`))
+    )
+    add(
+      'late join, ms, by entries',
+      'Redis fresh replica',
+      n,
+      find(new RegExp(`^Redis ${count} entries: fresh replica full sync`))
+    )
+    add(
+      'read latency, ns, by entries',
+      'sharedmem getSync',
+      n,
+      find(new RegExp(`^sharedmem ${count} entries: getSync latency`))
+    )
+    add(
+      'read latency, ns, by entries',
+      'bare nested Map',
+      n,
+      find(new RegExp(`^bare nested Map, ${count} entries: read latency`))
+    )
+    add('read latency, ns, by entries', 'Redis GET', n, find(new RegExp(`^Redis ${count} entries: GET latency`)))
+  }
+  if (points.length === 0) return
+  const panel = (title, logX) => ({
+    title,
+    width: 260,
+    height: 180,
+    data: { values: points.filter((p) => p.panel === title) },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', scale: logX ? { type: 'log' } : {}, title: null },
+      y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: null },
+      color: { field: 'series', type: 'nominal', title: null }
+    }
+  })
+  const spec = vl.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'How cost grows: sharedmem and Redis, same machine, same run (log scales)',
+    resolve: { scale: { color: 'independent' } },
+    config: { legend: { labelLimit: 320 } },
+    vconcat: [
+      {
+        hconcat: [
+          panel('writes/s converged, by peers', false),
+          panel('MB/s replicated to 3 processes, by value bytes', true)
+        ]
+      },
+      { hconcat: [panel('late join, ms, by entries', true), panel('read latency, ns, by entries', true)] }
+    ]
+  }).spec
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' })
+  writeFileSync(new URL('../docs/benchmarks-scale.svg', import.meta.url), await view.toSVG())
+  view.finalize()
+}
+
 if (process.argv.includes('--chart')) {
-  // Re-draw the chart from the last results without running anything.
+  // Re-draw the charts from the last results without running anything.
   const last = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'))
   await chart(last.ratios)
+  await scaleChart(last.rows)
   process.exit(0)
 }
 
@@ -554,6 +663,7 @@ for (const r of ratios) {
 }
 if (ONLY !== undefined) process.exit(0)
 await chart(ratios)
+await scaleChart(rows)
 writeFileSync(
   new URL('./results.json', import.meta.url),
   `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, quick: QUICK, rows, ratios }, null, 2)}\n`

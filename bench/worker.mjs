@@ -2,6 +2,7 @@
 // (the built library in ../dist) and answers commands; it never decides anything.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createPeer } from '../dist/index.js'
+import { serve } from './ipc.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 let peer
@@ -212,11 +213,4 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    process.send({ id, result: await handlers[cmd](args ?? {}) })
-  } catch (err) {
-    process.send({ id, error: String(err?.stack ?? err) })
-  }
-})
-process.send({ ready: true })
+serve(handlers)

@@ -40,17 +40,11 @@ export class Writer {
   }
 
   arrayHeader(n: number): void {
-    this.ensure(5)
-    if (n < 16) this.buf[this.pos++] = 0x90 | n
-    else if (n < 0x10000) {
-      this.buf[this.pos++] = 0xdc
-      this.view.setUint16(this.pos, n)
-      this.pos += 2
-    } else {
-      this.buf[this.pos++] = 0xdd
-      this.view.setUint32(this.pos, n)
-      this.pos += 4
-    }
+    this.header(n, 0x90, 0xdc)
+  }
+
+  mapHeader(n: number): void {
+    this.header(n, 0x80, 0xde)
   }
 
   /** A non-negative safe integer, in its shortest form; above 32 bits as a float64, as msgpackr writes it. */
@@ -72,20 +66,6 @@ export class Writer {
       this.buf[this.pos++] = 0xcb
       this.view.setFloat64(this.pos, n)
       this.pos += 8
-    }
-  }
-
-  mapHeader(n: number): void {
-    this.ensure(5)
-    if (n < 16) this.buf[this.pos++] = 0x80 | n
-    else if (n < 0x10000) {
-      this.buf[this.pos++] = 0xde
-      this.view.setUint16(this.pos, n)
-      this.pos += 2
-    } else {
-      this.buf[this.pos++] = 0xdf
-      this.view.setUint32(this.pos, n)
-      this.pos += 4
     }
   }
 
@@ -175,6 +155,21 @@ export class Writer {
     this.ensure(bytes.byteLength)
     this.buf.set(bytes, this.pos)
     this.pos += bytes.byteLength
+  }
+
+  /** A container header: `fix | n` below 16, else `wide` (16-bit count) or `wide + 1` (32-bit). */
+  private header(n: number, fix: number, wide: number): void {
+    this.ensure(5)
+    if (n < 16) this.buf[this.pos++] = fix | n
+    else if (n < 0x10000) {
+      this.buf[this.pos++] = wide
+      this.view.setUint16(this.pos, n)
+      this.pos += 2
+    } else {
+      this.buf[this.pos++] = wide + 1
+      this.view.setUint32(this.pos, n)
+      this.pos += 4
+    }
   }
 
   private ensure(n: number): void {

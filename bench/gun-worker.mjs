@@ -1,8 +1,9 @@
 // One GUN peer process (npm gun 0.2020.x, in memory: no radisk, no localStorage, no
 // multicast), driven by run.mjs over IPC like worker.mjs: the peer-to-peer anchor of the bench.
 // It listens on 127.0.0.1 and connects to the peers it is given by websocket.
-const http = require('node:http')
-const Gun = require('gun')
+import http from 'node:http'
+import Gun from 'gun'
+import { serve } from './ipc.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -75,11 +76,4 @@ const handlers = {
   }
 }
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    process.send({ id, result: await handlers[cmd](args ?? {}) })
-  } catch (err) {
-    process.send({ id, error: String(err?.stack ?? err) })
-  }
-})
-process.send({ ready: true })
+serve(handlers)
