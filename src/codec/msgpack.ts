@@ -559,14 +559,12 @@ const cursor: { bytes: Uint8Array; view: DataView | undefined; pos: number } = {
 
 function item(): Json {
   const { bytes } = cursor
-  const view = cursor.view as DataView
   const t = bytes[cursor.pos++]
   if (t < 0x80) return t
   if (t >= 0xe0) return t - 0x100
   if ((t & 0xe0) === 0xa0) return text(t & 0x1f)
   if ((t & 0xf0) === 0x90) return list(t & 0x0f)
   if ((t & 0xf0) === 0x80) return record(t & 0x0f)
-  let v: number
   switch (t) {
     case 0xc0:
       return null
@@ -577,60 +575,45 @@ function item(): Json {
     case 0xcc:
       return bytes[cursor.pos++]
     case 0xcd:
-      v = view.getUint16(cursor.pos)
-      cursor.pos += 2
-      return v
+      return fixed(2, 'getUint16')
     case 0xce:
-      v = view.getUint32(cursor.pos)
-      cursor.pos += 4
-      return v
+      return fixed(4, 'getUint32')
     case 0xd0:
-      return view.getInt8(cursor.pos++)
+      return fixed(1, 'getInt8')
     case 0xd1:
-      v = view.getInt16(cursor.pos)
-      cursor.pos += 2
-      return v
+      return fixed(2, 'getInt16')
     case 0xd2:
-      v = view.getInt32(cursor.pos)
-      cursor.pos += 4
-      return v
+      return fixed(4, 'getInt32')
     case 0xca:
-      v = view.getFloat32(cursor.pos)
-      cursor.pos += 4
-      return v
+      return fixed(4, 'getFloat32')
     case 0xcb:
-      v = view.getFloat64(cursor.pos)
-      cursor.pos += 8
-      return v
+      return fixed(8, 'getFloat64')
     case 0xd9:
       return text(bytes[cursor.pos++])
     case 0xda:
-      v = view.getUint16(cursor.pos)
-      cursor.pos += 2
-      return text(v)
+      return text(fixed(2, 'getUint16'))
     case 0xdb:
-      v = view.getUint32(cursor.pos)
-      cursor.pos += 4
-      return text(v)
+      return text(fixed(4, 'getUint32'))
     case 0xdc:
-      v = view.getUint16(cursor.pos)
-      cursor.pos += 2
-      return list(v)
+      return list(fixed(2, 'getUint16'))
     case 0xdd:
-      v = view.getUint32(cursor.pos)
-      cursor.pos += 4
-      return list(v)
+      return list(fixed(4, 'getUint32'))
     case 0xde:
-      v = view.getUint16(cursor.pos)
-      cursor.pos += 2
-      return record(v)
+      return record(fixed(2, 'getUint16'))
     case 0xdf:
-      v = view.getUint32(cursor.pos)
-      cursor.pos += 4
-      return record(v)
+      return record(fixed(4, 'getUint32'))
     default:
       throw decodeError(`stored value holds MessagePack type 0x${t.toString(16)}`)
   }
+}
+
+type Getter = 'getUint16' | 'getUint32' | 'getInt8' | 'getInt16' | 'getInt32' | 'getFloat32' | 'getFloat64'
+
+/** A big-endian number of `width` bytes at the cursor, which moves past it. */
+function fixed(width: number, get: Getter): number {
+  const v = (cursor.view as DataView)[get](cursor.pos)
+  cursor.pos += width
+  return v
 }
 
 function text(length: number): string {
