@@ -88,6 +88,11 @@ const handlers = {
     busySince = performance.eventLoopUtilization()
     return performance.eventLoopUtilization(busySince, previous).utilization
   },
+  /** process.memoryUsage() after a full GC, in MiB. */
+  memory() {
+    globalThis.gc?.()
+    return Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, Math.round(v / 2 ** 20)]))
+  },
   digest() {
     return peer.status().digest
   },

@@ -16,11 +16,29 @@ import type { Json, ValueLimits } from '../store/validate.js'
 
 const TWO_32 = 0x100000000
 
-/** Buffer's native UTF-8 methods, which work on any Uint8Array. */
-const native = Buffer.prototype as unknown as {
+/**
+ * Buffer's native UTF-8 methods, which work on any Uint8Array and cost less than
+ * TextEncoder/TextDecoder for short strings. They are not documented API: where a
+ * Node.js lacks them, the standard encoder and decoder stand in.
+ */
+interface Utf8 {
   utf8Write(this: Uint8Array, s: string, at: number, length: number): number
   utf8Slice(this: Uint8Array, start: number, end: number): string
 }
+const builtin = Buffer.prototype as unknown as Partial<Utf8>
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+const native: Utf8 =
+  typeof builtin.utf8Write === 'function' && typeof builtin.utf8Slice === 'function'
+    ? (builtin as Utf8)
+    : {
+        utf8Write(s, at, length) {
+          return encoder.encodeInto(s, this.subarray(at, at + length)).written
+        },
+        utf8Slice(start, end) {
+          return decoder.decode(this.subarray(start, end))
+        }
+      }
 
 /** A growable buffer written front to back. */
 export class Writer {
@@ -150,6 +168,19 @@ export class Writer {
     this.pos += n
   }
 
+  /** A string whose UTF-8 bytes are `source[start, start + length)`. */
+  strBytes(source: Uint8Array, start: number, length: number): void {
+    this.ensure(length + 5)
+    this.pos = writeStrHeader(this.buf, this.pos, length)
+    copyBytes(source, start, start + length, this.buf, this.pos)
+    this.pos += length
+  }
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos
+  }
+
   /** Bytes that already are one MessagePack item. */
   raw(bytes: Uint8Array): void {
     this.ensure(bytes.byteLength)
@@ -223,6 +254,12 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
 
 /** Writes `s` (whose UTF-8 length is `bytes`) as a MessagePack string at `at`; returns the position after it. */
 export function writeStr(target: Uint8Array, at: number, s: string, bytes: number): number {
+  const start = writeStrHeader(target, at, bytes)
+  return start + writeUtf8(target, s, start, bytes)
+}
+
+/** Writes the header of a string of `bytes` UTF-8 bytes at `at`; returns the position after it. */
+function writeStrHeader(target: Uint8Array, at: number, bytes: number): number {
   if (bytes < 32) target[at++] = 0xa0 | bytes
   else if (bytes < 0x100) {
     target[at++] = 0xd9
@@ -238,7 +275,7 @@ export function writeStr(target: Uint8Array, at: number, s: string, bytes: numbe
     target[at++] = (bytes >>> 8) & 0xff
     target[at++] = bytes & 0xff
   }
-  return at + writeUtf8(target, s, at, bytes)
+  return at
 }
 
 /** Size of a string header for `bytes` bytes, in the shortest form. */

@@ -14,7 +14,7 @@
  * referenced). A record over 64 KiB gets a buffer of its own.
  */
 import { randomBytes } from 'node:crypto'
-import { copyBytes, readUtf8, strHeaderSize, utf8Length, writeStr, writeUtf8 } from '../codec/msgpack.js'
+import { copyBytes, readUtf8, strHeaderSize, utf8Length, type Writer, writeStr, writeUtf8 } from '../codec/msgpack.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import { decodeValue, EncodedEntry, encodeTransient } from './encoded.js'
 import type { EntryUpdate } from './types.js'
@@ -75,6 +75,11 @@ export class Writers {
 
   idOf(n: number): string {
     return this.ids[n]
+  }
+
+  /** Every writer, by number (a frame's node table, when its entries carry these numbers). */
+  all(): readonly string[] {
+    return this.ids
   }
 }
 
@@ -254,6 +259,34 @@ export class Collection {
     const value = decodeValue(bytes, v.start)
     this.cache(slot, value)
     return value
+  }
+
+  /**
+   * Writes the entry in `slot` as an UPDATES entry tuple straight from its record
+   * (no key string, no entry object): `collection` is the collection's name already
+   * encoded, and the writer goes as its number in the replica's {@link Writers}.
+   */
+  encodeEntry(w: Writer, slot: number, collection: Uint8Array): void {
+    const bytes = this.record(slot)
+    const { start: keyStart, length: keyLength } = varint(bytes, this.at + 4)
+    const v = varint(bytes, keyStart + keyLength)
+    w.arrayHeader(8)
+    w.raw(collection)
+    w.strBytes(bytes, keyStart, keyLength)
+    w.uint(this.wall[slot])
+    w.uint(this.logicalOf(slot))
+    w.uint(this.writer[slot])
+    w.uint(this.expiryOf(slot))
+    const deleted = this.deleted[slot] === 1
+    w.bool(deleted)
+    if (deleted) w.nil()
+    else w.range(bytes, v.start, v.start + v.length)
+  }
+
+  /** Bytes the entry in `slot` takes in a frame, about (for cutting frames by size). */
+  recordBytes(slot: number): number {
+    const bytes = this.record(slot)
+    return recordSize(bytes, this.at) + 40
   }
 
   wallOf(slot: number): number {

@@ -277,7 +277,9 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
     wake?.()
     wake = undefined
   }
-  const pump = (async () => {
+  // The pump settles by itself (it records its failure); a consumer that stops early leaves it to
+  // end with the stream.
+  void (async () => {
     try {
       for await (const item of source) {
         if (queue.length >= limit)
@@ -292,15 +294,11 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
       notify()
     }
   })()
-  try {
-    for (;;) {
-      if (queue.length > 0) yield queue.shift() as T
-      else if (failure !== undefined) throw failure
-      else if (ended) return
-      else await new Promise<void>((resolve) => (wake = resolve))
-    }
-  } finally {
-    await Promise.race([pump, Promise.resolve()])
+  for (;;) {
+    if (queue.length > 0) yield queue.shift() as T
+    else if (failure !== undefined) throw failure
+    else if (ended) return
+    else await new Promise<void>((resolve) => (wake = resolve))
   }
 }
 

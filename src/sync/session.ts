@@ -234,6 +234,25 @@ async function* sendBuckets(
   result: SessionResult,
   credit: Credit
 ): AsyncGenerator<Uint8Array> {
+  if (mask.every((wanted) => wanted !== 0)) {
+    // Every bucket (a peer that joins empty, in practice): frames encoded straight from the store.
+    const frames = ctx.replica.encodeEverything(ctx.chunkEntries, ctx.chunkBytes, ctx.scanBatch)
+    let step = frames.next()
+    for (; step.done !== true; step = frames.next()) {
+      if (step.value === undefined) {
+        await breathe()
+        continue
+      }
+      await credit.take()
+      result.sent += step.value.count
+      ctx.onProgress?.(result)
+      yield step.value.bytes
+    }
+    if (step.value === true) {
+      yield encodeDone()
+      return
+    }
+  }
   const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
   // Waits for credit first: a frame is counted as sent once it may go.
   const frame = async ({ entries, counters }: Batch): Promise<Uint8Array> => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { packr } from '../../src/codec/base.js'
 import { Reader, Writer } from '../../src/codec/msgpack.js'
 import { ErrorCode } from '../../src/errors.js'
@@ -98,5 +98,28 @@ describe('value bytes', () => {
       ),
       { numRuns: 300 }
     )
+  })
+})
+
+describe('UTF-8 without Buffer internals', () => {
+  it('falls back to TextEncoder and TextDecoder where Node.js lacks them', async () => {
+    const proto = Buffer.prototype as unknown as Record<string, unknown>
+    const saved = { utf8Write: proto.utf8Write, utf8Slice: proto.utf8Slice }
+    delete proto.utf8Write
+    delete proto.utf8Slice
+    expect([proto.utf8Write, proto.utf8Slice]).toEqual([undefined, undefined])
+    try {
+      vi.resetModules()
+      const fresh = await import('../../src/codec/msgpack.js')
+      const text = `ключ-${'é'.repeat(40)}-🔑`
+      const w = new fresh.Writer(4)
+      w.str(text)
+      const bytes = w.finish()
+      expect(packr.unpack(bytes)).toBe(text)
+      expect(fresh.readUtf8(bytes, bytes.byteLength - fresh.utf8Length(text), bytes.byteLength)).toBe(text)
+    } finally {
+      Object.assign(proto, saved)
+      vi.resetModules()
+    }
   })
 })

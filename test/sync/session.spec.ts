@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../../src/codec/sync.js'
 import { Replica } from '../../src/store/replica.js'
@@ -178,6 +178,40 @@ describe('sync session', () => {
     expect(snapshot(other)).toBe(snapshot(full))
     expect(reverse.initiator.sent).toBe(3_001)
     expect(reverse.responder.sent).toBe(0)
+  })
+
+  it('sends a replica that fills every bucket as frames encoded straight from the store', async () => {
+    const full = replica('A')
+    for (let i = 0; i < 40_000; i++) {
+      const collection = i % 3 === 0 ? 'b' : 'a'
+      if (i % 5 === 0) {
+        // Written elsewhere: other writers, wide logical counters, expiries and tombstones.
+        full.mergeEntry({
+          collection,
+          key: `é${i}`,
+          wall: NOW - i,
+          logical: i % 7 === 0 ? 2 ** 40 : 1,
+          node: i % 2 === 0 ? 'n2' : 'n3',
+          expiresAt: i % 10 === 0 ? NOW + DAY : 0,
+          deleted: i % 15 === 0,
+          value: i % 15 === 0 ? null : { i, s: 'x'.repeat(i % 50) }
+        })
+      } else full.save(collection, `k${i}`, i % 2 === 0 ? `v${i}` : [i, null, true], 0)
+    }
+    full.increment('n', 5)
+    const bulk = vi.spyOn(full, 'encodeEverything')
+    const big = { chunkEntries: 2048, chunkBytes: 512 * 1024, scanBatch: 4096, window: 16 }
+    for (const fullOpens of [false, true]) {
+      const joiner = replica(fullOpens ? 'K' : 'J')
+      const r = fullOpens
+        ? await round(context(full, big), context(joiner, big))
+        : await round(context(joiner, big), context(full, big))
+      expect(snapshot(joiner)).toBe(snapshot(full))
+      expect(joiner.digest.root()).toBe(full.digest.root())
+      expect(fullOpens ? r.initiator.sent : r.responder.sent).toBe(40_001)
+      expect((fullOpens ? r.aToB : r.bToA).frames).toBeLessThan(40_000 / 2048 + 6)
+    }
+    expect(bulk).toHaveBeenCalledTimes(2)
   })
 
   it('a peer cut off beyond the tombstone TTL drops its old entries, so collected removals stay removed', async () => {
