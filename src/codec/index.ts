@@ -91,12 +91,7 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
     size += c.counter.length + c.slot.length + 24
   }
   const w = new Writer(size + index.size * 60)
-  w.arrayHeader(5)
-  w.uint(MessageType.UPDATES)
-  w.uint(UPDATES_VERSION)
-  w.arrayHeader(index.size)
-  for (const node of index.keys()) w.str(node)
-  w.arrayHeader(list.length)
+  writeHead(w, index.keys(), list.length)
   for (const { update: u } of list) {
     w.arrayHeader(8)
     w.str(u.collection)
@@ -122,6 +117,29 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
     w.uint(c.dec)
   }
   return w.finish()
+}
+
+/**
+ * An UPDATES message of `count` entry tuples already encoded in `entries` (no counters),
+ * whose writers are numbers into `nodes`: what a sync sender writes straight from its store.
+ */
+export function encodeEntryTuples(nodes: Iterable<string>, entries: Uint8Array, count: number): Uint8Array {
+  const w = new Writer(entries.byteLength + 64 * 60)
+  writeHead(w, nodes, count)
+  w.raw(entries)
+  w.arrayHeader(0)
+  return w.finish()
+}
+
+/** The start of an UPDATES message, up to the header of its `entries` entry tuples. */
+function writeHead(w: Writer, nodes: Iterable<string>, entries: number): void {
+  const table = [...nodes]
+  w.arrayHeader(5)
+  w.uint(MessageType.UPDATES)
+  w.uint(UPDATES_VERSION)
+  w.arrayHeader(table.length)
+  for (const node of table) w.str(node)
+  w.arrayHeader(entries)
 }
 
 /** Encodes an ANNOUNCE message: `sentAt` makes each one unique, so gossip does not drop repeats as duplicates. */

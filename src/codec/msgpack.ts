@@ -15,6 +15,10 @@ import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { Json, ValueLimits } from '../store/validate.js'
 
 const TWO_32 = 0x100000000
+/** How deep an item skipped unread may nest. */
+const MAX_SKIP_DEPTH = 1024
+/** Payload bytes of the fixed-size items only ever skipped: 64-bit integers and fixext. */
+const FIXED_LENGTHS: Record<number, number> = { 207: 8, 211: 8, 212: 2, 213: 3, 214: 5, 215: 9, 216: 17 }
 
 /**
  * Buffer's native UTF-8 methods, which work on any Uint8Array and cost less than
@@ -183,9 +187,7 @@ export class Writer {
 
   /** Bytes that already are one MessagePack item. */
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.byteLength)
-    this.buf.set(bytes, this.pos)
-    this.pos += bytes.byteLength
+    this.range(bytes, 0, bytes.byteLength)
   }
 
   /** A container header: `fix | n` below 16, else `wide` (16-bit count) or `wide + 1` (32-bit). */
@@ -427,7 +429,8 @@ export class Reader {
 
   /** Skips one item of any kind (for a field that is then refused anyway). */
   skip(): void {
-    this.walk(Number.POSITIVE_INFINITY, 0, true)
+    // Bounded like a value, so that no input nests deep enough to exhaust the stack.
+    this.walk(MAX_SKIP_DEPTH, 0, true)
   }
 
   private walk(maxDepth: number, depth: number, anything = false): number {
@@ -489,8 +492,7 @@ export class Reader {
 
   /** Binary, extension and 64-bit integer items: only ever skipped. */
   private skipOther(t: number): number {
-    const fixed: Record<number, number> = { 207: 8, 211: 8, 212: 2, 213: 3, 214: 5, 215: 9, 216: 17 }
-    let length = fixed[t]
+    let length = FIXED_LENGTHS[t]
     if (length === undefined) {
       if (t === 0xc4 || t === 0xc7) length = this.byte() + (t === 0xc7 ? 1 : 0)
       else if (t === 0xc5 || t === 0xc8) length = this.u16() + (t === 0xc8 ? 1 : 0)
@@ -580,9 +582,10 @@ function tooDeep(maxDepth: number): SharedMemError {
  */
 export function decodeTrusted(bytes: Uint8Array, start: number): Json {
   cursor.bytes = bytes
+  const view = cursor.view
   cursor.view =
-    cursor.view?.buffer === bytes.buffer && cursor.view.byteOffset === bytes.byteOffset
-      ? cursor.view
+    view?.buffer === bytes.buffer && view.byteOffset === bytes.byteOffset && view.byteLength === bytes.byteLength
+      ? view
       : new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   cursor.pos = start
   return item()

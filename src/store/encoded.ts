@@ -11,13 +11,6 @@ import type { Json } from './validate.js'
 
 const scratch = new Writer(4096)
 
-/** The bytes of a value (already checked and frozen): a copy, the same bytes msgpackr would write. */
-export function encodeValue(value: Json): Uint8Array {
-  scratch.reset()
-  scratch.value(value)
-  return Uint8Array.prototype.slice.call(scratch.since(0))
-}
-
 /**
  * The bytes of a value in a scratch buffer, valid until the next call: for a caller that
  * copies them at once (the store), no buffer per value.
@@ -26,6 +19,11 @@ export function encodeTransient(value: Json): Uint8Array {
   scratch.reset()
   scratch.value(value)
   return scratch.since(0)
+}
+
+/** The bytes of a value (already checked and frozen): a copy, the same bytes msgpackr would write. */
+export function encodeValue(value: Json): Uint8Array {
+  return Uint8Array.prototype.slice.call(encodeTransient(value))
 }
 
 /** The deep-frozen value whose bytes (checked when stored or received) start at `start`. */

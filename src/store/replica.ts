@@ -4,8 +4,6 @@
  * last-writer-wins and PN-counter rules. It knows nothing of the network.
  */
 import { type Clock, compareStamps } from '../clock/index.js'
-import { MessageType, UPDATES_VERSION } from '../codec/base.js'
-import { encodeUpdates } from '../codec/index.js'
 import { Writer } from '../codec/msgpack.js'
 import { Collection, hashKey, isCollectable, isLive, Writers } from './collection.js'
 import { BUCKETS, bucketOf, counterBucketOf, Digest, hashCounter, hashEntry, type MemberHash } from './digest.js'
@@ -54,20 +52,6 @@ function bytesOf(e: EntryUpdate): Uint8Array {
 
 /** Most writers a replica may know for {@link Replica.encodeEverything} to send its table in every frame. */
 const MAX_FRAME_WRITERS = 256
-
-/** An UPDATES frame of `count` entry tuples already encoded in `entries`, whose writers are numbers into `nodes`. */
-function frameOf(nodes: readonly string[], entries: Uint8Array, count: number): { bytes: Uint8Array; count: number } {
-  const w = new Writer(entries.byteLength + nodes.length * 60 + 32)
-  w.arrayHeader(5)
-  w.uint(MessageType.UPDATES)
-  w.uint(UPDATES_VERSION)
-  w.arrayHeader(nodes.length)
-  for (const node of nodes) w.str(node)
-  w.arrayHeader(count)
-  w.raw(entries)
-  w.arrayHeader(0)
-  return { bytes: w.finish(), count }
-}
 
 interface CounterState {
   total: number
@@ -324,26 +308,27 @@ export class Replica {
   }
 
   /**
-   * Every entry and counter slot as UPDATES frames of at most `frameEntries` entries and
-   * about `frameBytes` bytes, encoded straight from the store (no entry objects): what a
-   * sync round sends when every bucket is wanted, as for a peer that joins empty. Yields
-   * undefined after every `scanBatch` slots scanned, a chance to let the event loop run.
-   * Returns false at once, yielding nothing, when there are too many writers for one node
-   * table per frame (the caller then sends entry by entry).
+   * Every stored entry, as the encoded entry tuples of UPDATES frames of at most
+   * `frameEntries` entries and about `frameBytes` bytes, written straight from the store
+   * (no entry objects): what a sync round sends when every bucket is wanted, as for a peer
+   * that joins empty. Each batch names its writers by number in `nodes` (every writer this
+   * replica knows). Yields undefined after every `scanBatch` slots scanned, a chance to
+   * let the event loop run. Returns false at once, yielding nothing, when there are too
+   * many writers for one node table per frame (the caller then sends entry by entry).
    */
   *encodeEverything(
     frameEntries: number,
     frameBytes: number,
     scanBatch: number
-  ): Generator<{ bytes: Uint8Array; count: number } | undefined, boolean> {
+  ): Generator<{ nodes: readonly string[]; entries: Uint8Array; count: number } | undefined, boolean> {
     if (this.writers.all().length > MAX_FRAME_WRITERS) return false
     let body = new Writer(frameBytes + 1024)
     let count = 0
-    const finish = (): { bytes: Uint8Array; count: number } => {
-      const frame = frameOf(this.writers.all(), body.finish(), count)
+    const finish = () => {
+      const batch = { nodes: this.writers.all(), entries: body.finish(), count }
       body = new Writer(frameBytes + 1024)
       count = 0
-      return frame
+      return batch
     }
     let scanned = 0
     for (const [collection, stored] of this.collections) {
@@ -359,11 +344,6 @@ export class Replica {
       }
     }
     if (count > 0) yield finish()
-    const counters = [...this.counterSlots()]
-    for (let i = 0; i < counters.length; i += frameEntries) {
-      const part = counters.slice(i, i + frameEntries)
-      yield { bytes: encodeUpdates([], part), count: part.length }
-    }
     return true
   }
 

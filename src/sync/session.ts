@@ -23,7 +23,7 @@
  * replica in a slow receiver's memory.
  */
 import { type Batch, Batcher } from '../codec/batcher.js'
-import { encodeUpdates, type Updates } from '../codec/index.js'
+import { encodeEntryTuples, encodeUpdates, type Updates } from '../codec/index.js'
 import { encodeAck, encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
 import { BUCKETS, Digest, hashCounter, hashEntry, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
@@ -234,34 +234,32 @@ async function* sendBuckets(
   result: SessionResult,
   credit: Credit
 ): AsyncGenerator<Uint8Array> {
-  if (mask.every((wanted) => wanted !== 0)) {
-    // Every bucket (a peer that joins empty, in practice): frames encoded straight from the store.
-    const frames = ctx.replica.encodeEverything(ctx.chunkEntries, ctx.chunkBytes, ctx.scanBatch)
-    let step = frames.next()
-    for (; step.done !== true; step = frames.next()) {
-      if (step.value === undefined) {
-        await breathe()
-        continue
-      }
-      await credit.take()
-      result.sent += step.value.count
-      ctx.onProgress?.(result)
-      yield step.value.bytes
-    }
-    if (step.value === true) {
-      yield encodeDone()
-      return
-    }
-  }
   const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
   // Waits for credit first: a frame is counted as sent once it may go.
-  const frame = async ({ entries, counters }: Batch): Promise<Uint8Array> => {
+  const send = async (count: number, encode: () => Uint8Array): Promise<Uint8Array> => {
     await credit.take()
-    result.sent += entries.length + counters.length
+    result.sent += count
     ctx.onProgress?.(result)
-    return encodeUpdates(entries, counters)
+    return encode()
   }
-  for (const scanned of ctx.replica.scanBuckets(mask, ctx.scanBatch)) {
+  const frame = ({ entries, counters }: Batch): Promise<Uint8Array> =>
+    send(entries.length + counters.length, () => encodeUpdates(entries, counters))
+  let entriesSent = false
+  if (mask.every((wanted) => wanted !== 0)) {
+    // Every bucket (a peer that joins empty, in practice): entries encoded straight from the store.
+    const batches = ctx.replica.encodeEverything(ctx.chunkEntries, ctx.chunkBytes, ctx.scanBatch)
+    let step = batches.next()
+    for (; step.done !== true; step = batches.next()) {
+      const batch = step.value
+      if (batch === undefined) await breathe()
+      else yield send(batch.count, () => encodeEntryTuples(batch.nodes, batch.entries, batch.count))
+    }
+    entriesSent = step.value
+  }
+  const scans = entriesSent
+    ? [{ entries: [], counters: [...ctx.replica.counterSlots()] }]
+    : ctx.replica.scanBuckets(mask, ctx.scanBatch)
+  for (const scanned of scans) {
     for (const update of scanned.entries) {
       const full = batcher.addEntry({ update })
       if (full !== undefined) yield frame(full)

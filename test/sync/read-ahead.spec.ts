@@ -7,7 +7,8 @@ async function* numbers(count: number, fail?: Error): AsyncGenerator<number> {
   if (fail !== undefined) throw fail
 }
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20))
+/** One turn of the event loop: every item the source can produce by then (microtasks) is pumped. */
+const settle = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('sync read-ahead', () => {
   it('hands every item on in order while reading ahead of a slow consumer', async () => {
