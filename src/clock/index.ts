@@ -46,12 +46,17 @@ export class Clock {
    * `ERR_CLOCK_SKEW`, and changes nothing, when it lies too far ahead.
    */
   receive(remote: Timestamp, now = this.now()): void {
-    if (remote.wall > now + this.maxSkew) {
+    this.checkSkew(remote.wall, now)
+    this.last = receive(this.last, remote, now)
+  }
+
+  /** Throws `ERR_CLOCK_SKEW` when a remote wall time lies too far ahead of `now`. */
+  checkSkew(wall: number, now = this.now()): void {
+    if (wall > now + this.maxSkew) {
       throw new SharedMemError(
         ErrorCode.CLOCK_SKEW,
-        `remote timestamp is ${remote.wall - now} ms ahead of the local clock (limit ${this.maxSkew} ms)`
+        `remote timestamp is ${wall - now} ms ahead of the local clock (limit ${this.maxSkew} ms)`
       )
     }
-    this.last = receive(this.last, remote, now)
   }
 }

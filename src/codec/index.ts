@@ -7,11 +7,12 @@
  * input throws `ERR_DECODE` and nothing else.
  */
 import { decodeError } from '../errors.js'
+import { EntryBatch } from '../store/batch.js'
 import { EncodedEntry } from '../store/encoded.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { checkName, encodedSize, freezeJson, type Json, type ValueLimits } from '../store/validate.js'
 import { guard, isCount, isNodeId, MessageType, packr, UPDATES_VERSION, unpackSafely, WIRE_VERSION } from './base.js'
-import { Reader, Writer } from './msgpack.js'
+import { Reader, readUtf8, Writer } from './msgpack.js'
 
 export { MessageType, UPDATES_VERSION, WIRE_VERSION } from './base.js'
 
@@ -163,12 +164,28 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
   return decodeAnnounce(msg)
 }
 
+/** An UPDATES message of the current layout, its entries still columns over its bytes. */
+export interface EntryFrame {
+  type: 'frame'
+  batch: EntryBatch
+  counters: CounterUpdate[]
+}
+
 /**
  * Decodes an UPDATES message of the current layout straight from its bytes: each
  * value is checked and kept as the bytes it came in, decoded only when read.
  * Returns undefined for any other message (which the caller unpacks whole).
  */
 export function readUpdates(bytes: Uint8Array, limits: DecodeLimits): Updates | undefined {
+  const frame = readEntryFrame(bytes, limits)
+  return frame === undefined ? undefined : { type: 'updates', entries: frame.batch.toArray(), counters: frame.counters }
+}
+
+/**
+ * {@link readUpdates} without an object per entry: every field is checked as there,
+ * and the entries are left as an {@link EntryBatch} over `bytes` (what sync merges).
+ */
+export function readEntryFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame | undefined {
   if (bytes.byteLength < 3 || bytes[0] !== 0x95 || bytes[1] !== MessageType.UPDATES || bytes[2] !== UPDATES_VERSION)
     return undefined
   const r = new Reader(bytes, 3)
@@ -184,14 +201,14 @@ export function readUpdates(bytes: Uint8Array, limits: DecodeLimits): Updates | 
     const entryCount = r.array()
     if (entryCount > limits.maxMessageEntries) throw tooMany(entryCount, limits)
     const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
-    const entries: EntryUpdate[] = []
-    for (let i = 0; i < entryCount; i++) entries.push(readEntry(r, nodes, limits, values))
+    const batch = new EntryBatch(bytes, nodes, entryCount)
+    for (let i = 0; i < entryCount; i++) readEntry(r, batch, limits, values)
     const counterCount = r.array()
     if (entryCount + counterCount > limits.maxMessageEntries) throw tooMany(entryCount + counterCount, limits)
     const counters: CounterUpdate[] = []
     for (let i = 0; i < counterCount; i++) counters.push(readCounter(r, nodes, limits))
     if (!r.done) throw decodeError('updates message has bytes after its end')
-    return { type: 'updates', entries, counters }
+    return { type: 'frame', batch, counters }
   })
 }
 
@@ -199,16 +216,31 @@ function tooMany(count: number, limits: DecodeLimits): Error {
   return decodeError(`message carries ${count} updates; the limit is ${limits.maxMessageEntries}`)
 }
 
-function readEntry(r: Reader, nodes: string[], limits: DecodeLimits, values: ValueLimits): EntryUpdate {
+/** Reads one entry tuple into `batch`, checking every field. */
+function readEntry(r: Reader, batch: EntryBatch, limits: DecodeLimits, values: ValueLimits): void {
   if (r.array() !== 8) throw decodeError('entry is not an 8-field tuple')
-  const collection = r.repeatedStr()
-  const key = r.str()
+  const collection = checkName('collection', r.repeatedStr(), limits.maxKeyLength)
+  const keyLength = r.strBytes()
+  if (keyLength === undefined) checkName('key', undefined, limits.maxKeyLength)
+  const keyEnd = r.pos
+  const keyStart = keyEnd - (keyLength as number)
+  // An all-ASCII key (the common case) is checked on its bytes; any other is decoded.
+  let ascii = true
+  for (let i = keyStart; i < keyEnd && ascii; i++) ascii = r.bytes[i] < 0x80
+  const text = ascii ? undefined : readUtf8(r.bytes, keyStart, keyEnd)
+  if (ascii) checkKeyLength(keyEnd - keyStart, limits.maxKeyLength)
+  else checkName('key', text, limits.maxKeyLength)
   const wall = r.count()
   const logical = r.count()
   const nodeIdx = r.count()
   const expiresAt = r.count()
-  const node = nodes[nodeIdx as number]
-  if (wall === undefined || logical === undefined || expiresAt === undefined || node === undefined) {
+  if (
+    wall === undefined ||
+    logical === undefined ||
+    expiresAt === undefined ||
+    nodeIdx === undefined ||
+    nodeIdx >= batch.nodes.length
+  ) {
     throw decodeError('entry has a bad timestamp, expiry or writer')
   }
   const deleted = r.bool()
@@ -217,18 +249,24 @@ function readEntry(r: Reader, nodes: string[], limits: DecodeLimits, values: Val
   if (deleted) {
     if (!r.nil()) throw decodeError('tombstone carries a value')
   } else r.value(values)
-  return new EncodedEntry(
-    checkName('collection', collection, limits.maxKeyLength),
-    checkName('key', key, limits.maxKeyLength),
+  batch.push(
+    batch.collectionNumber(collection),
+    keyStart,
+    keyEnd,
+    text,
     wall,
     logical,
-    node,
+    nodeIdx,
     expiresAt,
     deleted,
-    deleted ? undefined : r.bytes,
     start,
     r.pos
   )
+}
+
+/** checkName's rules for a key of `length` ASCII characters, without making the string. */
+function checkKeyLength(length: number, maxLength: number): void {
+  if (length === 0 || length > maxLength) checkName('key', 'x'.repeat(length), maxLength)
 }
 
 function readCounter(r: Reader, nodes: string[], limits: DecodeLimits): CounterUpdate {

@@ -216,7 +216,7 @@ export class Writer {
 
 /** Copies `source[start, end)` to `target` at `at`; short runs by hand (set() costs more than it copies). */
 export function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
-  if (end - start <= 128) for (let i = start; i < end; i++) target[at++] = source[i]
+  if (end - start <= 32) for (let i = start; i < end; i++) target[at++] = source[i]
   else target.set(source.subarray(start, end), at)
 }
 
@@ -396,6 +396,21 @@ export class Reader {
     const value = this.str() as string
     this.last = { start, length, value }
     return value
+  }
+
+  /**
+   * A string's bytes, not decoded: returns their length (undefined, the item skipped,
+   * when the next item is no string) and moves past them; they start at `pos` minus it.
+   */
+  strBytes(): number | undefined {
+    const length = this.strLength()
+    if (length === undefined) {
+      this.skip()
+      return undefined
+    }
+    this.need(length)
+    this.pos += length
+    return length
   }
 
   /** A string; else undefined (the item skipped). */

@@ -5,7 +5,7 @@
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
-import { type DecodeLimits, decodeUpdates, readUpdates, type Updates } from './index.js'
+import { type DecodeLimits, decodeUpdates, type EntryFrame, readEntryFrame, type Updates } from './index.js'
 
 export type SyncMessage =
   | { type: 'digest'; swarm: string; lastSyncAt: number; groups: Uint32Array }
@@ -13,6 +13,7 @@ export type SyncMessage =
   | { type: 'request'; mask: Uint8Array }
   | { type: 'done' }
   | { type: 'ack'; frames: number }
+  | EntryFrame
   | Updates
 
 const GROUP_BYTES = GROUPS * 8
@@ -60,8 +61,9 @@ export function encodeAck(frames: number): Uint8Array {
 /** Decodes one frame of a sync stream; throws `ERR_DECODE` for anything malformed or out of place. */
 export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): SyncMessage {
   if (bytes.byteLength > limits.maxMessageBytes) throw decodeError('sync frame exceeds the message size limit')
-  const updates = readUpdates(bytes, limits)
-  if (updates !== undefined) return updates
+  // Entries of the current layout stay columns over the frame: a replica merges them without an object each.
+  const frame = readEntryFrame(bytes, limits)
+  if (frame !== undefined) return frame
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('sync frame is not an array with a type and version')
   const [type, version] = msg

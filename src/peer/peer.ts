@@ -131,7 +131,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
       onChange: (event) => this.emit('change', event),
       hasChangeListeners: () => this.listenerCount('change') > 0,
-      onStore: (update) => this.persistence?.record(update)
+      onStore: (update) => this.persistence?.record(update),
+      hasStore: () => this.persistence !== undefined
     })
     this.persistence =
       options.dataDir === undefined

@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto'
 import { copyBytes, readUtf8, strHeaderSize, utf8Length, type Writer, writeStr, writeUtf8 } from '../codec/msgpack.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
+import type { EntryBatch } from './batch.js'
 import { decodeValue, EncodedEntry, encodeTransient } from './encoded.js'
 import type { EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
@@ -34,6 +35,22 @@ const FREE = 0xffffffff
 const OWN = 0xfffffffe
 /** Logical counters at or above this are kept in a map, so the column can be 32-bit. */
 const WIDE = 0xffffffff
+/**
+ * An index position holds slot + 1 in its low SLOT_BITS and the top TAG_BITS of the
+ * key's hash above them: a probe passes over other keys without reading their hash
+ * (a cache miss each, in a large collection).
+ */
+const SLOT_BITS = 26
+const SLOT_MASK = 2 ** SLOT_BITS - 1
+const TAG_BITS = 31 - SLOT_BITS
+/** Keys a collection may hold: slot + 1 must fit SLOT_BITS. */
+const MAX_SLOTS = SLOT_MASK - 1
+
+/** The index position value of `slot`, whose key hashes to `hash`. */
+function position(slot: number, hash: number): number {
+  return ((hash >>> (32 - TAG_BITS)) << SLOT_BITS) | (slot + 1)
+}
+
 /** Values kept decoded, per collection, at most: a collection of up to this many keys reads every hot key decoded. */
 const MAX_CACHE = 16_384
 
@@ -44,6 +61,15 @@ const SEED = randomBytes(4).readUInt32LE(0)
 export function hashKey(key: string): number {
   let h = SEED
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x9e3779b1)
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  return (h ^ (h >>> 16)) >>> 0
+}
+
+/** {@link hashKey} of an all-ASCII key given as its bytes `bytes[start, end)` (which are its characters). */
+export function hashAsciiKey(bytes: Uint8Array, start: number, end: number): number {
+  let h = SEED
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x9e3779b1)
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
   return (h ^ (h >>> 16)) >>> 0
@@ -85,7 +111,7 @@ export class Writers {
 
 export class Collection {
   private readonly writers: Writers
-  /** Index positions: 0 empty, -1 a removed key, otherwise slot + 1. At most 70 % are not empty. */
+  /** Index positions: 0 empty, -1 a removed key, otherwise {@link position}. At most 70 % are not empty. */
   private index = new Int32Array(MIN_INDEX)
   private removedPositions = 0
   private hashes = new Uint32Array(MIN_SLOTS)
@@ -141,27 +167,96 @@ export class Collection {
   /** The slot of `key` (whose hash is `hash`, when the caller has it already), or -1. */
   find(key: string, hash = hashKey(key)): number {
     const mask = this.index.length - 1
+    const tag = position(-1, hash)
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const p = this.index[i]
       if (p === 0) return -1
-      if (p > 0 && this.hashes[p - 1] === hash && this.keyIs(p - 1, key)) return p - 1
+      if (p > 0 && (p & ~SLOT_MASK) === tag) {
+        const slot = (p & SLOT_MASK) - 1
+        if (this.hashes[slot] === hash && this.keyIs(slot, key)) return slot
+      }
+    }
+  }
+
+  /** {@link find} for an all-ASCII key given as its bytes `bytes[start, end)`, hashed by {@link hashAsciiKey}. */
+  findAscii(bytes: Uint8Array, start: number, end: number, hash: number): number {
+    const mask = this.index.length - 1
+    const length = end - start
+    const tag = position(-1, hash)
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const p = this.index[i]
+      if (p === 0) return -1
+      if (p > 0 && (p & ~SLOT_MASK) === tag && this.hashes[(p & SLOT_MASK) - 1] === hash) {
+        const slot = (p & SLOT_MASK) - 1
+        const record = this.record(slot)
+        const key = varint(record, this.at + 4)
+        if (key.length === length) {
+          let j = 0
+          while (j < length && record[key.start + j] === bytes[start + j]) j++
+          if (j === length) return slot
+        }
+      }
     }
   }
 
   /** Stores the entry of a key not yet present (`find` returned -1); returns its slot. */
   add(key: string, hash: number, update: EntryUpdate): number {
+    const slot = this.nextSlot(hash)
+    this.set(slot, update, key)
+    this.indexSlot(slot, hash)
+    return slot
+  }
+
+  /**
+   * {@link add} for entry `i` of a received batch, whose key is all ASCII and not yet
+   * present (`findAscii` returned -1); `writer`: its writer's number in the replica's {@link Writers}.
+   */
+  addFromBatch(hash: number, batch: EntryBatch, i: number, writer: number): number {
+    const slot = this.nextSlot(hash)
+    this.setFromBatch(slot, batch, i, writer)
+    this.indexSlot(slot, hash)
+    return slot
+  }
+
+  /** {@link set} for entry `i` of a received batch, whose key (all ASCII) is the one in `slot`. */
+  setFromBatch(slot: number, batch: EntryBatch, i: number, writer: number): void {
+    const deleted = batch.deleted(i)
+    const previous = this.loc[slot]
+    this.loc[slot] = this.write(
+      slot,
+      undefined,
+      batch.bytes,
+      batch.keyStart(i),
+      batch.keyEnd(i),
+      // A tombstone's record has no value bytes, as in set().
+      deleted ? undefined : batch.bytes,
+      deleted ? 0 : batch.valueStart(i),
+      deleted ? 0 : batch.valueEnd(i)
+    )
+    if (previous !== FREE) this.release(slot, previous)
+    this.stamp(slot, batch.wall(i), batch.logical(i), batch.expiresAt(i), deleted, writer)
+    this.uncache(slot)
+  }
+
+  /** A slot for a new key of hash `hash` (indexed by {@link indexSlot} once stored). */
+  private nextSlot(hash: number): number {
     if ((this.count + this.removedPositions + 1) * 10 > this.index.length * 7) this.rebuild(this.count + 1)
+    if (this.free.length === 0 && this.used >= MAX_SLOTS) {
+      throw new SharedMemError(ErrorCode.STORE_FULL, `a collection holds ${MAX_SLOTS} keys, its limit`)
+    }
     const slot = this.free.pop() ?? this.used++
     if (slot >= this.wall.length) this.grow()
     this.hashes[slot] = hash
-    this.set(slot, update, key)
+    return slot
+  }
+
+  private indexSlot(slot: number, hash: number): void {
     const mask = this.index.length - 1
     let i = hash & mask
     while (this.index[i] > 0) i = (i + 1) & mask
     if (this.index[i] === -1) this.removedPositions--
-    this.index[i] = slot + 1
+    this.index[i] = position(slot, hash)
     this.count++
-    return slot
   }
 
   /** Stores a newer version of the entry in `slot` (`key`: its key, when the caller has it). */
@@ -184,29 +279,41 @@ export class Collection {
       end = source.byteLength
     }
     const previous = this.loc[slot]
-    this.loc[slot] = this.write(slot, key, source, start, end, text)
+    this.loc[slot] = this.write(slot, key, undefined, 0, 0, source, start, end, text)
     if (previous !== FREE) this.release(slot, previous)
-    this.wall[slot] = update.wall
-    if (update.logical < WIDE) {
-      this.logical[slot] = update.logical
-      if (this.wideLogical.size > 0) this.wideLogical.delete(slot)
-    } else {
-      this.logical[slot] = WIDE
-      this.wideLogical.set(slot, update.logical)
-    }
-    if (update.expiresAt !== 0 || this.expiresAt !== undefined) this.expiries()[slot] = update.expiresAt
-    this.deleted[slot] = update.deleted ? 1 : 0
-    this.writer[slot] = this.writers.numberOf(update.node)
+    this.stamp(slot, update.wall, update.logical, update.expiresAt, update.deleted, this.writers.numberOf(update.node))
     // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
     if (!(update instanceof EncodedEntry)) this.cache(slot, update.deleted ? null : update.value)
     else this.uncache(slot)
+  }
+
+  private stamp(
+    slot: number,
+    wall: number,
+    logical: number,
+    expiresAt: number,
+    deleted: boolean,
+    writer: number
+  ): void {
+    this.wall[slot] = wall
+    if (logical < WIDE) {
+      this.logical[slot] = logical
+      if (this.wideLogical.size > 0) this.wideLogical.delete(slot)
+    } else {
+      this.logical[slot] = WIDE
+      this.wideLogical.set(slot, logical)
+    }
+    if (expiresAt !== 0 || this.expiresAt !== undefined) this.expiries()[slot] = expiresAt
+    this.deleted[slot] = deleted ? 1 : 0
+    this.writer[slot] = writer
   }
 
   /** Removes the entry in `slot`. */
   delete(slot: number): void {
     const mask = this.index.length - 1
     let i = this.hashes[slot] & mask
-    while (this.index[i] !== slot + 1) i = (i + 1) & mask
+    const p = position(slot, this.hashes[slot])
+    while (this.index[i] !== p) i = (i + 1) & mask
     this.index[i] = -1
     this.removedPositions++
     const previous = this.loc[slot]
@@ -309,12 +416,21 @@ export class Collection {
     return bytes
   }
 
-  private logicalOf(slot: number): number {
+  /** The writer of the entry in `slot`, as its number in the replica's {@link Writers}. */
+  writerOf(slot: number): number {
+    return this.writer[slot]
+  }
+
+  isDeleted(slot: number): boolean {
+    return this.deleted[slot] === 1
+  }
+
+  logicalOf(slot: number): number {
     const l = this.logical[slot]
     return l === WIDE ? (this.wideLogical.get(slot) as number) : l
   }
 
-  private expiryOf(slot: number): number {
+  expiryOf(slot: number): number {
     return this.expiresAt === undefined ? 0 : this.expiresAt[slot]
   }
 
@@ -365,16 +481,23 @@ export class Collection {
     return this.pages[loc >>> PAGE_BITS] as Uint8Array
   }
 
-  /** Appends a record (slot, key, value bytes `source[start, end)`, or the string `text` encoded) and returns its location. */
+  /**
+   * Appends a record and returns its location: slot, key (the string `key`, or else the
+   * UTF-8 bytes `keySource[keyStart, keyEnd)`), value (the bytes `source[start, end)`,
+   * or the string `text` encoded).
+   */
   private write(
     slot: number,
-    key: string,
+    key: string | undefined,
+    keySource: Uint8Array | undefined,
+    keyStart: number,
+    keyEnd: number,
     source: Uint8Array | undefined,
     start: number,
     end: number,
     text?: string
   ): number {
-    const keyBytes = utf8Length(key)
+    const keyBytes = key === undefined ? keyEnd - keyStart : utf8Length(key)
     const textBytes = text === undefined ? 0 : utf8Length(text)
     const valueBytes = text === undefined ? end - start : strHeaderSize(textBytes) + textBytes
     const size = 4 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes
@@ -400,7 +523,11 @@ export class Collection {
     target[at + 2] = (slot >>> 16) & 0xff
     target[at + 3] = slot >>> 24
     let p = putVarint(target, at + 4, keyBytes)
-    p += writeUtf8(target, key, p, keyBytes)
+    if (key !== undefined) p += writeUtf8(target, key, p, keyBytes)
+    else {
+      copyBytes(keySource as Uint8Array, keyStart, keyEnd, target, p)
+      p += keyBytes
+    }
     p = putVarint(target, p, valueBytes)
     if (source !== undefined) copyBytes(source, start, end, target, p)
     else if (text !== undefined) writeStr(target, p, text, textBytes)
@@ -480,7 +607,7 @@ export class Collection {
       if (this.loc[slot] === FREE) continue
       let i = this.hashes[slot] & mask
       while (index[i] !== 0) i = (i + 1) & mask
-      index[i] = slot + 1
+      index[i] = position(slot, this.hashes[slot])
     }
     this.index = index
     this.removedPositions = 0

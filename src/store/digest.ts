@@ -78,13 +78,63 @@ export function hashEntry(e: EntryUpdate, target: MemberHash = { bucket: 0, h1: 
   // nodeHash may use the scratch words itself: take it before the entry's hash starts in them.
   const node = nodeHash(e.node)
   target.bucket = bucketOf(e.collection, e.key)
-  mix(scratch, e.wall % 0x100000000)
-  mix(scratch, Math.floor(e.wall / 0x100000000))
-  mix(scratch, e.logical)
+  return hashStamp(e.wall, e.logical, node, e.expiresAt, e.deleted, target)
+}
+
+/** The hash words of a collection's name, from which the names of its keys go on (for {@link hashAsciiEntry}). */
+export function collectionSeed(collection: string): Uint32Array {
+  const seed = new Uint32Array(2)
+  hashString(collection, ENTRY_SEED, ENTRY_SEED ^ 0x5bd1e995, seed)
+  hashString('\u0000', seed[0], seed[1], seed)
+  return seed
+}
+
+/**
+ * {@link hashEntry} of an entry whose key is all ASCII, given as its bytes
+ * `bytes[start, end)` (which are its characters), in the collection whose
+ * {@link collectionSeed} is `seed`: no key string needed.
+ */
+export function hashAsciiEntry(
+  seed: Uint32Array,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  wall: number,
+  logical: number,
+  nodeId: string,
+  expiresAt: number,
+  deleted: boolean,
+  target: MemberHash
+): MemberHash {
+  const node = nodeHash(nodeId)
+  let h1 = seed[0]
+  let h2 = seed[1]
+  for (let i = start; i < end; i++) {
+    h1 = Math.imul(h1 ^ bytes[i], 2654435761)
+    h2 = Math.imul(h2 ^ bytes[i], 1597334677)
+  }
+  scratch[0] = h1
+  scratch[1] = h2
+  target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+  return hashStamp(wall, logical, node, expiresAt, deleted, target)
+}
+
+/** Mixes a version's stamp into the name's hash words (in scratch) and finishes the member hash. */
+function hashStamp(
+  wall: number,
+  logical: number,
+  node: number,
+  expiresAt: number,
+  deleted: boolean,
+  target: MemberHash
+): MemberHash {
+  mix(scratch, wall % 0x100000000)
+  mix(scratch, Math.floor(wall / 0x100000000))
+  mix(scratch, logical)
   mix(scratch, node)
-  mix(scratch, e.expiresAt % 0x100000000)
-  mix(scratch, Math.floor(e.expiresAt / 0x100000000))
-  mix(scratch, e.deleted ? 1 : 2)
+  mix(scratch, expiresAt % 0x100000000)
+  mix(scratch, Math.floor(expiresAt / 0x100000000))
+  mix(scratch, deleted ? 1 : 2)
   return finish(scratch, target)
 }
 

@@ -5,8 +5,19 @@
  */
 import { type Clock, compareStamps } from '../clock/index.js'
 import { Writer } from '../codec/msgpack.js'
-import { Collection, hashKey, isCollectable, isLive, Writers } from './collection.js'
-import { BUCKETS, bucketOf, counterBucketOf, Digest, hashCounter, hashEntry, type MemberHash } from './digest.js'
+import type { EntryBatch } from './batch.js'
+import { Collection, hashAsciiKey, hashKey, isCollectable, isLive, Writers } from './collection.js'
+import {
+  BUCKETS,
+  bucketOf,
+  collectionSeed,
+  counterBucketOf,
+  Digest,
+  hashAsciiEntry,
+  hashCounter,
+  hashEntry,
+  type MemberHash
+} from './digest.js'
 import { encodeValue } from './encoded.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
@@ -25,6 +36,8 @@ export interface ReplicaInit {
   hasChangeListeners?: () => boolean
   /** Called with every entry stored and every counter slot changed (not for restored ones): what persistence must keep. */
   onStore?: (update: EntryUpdate | CounterUpdate) => void
+  /** Whether onStore needs each entry now (persistence is on): when not, batches merge without entry objects. @default always */
+  hasStore?: () => boolean
 }
 
 /** Where a merged update comes from: local and remote ones are announced; restored ones (from disk) are not. */
@@ -48,6 +61,13 @@ export function compareEntries(a: EntryUpdate, b: EntryUpdate): number {
 
 function bytesOf(e: EntryUpdate): Uint8Array {
   return e.encoded ?? encodeValue(e.value)
+}
+
+/** What {@link Replica.mergeBatch} looks up once per batch: by the batch's collection and writer numbers. */
+interface BatchContext {
+  collections: Array<Collection | undefined>
+  seeds: Uint32Array[]
+  writers: number[]
 }
 
 /** Most writers a replica may know for {@link Replica.encodeEverything} to send its table in every frame. */
@@ -76,6 +96,7 @@ export class Replica {
   private readonly onChange: (event: ChangeEvent) => void
   private readonly hasChangeListeners: () => boolean
   private readonly onStore: (update: EntryUpdate | CounterUpdate) => void
+  private readonly hasStore: () => boolean
   /** Incremental digest of everything stored, for anti-entropy sync. */
   readonly digest = new Digest()
   private readonly collections = new Map<string, Collection>()
@@ -93,6 +114,7 @@ export class Replica {
     this.onChange = init.onChange ?? (() => {})
     this.hasChangeListeners = init.hasChangeListeners ?? (() => true)
     this.onStore = init.onStore ?? (() => {})
+    this.hasStore = init.hasStore ?? (() => true)
   }
 
   /** Writes a value locally and returns the update to broadcast. */
@@ -220,6 +242,139 @@ export class Replica {
       })
     }
     return true
+  }
+
+  /**
+   * Merges entries `from` to `to` (not included) of a received batch, as
+   * {@link mergeEntry} merges remote entries, with the wall clock `now` read once for
+   * all. An entry with an all-ASCII key is hashed, found, compared and stored from the
+   * batch's bytes, with no entry object or key string, unless change listeners or
+   * persistence want each entry (or two versions share a stamp); any other goes
+   * through mergeEntry. `received`, when given, accumulates the hash of every entry,
+   * merged or not (what a sync responder tallies). An entry that cannot be merged
+   * (a stamp too far ahead) is passed to `onReject` with the error. Returns how many were.
+   */
+  mergeBatch(
+    batch: EntryBatch,
+    from: number,
+    to: number,
+    now: number,
+    received?: Digest,
+    onReject?: (entry: EntryUpdate, err: Error) => void
+  ): number {
+    const objects = this.hasChangeListeners() || this.hasStore()
+    const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
+    const context: BatchContext = { collections: [], seeds: [], writers: [] }
+    let rejected = 0
+    // The latest stamp merged from the batch's bytes (logical -1: none).
+    let wall = 0
+    let logical = -1
+    for (let i = from; i < to; i++) {
+      try {
+        if (objects || !batch.isAscii(i)) {
+          const entry = batch.entry(i)
+          if (received !== undefined) received.toggle(hashEntry(entry, hash))
+          this.mergeEntry(entry, 'remote', now, received === undefined ? undefined : hash)
+          continue
+        }
+        this.mergeFromBatch(batch, i, now, context, hash, received)
+        if (batch.wall(i) > wall || (batch.wall(i) === wall && batch.logical(i) > logical)) {
+          wall = batch.wall(i)
+          logical = batch.logical(i)
+        }
+      } catch (err) {
+        rejected++
+        onReject?.(batch.entry(i), err as Error)
+      }
+    }
+    // Once for the batch: the clock then lies past every stamp merged, as it would after each.
+    if (logical >= 0) this.clock.receive({ wall, logical }, now)
+    return rejected
+  }
+
+  /** mergeBatch's merge of entry `i` from the batch's bytes (the clock receives its stamp after). */
+  private mergeFromBatch(
+    batch: EntryBatch,
+    i: number,
+    now: number,
+    context: BatchContext,
+    hash: MemberHash,
+    received: Digest | undefined
+  ): void {
+    const c = batch.collectionOf(i)
+    const name = batch.collections[c]
+    let seed = context.seeds[c]
+    if (seed === undefined) {
+      seed = collectionSeed(name)
+      context.seeds[c] = seed
+    }
+    const { bytes } = batch
+    const keyStart = batch.keyStart(i)
+    const keyEnd = batch.keyEnd(i)
+    const wall = batch.wall(i)
+    const logical = batch.logical(i)
+    const node = batch.nodes[batch.nodeOf(i)]
+    const expiresAt = batch.expiresAt(i)
+    const deleted = batch.deleted(i)
+    hashAsciiEntry(seed, bytes, keyStart, keyEnd, wall, logical, node, expiresAt, deleted, hash)
+    received?.toggle(hash)
+    this.clock.checkSkew(wall, now)
+    let entries = context.collections[c] ?? this.collections.get(name)
+    const keyHash = hashAsciiKey(bytes, keyStart, keyEnd)
+    const slot = entries === undefined ? -1 : entries.findAscii(bytes, keyStart, keyEnd, keyHash)
+    if (entries !== undefined && slot >= 0) {
+      const currentNode = this.writers.idOf(entries.writerOf(slot))
+      const order =
+        wall - entries.wallOf(slot) ||
+        logical - entries.logicalOf(slot) ||
+        (node < currentNode ? -1 : node > currentNode ? 1 : 0)
+      if (order < 0) return
+      if (order === 0) {
+        // The same stamp twice: mergeEntry compares the contents.
+        this.mergeEntry(batch.entry(i), 'remote', now, hash)
+        return
+      }
+      const wasDeleted = entries.isDeleted(slot)
+      this.digest.toggle(
+        hashAsciiEntry(
+          seed,
+          bytes,
+          keyStart,
+          keyEnd,
+          entries.wallOf(slot),
+          entries.logicalOf(slot),
+          currentNode,
+          entries.expiryOf(slot),
+          wasDeleted,
+          this.hash
+        )
+      )
+      this.stored--
+      if (wasDeleted) this.tombstones--
+      entries.setFromBatch(slot, batch, i, this.writerNumber(batch, i, context))
+    } else {
+      if (isCollectable(deleted, wall, expiresAt, now - this.tombstoneTtl)) return
+      if (entries === undefined) {
+        entries = new Collection(this.writers)
+        this.collections.set(name, entries)
+      }
+      entries.addFromBatch(keyHash, batch, i, this.writerNumber(batch, i, context))
+    }
+    context.collections[c] = entries
+    this.digest.toggle(hash)
+    this.stored++
+    if (deleted) this.tombstones++
+  }
+
+  /** The writer of entry `i` as its number in {@link Writers} (numbered when first stored: a batch may name writers it never uses). */
+  private writerNumber(batch: EntryBatch, i: number, context: BatchContext): number {
+    const n = batch.nodeOf(i)
+    let writer = context.writers[n]
+    if (writer === undefined) {
+      writer = this.writers.numberOf(batch.nodes[n])
+      context.writers[n] = writer
+    }
+    return writer
   }
 
   /** Merges a counter slot (element-wise max). Returns true when the total changed. */

@@ -23,11 +23,12 @@
  * replica in a slow receiver's memory.
  */
 import { type Batch, Batcher } from '../codec/batcher.js'
-import { encodeEntryTuples, encodeUpdates, type Updates } from '../codec/index.js'
+import { type EntryFrame, encodeEntryTuples, encodeUpdates, type Updates } from '../codec/index.js'
 import { encodeAck, encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
 import { BUCKETS, Digest, hashCounter, hashEntry, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
 import type { Replica } from '../store/replica.js'
+import type { EntryUpdate } from '../store/types.js'
 import { reasonOf } from '../util/rejections.js'
 
 export interface SessionContext {
@@ -135,30 +136,43 @@ export function nextLastSyncAt(mine: number, remote: number, now: number, tombst
 const MERGE_SLICE = 512
 
 /** `received`, when given, accumulates the digest of every member received (merged or not). */
-async function merge(ctx: SessionContext, msg: Updates, result: SessionResult, received?: Digest): Promise<void> {
+async function merge(
+  ctx: SessionContext,
+  msg: Updates | EntryFrame,
+  result: SessionResult,
+  received?: Digest
+): Promise<void> {
   const { replica } = ctx
   const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
-  // One clock reading per slice: merging one takes a millisecond at most.
-  let now = ctx.now()
-  for (const [i, entry] of msg.entries.entries()) {
-    if (i > 0 && i % MERGE_SLICE === 0) {
-      await breathe()
-      now = ctx.now()
+  const reject = (entry: EntryUpdate, err: unknown): void => {
+    result.rejected++
+    ctx.onReject?.(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
+  }
+  const count = msg.type === 'frame' ? msg.batch.length : msg.entries.length
+  for (let from = 0; from < count; from += MERGE_SLICE) {
+    // One clock reading per slice: merging one takes a millisecond at most.
+    if (from > 0) await breathe()
+    const now = ctx.now()
+    const to = Math.min(count, from + MERGE_SLICE)
+    const before = result.rejected
+    if (msg.type === 'frame') replica.mergeBatch(msg.batch, from, to, now, received, reject)
+    else {
+      // Entries of an earlier layout (a peer of an earlier release), one by one.
+      for (const entry of msg.entries.slice(from, to)) {
+        // When this side also tallies what it received, the hash serves both digests.
+        let known: MemberHash | undefined
+        if (received !== undefined) {
+          known = hashEntry(entry, hash)
+          received.toggle(known)
+        }
+        try {
+          replica.mergeEntry(entry, 'remote', now, known)
+        } catch (err) {
+          reject(entry, err)
+        }
+      }
     }
-    // When this side also tallies what it received, the hash serves both digests.
-    let known: MemberHash | undefined
-    if (received !== undefined) {
-      known = hashEntry(entry, hash)
-      received.toggle(known)
-    }
-    try {
-      replica.mergeEntry(entry, 'remote', now, known)
-    } catch (err) {
-      result.rejected++
-      ctx.onReject?.(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
-      continue
-    }
-    result.received++
+    result.received += to - from - (result.rejected - before)
   }
   for (const counter of msg.counters) {
     received?.toggle(hashCounter(counter.counter, counter.slot, counter.inc, counter.dec, hash))
@@ -219,7 +233,7 @@ async function* receiveAll(
       credit.acked(msg.frames)
       continue
     }
-    if (msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
+    if (msg.type !== 'frame' && msg.type !== 'updates') throw decodeError(`expected sync entries, got ${msg.type}`)
     await merge(ctx, msg, result, received)
     if (ctx.window > 0) yield encodeAck(1)
     // Buffered frames arrive through microtasks alone: yield, or timers and I/O wait for the whole round.

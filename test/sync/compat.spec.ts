@@ -50,8 +50,8 @@ describe('sync protocol 1.0', () => {
     let entries = 0
     let updates = 0
     for (let msg = await read(); msg.type !== 'done'; msg = await read()) {
-      expect(msg.type).toBe('updates')
-      if (msg.type === 'updates') entries += msg.entries.length
+      expect(msg.type).toBe('frame')
+      if (msg.type === 'frame') entries += msg.batch.length
       updates++
     }
     expect(entries).toBe(600)

@@ -42,7 +42,7 @@ function channel() {
   let wake: (() => void) | undefined
   let closed = false
   const stats = { bytes: 0, frames: 0, maxQueuedUpdates: 0 }
-  const isUpdates = (frame: Uint8Array) => decodeSyncMessage(frame, limits).type === 'updates'
+  const isUpdates = (frame: Uint8Array) => decodeSyncMessage(frame, limits).type === 'frame'
   return {
     stats,
     async pump(source: AsyncGenerator<Uint8Array>) {
