@@ -25,7 +25,9 @@ export const MessageType = {
   /** Sync: the end of one side's entries. */
   SYNC_DONE: 6,
   /** Sync (protocol 1.1): UPDATES frames received and merged, so the sender may send more. */
-  SYNC_ACK: 7
+  SYNC_ACK: 7,
+  /** Sync (protocol 1.2): one UPDATES frame compressed with raw DEFLATE. */
+  SYNC_DEFLATED: 8
 } as const
 
 /** The layout version of every message type but UPDATES; a message of another version is rejected. */

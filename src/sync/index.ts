@@ -10,18 +10,21 @@ import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
 import { raceSignal } from 'race-signal'
 import type { DecodeLimits } from '../codec/index.js'
-import { decodeSyncMessage, type SyncMessage } from '../codec/sync.js'
+import { decodeSyncMessage, deflatedPayload, type SyncMessage } from '../codec/sync.js'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
+import { FrameCompressor, inflateFrame } from './compress.js'
 import { initiate, newResult, nextLastSyncAt, respond, type SessionContext, type SessionResult } from './session.js'
 
-/** The sync protocol: 1.1 adds flow control (acknowledged frames) to 1.0, which is still spoken. */
-export const SYNC_PROTOCOL = '/sharedmem/sync/1.1.0'
+/** The sync protocol: 1.2 adds compressed frames to 1.1, which added flow control (acknowledged frames) to 1.0. */
+export const SYNC_PROTOCOL = '/sharedmem/sync/1.2.0'
+/** The sync protocol of peers before compression; a round with one sends frames as they are. */
+export const SYNC_PROTOCOL_1_1 = '/sharedmem/sync/1.1.0'
 /** The sync protocol of peers before flow control; a round with one runs without acknowledgements. */
 export const SYNC_PROTOCOL_1_0 = '/sharedmem/sync/1.0.0'
-const PROTOCOLS = [SYNC_PROTOCOL, SYNC_PROTOCOL_1_0]
+const PROTOCOLS = [SYNC_PROTOCOL, SYNC_PROTOCOL_1_1, SYNC_PROTOCOL_1_0]
 
 export interface SyncInit {
   node: SharedMemNode
@@ -187,6 +190,8 @@ export class Sync {
     const { replica, limits } = this.init
     const started = Date.now()
     const result = newResult()
+    const compressed = stream.protocol === SYNC_PROTOCOL
+    const compressor = new FrameCompressor()
     const ctx: SessionContext = {
       replica,
       swarm: this.init.swarm,
@@ -194,6 +199,7 @@ export class Sync {
       chunkBytes: this.init.chunkBytes,
       scanBatch: this.init.scanBatch,
       window: stream.protocol === SYNC_PROTOCOL_1_0 ? 0 : this.init.window,
+      compress: compressed ? (frame) => compressor.compress(frame) : undefined,
       lastSyncAt: this.stats.lastSyncAt,
       tombstoneTtl: this.init.tombstoneTtl,
       now: replica.clock.now,
@@ -206,7 +212,7 @@ export class Sync {
     try {
       // Protocol 1.0 has no acknowledgements to bound a read-ahead queue: it reads as it merges.
       const ahead = stream.protocol === SYNC_PROTOCOL_1_0 ? 0 : 2 * this.init.window + 8
-      const inbox = frames(stream, limits, this.stats, ahead)
+      const inbox = frames(stream, limits, this.stats, ahead, compressed)
       const outgoing = role === 'initiator' ? initiate(ctx, inbox, result) : respond(ctx, inbox, result)
       const piped = pipe(
         outgoing,
@@ -244,19 +250,33 @@ export class Sync {
 
 /**
  * Decoded frames of a sync stream, read `ahead` frames ahead of the merge (0: as it
- * merges). Frames are decoded as they are taken: entries decoded ahead would live
- * long enough to be promoted, and cost the garbage collector more than their decoding.
+ * merges), compressed ones inflated as they are read (`compressed`: protocol 1.2).
+ * Frames are decoded as they are taken: entries decoded ahead would live long enough
+ * to be promoted, and cost the garbage collector more than their decoding.
  */
 async function* frames(
   stream: Stream,
   limits: DecodeLimits,
   stats: SyncStatus,
-  ahead: number
+  ahead: number,
+  compressed: boolean
 ): AsyncGenerator<SyncMessage> {
-  const raw = lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes })
-  for await (const frame of ahead > 0 ? readAhead(raw, ahead) : raw) {
+  const raw = inflated(lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes }), limits, stats, compressed)
+  for await (const frame of ahead > 0 ? readAhead(raw, ahead) : raw) yield decodeSyncMessage(frame, limits)
+}
+
+/** The bytes of each frame, a DEFLATED one inflated (only where `compressed`: elsewhere it is refused as unknown). */
+async function* inflated(
+  source: AsyncIterable<{ byteLength: number; subarray(): Uint8Array }>,
+  limits: DecodeLimits,
+  stats: SyncStatus,
+  compressed: boolean
+): AsyncGenerator<Uint8Array> {
+  for await (const frame of source) {
     stats.bytesReceived += frame.byteLength
-    yield decodeSyncMessage(frame.subarray(), limits)
+    const bytes = frame.subarray()
+    const payload = compressed ? deflatedPayload(bytes) : undefined
+    yield payload === undefined ? bytes : await inflateFrame(payload, limits.maxMessageBytes)
   }
 }
 

@@ -42,6 +42,8 @@ export interface SessionContext {
   scanBatch: number
   /** UPDATES frames sent and not yet acknowledged, at most; 0: no acknowledgements (protocol 1.0). */
   window: number
+  /** Turns an UPDATES frame into the frame to send (protocol 1.2: compressed when that pays); none: as it is. */
+  compress?: (frame: Uint8Array) => Promise<Uint8Array>
   /** When this peer last completed a sync round (ms since the epoch; 0 = never). */
   lastSyncAt: number
   tombstoneTtl: number
@@ -254,7 +256,8 @@ async function* sendBuckets(
     await credit.take()
     result.sent += count
     ctx.onProgress?.(result)
-    return encode()
+    const frame = encode()
+    return ctx.compress === undefined ? frame : ctx.compress(frame)
   }
   const frame = ({ entries, counters }: Batch): Promise<Uint8Array> =>
     send(entries.length + counters.length, () => encodeUpdates(entries, counters))

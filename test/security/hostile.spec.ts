@@ -4,12 +4,14 @@
  * forged origins. The other peers stay up, store none of it, count each
  * refusal, and keep serving reads and writes.
  */
+import { deflateRawSync } from 'node:zlib'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
 import { Packr } from 'msgpackr'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeUpdates } from '../../src/codec/index.js'
+import { encodeDeflated } from '../../src/codec/sync.js'
 import type { SharedMemPeer } from '../../src/index.js'
 import type { SharedMemNode } from '../../src/peer/node.js'
 import type { EntryUpdate } from '../../src/store/types.js'
@@ -112,13 +114,15 @@ describe('hostile sync streams', () => {
     for (const garbage of [
       new Uint8Array([1, 2, 3]),
       packr.pack([3, 1, 'default', 0, new Uint8Array(7)]),
-      packr.pack([5, 1])
+      packr.pack([5, 1]),
+      // A compressed frame that would inflate past the message limit (8 MiB of zeros in 8 KiB).
+      encodeDeflated(deflateRawSync(new Uint8Array(8 << 20)))
     ]) {
       const stream = await evil.dialProtocol(multiaddr(a.addresses[0]), SYNC_PROTOCOL)
       await pipe([garbage], (source) => lp.encode(source), stream.sink).catch(() => {})
       await stream.close().catch(() => {})
     }
-    await waitFor(() => (a.status().rejections['sync:decode'] ?? 0) >= 3, 'three refused sync streams')
+    await waitFor(() => (a.status().rejections['sync:decode'] ?? 0) >= 4, 'four refused sync streams')
     await b.save({ collection: 'c', key: 'k', variable: 1 })
     await waitFor(() => a.getSync({ collection: 'c', key: 'k' }) === 1, 'replication after the attack')
   })
