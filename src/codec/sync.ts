@@ -58,21 +58,28 @@ export function encodeAck(frames: number): Uint8Array {
   return packr.pack([MessageType.SYNC_ACK, WIRE_VERSION, frames])
 }
 
-/** Wraps an UPDATES frame compressed with raw DEFLATE (sync protocol 1.2). */
-export function encodeDeflated(compressed: Uint8Array): Uint8Array {
-  return packr.pack([MessageType.SYNC_DEFLATED, WIRE_VERSION, compressed])
+/** A DEFLATED frame's content: the compressed bytes of a frame of `length` bytes. */
+export interface Deflated {
+  length: number
+  compressed: Uint8Array
+}
+
+/** Wraps an UPDATES frame of `length` bytes compressed with raw DEFLATE (sync protocol 1.2). */
+export function encodeDeflated({ length, compressed }: Deflated): Uint8Array {
+  return packr.pack([MessageType.SYNC_DEFLATED, WIRE_VERSION, length, compressed])
 }
 
 /**
- * The compressed bytes of a DEFLATED frame, or undefined for a frame of any other type
- * (told by its first bytes, without decoding it). Throws `ERR_DECODE` for a malformed one.
+ * The content of a DEFLATED frame, or undefined for a frame of any other type (told by
+ * its first bytes, without decoding it). Throws `ERR_DECODE` for a malformed one.
  */
-export function deflatedPayload(bytes: Uint8Array): Uint8Array | undefined {
-  if (bytes.byteLength < 3 || bytes[0] !== 0x93 || bytes[1] !== MessageType.SYNC_DEFLATED) return undefined
-  const msg = unpackSafely(bytes) as unknown[]
-  const [, version, compressed] = msg
-  if (version !== WIRE_VERSION || !(compressed instanceof Uint8Array)) throw decodeError('malformed compressed frame')
-  return compressed
+export function deflatedPayload(bytes: Uint8Array): Deflated | undefined {
+  if (bytes.byteLength < 3 || bytes[0] !== 0x94 || bytes[1] !== MessageType.SYNC_DEFLATED) return undefined
+  const [, version, length, compressed] = unpackSafely(bytes) as unknown[]
+  if (version !== WIRE_VERSION || !isCount(length) || length === 0 || !(compressed instanceof Uint8Array)) {
+    throw decodeError('malformed compressed frame')
+  }
+  return { length, compressed }
 }
 
 /** Decodes one frame of a sync stream; throws `ERR_DECODE` for anything malformed or out of place. */

@@ -8,7 +8,7 @@
  */
 import { promisify } from 'node:util'
 import { deflateRaw, inflateRaw } from 'node:zlib'
-import { encodeDeflated } from '../codec/sync.js'
+import { type Deflated, encodeDeflated } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
 
 const deflate = promisify(deflateRaw)
@@ -22,11 +22,11 @@ const MAX_RATIO = 0.75
 const PROBE_FRAMES = 4
 
 /**
- * zlib's output buffer: every one filled is a round trip to the thread pool (its
- * default of 16 KiB made inflating a 256 KiB frame take 17).
+ * zlib's output buffer when deflating: every one filled is a round trip to the thread pool
+ * (its default of 16 KiB made inflating a 256 KiB frame take 17; a frame is inflated into
+ * one buffer of its announced length).
  */
 const DEFLATE_CHUNK = 64 * 1024
-const INFLATE_CHUNK = 512 * 1024
 
 /** One sending side's compression of one round: adaptive, so incompressible data costs no CPU. */
 export class FrameCompressor {
@@ -42,15 +42,27 @@ export class FrameCompressor {
     this.raw += frame.byteLength
     this.packed += packed.byteLength
     if (++this.tried >= PROBE_FRAMES && this.packed > this.raw * MAX_RATIO) this.off = true
-    return packed.byteLength <= frame.byteLength * MAX_RATIO ? encodeDeflated(packed) : frame
+    return packed.byteLength <= frame.byteLength * MAX_RATIO
+      ? encodeDeflated({ length: frame.byteLength, compressed: packed })
+      : frame
   }
 }
 
-/** The frame a DEFLATED frame's payload holds, at most `maxBytes` long (else `ERR_DECODE`). */
-export async function inflateFrame(compressed: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+/**
+ * The frame a DEFLATED frame holds: `ERR_DECODE` unless it inflates to exactly the length it
+ * announces, and that is at most `maxBytes`.
+ */
+export async function inflateFrame({ length, compressed }: Deflated, maxBytes: number): Promise<Uint8Array> {
+  if (length > maxBytes) throw decodeError(`compressed frame of ${length} bytes exceeds the limit of ${maxBytes}`)
+  let frame: Uint8Array
   try {
-    return await inflate(compressed, { maxOutputLength: maxBytes, chunkSize: INFLATE_CHUNK })
+    // zlib's smallest output buffer is 64 bytes.
+    frame = await inflate(compressed, { maxOutputLength: length, chunkSize: Math.max(64, length) })
   } catch (err) {
-    throw decodeError(`compressed frame does not inflate within ${maxBytes} bytes`, err)
+    throw decodeError(`compressed frame does not inflate to the ${length} bytes it announces`, err)
   }
+  if (frame.byteLength !== length) {
+    throw decodeError(`compressed frame inflates to ${frame.byteLength} bytes, not the ${length} it announces`)
+  }
+  return frame
 }

@@ -115,8 +115,8 @@ describe('hostile sync streams', () => {
       new Uint8Array([1, 2, 3]),
       packr.pack([3, 1, 'default', 0, new Uint8Array(7)]),
       packr.pack([5, 1]),
-      // A compressed frame that would inflate past the message limit (8 MiB of zeros in 8 KiB).
-      encodeDeflated(deflateRawSync(new Uint8Array(8 << 20)))
+      // A compressed frame announcing 1 KB that would inflate to 8 MiB (of zeros, in 8 KiB).
+      encodeDeflated({ length: 1000, compressed: deflateRawSync(new Uint8Array(8 << 20)) })
     ]) {
       const stream = await evil.dialProtocol(multiaddr(a.addresses[0]), SYNC_PROTOCOL)
       await pipe([garbage], (source) => lp.encode(source), stream.sink).catch(() => {})

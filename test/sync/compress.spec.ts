@@ -10,6 +10,7 @@ import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  type Deflated,
   decodeSyncMessage,
   deflatedPayload,
   encodeDeflated,
@@ -41,7 +42,7 @@ describe('frame compression', () => {
     expect(sent.byteLength).toBeLessThan(frame.byteLength / 10)
     const payload = deflatedPayload(sent)
     expect(payload).toBeDefined()
-    expect(await inflateFrame(payload as Uint8Array, limits.maxMessageBytes)).toEqual(Buffer.from(frame))
+    expect(await inflateFrame(payload as Deflated, limits.maxMessageBytes)).toEqual(Buffer.from(frame))
   })
 
   it('sends small and incompressible frames as they are, and stops trying on a round that does not compress', async () => {
@@ -57,13 +58,22 @@ describe('frame compression', () => {
     expect(await compressor.compress(compressible)).toBe(compressible)
   })
 
-  it('refuses a frame that inflates past the message limit, and malformed ones', async () => {
-    const bomb = deflateRawSync(new Uint8Array(limits.maxMessageBytes + 1))
-    await expect(inflateFrame(bomb, limits.maxMessageBytes)).rejects.toEqual(decodeCode)
-    await expect(inflateFrame(new Uint8Array([1, 2, 3, 4]), limits.maxMessageBytes)).rejects.toEqual(decodeCode)
-    expect(() => deflatedPayload(Uint8Array.of(0x93, 8, 2, 0xc0))).toThrowError(decodeCode)
+  it('refuses a frame announced past the message limit, one that does not inflate to its length, and malformed ones', async () => {
+    const max = limits.maxMessageBytes
+    const bomb = deflateRawSync(new Uint8Array(max + 1))
+    await expect(inflateFrame({ length: max + 1, compressed: bomb }, max)).rejects.toEqual(decodeCode)
+    // Lying about the length: zlib stops at the announced length, so a bomb costs no more than it says.
+    await expect(inflateFrame({ length: 1000, compressed: bomb }, max)).rejects.toEqual(decodeCode)
+    const short = deflateRawSync(new Uint8Array(1000))
+    await expect(inflateFrame({ length: 2000, compressed: short }, max)).rejects.toEqual(decodeCode)
+    await expect(inflateFrame({ length: 10, compressed: Uint8Array.of(1, 2, 3, 4) }, max)).rejects.toEqual(decodeCode)
+    expect(await inflateFrame({ length: 1000, compressed: short }, max)).toHaveLength(1000)
+    expect(() => deflatedPayload(Uint8Array.of(0x94, 8, 2, 0, 0xc0))).toThrowError(decodeCode)
+    expect(() => deflatedPayload(encodeDeflated({ length: 0, compressed: short }))).toThrowError(decodeCode)
     // A compressed frame is inflated before decoding: one that reaches the decoder (nested, or on 1.1) is refused.
-    expect(() => decodeSyncMessage(encodeDeflated(bomb), limits)).toThrowError(decodeCode)
+    expect(() => decodeSyncMessage(encodeDeflated({ length: 1000, compressed: short }), limits)).toThrowError(
+      decodeCode
+    )
   })
 })
 
@@ -107,7 +117,7 @@ describe('sync protocol 1.2', () => {
     for (const frame of frames) {
       const payload = deflatedPayload(frame)
       expect(payload).toBeDefined()
-      const msg = decodeSyncMessage(await inflateFrame(payload as Uint8Array, limits.maxMessageBytes), limits)
+      const msg = decodeSyncMessage(await inflateFrame(payload as Deflated, limits.maxMessageBytes), limits)
       if (msg.type === 'frame') entries += msg.batch.length
     }
     expect(entries).toBe(200)
