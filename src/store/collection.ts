@@ -114,7 +114,6 @@ export class Collection {
   /** Index positions: 0 empty, -1 a removed key, otherwise {@link position}. At most 70 % are not empty. */
   private index = new Int32Array(MIN_INDEX)
   private removedPositions = 0
-  private hashes = new Uint32Array(MIN_SLOTS)
   private wall = new Float64Array(MIN_SLOTS)
   private logical = new Uint32Array(MIN_SLOTS)
   /** Logical counters of WIDE or more, by slot (honest clocks never get there). */
@@ -173,7 +172,7 @@ export class Collection {
       if (p === 0) return -1
       if (p > 0 && (p & ~SLOT_MASK) === tag) {
         const slot = (p & SLOT_MASK) - 1
-        if (this.hashes[slot] === hash && this.keyIs(slot, key)) return slot
+        if (this.keyIs(slot, key)) return slot
       }
     }
   }
@@ -186,7 +185,7 @@ export class Collection {
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const p = this.index[i]
       if (p === 0) return -1
-      if (p > 0 && (p & ~SLOT_MASK) === tag && this.hashes[(p & SLOT_MASK) - 1] === hash) {
+      if (p > 0 && (p & ~SLOT_MASK) === tag) {
         const slot = (p & SLOT_MASK) - 1
         const record = this.record(slot)
         const key = varint(record, this.at + 4)
@@ -201,7 +200,7 @@ export class Collection {
 
   /** Stores the entry of a key not yet present (`find` returned -1); returns its slot. */
   add(key: string, hash: number, update: EntryUpdate): number {
-    const slot = this.nextSlot(hash)
+    const slot = this.nextSlot()
     this.set(slot, update, key)
     this.indexSlot(slot, hash)
     return slot
@@ -212,7 +211,7 @@ export class Collection {
    * present (`findAscii` returned -1); `writer`: its writer's number in the replica's {@link Writers}.
    */
   addFromBatch(hash: number, batch: EntryBatch, i: number, writer: number): number {
-    const slot = this.nextSlot(hash)
+    const slot = this.nextSlot()
     this.setFromBatch(slot, batch, i, writer)
     this.indexSlot(slot, hash)
     return slot
@@ -238,15 +237,14 @@ export class Collection {
     this.uncache(slot)
   }
 
-  /** A slot for a new key of hash `hash` (indexed by {@link indexSlot} once stored). */
-  private nextSlot(hash: number): number {
+  /** A slot for a new key (indexed by {@link indexSlot} once stored). */
+  private nextSlot(): number {
     if ((this.count + this.removedPositions + 1) * 10 > this.index.length * 7) this.rebuild(this.count + 1)
     if (this.free.length === 0 && this.used >= MAX_SLOTS) {
       throw new SharedMemError(ErrorCode.STORE_FULL, `a collection holds ${MAX_SLOTS} keys, its limit`)
     }
     const slot = this.free.pop() ?? this.used++
     if (slot >= this.wall.length) this.grow()
-    this.hashes[slot] = hash
     return slot
   }
 
@@ -311,8 +309,9 @@ export class Collection {
   /** Removes the entry in `slot`. */
   delete(slot: number): void {
     const mask = this.index.length - 1
-    let i = this.hashes[slot] & mask
-    const p = position(slot, this.hashes[slot])
+    const hash = this.hashOf(slot)
+    let i = hash & mask
+    const p = position(slot, hash)
     while (this.index[i] !== p) i = (i + 1) & mask
     this.index[i] = -1
     this.removedPositions++
@@ -470,6 +469,15 @@ export class Collection {
     return readUtf8(bytes, start, start + length) === key
   }
 
+  /** The hash of the key in `slot` (not kept: 4 bytes a slot; read again from its record for a rebuild or a removal). */
+  private hashOf(slot: number): number {
+    const bytes = this.record(slot)
+    const { length, start } = varint(bytes, this.at + 4)
+    let i = start
+    while (i < start + length && bytes[i] < 0x80) i++
+    return i === start + length ? hashAsciiKey(bytes, start, i) : hashKey(readUtf8(bytes, start, start + length))
+  }
+
   /** The buffer of the record of `slot`; its offset is left in `at` (no pair allocated per lookup). */
   private record(slot: number): Uint8Array {
     const loc = this.loc[slot]
@@ -605,9 +613,10 @@ export class Collection {
     const mask = size - 1
     for (let slot = 0; slot < this.used; slot++) {
       if (this.loc[slot] === FREE) continue
-      let i = this.hashes[slot] & mask
+      const hash = this.hashOf(slot)
+      let i = hash & mask
       while (index[i] !== 0) i = (i + 1) & mask
-      index[i] = position(slot, this.hashes[slot])
+      index[i] = position(slot, hash)
     }
     this.index = index
     this.removedPositions = 0
@@ -615,7 +624,6 @@ export class Collection {
 
   private grow(): void {
     const slots = this.wall.length * 2
-    this.hashes = resized(this.hashes, new Uint32Array(slots))
     this.wall = resized(this.wall, new Float64Array(slots))
     this.logical = resized(this.logical, new Uint32Array(slots))
     if (this.expiresAt !== undefined) this.expiresAt = resized(this.expiresAt, new Float64Array(slots))

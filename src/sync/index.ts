@@ -250,9 +250,10 @@ export class Sync {
 
 /**
  * Decoded frames of a sync stream, read `ahead` frames ahead of the merge (0: as it
- * merges), compressed ones inflated as they are read (`compressed`: protocol 1.2).
- * Frames are decoded as they are taken: entries decoded ahead would live long enough
- * to be promoted, and cost the garbage collector more than their decoding.
+ * merges). Compressed ones (`compressed`: protocol 1.2) wait in that queue as they came,
+ * and each is inflated while the frame before it merges: only two frames are held
+ * inflated at a time. Frames are decoded as they are taken: entries decoded ahead would
+ * live long enough to be promoted, and cost the garbage collector more than their decoding.
  */
 async function* frames(
   stream: Stream,
@@ -261,8 +262,29 @@ async function* frames(
   ahead: number,
   compressed: boolean
 ): AsyncGenerator<SyncMessage> {
-  const raw = inflated(lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes }), limits, stats, compressed)
-  for await (const frame of ahead > 0 ? readAhead(raw, ahead) : raw) yield decodeSyncMessage(frame, limits)
+  const raw = lp.decode(stream.source, { maxDataLength: limits.maxMessageBytes })
+  const queued = ahead > 0 ? readAhead(raw, ahead) : raw
+  for await (const frame of prefetched(inflated(queued, limits, stats, compressed))) {
+    yield decodeSyncMessage(frame, limits)
+  }
+}
+
+/** `source`, asking it for each next item as soon as the previous one is taken (so it works meanwhile). */
+export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const items = source[Symbol.asyncIterator]()
+  let pending = items.next()
+  try {
+    for (;;) {
+      const item = await pending
+      if (item.done === true) return
+      pending = items.next()
+      // Its failure is thrown when it is awaited, at the next turn; not reported as unhandled meanwhile.
+      pending.catch(() => {})
+      yield item.value
+    }
+  } finally {
+    await items.return?.()
+  }
 }
 
 /** The bytes of each frame, a DEFLATED one inflated (only where `compressed`: elsewhere it is refused as unknown). */
