@@ -38,7 +38,8 @@ export class EntryBatch {
   private readonly texts = new Map<number, string>()
 
   constructor(bytes: Uint8Array, nodes: readonly string[], capacity: number) {
-    this.bytes = bytes
+    // A plain view (a Buffer's subarray() makes a Buffer, which costs more than the copy of a short value).
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     this.nodes = nodes
     this.fields = new Uint32Array(capacity * FIELDS)
     this.times = new Float64Array(capacity * 3)

@@ -61,15 +61,28 @@ const SEED = randomBytes(4).readUInt32LE(0)
 export function hashKey(key: string): number {
   let h = SEED
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x9e3779b1)
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
-  return (h ^ (h >>> 16)) >>> 0
+  return finishKeyHash(h)
 }
 
 /** {@link hashKey} of an all-ASCII key given as its bytes `bytes[start, end)` (which are its characters). */
 export function hashAsciiKey(bytes: Uint8Array, start: number, end: number): number {
   let h = SEED
   for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x9e3779b1)
+  return finishKeyHash(h)
+}
+
+/** {@link hashKey} of a key given as its UTF-8 bytes `bytes[start, end)`. */
+function hashUtf8Key(bytes: Uint8Array, start: number, end: number): number {
+  let h = SEED
+  for (let i = start; i < end; i++) {
+    // Beyond ASCII, characters are not bytes: hash the string.
+    if (bytes[i] >= 0x80) return hashKey(readUtf8(bytes, start, end))
+    h = Math.imul(h ^ bytes[i], 0x9e3779b1)
+  }
+  return finishKeyHash(h)
+}
+
+function finishKeyHash(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
   return (h ^ (h >>> 16)) >>> 0
@@ -472,10 +485,11 @@ export class Collection {
   /** The hash of the key in `slot` (not kept: 4 bytes a slot; read again from its record for a rebuild or a removal). */
   private hashOf(slot: number): number {
     const bytes = this.record(slot)
-    const { length, start } = varint(bytes, this.at + 4)
-    let i = start
-    while (i < start + length && bytes[i] < 0x80) i++
-    return i === start + length ? hashAsciiKey(bytes, start, i) : hashKey(readUtf8(bytes, start, start + length))
+    const at = this.at + 4
+    // A key's length is one byte below 128.
+    if (bytes[at] < 0x80) return hashUtf8Key(bytes, at + 1, at + 1 + bytes[at])
+    const { length, start } = varint(bytes, at)
+    return hashUtf8Key(bytes, start, start + length)
   }
 
   /** The buffer of the record of `slot`; its offset is left in `at` (no pair allocated per lookup). */
@@ -513,7 +527,7 @@ export class Collection {
     let at: number
     let loc: number
     if (size > MAX_PAGED_RECORD) {
-      target = Buffer.alloc(size)
+      target = new Uint8Array(size)
       at = 0
       loc = OWN
       this.own.set(slot, target)
@@ -561,7 +575,8 @@ export class Collection {
     if (page >= MAX_PAGES) {
       throw new SharedMemError(ErrorCode.STORE_FULL, 'a collection holds 4 GiB of keys and values, its limit')
     }
-    this.pages[page] = Buffer.alloc(PAGE)
+    // Plain Uint8Arrays, like a received batch's bytes: copying a range between them costs less than with Buffers.
+    this.pages[page] = new Uint8Array(PAGE)
     this.live[page] = 0
     this.filled[page] = 0
     this.page = page
