@@ -485,11 +485,7 @@ export class Collection {
   /** The hash of the key in `slot` (not kept: 4 bytes a slot; read again from its record for a rebuild or a removal). */
   private hashOf(slot: number): number {
     const bytes = this.record(slot)
-    const at = this.at + 4
-    // A key's length is one byte below 128.
-    if (bytes[at] < 0x80) return hashUtf8Key(bytes, at + 1, at + 1 + bytes[at])
-    const { length, start } = varint(bytes, at)
-    return hashUtf8Key(bytes, start, start + length)
+    return recordKeyHash(bytes, this.at)
   }
 
   /** The buffer of the record of `slot`; its offset is left in `at` (no pair allocated per lookup). */
@@ -624,14 +620,27 @@ export class Collection {
   private rebuild(live: number): void {
     let size = MIN_INDEX
     while (size < live * 2) size *= 2
+    // Each key is hashed again from its record first: page by page, in the order they were
+    // written (a sequential read), skipping records that are garbage. Then the index is filled
+    // from those hashes alone, so that its random writes meet it in the cache.
+    const hashes = new Uint32Array(this.used)
+    for (let page = 0; page < this.pages.length; page++) {
+      const bytes = this.pages[page]
+      if (bytes === undefined) continue
+      const end = this.filled[page]
+      for (let at = 0; at < end; at += recordSize(bytes, at)) {
+        const slot = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
+        if (this.loc[slot] === ((page << PAGE_BITS) | at) >>> 0) hashes[slot] = recordKeyHash(bytes, at)
+      }
+    }
+    for (const [slot, record] of this.own) hashes[slot] = recordKeyHash(record, 0)
     const index = new Int32Array(size)
     const mask = size - 1
     for (let slot = 0; slot < this.used; slot++) {
       if (this.loc[slot] === FREE) continue
-      const hash = this.hashOf(slot)
-      let i = hash & mask
+      let i = hashes[slot] & mask
       while (index[i] !== 0) i = (i + 1) & mask
-      index[i] = position(slot, hash)
+      index[i] = position(slot, hashes[slot])
     }
     this.index = index
     this.removedPositions = 0
@@ -682,6 +691,14 @@ function varint(bytes: Uint8Array, at: number): { length: number; start: number 
   scratch.length = n
   scratch.start = at
   return scratch
+}
+
+/** The {@link hashKey} of the key of the record at `at`. */
+function recordKeyHash(bytes: Uint8Array, at: number): number {
+  // A key's length is one byte below 128.
+  if (bytes[at + 4] < 0x80) return hashUtf8Key(bytes, at + 5, at + 5 + bytes[at + 4])
+  const { length, start } = varint(bytes, at + 4)
+  return hashUtf8Key(bytes, start, start + length)
 }
 
 /** The size of the record at `at`. */
