@@ -11,6 +11,7 @@ import { pipe } from 'it-pipe'
 import { raceSignal } from 'race-signal'
 import type { DecodeLimits } from '../codec/index.js'
 import { decodeSyncMessage, deflatedPayload, type SyncMessage } from '../codec/sync.js'
+import { COMPRESSED_FRAME_SCALE } from '../constants.js'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
@@ -195,10 +196,8 @@ export class Sync {
     const ctx: SessionContext = {
       replica,
       swarm: this.init.swarm,
-      chunkEntries: this.init.chunkEntries,
-      chunkBytes: this.init.chunkBytes,
+      ...frameLimits(this.init, stream.protocol ?? ''),
       scanBatch: this.init.scanBatch,
-      window: stream.protocol === SYNC_PROTOCOL_1_0 ? 0 : this.init.window,
       compress: compressed ? (frame) => compressor.compress(frame) : undefined,
       lastSyncAt: this.stats.lastSyncAt,
       tombstoneTtl: this.init.tombstoneTtl,
@@ -245,6 +244,21 @@ export class Sync {
     this.stats.droppedStale += result.droppedStale
     this.init.onRound?.({ ...result, peer, role, durationMs: Date.now() - started })
     return result
+  }
+}
+
+/** Frame sizes and window of a round of `protocol`: compressed rounds send fewer, larger frames (COMPRESSED_FRAME_SCALE). */
+function frameLimits(init: SyncInit, protocol: string): Pick<SessionContext, 'chunkEntries' | 'chunkBytes' | 'window'> {
+  if (protocol === SYNC_PROTOCOL_1_0) return { chunkEntries: init.chunkEntries, chunkBytes: init.chunkBytes, window: 0 }
+  if (protocol !== SYNC_PROTOCOL)
+    return { chunkEntries: init.chunkEntries, chunkBytes: init.chunkBytes, window: init.window }
+  // Within what the swarm's peers accept (peers share limits): a frame may pass its byte limit by one value.
+  return {
+    chunkEntries: Math.min(init.chunkEntries * COMPRESSED_FRAME_SCALE, init.limits.maxMessageEntries),
+    chunkBytes: Math.min(init.chunkBytes * COMPRESSED_FRAME_SCALE, Math.floor(init.limits.maxMessageBytes / 2)),
+    // Half the frames in flight (a receiver acknowledges up to 4 at once, so a window of 8 keeps
+    // frames coming): at most 16 MiB queued when the values turn out not to compress.
+    window: Math.ceil(init.window / 2)
   }
 }
 
