@@ -19,6 +19,7 @@ import {
   encodeRequest
 } from '../../src/codec/sync.js'
 import { ErrorCode } from '../../src/errors.js'
+import type { PeerOptions } from '../../src/index.js'
 import type { SharedMemNode } from '../../src/peer/node.js'
 import { BUCKETS, Digest } from '../../src/store/digest.js'
 import { FrameCompressor, inflateFrame, MIN_COMPRESSED_FRAME } from '../../src/sync/compress.js'
@@ -79,14 +80,14 @@ describe('frame compression', () => {
 
 describe('sync protocol 1.2', () => {
   /** A peer holding 200 values of `size` bytes that compress well: frames far above the compression threshold. */
-  async function filledPeer(size = 1000) {
-    const peer = await startPeer()
+  async function filledPeer(size = 1000, options: PeerOptions = {}) {
+    const peer = await startPeer(options)
     for (let i = 0; i < 200; i++) await peer.save({ collection: 'c', key: `k${i}`, variable: 'x'.repeat(size) + i })
     return peer
   }
 
-  async function serve(protocol: string) {
-    const peer = await filledPeer()
+  async function serve(protocol: string, options: PeerOptions = {}) {
+    const peer = await filledPeer(1000, options)
     const client = await hostileNode()
     nodes.push(client)
     const stream = await client.dialProtocol(multiaddr(peer.addresses[0]), protocol)
@@ -121,6 +122,12 @@ describe('sync protocol 1.2', () => {
       if (msg.type === 'frame') entries += msg.batch.length
     }
     expect(entries).toBe(200)
+  })
+
+  it('cuts compressed frames at 4 times the batch limits, plain ones at the limits', async () => {
+    // 200 entries; the empty peer acknowledges nothing, so both fit in the window.
+    expect(await serve(SYNC_PROTOCOL, { maxBatchEntries: 20 })).toHaveLength(3)
+    expect(await serve(SYNC_PROTOCOL_1_1, { maxBatchEntries: 20 })).toHaveLength(10)
   })
 
   it('a peer sends plain frames to a 1.1 peer', async () => {
