@@ -30,11 +30,16 @@ const PAGE = 1 << PAGE_BITS
 const MAX_PAGED_RECORD = 64 * 1024
 /** Pages addressable by a 32-bit location: 4 GiB of records per collection. */
 const MAX_PAGES = 2 ** (32 - PAGE_BITS) - 1
+/** The bit of the writer column that marks a tombstone (writer numbers stay below it). */
+const DELETED = 0x80000000
 /** The location of a free slot, and of a slot whose record has a buffer of its own. */
 const FREE = 0xffffffff
 const OWN = 0xfffffffe
-/** Logical counters at or above this are kept in a map, so the column can be 32-bit. */
-const WIDE = 0xffffffff
+/**
+ * Logical counters at or above this are kept in a map, so the column can be 16-bit: a
+ * counter grows only while writes share a millisecond or follow a clock ahead of this one.
+ */
+const WIDE = 0xffff
 /**
  * An index position holds slot + 1 in its low SLOT_BITS and the top TAG_BITS of the
  * key's hash above them: a probe passes over other keys without reading their hash
@@ -128,13 +133,13 @@ export class Collection {
   private index = new Int32Array(MIN_INDEX)
   private removedPositions = 0
   private wall = new Float64Array(MIN_SLOTS)
-  private logical = new Uint32Array(MIN_SLOTS)
-  /** Logical counters of WIDE or more, by slot (honest clocks never get there). */
+  private logical = new Uint16Array(MIN_SLOTS)
+  /** Logical counters of WIDE or more, by slot. */
   private readonly wideLogical = new Map<number, number>()
   /** Allocated with the first entry that expires. */
   private expiresAt: Float64Array | undefined
+  /** The writer's number in {@link Writers}, and DELETED for a tombstone. */
   private writer = new Uint32Array(MIN_SLOTS)
-  private deleted = new Uint8Array(MIN_SLOTS)
   /** Where each slot's record starts: page << PAGE_BITS | offset; FREE; or OWN. */
   private loc = new Uint32Array(MIN_SLOTS).fill(FREE)
   private readonly own = new Map<number, Uint8Array>()
@@ -315,8 +320,7 @@ export class Collection {
       this.wideLogical.set(slot, logical)
     }
     if (expiresAt !== 0 || this.expiresAt !== undefined) this.expiries()[slot] = expiresAt
-    this.deleted[slot] = deleted ? 1 : 0
-    this.writer[slot] = writer
+    this.writer[slot] = deleted ? writer | DELETED : writer
   }
 
   /** Removes the entry in `slot`. */
@@ -357,10 +361,10 @@ export class Collection {
       key ?? readUtf8(bytes, keyStart, keyStart + keyLength),
       this.wall[slot],
       this.logicalOf(slot),
-      this.writers.idOf(this.writer[slot]),
+      this.writers.idOf(this.writerOf(slot)),
       this.expiryOf(slot),
-      this.deleted[slot] === 1,
-      this.deleted[slot] === 1 ? undefined : bytes,
+      this.isDeleted(slot),
+      this.isDeleted(slot) ? undefined : bytes,
       v.start,
       v.start + v.length
     )
@@ -370,7 +374,7 @@ export class Collection {
   value(slot: number): Json {
     const cached = slot & this.cacheMask
     if (this.cacheSlot !== undefined && this.cacheSlot[cached] === slot) return this.cacheValue[cached]
-    if (this.deleted[slot] === 1) return null
+    if (this.isDeleted(slot)) return null
     const bytes = this.record(slot)
     const at = this.at
     const k = varint(bytes, at + 4)
@@ -394,9 +398,9 @@ export class Collection {
     w.strBytes(bytes, keyStart, keyLength)
     w.uint(this.wall[slot])
     w.uint(this.logicalOf(slot))
-    w.uint(this.writer[slot])
+    w.uint(this.writerOf(slot))
     w.uint(this.expiryOf(slot))
-    const deleted = this.deleted[slot] === 1
+    const deleted = this.isDeleted(slot)
     w.bool(deleted)
     if (deleted) w.nil()
     else w.range(bytes, v.start, v.start + v.length)
@@ -413,11 +417,11 @@ export class Collection {
   }
 
   isLive(slot: number, now: number): boolean {
-    return isLive(this.deleted[slot] === 1, this.expiryOf(slot), now)
+    return isLive(this.isDeleted(slot), this.expiryOf(slot), now)
   }
 
   isCollectable(slot: number, horizon: number): boolean {
-    return isCollectable(this.deleted[slot] === 1, this.wall[slot], this.expiryOf(slot), horizon)
+    return isCollectable(this.isDeleted(slot), this.wall[slot], this.expiryOf(slot), horizon)
   }
 
   /** Bytes held in arena pages and own buffers (live and garbage), for status figures and tests. */
@@ -430,11 +434,11 @@ export class Collection {
 
   /** The writer of the entry in `slot`, as its number in the replica's {@link Writers}. */
   writerOf(slot: number): number {
-    return this.writer[slot]
+    return (this.writer[slot] & ~DELETED) >>> 0
   }
 
   isDeleted(slot: number): boolean {
-    return this.deleted[slot] === 1
+    return (this.writer[slot] & DELETED) !== 0
   }
 
   logicalOf(slot: number): number {
@@ -649,15 +653,14 @@ export class Collection {
   private grow(): void {
     const slots = this.wall.length * 2
     this.wall = resized(this.wall, new Float64Array(slots))
-    this.logical = resized(this.logical, new Uint32Array(slots))
+    this.logical = resized(this.logical, new Uint16Array(slots))
     if (this.expiresAt !== undefined) this.expiresAt = resized(this.expiresAt, new Float64Array(slots))
     this.writer = resized(this.writer, new Uint32Array(slots))
-    this.deleted = resized(this.deleted, new Uint8Array(slots))
     this.loc = resized(this.loc, new Uint32Array(slots).fill(FREE))
   }
 }
 
-function resized<T extends Float64Array | Uint32Array | Uint8Array>(from: T, to: T): T {
+function resized<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(from: T, to: T): T {
   to.set(from)
   return to
 }

@@ -126,6 +126,11 @@ describe('collection arena', () => {
     expect(c.find('é ')).toBe(-1)
     c.set(c.find('🔑'), { ...update('🔑', 2), value: 'small' })
     expect(c.value(c.find('🔑'))).toBe('small')
+    // Around the 16-bit column's edge, and back below it.
+    for (const logical of [0xfffe, 0xffff, 0x10000, 5]) {
+      c.set(c.find('k'), { ...update('k', 3), logical })
+      expect(c.read(c.find('k'), 'c').logical).toBe(logical)
+    }
   })
 
   it('reads the value last written, not one it kept decoded', () => {
