@@ -2,9 +2,9 @@
  * One collection of a replica: its keys, hashed into an open-addressing index,
  * and its entries column by column, with no JS object per entry. A slot's key
  * and value live as bytes (UTF-8 and MessagePack) in a record of an append-only
- * paged arena; its stamp, writer, expiry and deletion flag in typed arrays. A
- * slot costs about 30 bytes besides its record (key and value bytes plus 6 to
- * 10 of framing); a value is decoded when read, and the last ones read or
+ * paged arena; its stamp, writer (with the deletion flag) and expiry in typed
+ * arrays. A slot costs about 25 bytes besides its record (key and value bytes plus
+ * 6 to 10 of framing); a value is decoded when read, and the last ones read or
  * written stay decoded in a small cache, so hot keys read at Map speed.
  *
  * Records are never changed once written: a new version goes to the end of the
