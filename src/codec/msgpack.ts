@@ -415,15 +415,8 @@ export class Reader {
 
   /** A string; else undefined (the item skipped). */
   str(): string | undefined {
-    const length = this.strLength()
-    if (length === undefined) {
-      this.skip()
-      return undefined
-    }
-    this.need(length)
-    const s = readUtf8(this.bytes, this.pos, this.pos + length)
-    this.pos += length
-    return s
+    const length = this.strBytes()
+    return length === undefined ? undefined : readUtf8(this.bytes, this.pos - length, this.pos)
   }
 
   /**

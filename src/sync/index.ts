@@ -284,7 +284,7 @@ async function* frames(
 }
 
 /** `source`, asking it for each next item as soon as the previous one is taken (so it works meanwhile). */
-export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   const items = source[Symbol.asyncIterator]()
   let pending = items.next()
   try {
