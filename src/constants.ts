@@ -83,14 +83,6 @@ export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
  */
 export const DEFAULT_SYNC_WINDOW = 16
 
-/**
- * A compressed sync round (protocol 1.2) sends frames of this many times the batch limits
- * (8,192 entries and 2 MiB by default, within the swarm's message limits) under half the
- * window: a quarter of the frames to inflate, acknowledge and grant window for. A late join of
- * a million entries of 100 B on this machine: 2.8-3.1 -> 2.3 s.
- */
-export const COMPRESSED_FRAME_SCALE = 4
-
 /** Members scanned between two turns of the event loop while sync looks for the entries to send. */
 export const DEFAULT_SYNC_SCAN_BATCH = 4096
 

@@ -11,7 +11,6 @@ import { pipe } from 'it-pipe'
 import { raceSignal } from 'race-signal'
 import type { DecodeLimits } from '../codec/index.js'
 import { decodeSyncMessage, deflatedPayload, type SyncMessage } from '../codec/sync.js'
-import { COMPRESSED_FRAME_SCALE } from '../constants.js'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
@@ -246,6 +245,14 @@ export class Sync {
     return result
   }
 }
+
+/**
+ * A compressed sync round (protocol 1.2) sends frames of this many times the batch limits
+ * (8,192 entries and 2 MiB by default, within the swarm's message limits) under half the
+ * window: a quarter of the frames to inflate, acknowledge and grant window for. A late join of
+ * a million entries of 100 B on this machine: 2.8-3.1 -> 2.3 s.
+ */
+const COMPRESSED_FRAME_SCALE = 4
 
 /** Frame sizes and window of a round of `protocol`: compressed rounds send fewer, larger frames (COMPRESSED_FRAME_SCALE). */
 function frameLimits(init: SyncInit, protocol: string): Pick<SessionContext, 'chunkEntries' | 'chunkBytes' | 'window'> {
