@@ -68,6 +68,8 @@ interface BatchContext {
   collections: Array<Collection | undefined>
   seeds: Uint32Array[]
   writers: number[]
+  /** Whether stored entries go to persistence or change listeners (as objects). */
+  announce: boolean
 }
 
 /** Most writers a replica may know for {@link Replica.encodeEverything} to send its table in every frame. */
@@ -218,9 +220,15 @@ export class Replica {
       entries.add(update.key, hash, update)
     }
     this.remember(update, known)
-    if (origin === 'restore') return true
+    if (origin !== 'restore')
+      this.announce(update, origin, current !== undefined && isLive(current.deleted, current.expiresAt, now))
+    return true
+  }
+
+  /** Hands a stored update to persistence and, as a visible change, to listeners (`wasLive`: what it replaced was live). */
+  private announce(update: EntryUpdate, origin: ChangeOrigin, wasLive: boolean): void {
     this.onStore(update)
-    if (!this.hasChangeListeners()) return true
+    if (!this.hasChangeListeners()) return
     if (!update.deleted) {
       this.onChange({
         type: 'save',
@@ -231,7 +239,7 @@ export class Replica {
         origin,
         node: update.node
       })
-    } else if (current !== undefined && isLive(current.deleted, current.expiresAt, now)) {
+    } else if (wasLive) {
       this.onChange({
         type: 'remove',
         collection: update.collection,
@@ -241,16 +249,15 @@ export class Replica {
         node: update.node
       })
     }
-    return true
   }
 
   /**
    * Merges entries `from` to `to` (not included) of a received batch, as
    * {@link mergeEntry} merges remote entries, with the wall clock `now` read once for
    * all. An entry with an all-ASCII key is hashed, found, compared and stored from the
-   * batch's bytes, with no entry object or key string, unless change listeners or
-   * persistence want each entry (or two versions share a stamp); any other goes
-   * through mergeEntry. `received`, when given, accumulates the hash of every entry,
+   * batch's bytes, with no key string, and an entry object only for an entry stored while
+   * change listeners or persistence want it; any other (or two versions with one stamp)
+   * goes through mergeEntry. `received`, when given, accumulates the hash of every entry,
    * merged or not (what a sync responder tallies). An entry that cannot be merged
    * (a stamp too far ahead) is passed to `onReject` with the error. Returns how many were.
    */
@@ -262,16 +269,16 @@ export class Replica {
     received?: Digest,
     onReject?: (entry: EntryUpdate, err: Error) => void
   ): number {
-    const objects = this.hasChangeListeners() || this.hasStore()
     const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
-    const context: BatchContext = { collections: [], seeds: [], writers: [] }
+    const announce = this.hasChangeListeners() || this.hasStore()
+    const context: BatchContext = { collections: [], seeds: [], writers: [], announce }
     let rejected = 0
     // The latest stamp merged from the batch's bytes (logical -1: none).
     let wall = 0
     let logical = -1
     for (let i = from; i < to; i++) {
       try {
-        if (objects || !batch.isAscii(i)) {
+        if (!batch.isAscii(i)) {
           const entry = batch.entry(i)
           if (received !== undefined) received.toggle(hashEntry(entry, hash))
           this.mergeEntry(entry, 'remote', now, received === undefined ? undefined : hash)
@@ -319,7 +326,10 @@ export class Replica {
     hashAsciiEntry(seed, bytes, keyStart, keyEnd, wall, logical, node, expiresAt, deleted, hash)
     received?.toggle(hash)
     this.clock.checkSkew(wall, now)
+    // A listener may write in answer to this entry: the clock must lie past it first.
+    if (context.announce) this.clock.receive({ wall, logical }, now)
     let entries = context.collections[c] ?? this.collections.get(name)
+    let wasLive = false
     const keyHash = hashAsciiKey(bytes, keyStart, keyEnd)
     const slot = entries === undefined ? -1 : entries.findAscii(bytes, keyStart, keyEnd, keyHash)
     if (entries !== undefined && slot >= 0) {
@@ -335,6 +345,7 @@ export class Replica {
         return
       }
       const wasDeleted = entries.isDeleted(slot)
+      wasLive = entries.isLive(slot, now)
       this.digest.toggle(
         hashAsciiEntry(
           seed,
@@ -364,6 +375,7 @@ export class Replica {
     this.digest.toggle(hash)
     this.stored++
     if (deleted) this.tombstones++
+    if (context.announce) this.announce(batch.entry(i), 'remote', wasLive)
   }
 
   /** The writer of entry `i` as its number in {@link Writers} (numbered when first stored: a batch may name writers it never uses). */

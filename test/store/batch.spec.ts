@@ -107,6 +107,25 @@ describe('merging a received frame column by column', () => {
     })
   }
 
+  it('moves the clock past an entry before its listener hears of it, so a write in answer wins', () => {
+    const r = new Replica({
+      node: 'self',
+      slot: 'self/x',
+      clock: new Clock({ now: () => NOW, maxSkew: MAX_SKEW }),
+      tombstoneTtl: TTL,
+      hasStore: () => false,
+      onChange: (e) => {
+        if (e.type === 'save' && e.origin === 'remote') r.save('c', 'k', 'answer', 0)
+      }
+    })
+    // A peer whose clock runs 3 ms ahead (within the skew limit) wrote first.
+    const remote = { collection: 'c', key: 'k', wall: NOW + 3, logical: 0, node: '12D3KooWa', expiresAt: 0 }
+    const frame = readEntryFrame(encodeUpdates([{ update: { ...remote, deleted: false, value: 'first' } }], []), limits)
+    if (frame === undefined) throw new Error('not an UPDATES frame')
+    r.mergeBatch(frame.batch, 0, frame.batch.length, NOW)
+    expect(r.get('c', 'k')).toBe('answer')
+  })
+
   it('refuses a stamp too far ahead with ERR_CLOCK_SKEW and merges the rest', () => {
     const base = { collection: 'c', logical: 0, node: '12D3KooWa', expiresAt: 0, deleted: false, value: 'v' }
     const ahead = { ...base, key: 'ahead', wall: NOW + MAX_SKEW + 1 }
