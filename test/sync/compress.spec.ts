@@ -5,25 +5,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { deflateRawSync } from 'node:zlib'
-import { multiaddr } from '@multiformats/multiaddr'
-import * as lp from 'it-length-prefixed'
-import { pipe } from 'it-pipe'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  type Deflated,
-  decodeSyncMessage,
-  deflatedPayload,
-  encodeDeflated,
-  encodeDigest,
-  encodeDone,
-  encodeRequest
-} from '../../src/codec/sync.js'
+import { type Deflated, decodeSyncMessage, deflatedPayload, encodeDeflated } from '../../src/codec/sync.js'
 import { ErrorCode } from '../../src/errors.js'
 import type { PeerOptions } from '../../src/index.js'
 import type { SharedMemNode } from '../../src/peer/node.js'
-import { BUCKETS, Digest } from '../../src/store/digest.js'
 import { FrameCompressor, inflateFrame, MIN_COMPRESSED_FRAME } from '../../src/sync/compress.js'
 import { SYNC_PROTOCOL, SYNC_PROTOCOL_1_1 } from '../../src/sync/index.js'
+import { emptyPeerRound } from '../fixtures/empty-round.js'
 import { hostileNode } from '../fixtures/hostile.js'
 import { limits } from '../fixtures/limits.js'
 import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
@@ -86,30 +75,12 @@ describe('sync protocol 1.2', () => {
     return peer
   }
 
+  /** The frames a peer sends an empty peer of `protocol` (200 entries: within the window, which it never acknowledges). */
   async function serve(protocol: string, options: PeerOptions = {}) {
     const peer = await filledPeer(1000, options)
     const client = await hostileNode()
     nodes.push(client)
-    const stream = await client.dialProtocol(multiaddr(peer.addresses[0]), protocol)
-    expect(stream.protocol).toBe(protocol)
-    // An empty peer: it asks for every bucket and has nothing to send (and, sending nothing,
-    // acknowledges nothing: the 200 entries fit in fewer frames than the window).
-    const request = [
-      encodeDigest('default', 0, new Digest().groups()),
-      encodeRequest(new Uint8Array(BUCKETS).fill(1)),
-      encodeDone()
-    ]
-    const sent = pipe(request, (source) => lp.encode(source), stream.sink)
-    const frames: Uint8Array[] = []
-    for await (const chunk of lp.decode(stream.source)) {
-      const frame = chunk.subarray()
-      if (deflatedPayload(frame) === undefined && decodeSyncMessage(frame, limits).type === 'done') break
-      frames.push(frame)
-    }
-    await sent
-    await stream.close()
-    expect(decodeSyncMessage(frames[0], limits).type).toBe('leaves')
-    return frames.slice(1)
+    return emptyPeerRound(client, peer.addresses[0], protocol)
   }
 
   it('a peer sends compressible entries deflated to a 1.2 peer', async () => {
