@@ -69,15 +69,8 @@ export function hashKey(key: string): number {
   return finishKeyHash(h)
 }
 
-/** {@link hashKey} of an all-ASCII key given as its bytes `bytes[start, end)` (which are its characters). */
-export function hashAsciiKey(bytes: Uint8Array, start: number, end: number): number {
-  let h = SEED
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 0x9e3779b1)
-  return finishKeyHash(h)
-}
-
-/** {@link hashKey} of a key given as its UTF-8 bytes `bytes[start, end)`. */
-function hashUtf8Key(bytes: Uint8Array, start: number, end: number): number {
+/** {@link hashKey} of a key given as its UTF-8 bytes `bytes[start, end)` (an ASCII key's bytes are its characters). */
+export function hashKeyBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = SEED
   for (let i = start; i < end; i++) {
     // Beyond ASCII, characters are not bytes: hash the string.
@@ -195,7 +188,7 @@ export class Collection {
     }
   }
 
-  /** {@link find} for an all-ASCII key given as its bytes `bytes[start, end)`, hashed by {@link hashAsciiKey}. */
+  /** {@link find} for an all-ASCII key given as its bytes `bytes[start, end)`, hashed by {@link hashKeyBytes}. */
   findAscii(bytes: Uint8Array, start: number, end: number, hash: number): number {
     const mask = this.index.length - 1
     const length = end - start
@@ -699,9 +692,9 @@ function varint(bytes: Uint8Array, at: number): { length: number; start: number 
 /** The {@link hashKey} of the key of the record at `at`. */
 function recordKeyHash(bytes: Uint8Array, at: number): number {
   // A key's length is one byte below 128.
-  if (bytes[at + 4] < 0x80) return hashUtf8Key(bytes, at + 5, at + 5 + bytes[at + 4])
+  if (bytes[at + 4] < 0x80) return hashKeyBytes(bytes, at + 5, at + 5 + bytes[at + 4])
   const { length, start } = varint(bytes, at + 4)
-  return hashUtf8Key(bytes, start, start + length)
+  return hashKeyBytes(bytes, start, start + length)
 }
 
 /** The size of the record at `at`. */

@@ -6,7 +6,7 @@
 import { type Clock, compareStamps } from '../clock/index.js'
 import { Writer } from '../codec/msgpack.js'
 import type { EntryBatch } from './batch.js'
-import { Collection, hashAsciiKey, hashKey, isCollectable, isLive, Writers } from './collection.js'
+import { Collection, hashKey, hashKeyBytes, isCollectable, isLive, Writers } from './collection.js'
 import {
   BUCKETS,
   bucketOf,
@@ -36,7 +36,7 @@ export interface ReplicaInit {
   hasChangeListeners?: () => boolean
   /** Called with every entry stored and every counter slot changed (not for restored ones): what persistence must keep. */
   onStore?: (update: EntryUpdate | CounterUpdate) => void
-  /** Whether onStore needs each entry now (persistence is on): when not, batches merge without entry objects. @default always */
+  /** Whether onStore needs each entry now (persistence is on): when not (and nobody listens), a received batch is stored without an object per entry. @default always */
   hasStore?: () => boolean
 }
 
@@ -330,7 +330,7 @@ export class Replica {
     if (context.announce) this.clock.receive({ wall, logical }, now)
     let entries = context.collections[c] ?? this.collections.get(name)
     let wasLive = false
-    const keyHash = hashAsciiKey(bytes, keyStart, keyEnd)
+    const keyHash = hashKeyBytes(bytes, keyStart, keyEnd)
     const slot = entries === undefined ? -1 : entries.findAscii(bytes, keyStart, keyEnd, keyHash)
     if (entries !== undefined && slot >= 0) {
       const currentNode = this.writers.idOf(entries.writerOf(slot))
