@@ -44,21 +44,43 @@ const native: Utf8 =
         }
       }
 
-/** A growable buffer written front to back. */
+/**
+ * A plain Uint8Array over uninitialised memory. Not a Buffer: a Buffer's subarray()
+ * goes through Node's own (slower) code, and copies from one cost more.
+ */
+export function allocBytes(size: number): Uint8Array {
+  const b = Buffer.allocUnsafe(size)
+  return new Uint8Array(b.buffer, b.byteOffset, size)
+}
+
+/** `bytes` as a plain Uint8Array (a view of the same memory) when it is a Buffer or another subclass. */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/**
+ * A growable buffer written front to back. What it has written stays as it is when it
+ * grows (into a new buffer), so views of it taken with {@link since} stay valid.
+ */
 export class Writer {
-  private buf: Buffer
+  private buf: Uint8Array
   private view: DataView
   private pos = 0
 
   constructor(size = 1024) {
-    this.buf = Buffer.allocUnsafe(Math.max(size, 16))
+    this.buf = allocBytes(Math.max(size, 16))
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
   }
 
   /** The bytes written; a copy when most of the buffer went unused. */
   finish(): Uint8Array {
     const out = this.buf.subarray(0, this.pos)
-    return this.pos * 2 < this.buf.byteLength ? Uint8Array.prototype.slice.call(out) : out
+    return this.pos * 2 < this.buf.byteLength ? out.slice() : out
+  }
+
+  /** Bytes the buffer holds before it must grow. */
+  get capacity(): number {
+    return this.buf.byteLength
   }
 
   arrayHeader(n: number): void {
@@ -207,8 +229,8 @@ export class Writer {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.byteLength) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.pos + n))
-    this.buf.copy(next, 0, 0, this.pos)
+    const next = allocBytes(Math.max(this.buf.byteLength * 2, this.pos + n))
+    next.set(this.buf.subarray(0, this.pos))
     this.buf = next
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
   }

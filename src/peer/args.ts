@@ -6,7 +6,11 @@
 
 import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
 import { invalidArgument } from '../errors.js'
-import { checkName, type Json, toFrozenJson } from '../store/validate.js'
+import { encodeChecked } from '../store/encoded.js'
+import { checkName, freezeJson } from '../store/validate.js'
+
+/** A value to save: a string as it is, any other as its MessagePack bytes. */
+export type SavedValue = string | Uint8Array
 
 export interface ArgLimits {
   maxKeyLength: number
@@ -40,13 +44,17 @@ export function counterArgs(verb: string, config: CounterConfig, limits: ArgLimi
 export function saveArgs(
   config: SaveConfig,
   limits: ArgLimits
-): { collection: string; key: string; value: Json; size: number; expiresIn: number } {
+): { collection: string; key: string; value: SavedValue; expiresIn: number } {
   const { collection, key } = keyArgs('save', config, limits)
   if (!('variable' in config) || config.variable === undefined) throw invalidArgument('save needs a variable')
-  const { value, size } = toFrozenJson(config.variable, {
-    maxDepth: limits.maxValueDepth,
-    maxBytes: limits.maxValueBytes
-  })
+  const variable: unknown = config.variable
+  const valueLimits = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
+  // A string is immutable, and stored as it is; any other value as its checked bytes.
+  let value: SavedValue
+  if (typeof variable === 'string') {
+    freezeJson(variable, valueLimits) // its size
+    value = variable
+  } else value = encodeChecked(variable, valueLimits)
   let expiresIn = 0
   const options = config.options
   if (options !== undefined && options !== null) {
@@ -59,5 +67,5 @@ export function saveArgs(
       expiresIn = ttl
     }
   }
-  return { collection, key, value, size, expiresIn }
+  return { collection, key, value, expiresIn }
 }

@@ -260,7 +260,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   save(config: SaveConfig, callback?: Callback<true>): Promise<true> {
     return settle(() => {
       this.assertRunning()
-      const { collection, key, value, size, expiresIn } = saveArgs(config, this.limits)
+      const { collection, key, value, expiresIn } = saveArgs(config, this.limits)
       if (this.maxEntries !== Number.POSITIVE_INFINITY && this.isFull() && this.replica.get(collection, key) === null) {
         throw new SharedMemError(
           ErrorCode.STORE_FULL,
@@ -268,7 +268,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
         )
       }
       const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
-      this.gossip.queueEntry(this.replica.save(collection, key, value, expiresAt), size)
+      this.gossip.queueEntry(
+        typeof value === 'string'
+          ? this.replica.save(collection, key, value, expiresAt)
+          : this.replica.saveEncoded(collection, key, value, expiresAt)
+      )
       this.operations.writes++
       return this.acknowledged(true as const)
     }, callback)

@@ -7,9 +7,38 @@
  */
 import { decodeTrusted, Writer } from '../codec/msgpack.js'
 import type { EntryUpdate } from './types.js'
-import type { Json } from './validate.js'
+import { type Json, type ValueLimits, writeJson } from './validate.js'
 
 const scratch = new Writer(4096)
+
+/** Values saved are written one after another into a slab, each kept as a view of it (no copy, no buffer per value). */
+const SLAB_BYTES = 64 * 1024
+let slab = new Writer(SLAB_BYTES)
+/** Whether {@link encodeChecked} is writing to the slab (a getter in a value may save another one). */
+let writing = false
+
+/**
+ * Checks a value given to save() (see {@link writeJson}) and returns its bytes, in one
+ * pass: the replica keeps and sends these, and nothing holds the caller's object.
+ */
+export function encodeChecked(value: unknown, limits: ValueLimits): Uint8Array {
+  if (writing) {
+    const own = new Writer(256)
+    writeJson(value, limits, own)
+    return own.finish()
+  }
+  writing = true
+  try {
+    if (slab.capacity - slab.length < SLAB_BYTES / 16) slab = new Writer(SLAB_BYTES)
+    const start = slab.length
+    writeJson(value, limits, slab)
+    return slab.since(start)
+  } finally {
+    writing = false
+    // A value that outgrew the slab (or was refused as too large once written) does not keep it grown.
+    if (slab.capacity > SLAB_BYTES) slab = new Writer(SLAB_BYTES)
+  }
+}
 
 /**
  * The bytes of a value in a scratch buffer, valid until the next call: for a caller that

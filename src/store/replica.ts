@@ -18,7 +18,7 @@ import {
   hashEntry,
   type MemberHash
 } from './digest.js'
-import { encodeValue } from './encoded.js'
+import { EncodedEntry, encodeValue } from './encoded.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
 import type { Json } from './validate.js'
 
@@ -122,6 +122,14 @@ export class Replica {
   /** Writes a value locally and returns the update to broadcast. */
   save(collection: string, key: string, value: Json, expiresAt: number): EntryUpdate {
     const update = this.stamp(collection, key, value, expiresAt, false)
+    this.mergeEntry(update, 'local')
+    return update
+  }
+
+  /** {@link save} for a value given as its checked MessagePack bytes (kept, not copied: the caller gives them up). */
+  saveEncoded(collection: string, key: string, bytes: Uint8Array, expiresAt: number): EntryUpdate {
+    const { wall, logical } = this.clock.tick()
+    const update = new EncodedEntry(collection, key, wall, logical, this.node, expiresAt, false, bytes)
     this.mergeEntry(update, 'local')
     return update
   }

@@ -1,8 +1,9 @@
 /**
  * Checks on what enters the replica, from the local API and from the network
- * alike. Values are copied and deep-frozen on the way in, so that nobody can
- * change a replica by mutating an object they saved or read, and measured in
- * the same pass, so that the size limit costs no encoding.
+ * alike. A value saved is checked and encoded in one pass (the replica keeps
+ * bytes, so nobody can change it by mutating an object they saved); a value
+ * decoded from the wire is checked and frozen in place; each is measured in the
+ * same pass, so that the size limit costs no second encoding.
  */
 import { ErrorCode, invalidArgument, invalidName, invalidValue, SharedMemError } from '../errors.js'
 
@@ -36,21 +37,36 @@ export interface ValueLimits {
   maxBytes: number
 }
 
-/**
- * Returns a deep-frozen copy of `value` when it is JSON-compatible, nests at most
- * `maxDepth` levels and encodes to at most `maxBytes`; throws `ERR_INVALID_VALUE`,
- * `ERR_VALUE_TOO_DEEP` or `ERR_VALUE_TOO_LARGE` (naming the offending path) otherwise.
- */
-export function toFrozenJson(value: unknown, limits: ValueLimits): Measured {
-  return walk(value, limits, true)
+/** Where {@link writeJson} writes a value as it checks it: a MessagePack writer (codec/msgpack.ts). */
+export interface JsonSink {
+  /** Bytes written so far. */
+  readonly length: number
+  str(s: string): void
+  number(n: number): void
+  bool(b: boolean): void
+  nil(): void
+  arrayHeader(n: number): void
+  mapHeader(n: number): void
 }
 
 /**
- * Like {@link toFrozenJson}, but freezes `value` itself instead of a copy: for values
- * nobody else holds (just decoded from the wire or a file), where a copy is waste.
+ * Writes `value` to `sink` when it is JSON-compatible, nests at most `maxDepth` levels
+ * and encodes to at most `maxBytes`, and returns that size; throws `ERR_INVALID_VALUE`,
+ * `ERR_VALUE_TOO_DEEP` or `ERR_VALUE_TOO_LARGE` (naming the offending path) otherwise,
+ * having written part of it. `value` itself is neither copied nor frozen.
+ */
+export function writeJson(value: unknown, limits: ValueLimits, sink: JsonSink): number {
+  const start = sink.length
+  walk(value, limits, sink)
+  return checkSize(null, sink.length - start, limits).size
+}
+
+/**
+ * Checks `value` as {@link writeJson} does and freezes it in place: for values nobody
+ * else holds (just decoded from the wire or a file).
  */
 export function freezeJson(value: unknown, limits: ValueLimits): Measured {
-  return walk(value, limits, false)
+  return walk(value, limits, undefined)
 }
 
 /**
@@ -58,7 +74,7 @@ export function freezeJson(value: unknown, limits: ValueLimits): Measured {
  * as on the way in, so batching and the limit measure alike.
  */
 export function encodedSize(value: Json): number {
-  return walk(value, UNLIMITED, false).size
+  return walk(value, UNLIMITED, undefined).size
 }
 
 const UNLIMITED: ValueLimits = { maxDepth: Number.POSITIVE_INFINITY, maxBytes: Number.POSITIVE_INFINITY }
@@ -84,14 +100,19 @@ function headerSize(count: number): number {
 }
 
 /**
- * One pass over a value: checks, freezes (a copy, or in place) and measures it.
+ * One pass over a value: checks it, and either writes it to `sink` (which then measures
+ * it: strings are not measured twice) or measures it and freezes it in place.
  * It keeps the keys of the current path on a stack and builds the path string
  * only for an error, and it finds cycles only once the depth limit is hit (a
  * cycle always hits it), so a valid value costs no strings and no set.
  */
-function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
+function walk(value: unknown, limits: ValueLimits, sink: JsonSink | undefined): Measured {
   // The most common value, without the machinery objects and arrays need.
-  if (typeof value === 'string') return checkSize(value, stringSize(value), limits)
+  if (typeof value === 'string') {
+    if (sink === undefined) return checkSize(value, stringSize(value), limits)
+    sink.str(value)
+    return { value, size: 0 }
+  }
   const path: Array<string | number> = []
   const ancestors: object[] = []
   let size = 0
@@ -101,14 +122,17 @@ function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
   const visit = (v: unknown): Json => {
     switch (typeof v) {
       case 'string':
-        size += stringSize(v)
+        if (sink === undefined) size += stringSize(v)
+        else sink.str(v)
         return v
       case 'boolean':
         size += 1
+        sink?.bool(v)
         return v
       case 'number':
         if (!Number.isFinite(v)) fail((at) => invalidValue(`${at} is ${v}, which JSON cannot carry`))
         size += numberSize(v)
+        sink?.number(v)
         return v
       case 'object':
         break
@@ -117,6 +141,7 @@ function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
     }
     if (v === null) {
       size += 1
+      sink?.nil()
       return null
     }
     if (ancestors.length >= limits.maxDepth) {
@@ -124,37 +149,33 @@ function walk(value: unknown, limits: ValueLimits, copying: boolean): Measured {
       fail((at) => new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `${at} nests deeper than ${limits.maxDepth} levels`))
     }
     ancestors.push(v)
-    let out: Json
     if (Array.isArray(v)) {
-      const arr: Json[] = copying ? new Array(v.length) : v
       size += headerSize(v.length)
+      sink?.arrayHeader(v.length)
       for (let i = 0; i < v.length; i++) {
         path.push(i)
-        const child = visit(v[i])
-        if (copying || arr[i] !== child) arr[i] = child
+        visit(v[i])
         path.pop()
       }
-      out = arr
     } else {
       const proto = Object.getPrototypeOf(v)
       if (proto !== Object.prototype && proto !== null) {
         fail((at) => invalidValue(`${at} is ${describe(v)}; only plain objects, arrays and primitives are allowed`))
       }
-      const obj = (copying ? {} : v) as Record<string, Json>
       const keys = Object.keys(v)
       size += headerSize(keys.length)
+      sink?.mapHeader(keys.length)
       for (const key of keys) {
         path.push(key)
         if (key === '__proto__') fail((at) => invalidValue(`${at} is a "__proto__" key, which is not allowed`))
-        size += stringSize(key)
-        const child = visit((v as Record<string, unknown>)[key])
-        if (copying || obj[key] !== child) obj[key] = child
+        if (sink === undefined) size += stringSize(key)
+        else sink.str(key)
+        visit((v as Record<string, unknown>)[key])
         path.pop()
       }
-      out = obj
     }
     ancestors.pop()
-    return Object.freeze(out)
+    return sink === undefined ? Object.freeze(v as Json) : (v as Json)
   }
   return checkSize(visit(value), size, limits)
 }

@@ -2,20 +2,33 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { packr } from '../../src/codec/base.js'
 import { ErrorCode } from '../../src/errors.js'
-import { checkName, encodedSize, freezeJson, type Json, toFrozenJson } from '../../src/store/validate.js'
+import { decodeValue, encodeChecked } from '../../src/store/encoded.js'
+import { checkName, encodedSize, freezeJson, type Json } from '../../src/store/validate.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 
 const code = (c: string) => expect.objectContaining({ code: c })
 const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
 
 describe('value validation', () => {
-  it('copies and deep-freezes JSON values', () => {
+  it('checks and encodes a saved value in one pass, leaving it as it was', () => {
     const input = { a: [1, { b: 'x' }], n: null, t: true }
-    const out = toFrozenJson(input, lim(64)).value as { a: [number, { b: string }] }
-    expect(out).toEqual(input)
-    expect(out).not.toBe(input)
-    expect(Object.isFrozen(out.a[1])).toBe(true)
+    const bytes = encodeChecked(input, lim(64))
+    expect(Buffer.from(bytes).equals(packr.pack(input))).toBe(true)
     expect(Object.isFrozen(input)).toBe(false)
+    const out = decodeValue(bytes) as { a: [number, { b: string }] }
+    expect(out).toEqual(input)
+    expect(Object.isFrozen(out.a[1])).toBe(true)
+  })
+
+  it('encodes a value saved from inside a getter of the value being encoded', () => {
+    const inner = { k: 'inner' }
+    const outer = {
+      get a() {
+        return Buffer.from(encodeChecked(inner, lim(64))).equals(packr.pack(inner))
+      },
+      b: 2
+    }
+    expect(decodeValue(encodeChecked(outer, lim(64)))).toEqual({ a: true, b: 2 })
   })
 
   it.each([
@@ -30,7 +43,7 @@ describe('value validation', () => {
     ['a nested undefined', { a: { b: undefined } }],
     ['a __proto__ key', JSON.parse('{"__proto__": {"polluted": true}}')]
   ])('rejects %s with ERR_INVALID_VALUE', (_name, value) => {
-    expect(() => toFrozenJson(value, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
+    expect(() => encodeChecked(value, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
   })
 
   it('freezeJson freezes a fresh value in place, with the same checks', () => {
@@ -45,19 +58,19 @@ describe('value validation', () => {
   it('rejects cycles', () => {
     const a: Record<string, unknown> = {}
     a.self = a
-    expect(() => toFrozenJson(a, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
+    expect(() => encodeChecked(a, lim(64))).toThrowError(code(ErrorCode.INVALID_VALUE))
   })
 
   it('accepts shared (non-cyclic) references', () => {
     const shared = { x: 1 }
-    expect(toFrozenJson({ a: shared, b: shared }, lim(64)).value).toEqual({ a: { x: 1 }, b: { x: 1 } })
+    expect(decodeValue(encodeChecked({ a: shared, b: shared }, lim(64)))).toEqual({ a: { x: 1 }, b: { x: 1 } })
   })
 
   it('rejects nesting beyond the limit with ERR_VALUE_TOO_DEEP', () => {
     let deep: unknown = 1
     for (let i = 0; i < 10; i++) deep = [deep]
-    expect(() => toFrozenJson(deep, lim(10))).not.toThrow()
-    expect(() => toFrozenJson([deep], lim(10))).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
+    expect(() => encodeChecked(deep, lim(10))).not.toThrow()
+    expect(() => encodeChecked([deep], lim(10))).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
   })
 
   it('checks names', () => {
@@ -99,26 +112,29 @@ describe('value validation', () => {
     )
     fc.assert(
       fc.property(fc.oneof(json, extremes), (value) => {
-        const bytes = packr.pack(value).byteLength
-        const frozen = toFrozenJson(value, lim(64))
-        expect(frozen.size).toBe(bytes)
+        const packed = packr.pack(value)
+        // The same bytes msgpackr writes, so every peer measures and compares a value alike.
+        expect(Buffer.from(encodeChecked(value, lim(64))).equals(packed)).toBe(true)
         // Stored values are frozen: measuring one again must neither throw nor change the figure.
-        expect(encodedSize(frozen.value)).toBe(bytes)
+        const frozen = freezeJson(decodeValue(packed), lim(64))
+        expect(frozen.size).toBe(packed.byteLength)
+        expect(encodedSize(frozen.value)).toBe(packed.byteLength)
       }),
       { numRuns: 500 }
     )
   })
 
-  it('rejects values over the size limit with ERR_VALUE_TOO_LARGE, on the copy and in place', () => {
-    expect(toFrozenJson('x'.repeat(29), lim(8, 30)).size).toBe(30)
-    expect(() => toFrozenJson('x'.repeat(30), lim(8, 30))).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
+  it('rejects values over the size limit with ERR_VALUE_TOO_LARGE, encoded and in place', () => {
+    expect(encodeChecked('x'.repeat(29), lim(8, 30)).byteLength).toBe(30)
+    expect(freezeJson('x'.repeat(29), lim(8, 30)).size).toBe(30)
+    expect(() => encodeChecked('x'.repeat(30), lim(8, 30))).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
     expect(() => freezeJson({ a: 'x'.repeat(40) }, lim(8, 30))).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
   })
 
   it('names the offending path in errors', () => {
-    expect(() => toFrozenJson({ a: [1, { b: undefined }] }, lim(8))).toThrowError(/variable\.a\[1\]\.b is undefined/)
+    expect(() => encodeChecked({ a: [1, { b: undefined }] }, lim(8))).toThrowError(/variable\.a\[1\]\.b is undefined/)
     let deep: unknown = 1
     for (let i = 0; i < 3; i++) deep = { d: deep }
-    expect(() => toFrozenJson(deep, lim(2))).toThrowError(/variable\.d\.d nests deeper than 2/)
+    expect(() => encodeChecked(deep, lim(2))).toThrowError(/variable\.d\.d nests deeper than 2/)
   })
 })
