@@ -8,11 +8,14 @@ import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { type Batch, Batcher } from '../codec/batcher.js'
 import {
+  type Announce,
   type DecodeLimits,
-  decodeMessage,
+  decodeFrame,
+  type EntryFrame,
   encodeAnnounce,
   encodeUpdates,
   type PeerAddrs,
+  type Updates,
   type WireEntry
 } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
@@ -68,6 +71,8 @@ export interface GossipInit {
   /** Test-only fault injection: true to drop this received message. */
   dropIncoming?: () => boolean
 }
+
+type Decoded = EntryFrame | Updates | Announce
 
 /** Counters of what gossip did, for status and metrics. */
 export interface GossipStats {
@@ -209,9 +214,9 @@ export class Gossip {
     if (msg.topic !== this.init.topic) return
     if (this.init.dropIncoming?.() === true) return
     this.stats.messagesIn++
-    let decoded: ReturnType<typeof decodeMessage>
+    let decoded: Decoded
     try {
-      decoded = decodeMessage(msg.data, this.init.limits)
+      decoded = decodeFrame(msg.data, this.init.limits)
     } catch (err) {
       this.reject(reasonOf(err), `a message that does not decode: ${(err as Error).message}`)
       return
@@ -228,13 +233,20 @@ export class Gossip {
       return
     }
     const now = this.init.replica.clock.now()
-    for (const entry of decoded.entries) {
-      // Exponential moving average over about the last hundred writes.
-      this.stats.lagMs += (Math.max(now - entry.wall, 0) - this.stats.lagMs) / 100
-      try {
-        if (this.init.replica.mergeEntry(entry, 'remote', now)) this.stats.applied++
-      } catch (err) {
-        this.reject(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
+    const onReject = (entry: EntryUpdate, err: unknown): void =>
+      this.reject(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
+    if (decoded.type === 'frame') {
+      const { batch } = decoded
+      for (let i = 0; i < batch.length; i++) this.observeLag(now, batch.wall(i))
+      this.stats.applied += this.init.replica.mergeBatch(batch, 0, batch.length, now, undefined, onReject)
+    } else {
+      for (const entry of decoded.entries) {
+        this.observeLag(now, entry.wall)
+        try {
+          if (this.init.replica.mergeEntry(entry, 'remote', now)) this.stats.applied++
+        } catch (err) {
+          onReject(entry, err)
+        }
       }
     }
     for (const counter of decoded.counters) {
@@ -242,15 +254,28 @@ export class Gossip {
     }
   }
 
+  /** Exponential moving average over about the last hundred writes. */
+  private observeLag(now: number, wall: number): void {
+    this.stats.lagMs += (Math.max(now - wall, 0) - this.stats.lagMs) / 100
+  }
+
   /** Why a message is not the signer's own writing, or undefined when it is. */
-  private forgedOrigin(msg: GossipMessage, decoded: ReturnType<typeof decodeMessage>): string | undefined {
+  private forgedOrigin(msg: GossipMessage, decoded: Decoded): string | undefined {
     if (msg.type !== 'signed' || msg.from === undefined) return 'an unsigned message where signing is required'
     const signer = msg.from.toString()
     if (decoded.type === 'announce') {
       return decoded.peers[0]?.peerId === signer ? undefined : `an announcement signed by ${signer} for another peer`
     }
-    const entry = decoded.entries.find((e) => e.node !== signer)
-    if (entry !== undefined) return `${signer} signed a write claiming to be from ${entry.node}`
+    if (decoded.type === 'frame') {
+      const { batch } = decoded
+      for (let i = 0; i < batch.length; i++) {
+        const node = batch.nodes[batch.nodeOf(i)]
+        if (node !== signer) return `${signer} signed a write claiming to be from ${node}`
+      }
+    } else {
+      const entry = decoded.entries.find((e) => e.node !== signer)
+      if (entry !== undefined) return `${signer} signed a write claiming to be from ${entry.node}`
+    }
     const counter = decoded.counters.find((c) => !c.slot.startsWith(`${signer}/`))
     if (counter !== undefined) return `${signer} signed counter totals of slot ${counter.slot}`
     return undefined

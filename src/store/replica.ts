@@ -267,7 +267,8 @@ export class Replica {
    * change listeners or persistence want it; any other (or two versions with one stamp)
    * goes through mergeEntry. `received`, when given, accumulates the hash of every entry,
    * merged or not (what a sync responder tallies). An entry that cannot be merged
-   * (a stamp too far ahead) is passed to `onReject` with the error. Returns how many were.
+   * (a stamp too far ahead) is passed to `onReject` with the error. Returns how many
+   * entries won (and were stored).
    */
   mergeBatch(
     batch: EntryBatch,
@@ -280,7 +281,7 @@ export class Replica {
     const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
     const announce = this.hasChangeListeners() || this.hasStore()
     const context: BatchContext = { collections: [], seeds: [], writers: [], announce }
-    let rejected = 0
+    let stored = 0
     // The latest stamp merged from the batch's bytes (logical -1: none).
     let wall = 0
     let logical = -1
@@ -289,25 +290,24 @@ export class Replica {
         if (!batch.isAscii(i)) {
           const entry = batch.entry(i)
           if (received !== undefined) received.toggle(hashEntry(entry, hash))
-          this.mergeEntry(entry, 'remote', now, received === undefined ? undefined : hash)
+          if (this.mergeEntry(entry, 'remote', now, received === undefined ? undefined : hash)) stored++
           continue
         }
-        this.mergeFromBatch(batch, i, now, context, hash, received)
+        if (this.mergeFromBatch(batch, i, now, context, hash, received)) stored++
         if (batch.wall(i) > wall || (batch.wall(i) === wall && batch.logical(i) > logical)) {
           wall = batch.wall(i)
           logical = batch.logical(i)
         }
       } catch (err) {
-        rejected++
         onReject?.(batch.entry(i), err as Error)
       }
     }
     // Once for the batch: the clock then lies past every stamp merged, as it would after each.
     if (logical >= 0) this.clock.receive({ wall, logical }, now)
-    return rejected
+    return stored
   }
 
-  /** mergeBatch's merge of entry `i` from the batch's bytes (the clock receives its stamp after). */
+  /** mergeBatch's merge of entry `i` from the batch's bytes (the clock receives its stamp after); true when it won. */
   private mergeFromBatch(
     batch: EntryBatch,
     i: number,
@@ -315,7 +315,7 @@ export class Replica {
     context: BatchContext,
     hash: MemberHash,
     received: Digest | undefined
-  ): void {
+  ): boolean {
     const c = batch.collectionOf(i)
     const name = batch.collections[c]
     let seed = context.seeds[c]
@@ -346,12 +346,9 @@ export class Replica {
         wall - entries.wallOf(slot) ||
         logical - entries.logicalOf(slot) ||
         (node < currentNode ? -1 : node > currentNode ? 1 : 0)
-      if (order < 0) return
-      if (order === 0) {
-        // The same stamp twice: mergeEntry compares the contents.
-        this.mergeEntry(batch.entry(i), 'remote', now, hash)
-        return
-      }
+      if (order < 0) return false
+      // The same stamp twice: mergeEntry compares the contents.
+      if (order === 0) return this.mergeEntry(batch.entry(i), 'remote', now, hash)
       const wasDeleted = entries.isDeleted(slot)
       wasLive = entries.isLive(slot, now)
       this.digest.toggle(
@@ -372,7 +369,7 @@ export class Replica {
       if (wasDeleted) this.tombstones--
       entries.setFromBatch(slot, batch, i, this.writerNumber(batch, i, context))
     } else {
-      if (isCollectable(deleted, wall, expiresAt, now - this.tombstoneTtl)) return
+      if (isCollectable(deleted, wall, expiresAt, now - this.tombstoneTtl)) return false
       if (entries === undefined) {
         entries = new Collection(this.writers)
         this.collections.set(name, entries)
@@ -384,6 +381,7 @@ export class Replica {
     this.stored++
     if (deleted) this.tombstones++
     if (context.announce) this.announce(batch.entry(i), 'remote', wasLive)
+    return true
   }
 
   /** The writer of entry `i` as its number in {@link Writers} (numbered when first stored: a batch may name writers it never uses). */

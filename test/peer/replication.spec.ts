@@ -22,6 +22,20 @@ describe('replication between peers in one process', () => {
     )
   })
 
+  it('counts what gossip applied, and tells each change in order, ASCII and other keys alike', async () => {
+    const [a, b] = await startPeers(2)
+    const events: string[] = []
+    b.on('change', (e) => {
+      if (e.type === 'save') events.push(`${e.key}=${JSON.stringify(e.value)}`)
+    })
+    const keys = ['k1', 'k2', 'ключ', 'k3', '🔑']
+    for (const [i, key] of keys.entries()) a.save({ collection: 'c', key, variable: { i } })
+    await waitFor(() => events.length === keys.length, 'every write at b')
+    expect(events).toEqual(keys.map((key, i) => `${key}=${JSON.stringify({ i })}`))
+    expect(b.status().gossip.applied).toBe(keys.length)
+    expect(b.status().gossip.rejected).toBe(0)
+  })
+
   it('concurrent writes to one key end identical on all peers', async () => {
     const peers = await startPeers(3)
     for (let round = 0; round < 20; round++) {
