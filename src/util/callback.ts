@@ -7,7 +7,13 @@ import type { Callback } from '../contract.js'
  * handled, so callback users see no unhandled rejections.
  */
 export function settle<T>(fn: () => T | Promise<T>, callback: Callback<T> | undefined): Promise<T> {
-  const promise = new Promise<T>((resolve) => resolve(fn()))
+  let promise: Promise<T>
+  // As `new Promise((resolve) => resolve(fn()))`, without an executor and two resolving functions per call.
+  try {
+    promise = Promise.resolve(fn())
+  } catch (err) {
+    promise = Promise.reject(err)
+  }
   if (typeof callback === 'function') {
     promise.then(
       (result) => process.nextTick(callback, null, result),
