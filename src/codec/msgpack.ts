@@ -181,9 +181,22 @@ export class Writer {
   }
 
   str(s: string): void {
-    const bytes = utf8Length(s)
-    this.ensure(bytes + 5)
-    this.pos = writeStr(this.buf, this.pos, s, bytes)
+    if (s.length < 64) {
+      const bytes = utf8Length(s)
+      this.ensure(bytes + 5)
+      this.pos = writeStr(this.buf, this.pos, s, bytes)
+      return
+    }
+    // A longer string is written without measuring it first (that costs as much as writing it):
+    // after a header sized for all-ASCII text, moved along when the text takes more bytes.
+    const most = s.length * 3
+    this.ensure(most + 5)
+    const guess = strHeaderSize(s.length)
+    const bytes = native.utf8Write.call(this.buf, s, this.pos + guess, most)
+    const header = strHeaderSize(bytes)
+    if (header !== guess) this.buf.copyWithin(this.pos + header, this.pos + guess, this.pos + guess + bytes)
+    writeStrHeader(this.buf, this.pos, bytes)
+    this.pos += header + bytes
   }
 
   /** `source[start, end)`, which already is one MessagePack item. */

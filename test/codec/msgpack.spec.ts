@@ -79,6 +79,30 @@ describe('value bytes', () => {
     )
   })
 
+  it('writes long strings with the header their UTF-8 length needs, as msgpackr does', () => {
+    const boundaries = [
+      'x'.repeat(64),
+      'x'.repeat(255),
+      'x'.repeat(256),
+      `${'é'.repeat(127)}x`, // 255 bytes from 128 characters
+      'é'.repeat(128), // 256 bytes: a wider header than its length suggests
+      'x'.repeat(65535),
+      'é'.repeat(32768), // 65,536 bytes from 32,768 characters
+      '🔑'.repeat(40)
+    ]
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(...boundaries), fc.string({ unit: 'binary', minLength: 64, maxLength: 400 })),
+        (text) => {
+          const w = new Writer(4)
+          w.str(text)
+          expect(Buffer.from(w.finish()).equals(packr.pack(text))).toBe(true)
+        }
+      ),
+      { numRuns: 300 }
+    )
+  })
+
   it('writes integers and strings that msgpackr reads back, splicing encoded values', () => {
     fc.assert(
       fc.property(
