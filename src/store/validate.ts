@@ -102,82 +102,112 @@ function headerSize(count: number): number {
 /**
  * One pass over a value: checks it, and either writes it to `sink` (which then measures
  * it: strings are not measured twice) or measures it and freezes it in place.
- * It keeps the keys of the current path on a stack and builds the path string
- * only for an error, and it finds cycles only once the depth limit is hit (a
- * cycle always hits it), so a valid value costs no strings and no set.
  */
 function walk(value: unknown, limits: ValueLimits, sink: JsonSink | undefined): Measured {
-  // The most common value, without the machinery objects and arrays need.
-  if (typeof value === 'string') {
-    if (sink === undefined) return checkSize(value, stringSize(value), limits)
-    sink.str(value)
-    return { value, size: 0 }
+  try {
+    const size = visit(value, 0, limits, sink)
+    return checkSize(value as Json, size, limits)
+  } catch (err) {
+    if (!(err instanceof Refusal)) throw err
+    let at = 'variable'
+    for (let i = err.path.length - 1; i >= 0; i--) {
+      const part = err.path[i]
+      at += typeof part === 'number' ? `[${part}]` : `.${part}`
+    }
+    if (err.culprit !== undefined && err.cycle) throw invalidValue(`${at} refers back to itself (a cycle)`)
+    throw err.make(at)
   }
-  const path: Array<string | number> = []
-  const ancestors: object[] = []
-  let size = 0
-  const fail = (make: (at: string) => Error): never => {
-    throw make(formatPath(path))
+}
+
+/**
+ * A value refused somewhere inside: the error is made once the walk has unwound, with the
+ * path it collected on the way out (innermost key first). A value too deep names the object
+ * found at the limit (`culprit`): when one of its ancestors is that very object, it is a cycle.
+ * So a valid value costs no path, no stack of ancestors and no closure.
+ */
+class Refusal {
+  readonly make: (at: string) => Error
+  readonly culprit: object | undefined
+  readonly path: Array<string | number> = []
+  cycle = false
+
+  constructor(make: (at: string) => Error, culprit?: object) {
+    this.make = make
+    this.culprit = culprit
   }
-  const visit = (v: unknown): Json => {
-    switch (typeof v) {
-      case 'string':
-        if (sink === undefined) size += stringSize(v)
-        else sink.str(v)
-        return v
-      case 'boolean':
-        size += 1
-        sink?.bool(v)
-        return v
-      case 'number':
-        if (!Number.isFinite(v)) fail((at) => invalidValue(`${at} is ${v}, which JSON cannot carry`))
-        size += numberSize(v)
-        sink?.number(v)
-        return v
-      case 'object':
-        break
-      default:
-        return fail((at) => invalidValue(`${at} is ${describe(v)}, which JSON cannot carry`))
-    }
-    if (v === null) {
-      size += 1
-      sink?.nil()
-      return null
-    }
-    if (ancestors.length >= limits.maxDepth) {
-      if (ancestors.includes(v)) fail((at) => invalidValue(`${at} refers back to itself (a cycle)`))
-      fail((at) => new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `${at} nests deeper than ${limits.maxDepth} levels`))
-    }
-    ancestors.push(v)
-    if (Array.isArray(v)) {
-      size += headerSize(v.length)
-      sink?.arrayHeader(v.length)
-      for (let i = 0; i < v.length; i++) {
-        path.push(i)
-        visit(v[i])
-        path.pop()
+
+  /** Adds the key under which the refused value lies in `parent`; returns itself, to throw on. */
+  under(key: string | number, parent: object): Refusal {
+    this.path.push(key)
+    if (parent === this.culprit) this.cycle = true
+    return this
+  }
+}
+
+/** Checks `v` (at nesting `depth`), writes it to `sink` or freezes it; returns its size as measured here. */
+function visit(v: unknown, depth: number, limits: ValueLimits, sink: JsonSink | undefined): number {
+  switch (typeof v) {
+    case 'string':
+      if (sink === undefined) return stringSize(v)
+      sink.str(v)
+      return 0
+    case 'boolean':
+      sink?.bool(v)
+      return 1
+    case 'number':
+      if (!Number.isFinite(v)) throw new Refusal((at) => invalidValue(`${at} is ${v}, which JSON cannot carry`))
+      sink?.number(v)
+      return numberSize(v)
+    case 'object':
+      break
+    default:
+      throw new Refusal((at) => invalidValue(`${at} is ${describe(v)}, which JSON cannot carry`))
+  }
+  if (v === null) {
+    sink?.nil()
+    return 1
+  }
+  if (depth >= limits.maxDepth) {
+    throw new Refusal(
+      (at) => new SharedMemError(ErrorCode.VALUE_TOO_DEEP, `${at} nests deeper than ${limits.maxDepth} levels`),
+      v
+    )
+  }
+  let size: number
+  if (Array.isArray(v)) {
+    size = headerSize(v.length)
+    sink?.arrayHeader(v.length)
+    for (let i = 0; i < v.length; i++) {
+      try {
+        size += visit(v[i], depth + 1, limits, sink)
+      } catch (err) {
+        throw err instanceof Refusal ? err.under(i, v) : err
       }
-    } else {
-      const proto = Object.getPrototypeOf(v)
-      if (proto !== Object.prototype && proto !== null) {
-        fail((at) => invalidValue(`${at} is ${describe(v)}; only plain objects, arrays and primitives are allowed`))
-      }
-      const keys = Object.keys(v)
-      size += headerSize(keys.length)
-      sink?.mapHeader(keys.length)
-      for (const key of keys) {
-        path.push(key)
-        if (key === '__proto__') fail((at) => invalidValue(`${at} is a "__proto__" key, which is not allowed`))
+    }
+  } else {
+    const proto = Object.getPrototypeOf(v)
+    if (proto !== Object.prototype && proto !== null) {
+      throw new Refusal((at) =>
+        invalidValue(`${at} is ${describe(v)}; only plain objects, arrays and primitives are allowed`)
+      )
+    }
+    const keys = Object.keys(v)
+    size = headerSize(keys.length)
+    sink?.mapHeader(keys.length)
+    for (const key of keys) {
+      try {
+        if (key === '__proto__')
+          throw new Refusal((at) => invalidValue(`${at} is a "__proto__" key, which is not allowed`))
         if (sink === undefined) size += stringSize(key)
         else sink.str(key)
-        visit((v as Record<string, unknown>)[key])
-        path.pop()
+        size += visit((v as Record<string, unknown>)[key], depth + 1, limits, sink)
+      } catch (err) {
+        throw err instanceof Refusal ? err.under(key, v) : err
       }
     }
-    ancestors.pop()
-    return sink === undefined ? Object.freeze(v as Json) : (v as Json)
   }
-  return checkSize(visit(value), size, limits)
+  if (sink === undefined) Object.freeze(v)
+  return size
 }
 
 function checkSize(value: Json, size: number, limits: ValueLimits): Measured {
@@ -188,12 +218,6 @@ function checkSize(value: Json, size: number, limits: ValueLimits): Measured {
     )
   }
   return { value, size }
-}
-
-function formatPath(path: Array<string | number>): string {
-  let out = 'variable'
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : `.${part}`
-  return out
 }
 
 function describe(value: unknown): string {
