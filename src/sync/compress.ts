@@ -56,8 +56,10 @@ export async function inflateFrame({ length, compressed }: Deflated, maxBytes: n
   if (length > maxBytes) throw decodeError(`compressed frame of ${length} bytes exceeds the limit of ${maxBytes}`)
   let frame: Uint8Array
   try {
-    // zlib's smallest output buffer is 64 bytes.
-    frame = await inflate(compressed, { maxOutputLength: length, chunkSize: Math.max(64, length) })
+    // One output buffer a byte longer than the frame (zlib's smallest is 64 bytes): one exactly as
+    // long would be full at the end, and Node's zlib then allocates another of that size and
+    // calls zlib once more (a round trip to the thread pool) to find that nothing is left.
+    frame = await inflate(compressed, { maxOutputLength: length, chunkSize: Math.max(64, length + 1) })
   } catch (err) {
     throw decodeError(`compressed frame does not inflate to the ${length} bytes it announces`, err)
   }
