@@ -66,6 +66,8 @@ export class Writer {
   private buf: Uint8Array
   private view: DataView
   private pos = 0
+  /** Where the current item began ({@link startItem}): growing moves only the bytes from here on. */
+  private floor = 0
 
   constructor(size = 1024) {
     this.buf = allocBytes(Math.max(size, 16))
@@ -165,6 +167,19 @@ export class Writer {
     return this.buf.subarray(start, this.pos)
   }
 
+  /**
+   * Starts an item that {@link item} returns: if the buffer must grow meanwhile, only the item's
+   * bytes move to the new buffer (sized for it), and what was written before stays where it is.
+   */
+  startItem(): void {
+    this.floor = this.pos
+  }
+
+  /** The bytes written since {@link startItem}, as a view (which later writes leave as it is). */
+  item(): Uint8Array {
+    return this.buf.subarray(this.floor, this.pos)
+  }
+
   /** Forgets what was written (the buffer is kept for the next use). */
   reset(): void {
     this.pos = 0
@@ -188,9 +203,15 @@ export class Writer {
       return
     }
     // A longer string is written without measuring it first (that costs as much as writing it):
-    // after a header sized for all-ASCII text, moved along when the text takes more bytes.
+    // after a header sized for all-ASCII text, moved along when the text takes more bytes. Only
+    // where the room for its longest UTF-8 form is there already: a buffer is not grown for it.
     const most = s.length * 3
-    this.ensure(most + 5)
+    if (this.pos + most + 5 > this.buf.byteLength) {
+      const bytes = utf8Length(s)
+      this.ensure(bytes + 5)
+      this.pos = writeStr(this.buf, this.pos, s, bytes)
+      return
+    }
     const guess = strHeaderSize(s.length)
     const bytes = native.utf8Write.call(this.buf, s, this.pos + guess, most)
     const header = strHeaderSize(bytes)
@@ -242,9 +263,12 @@ export class Writer {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.byteLength) return
-    const next = allocBytes(Math.max(this.buf.byteLength * 2, this.pos + n))
-    next.set(this.buf.subarray(0, this.pos))
+    const keep = this.pos - this.floor
+    const next = allocBytes(Math.max(this.floor === 0 ? this.buf.byteLength * 2 : 0, keep * 2, keep + n))
+    next.set(this.buf.subarray(this.floor, this.pos))
     this.buf = next
+    this.pos = keep
+    this.floor = 0
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
   }
 }

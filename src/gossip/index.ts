@@ -134,14 +134,14 @@ export class Gossip {
     this.init.pubsub.unsubscribe(this.init.topic)
   }
 
-  /** Queues a local entry write for the next batch; `size` is its value's encoded size, when known. */
-  queueEntry(update: EntryUpdate, size?: number): void {
+  /** Queues a local entry write for the next batch. */
+  queueEntry(update: EntryUpdate): void {
     let keys = this.pendingEntries.get(update.collection)
     if (keys === undefined) {
       keys = new Map()
       this.pendingEntries.set(update.collection, keys)
     }
-    keys.set(update.key, { update, size })
+    keys.set(update.key, { update })
     this.scheduleFlush()
   }
 

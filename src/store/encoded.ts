@@ -7,7 +7,7 @@
  */
 import { decodeTrusted, Writer } from '../codec/msgpack.js'
 import type { EntryUpdate } from './types.js'
-import { type Json, type ValueLimits, writeJson } from './validate.js'
+import { checkEncodedSize, type Json, type ValueLimits, writeJson } from './validate.js'
 
 const scratch = new Writer(4096)
 
@@ -22,22 +22,26 @@ let writing = false
  * pass: the replica keeps and sends these, and nothing holds the caller's object.
  */
 export function encodeChecked(value: unknown, limits: ValueLimits): Uint8Array {
+  let bytes: Uint8Array
   if (writing) {
     const own = new Writer(256)
     writeJson(value, limits, own)
-    return own.finish()
+    bytes = own.finish()
+  } else {
+    writing = true
+    try {
+      if (slab.capacity - slab.length < SLAB_BYTES / 16) slab = new Writer(SLAB_BYTES)
+      slab.startItem()
+      writeJson(value, limits, slab)
+      bytes = slab.item()
+    } finally {
+      writing = false
+      // A value that did not fit moved to a buffer of its own: the next starts a fresh slab.
+      if (slab.capacity !== SLAB_BYTES) slab = new Writer(SLAB_BYTES)
+    }
   }
-  writing = true
-  try {
-    if (slab.capacity - slab.length < SLAB_BYTES / 16) slab = new Writer(SLAB_BYTES)
-    const start = slab.length
-    writeJson(value, limits, slab)
-    return slab.since(start)
-  } finally {
-    writing = false
-    // A value that outgrew the slab (or was refused as too large once written) does not keep it grown.
-    if (slab.capacity > SLAB_BYTES) slab = new Writer(SLAB_BYTES)
-  }
+  checkEncodedSize(bytes.byteLength, limits)
+  return bytes
 }
 
 /**

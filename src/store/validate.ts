@@ -39,8 +39,6 @@ export interface ValueLimits {
 
 /** Where {@link writeJson} writes a value as it checks it: a MessagePack writer (codec/msgpack.ts). */
 export interface JsonSink {
-  /** Bytes written so far. */
-  readonly length: number
   str(s: string): void
   number(n: number): void
   bool(b: boolean): void
@@ -50,15 +48,18 @@ export interface JsonSink {
 }
 
 /**
- * Writes `value` to `sink` when it is JSON-compatible, nests at most `maxDepth` levels
- * and encodes to at most `maxBytes`, and returns that size; throws `ERR_INVALID_VALUE`,
- * `ERR_VALUE_TOO_DEEP` or `ERR_VALUE_TOO_LARGE` (naming the offending path) otherwise,
- * having written part of it. `value` itself is neither copied nor frozen.
+ * Writes `value` to `sink` when it is JSON-compatible and nests at most `maxDepth` levels;
+ * throws `ERR_INVALID_VALUE` or `ERR_VALUE_TOO_DEEP` (naming the offending path) otherwise,
+ * having written part of it. `value` itself is neither copied nor frozen. The caller checks
+ * the size of what was written ({@link checkEncodedSize}).
  */
-export function writeJson(value: unknown, limits: ValueLimits, sink: JsonSink): number {
-  const start = sink.length
+export function writeJson(value: unknown, limits: ValueLimits, sink: JsonSink): void {
   walk(value, limits, sink)
-  return checkSize(null, sink.length - start, limits).size
+}
+
+/** Throws `ERR_VALUE_TOO_LARGE` when a value encoded to `size` bytes exceeds `maxBytes`. */
+export function checkEncodedSize(size: number, limits: ValueLimits): void {
+  checkSize(null, size, limits)
 }
 
 /**
@@ -106,7 +107,8 @@ function headerSize(count: number): number {
 function walk(value: unknown, limits: ValueLimits, sink: JsonSink | undefined): Measured {
   try {
     const size = visit(value, 0, limits, sink)
-    return checkSize(value as Json, size, limits)
+    // With a sink, strings were not measured: the caller checks what was written.
+    return sink === undefined ? checkSize(value as Json, size, limits) : { value: value as Json, size }
   } catch (err) {
     if (!(err instanceof Refusal)) throw err
     let at = 'variable'

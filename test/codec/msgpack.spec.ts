@@ -103,6 +103,26 @@ describe('value bytes', () => {
     )
   })
 
+  it('moves only the current item when it outgrows the buffer, leaving earlier views as they were', () => {
+    const w = new Writer(4096)
+    const head = 'f'.repeat(3000)
+    w.startItem()
+    w.str(head)
+    const first = w.item()
+    w.startItem()
+    const long = 'x'.repeat(5000)
+    w.str(long)
+    const second = w.item()
+    expect(packr.unpack(first)).toBe(head)
+    expect(packr.unpack(second)).toBe(long)
+    // Sized for the item alone, not for everything written before it too.
+    expect(w.capacity).toBeLessThan(first.byteLength + second.byteLength)
+    w.startItem()
+    w.uint(7)
+    expect(packr.unpack(w.item())).toBe(7)
+    expect(packr.unpack(first)).toBe(head)
+  })
+
   it('writes integers and strings that msgpackr reads back, splicing encoded values', () => {
     fc.assert(
       fc.property(

@@ -20,6 +20,25 @@ describe('value validation', () => {
     expect(Object.isFrozen(out.a[1])).toBe(true)
   })
 
+  it('keeps every value it returned intact across slabs, large values and refusals', () => {
+    const values: Json[] = []
+    const encoded: Uint8Array[] = []
+    const add = (v: Json) => {
+      values.push(v)
+      encoded.push(encodeChecked(v, lim(64, 300_000)))
+    }
+    for (let i = 0; i < 3000; i++) add({ i, pad: 'p'.repeat(i % 97) }) // several 64 KiB slabs
+    add({ big: 'b'.repeat(200_000) }) // larger than a slab: a buffer of its own
+    add('é'.repeat(40_000)) // 80,000 bytes of UTF-8 from 40,000 characters
+    expect(() => encodeChecked({ huge: 'h'.repeat(400_000) }, lim(64, 300_000))).toThrowError(
+      code(ErrorCode.VALUE_TOO_LARGE)
+    )
+    for (let i = 0; i < 50; i++) add([i, 'after'])
+    for (const [i, bytes] of encoded.entries()) {
+      expect(Buffer.from(bytes).equals(packr.pack(values[i]))).toBe(true)
+    }
+  })
+
   it('encodes a value saved from inside a getter of the value being encoded', () => {
     const inner = { k: 'inner' }
     const outer = {
