@@ -196,17 +196,11 @@ export class Writer {
   }
 
   str(s: string): void {
-    if (s.length < 64) {
-      const bytes = utf8Length(s)
-      this.ensure(bytes + 5)
-      this.pos = writeStr(this.buf, this.pos, s, bytes)
-      return
-    }
     // A longer string is written without measuring it first (that costs as much as writing it):
     // after a header sized for all-ASCII text, moved along when the text takes more bytes. Only
     // where the room for its longest UTF-8 form is there already: a buffer is not grown for it.
     const most = s.length * 3
-    if (this.pos + most + 5 > this.buf.byteLength) {
+    if (s.length < 64 || this.pos + most + 5 > this.buf.byteLength) {
       const bytes = utf8Length(s)
       this.ensure(bytes + 5)
       this.pos = writeStr(this.buf, this.pos, s, bytes)

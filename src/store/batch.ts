@@ -37,9 +37,9 @@ export class EntryBatch {
   /** Keys that are not all ASCII, decoded while checked (by entry). */
   private readonly texts = new Map<number, string>()
 
+  /** `bytes`: a plain Uint8Array (codec/msgpack.ts `plainBytes`): ranges of it are copied into the store. */
   constructor(bytes: Uint8Array, nodes: readonly string[], capacity: number) {
-    // A plain view (a Buffer's subarray() makes a Buffer, which costs more than the copy of a short value).
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    this.bytes = bytes
     this.nodes = nodes
     this.fields = new Uint32Array(capacity * FIELDS)
     this.times = new Float64Array(capacity * 3)

@@ -595,7 +595,7 @@ export class Collection {
     const end = this.filled[page]
     for (let at = 0; at < end; ) {
       const size = recordSize(bytes, at)
-      const slot = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
+      const slot = recordSlot(bytes, at)
       if (this.loc[slot] === ((page << PAGE_BITS) | at) >>> 0) {
         if (this.pos + size > PAGE) this.openPage()
         const target = this.pages[this.page] as Uint8Array
@@ -626,7 +626,7 @@ export class Collection {
       if (bytes === undefined) continue
       const end = this.filled[page]
       for (let at = 0; at < end; at += recordSize(bytes, at)) {
-        const slot = (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
+        const slot = recordSlot(bytes, at)
         if (this.loc[slot] === ((page << PAGE_BITS) | at) >>> 0) hashes[slot] = recordKeyHash(bytes, at)
       }
     }
@@ -687,6 +687,11 @@ function varint(bytes: Uint8Array, at: number): { length: number; start: number 
   scratch.length = n
   scratch.start = at
   return scratch
+}
+
+/** The slot a record at `at` was written for (its first four bytes, little-endian). */
+function recordSlot(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
 }
 
 /** The {@link hashKey} of the key of the record at `at`. */

@@ -67,8 +67,7 @@ function nodeHash(node: string): number {
 
 /** The bucket of a collection/key: depends on the name only, so both peers agree on it. */
 export function bucketOf(collection: string, key: string): number {
-  hashString(collection, ENTRY_SEED, ENTRY_SEED ^ 0x5bd1e995, scratch)
-  hashString('\u0000', scratch[0], scratch[1], scratch)
+  seedOf(collection, scratch)
   hashString(key, scratch[0], scratch[1], scratch)
   return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
 }
@@ -84,9 +83,14 @@ export function hashEntry(e: EntryUpdate, target: MemberHash = { bucket: 0, h1: 
 /** The hash words of a collection's name, from which the names of its keys go on (for {@link hashAsciiEntry}). */
 export function collectionSeed(collection: string): Uint32Array {
   const seed = new Uint32Array(2)
-  hashString(collection, ENTRY_SEED, ENTRY_SEED ^ 0x5bd1e995, seed)
-  hashString('\u0000', seed[0], seed[1], seed)
+  seedOf(collection, seed)
   return seed
+}
+
+/** Hashes a collection's name and the separator before its keys into `out`. */
+function seedOf(collection: string, out: Uint32Array): void {
+  hashString(collection, ENTRY_SEED, ENTRY_SEED ^ 0x5bd1e995, out)
+  hashString('\u0000', out[0], out[1], out)
 }
 
 /**

@@ -105,6 +105,8 @@ export class Replica {
   private readonly writers = new Writers()
   private readonly counters = new Map<string, CounterState>()
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
+  /** The hash of an entry received while it merges (apart from `hash`, which the merge itself uses). */
+  private readonly receivedHash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
   private stored = 0
   private tombstones = 0
 
@@ -233,6 +235,18 @@ export class Replica {
     return true
   }
 
+  /**
+   * Merges a received entry as {@link mergeEntry} does; `received`, when given, first
+   * accumulates its hash (what a sync responder tallies: merged or not), which then serves
+   * the replica's own digest too.
+   */
+  mergeReceived(entry: EntryUpdate, now: number, received?: Digest): boolean {
+    if (received === undefined) return this.mergeEntry(entry, 'remote', now)
+    const known = hashEntry(entry, this.receivedHash)
+    received.toggle(known)
+    return this.mergeEntry(entry, 'remote', now, known)
+  }
+
   /** Hands a stored update to persistence and, as a visible change, to listeners (`wasLive`: what it replaced was live). */
   private announce(update: EntryUpdate, origin: ChangeOrigin, wasLive: boolean): void {
     this.onStore(update)
@@ -288,9 +302,7 @@ export class Replica {
     for (let i = from; i < to; i++) {
       try {
         if (!batch.isAscii(i)) {
-          const entry = batch.entry(i)
-          if (received !== undefined) received.toggle(hashEntry(entry, hash))
-          if (this.mergeEntry(entry, 'remote', now, received === undefined ? undefined : hash)) stored++
+          if (this.mergeReceived(batch.entry(i), now, received)) stored++
           continue
         }
         if (this.mergeFromBatch(batch, i, now, context, hash, received)) stored++

@@ -26,7 +26,7 @@ import { type Batch, Batcher } from '../codec/batcher.js'
 import { type EntryFrame, encodeEntryTuples, encodeUpdates, type Updates } from '../codec/index.js'
 import { encodeAck, encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
 import { decodeError } from '../errors.js'
-import { BUCKETS, Digest, hashCounter, hashEntry, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
+import { BUCKETS, Digest, hashCounter, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
 import type { Replica } from '../store/replica.js'
 import type { EntryUpdate } from '../store/types.js'
 import { reasonOf } from '../util/rejections.js'
@@ -161,14 +161,8 @@ async function merge(
     else {
       // Entries of an earlier layout (a peer of an earlier release), one by one.
       for (const entry of msg.entries.slice(from, to)) {
-        // When this side also tallies what it received, the hash serves both digests.
-        let known: MemberHash | undefined
-        if (received !== undefined) {
-          known = hashEntry(entry, hash)
-          received.toggle(known)
-        }
         try {
-          replica.mergeEntry(entry, 'remote', now, known)
+          replica.mergeReceived(entry, now, received)
         } catch (err) {
           reject(entry, err)
         }
