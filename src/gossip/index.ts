@@ -102,8 +102,13 @@ export class Gossip {
   }
   private readonly init: GossipInit
   private readonly log: Logger = logger('sharedmem:gossip')
-  /** Queued entries by collection, then key: the latest write of each key only. */
-  private readonly pendingEntries = new Map<string, Map<string, WireEntry>>()
+  /**
+   * Queued entry writes, oldest first; a key written again in the same turn is sent once,
+   * its latest write ({@link latestOfEachKey}, at flush). An array, not a map kept up to
+   * date by every write: measured, a map filled across the turn had V8 promote about 250
+   * bytes per write to the old generation (docs/benchmarks.md), an array about 20.
+   */
+  private pendingEntries: WireEntry[] = []
   private readonly pendingCounters = new Map<string, CounterUpdate>()
   private flushHandle: NodeJS.Immediate | undefined
   private started = false
@@ -136,12 +141,7 @@ export class Gossip {
 
   /** Queues a local entry write for the next batch. */
   queueEntry(update: EntryUpdate): void {
-    let keys = this.pendingEntries.get(update.collection)
-    if (keys === undefined) {
-      keys = new Map()
-      this.pendingEntries.set(update.collection, keys)
-    }
-    keys.set(update.key, { update })
+    this.pendingEntries.push({ update })
     this.scheduleFlush()
   }
 
@@ -157,13 +157,12 @@ export class Gossip {
       clearImmediate(this.flushHandle)
       this.flushHandle = undefined
     }
-    const collections = [...this.pendingEntries.values()]
+    const entries = latestOfEachKey(this.pendingEntries)
     const counters = [...this.pendingCounters.values()]
-    this.pendingEntries.clear()
+    this.pendingEntries = []
     this.pendingCounters.clear()
     if (this.init.isolated?.() === true) {
-      for (const keys of collections) this.stats.unsentIsolated += keys.size
-      this.stats.unsentIsolated += counters.length
+      this.stats.unsentIsolated += entries.length + counters.length
       return
     }
     const sends: Array<Promise<void>> = []
@@ -171,7 +170,7 @@ export class Gossip {
     const send = (batch: Batch | undefined): void => {
       if (batch !== undefined) sends.push(this.publish(batch.entries, batch.counters))
     }
-    for (const keys of collections) for (const entry of keys.values()) send(batcher.addEntry(entry))
+    for (const entry of entries) send(batcher.addEntry(entry))
     for (const counter of counters) send(batcher.addCounter(counter))
     send(batcher.take())
     await Promise.all(sends)
@@ -286,4 +285,24 @@ export class Gossip {
     this.log('rejected %s: %s', reason, message)
     this.init.rejections.record('gossip', reason, message)
   }
+}
+
+/** `queued` without the writes that a later write of the same key in it supersedes, in order. */
+export function latestOfEachKey(queued: WireEntry[]): WireEntry[] {
+  if (queued.length < 2) return queued
+  const latest = new Map<string, Map<string, number>>()
+  let superseded = 0
+  for (let i = 0; i < queued.length; i++) {
+    const { collection, key } = queued[i].update
+    let keys = latest.get(collection)
+    if (keys === undefined) {
+      keys = new Map()
+      latest.set(collection, keys)
+    }
+    const size = keys.size
+    keys.set(key, i)
+    if (keys.size === size) superseded++
+  }
+  if (superseded === 0) return queued
+  return queued.filter(({ update }, i) => latest.get(update.collection)?.get(update.key) === i)
 }

@@ -36,6 +36,27 @@ describe('replication between peers in one process', () => {
     expect(b.status().gossip.rejected).toBe(0)
   })
 
+  it('sends a key written several times in one turn once, its latest write, in the order written', async () => {
+    const [a, b] = await startPeers(2)
+    const events: string[] = []
+    b.on('change', (e) => {
+      if (e.type === 'save') events.push(`${e.collection}/${e.key}=${JSON.stringify(e.value)}`)
+    })
+    const sentBefore = a.status().gossip.messagesOut
+    // One synchronous turn: one batch, where x and y are each superseded twice.
+    for (let i = 0; i < 3; i++) {
+      a.save({ collection: 'c', key: 'x', variable: i })
+      a.save({ collection: 'd', key: 'x', variable: -i })
+      a.save({ collection: 'c', key: `once${i}`, variable: i })
+    }
+    a.save({ collection: 'c', key: 'y', variable: 'first' })
+    a.save({ collection: 'c', key: 'y', variable: 'last' })
+    await waitFor(() => events.length === 6, 'the latest write of each key at b')
+    expect(events).toEqual(['c/once0=0', 'c/once1=1', 'c/x=2', 'd/x=-2', 'c/once2=2', 'c/y="last"'])
+    expect(a.status().gossip.messagesOut - sentBefore).toBe(1)
+    expect(b.status().gossip.applied).toBe(6)
+  })
+
   it('concurrent writes to one key end identical on all peers', async () => {
     const peers = await startPeers(3)
     for (let round = 0; round < 20; round++) {
