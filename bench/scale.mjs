@@ -33,7 +33,7 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
   async function converge(peers, writers, n, size, collection) {
     const each = Math.floor(n / writers)
     const total = each * writers
-    await Promise.all(peers.map((p) => p.call('watch', { collection, expect: total })))
+    await Promise.all(peers.map((p) => p.call('watch', { collection, expect: total, every: 0 })))
     await Promise.all(peers.map((p) => p.call('cpu')))
     const runs = await Promise.all(
       peers.slice(0, writers).map((p, i) => p.call('write', { n: each, size, rate: 0, collection, prefix: `p${i}-` }))

@@ -99,28 +99,57 @@ const handlers = {
   status() {
     return peer.status()
   },
-  /** Starts counting changes of `collection`; values carry their send time `t`. */
-  watch({ collection, expect }) {
+  /**
+   * Starts waiting for `expect` more entries. With `listen`, a change listener counts the
+   * writes to `collection` and records each one's visibility latency (values carry their send
+   * time `t`): what a peer pays for an entry object and a decoded value per write. Without, the
+   * entry count is polled every millisecond, as the Redis cases poll replication offsets (no
+   * listener: what replication alone costs), and the latency is sampled: every `every`-th key
+   * `${prefix}${i}` of `collection` is read as it appears, to within the poll's millisecond
+   * (`every: 0`: none).
+   */
+  watch({ collection, expect, listen = false, prefix = 'w', every = 100 }) {
     const latencies = []
     let resolve
     const done = new Promise((r) => {
       resolve = r
     })
-    const listener = (e) => {
-      if (e.collection !== collection || e.type !== 'save') return
-      const at = now()
-      latencies.push(at - e.value.t)
-      watch.lastAt = at
-      if (latencies.length === expect) resolve()
+    watch = { latencies, done, received: 0, lastAt: 0, stop: () => {} }
+    if (listen) {
+      const listener = (e) => {
+        if (e.collection !== collection || e.type !== 'save') return
+        const at = now()
+        latencies.push(at - e.value.t)
+        watch.lastAt = at
+        if (++watch.received === expect) resolve()
+      }
+      peer.on('change', listener)
+      watch.stop = () => peer.off('change', listener)
+      return true
     }
-    peer.on('change', listener)
-    watch = { latencies, done, listener, lastAt: 0 }
+    const base = peer.status().entries
+    let next = every - 1
+    let timer
+    const poll = () => {
+      const at = now()
+      for (let value; every > 0 && next < expect && (value = peer.getSync({ collection, key: `${prefix}${next}` })) !== null; ) {
+        latencies.push(at - value.t)
+        next += every
+      }
+      watch.received = Math.min(peer.status().entries - base, expect)
+      if (watch.received === expect) {
+        watch.lastAt = at
+        resolve()
+      } else timer = setTimeout(poll, 1)
+    }
+    watch.stop = () => clearTimeout(timer)
+    poll()
     return true
   },
   async watched({ timeout = 120_000 }) {
     await Promise.race([watch.done, sleep(timeout)])
-    peer.off('change', watch.listener)
-    return { received: watch.latencies.length, lastAt: watch.lastAt, latencies: watch.latencies }
+    watch.stop()
+    return { received: watch.received, lastAt: watch.lastAt, latencies: watch.latencies }
   },
   /**
    * Writes n entries of `size` bytes at `rate` per second (0 = as fast as possible);
