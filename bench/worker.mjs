@@ -132,7 +132,9 @@ const handlers = {
     let timer
     const poll = () => {
       const at = now()
-      for (let value; every > 0 && next < expect && (value = peer.getSync({ collection, key: `${prefix}${next}` })) !== null; ) {
+      while (every > 0 && next < expect) {
+        const value = peer.getSync({ collection, key: `${prefix}${next}` })
+        if (value === null) break
         latencies.push(at - value.t)
         next += every
       }
