@@ -103,7 +103,7 @@ const handlers = {
    * Starts waiting for `expect` more entries. With `listen`, a change listener counts the
    * writes to `collection` and records each one's visibility latency (values carry their send
    * time `t`): what a peer pays for an entry object and a decoded value per write. Without, the
-   * entry count is polled every millisecond, as the Redis cases poll replication offsets (no
+   * collection's size is polled every millisecond, as the Redis cases poll replication offsets (no
    * listener: what replication alone costs), and the latency is sampled: every `every`-th key
    * `${prefix}${i}` of `collection` is read as it appears, to within the poll's millisecond
    * (`every: 0`: none).
@@ -127,7 +127,8 @@ const handlers = {
       watch.stop = () => peer.off('change', listener)
       return true
     }
-    const base = peer.status().entries
+    const size = () => peer.collectionSizes()[collection] ?? 0
+    const base = size()
     let next = every - 1
     let timer
     const poll = () => {
@@ -138,7 +139,7 @@ const handlers = {
         latencies.push(at - value.t)
         next += every
       }
-      watch.received = Math.min(peer.status().entries - base, expect)
+      watch.received = Math.min(size() - base, expect)
       if (watch.received === expect) {
         watch.lastAt = at
         resolve()
