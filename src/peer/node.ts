@@ -11,7 +11,7 @@ import { preSharedKey } from '@libp2p/pnet'
 import { type TCPSocketOptions, tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { forwardingGossipsub } from './gossipsub.js'
+import { forwardingGossipsub, messageId } from './gossipsub.js'
 
 export interface NodeInit {
   privateKey: PrivateKey
@@ -62,6 +62,7 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
         // Unsigned by default: peers are authenticated by noise (and the swarm key) at
         // the connection level; see docs/security.md for when to sign.
         globalSignaturePolicy: init.signMessages ? 'StrictSign' : 'StrictNoSign',
+        ...(init.signMessages ? {} : { msgIdFn: messageId }),
         // A swarm of one (or a write before the mesh forms) is normal, not an error.
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,

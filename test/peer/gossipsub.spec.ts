@@ -1,7 +1,15 @@
+import { createHash } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type ForwardingInternals, hasForwardingInternals, honourIdontwant } from '../../src/peer/gossipsub.js'
+import { encodeUpdates } from '../../src/codec/index.js'
+import {
+  type ForwardingInternals,
+  hasForwardingInternals,
+  honourIdontwant,
+  messageId
+} from '../../src/peer/gossipsub.js'
 import { createNode } from '../../src/peer/node.js'
+import type { EntryUpdate } from '../../src/store/types.js'
 import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
 
 afterEach(stopAll)
@@ -23,6 +31,50 @@ function fakeService(): ForwardingInternals & { calls: Array<[string, string[]]>
   }
   return service
 }
+
+describe('message ids of unsigned messages', () => {
+  const node = '12D3KooWExampleWriterPeerId000000000000000000000000'
+  const write = (key: string, logical: number, value: string): EntryUpdate => ({
+    collection: 'c',
+    key,
+    wall: 1_700_000_000_000,
+    logical,
+    node,
+    expiresAt: 0,
+    deleted: false,
+    value
+  })
+  const frame = (...entries: EntryUpdate[]) =>
+    encodeUpdates(
+      entries.map((update) => ({ update })),
+      []
+    )
+  const id = (data: Uint8Array) => Buffer.from(messageId({ data })).toString('hex')
+
+  it('is the SHA-256 of a short message', () => {
+    const data = frame(write('k', 0, 'v'))
+    expect(data.byteLength).toBeLessThanOrEqual(320)
+    expect(id(data)).toBe(createHash('sha256').update(data).digest('hex'))
+  })
+
+  it('tells apart batches that differ in their first stamp, their end or their length, and matches a repeat', () => {
+    const pad = 'x'.repeat(400)
+    const batch = frame(write('a', 0, pad), write('b', 1, pad), write('c', 2, 'end'))
+    expect(batch.byteLength).toBeGreaterThan(800)
+    const ids = [
+      batch,
+      frame(write('a', 3, pad), write('b', 1, pad), write('c', 2, 'end')),
+      frame(write('a', 0, pad), write('b', 1, pad), write('c', 2, 'END')),
+      frame(write('a', 0, pad), write('b', 1, pad), write('c', 2, 'endx'))
+    ].map(id)
+    expect(new Set(ids).size).toBe(4)
+    expect(id(frame(write('a', 0, pad), write('b', 1, pad), write('c', 2, 'end')))).toBe(ids[0])
+    // The middle is not read: the same first write and end make the same id (see messageId).
+    expect(id(frame(write('a', 0, pad), write('b', 1, 'y'.repeat(100) + 'x'.repeat(300)), write('c', 2, 'end')))).toBe(
+      ids[0]
+    )
+  })
+})
 
 describe('gossip forwarding', () => {
   it('forwards after the sockets are read again, leaving out peers that said IDONTWANT', async () => {
