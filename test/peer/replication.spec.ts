@@ -108,6 +108,39 @@ describe('replication between peers in one process', () => {
 })
 
 describe('joining', () => {
+  it('a round asked for while the other side runs one with this peer joins it, instead of sending everything again', async () => {
+    const n = 2000
+    // Small frames (200 entries, compressed), so the event loop turns between them.
+    const full = await startPeer({ syncInterval: 60_000, maxBatchEntries: 50 })
+    for (let i = 0; i < n; i++) full.save({ collection: 'c', key: `k${i}`, variable: { i } })
+    await full.get({ collection: 'c', key: 'k0' })
+    const joiner = await startPeer({ bootstrap: [full.addresses[0]], syncInterval: 60_000 })
+    const started = new Promise<void>((resolve) => joiner.once('sync:progress', () => resolve()))
+    const rounds: string[] = []
+    full.on('sync', (e) => rounds.push(`full ${e.role}`))
+    joiner.on('sync', (e) => rounds.push(`joiner ${e.role}`))
+    // The joiner merges slowly (half a millisecond an entry), so the round outlasts the topic handshake.
+    joiner.on('change', () => {
+      const until = performance.now() + 0.5
+      while (performance.now() < until) {}
+    })
+    await started
+    await waitFor(
+      () => full.status().peers.includes(joiner.peerId) && joiner.status().peers.includes(full.peerId),
+      'the two to share the topic'
+    )
+    expect(Object.keys(joiner.getArraySync({ collection: 'c' })).length).toBeLessThan(n)
+    // Each side asks for a round (as its periodic timer would) while the first one still runs.
+    await Promise.all([full.syncNow(), joiner.syncNow()])
+    expect(joiner.status().digest).toBe(full.status().digest)
+    // One round in all, opened by the peer whose id sorts first.
+    const fullOpened = full.peerId < joiner.peerId
+    expect(rounds.sort()).toEqual(
+      fullOpened ? ['full initiator', 'joiner responder'] : ['full responder', 'joiner initiator']
+    )
+    expect(joiner.status().sync.entriesReceived).toBe(n)
+  })
+
   it('a lone peer publishes nothing; a peer that connects later still gets every write', async () => {
     const alone = await startPeer({ syncInterval: 60_000 })
     for (let i = 0; i < 50; i++) await alone.save({ collection: 'c', key: `k${i}`, variable: i })
