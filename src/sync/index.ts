@@ -150,9 +150,9 @@ export class Sync {
    * the other side's periodic round started during it).
    */
   syncWith(peer: PeerId | string): Promise<SessionResult> {
-    const current = this.running.get(`out:${peer}`) ?? this.inboundFrom(`${peer}`)
-    if (current !== undefined) return current as Promise<SessionResult>
     const key = `out:${peer}`
+    const current = this.running.get(key) ?? this.inboundFrom(`${peer}`)
+    if (current !== undefined) return current as Promise<SessionResult>
     if (!this.started) return Promise.reject(new SharedMemError(ErrorCode.STOPPED, 'sync is stopped'))
     return this.track(key, this.initiateRounds(peer))
   }
