@@ -139,11 +139,12 @@ const handlers = {
         latencies.push(at - value.t)
         next += every
       }
-      watch.received = Math.min(size() - base, expect)
-      if (watch.received === expect) {
-        watch.lastAt = at
-        resolve()
-      } else timer = setTimeout(poll, 1)
+      const received = Math.min(size() - base, expect)
+      // As with the listener, lastAt is when the last entry seen arrived (also when some never do).
+      if (received > watch.received) watch.lastAt = at
+      watch.received = received
+      if (received === expect) resolve()
+      else timer = setTimeout(poll, 1)
     }
     watch.stop = () => clearTimeout(timer)
     poll()
