@@ -288,7 +288,7 @@ export class Gossip {
 }
 
 /** `queued` without the writes that a later write of the same key in it supersedes, in order. */
-export function latestOfEachKey(queued: WireEntry[]): WireEntry[] {
+function latestOfEachKey(queued: WireEntry[]): WireEntry[] {
   if (queued.length < 2) return queued
   const latest = new Map<string, Map<string, number>>()
   let superseded = 0
