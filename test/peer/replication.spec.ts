@@ -43,7 +43,7 @@ describe('replication between peers in one process', () => {
       if (e.type === 'save') events.push(`${e.collection}/${e.key}=${JSON.stringify(e.value)}`)
     })
     const sentBefore = a.status().gossip.messagesOut
-    // One synchronous turn: one batch, where x and y are each superseded twice.
+    // One synchronous turn: one batch, where c/x and d/x are each superseded twice, and y once.
     for (let i = 0; i < 3; i++) {
       a.save({ collection: 'c', key: 'x', variable: i })
       a.save({ collection: 'd', key: 'x', variable: -i })
