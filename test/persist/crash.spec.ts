@@ -4,8 +4,9 @@
  * group commit must have taken (one acknowledged before a commit that was seen to
  * finish, then another: commits run one after the other, so the second started after
  * the write); with --durable-writes, every acknowledged write, however recent.
- * Commits are seen in the peer's status (`persistence.lastFsyncAt`), polled; a
- * fixed time margin instead failed when an fsync on the busy CI disk took longer.
+ * Commits are seen in the peer's status (`persistence.lastFsyncAt`), polled. A fixed
+ * margin (acknowledged 550 ms before the kill) failed once in CI, on a busy machine
+ * where a commit can finish later than that.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
