@@ -6,7 +6,7 @@
 // CPU µs per write of each process and summed. Run on demand: node bench/floor.mjs (after npm install).
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { serve } from './ipc.mjs'
+import { connect, serve } from './ipc.mjs'
 
 const ROUNDS = Number(process.env.ROUNDS ?? 6)
 const MESSAGES = Number(process.env.MESSAGES ?? 100)
@@ -30,14 +30,36 @@ async function child() {
   const pubsub = node.services.pubsub
   pubsub.subscribe(TOPIC)
   let received = 0
+  /** Resolves whoever waits for a count of messages received, once it is reached. */
+  const waiting = new Set()
   pubsub.addEventListener('message', (evt) => {
-    if (evt.detail.topic === TOPIC) received++
+    if (evt.detail.topic !== TOPIC) return
+    received++
+    for (const w of waiting) if (received >= w.count) w.resolve()
   })
   serve({
     address: () => node.getMultiaddrs()[0].toString(),
     dial: async ({ address }) => void (await node.dial(multiaddr(address))),
-    subscribers: () => pubsub.getSubscribers(TOPIC).length,
+    meshPeers: () => pubsub.getMeshPeers(TOPIC).length,
     received: () => received,
+    /** Resolves true once `count` messages were received in all, false after `timeout` ms. */
+    until: ({ count, timeout }) =>
+      new Promise((resolve) => {
+        const w = {
+          count,
+          resolve: () => {
+            clearTimeout(timer)
+            waiting.delete(w)
+            resolve(true)
+          }
+        }
+        const timer = setTimeout(() => {
+          waiting.delete(w)
+          resolve(false)
+        }, timeout)
+        waiting.add(w)
+        if (received >= count) w.resolve()
+      }),
     cpu: () => {
       const used = process.cpuUsage()
       return used.user + used.system
@@ -64,49 +86,29 @@ async function main() {
   const start = async () => {
     const proc = fork(fileURLToPath(import.meta.url), ['child'], { stdio: 'inherit' })
     children.push(proc)
-    const pending = new Map()
-    let next = 0
-    await new Promise((resolve) => proc.once('message', resolve))
-    proc.on('message', ({ id, result, error }) => {
-      const p = pending.get(id)
-      pending.delete(id)
-      if (error === undefined) p?.resolve(result)
-      else p?.reject(new Error(error))
-    })
-    return {
-      call: (cmd, args) =>
-        new Promise((resolve, reject) => {
-          pending.set(next, { resolve, reject })
-          proc.send({ id: next++, cmd, args })
-        })
-    }
+    return connect(proc)
   }
-  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
   try {
     const [writer, ...receivers] = [await start(), await start(), await start()]
     const address = await writer.call('address')
     for (const r of receivers) await r.call('dial', { address })
     await receivers[0].call('dial', { address: await receivers[1].call('address') })
     const all = [writer, ...receivers]
+    // Until every process has the other two in its gossipsub mesh (formed on its heartbeat), at most 10 s.
     for (let i = 0; i < 100; i++) {
-      const counts = await Promise.all(all.map((p) => p.call('subscribers')))
-      if (counts.every((c) => c === 2)) break
-      await sleep(100)
+      const mesh = await Promise.all(all.map((p) => p.call('meshPeers')))
+      if (mesh.every((m) => m === 2)) break
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    await sleep(1500) // the mesh forms on gossipsub's heartbeat (1 s)
     const sums = []
     console.log('round  writes/s (equivalent)  CPU µs/write: writer  receiver  receiver  summed')
     for (let round = 0; round < ROUNDS; round++) {
       const before = await Promise.all(all.map((p) => p.call('cpu')))
       const had = await Promise.all(receivers.map((r) => r.call('received')))
       const started = performance.now()
+      const arrived = receivers.map((r, j) => r.call('until', { count: had[j] + MESSAGES, timeout: 60_000 }))
       await writer.call('publish', { messages: MESSAGES })
-      // Until both receivers have every message of the round, or 60 s.
-      for (let i = 0; i < 60_000; i++) {
-        const got = await Promise.all(receivers.map((r) => r.call('received')))
-        if (got.every((g, j) => g - had[j] >= MESSAGES)) break
-        await sleep(1)
-      }
+      if (!(await Promise.all(arrived)).every(Boolean)) throw new Error(`round ${round}: messages missing after 60 s`)
       const ms = performance.now() - started
       const after = await Promise.all(all.map((p) => p.call('cpu')))
       const writes = MESSAGES * WRITES

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import * as vega from 'vega'
 import * as vl from 'vega-lite'
+import { connect } from './ipc.mjs'
 import { startRedis, waitReplicaCaughtUp, waitReplicaSynced } from './redis.mjs'
 import { scaleCases } from './scale.mjs'
 
@@ -62,26 +63,11 @@ function percentile(values, p) {
 async function worker(file = WORKER) {
   const child = fork(file, [], { execArgv: ['--expose-gc', '--max-old-space-size=8192'], stdio: 'inherit' })
   children.add(child)
-  const pending = new Map()
-  let next = 0
-  await new Promise((resolve, reject) => {
-    child.once('message', resolve)
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)))
-  })
-  child.on('message', ({ id, result, error }) => {
-    const p = pending.get(id)
-    pending.delete(id)
-    if (error) p?.reject(new Error(error))
-    else p?.resolve(result)
-  })
+  const { call } = await connect(child)
   return {
-    call(cmd, args) {
-      const id = next++
-      child.send({ id, cmd, args })
-      return new Promise((resolve, reject) => pending.set(id, { resolve, reject }))
-    },
+    call,
     async stop() {
-      await this.call('stop').catch(() => {})
+      await call('stop').catch(() => {})
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))
       children.delete(child)
     }
