@@ -126,6 +126,10 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
       log.debug(`sync with ${e.peer}: in sync (${e.durationMs} ms)`)
       return
     }
+    if (e.deferred) {
+      log.debug(`sync with ${e.peer}: ${e.buckets} buckets differed while writes arrived; transfer deferred`)
+      return
+    }
     const stale = e.droppedStale > 0 ? `; dropped ${e.droppedStale} entries older than the tombstone horizon` : ''
     log.info(
       `sync with ${e.peer}: ${e.buckets} buckets differed, received ${e.received}, sent ${e.sent} in ${e.durationMs} ms${stale}`

@@ -74,6 +74,11 @@ export function createMetrics(peer: SharedMemPeer): { contentType: string; scrap
   total('sharedmem_gossip_rejected_total', 'Gossip messages or entries refused', () => status().gossip.rejected)
   total('sharedmem_sync_rounds_total', 'Sync rounds completed', () => status().sync.rounds)
   total('sharedmem_sync_failures_total', 'Sync rounds that failed', () => status().sync.failures)
+  total(
+    'sharedmem_sync_deferred_total',
+    'Sync rounds that deferred their transfer while writes were arriving',
+    () => status().sync.deferred
+  )
   total('sharedmem_sync_bytes_sent_total', 'Bytes of sync frames sent', () => status().sync.bytesSent)
   total('sharedmem_sync_bytes_received_total', 'Bytes of sync frames received', () => status().sync.bytesReceived)
   total('sharedmem_sync_entries_sent_total', 'Entries sent by sync', () => status().sync.entriesSent)

@@ -79,6 +79,8 @@ export interface SyncStatus {
   entriesReceived: number
   /** Entries dropped because this peer had been cut off for longer than the tombstone TTL. */
   droppedStale: number
+  /** Rounds that compared digests and deferred the transfer (writes were arriving: see {@link DEFER_BUCKETS}). */
+  deferred: number
   /** Bytes of sync frames sent and received since start. */
   bytesSent: number
   bytesReceived: number
@@ -93,6 +95,7 @@ export class Sync {
     entriesSent: 0,
     entriesReceived: 0,
     droppedStale: 0,
+    deferred: 0,
     bytesSent: 0,
     bytesReceived: 0
   }
@@ -103,6 +106,8 @@ export class Sync {
   private timer: NodeJS.Timeout | undefined
   private started = false
   private inbound = 0
+  /** Periodic rounds this peer deferred in a row (at most MAX_DEFERRALS). */
+  private deferrals = 0
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { peerId, protocols } = evt.detail
     if (PROTOCOLS.some((p) => protocols.includes(p)) && this.init.node.peerId.toString() < peerId.toString()) {
@@ -150,20 +155,26 @@ export class Sync {
    * the other side's periodic round started during it).
    */
   syncWith(peer: PeerId | string): Promise<SessionResult> {
+    return this.roundWith(peer, false)
+  }
+
+  /** {@link syncWith}; a `periodic` round may defer its transfer (DEFER_BUCKETS). */
+  private roundWith(peer: PeerId | string, periodic: boolean): Promise<SessionResult> {
     const key = `out:${peer}`
     const current = this.running.get(key) ?? this.inboundFrom(`${peer}`)
     if (current !== undefined) return current as Promise<SessionResult>
     if (!this.started) return Promise.reject(new SharedMemError(ErrorCode.STOPPED, 'sync is stopped'))
-    return this.track(key, this.initiateRounds(peer))
+    return this.track(key, this.initiateRounds(peer, periodic))
   }
 
-  private async initiateRounds(peer: PeerId | string): Promise<SessionResult> {
+  private async initiateRounds(peer: PeerId | string, periodic: boolean): Promise<SessionResult> {
     const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
     let result: SessionResult
     // A round that dropped stale entries ends early; the next one (at most one more) repairs.
     for (let round = 0; ; round++) {
       const stream = await this.init.node.dialProtocol(target, PROTOCOLS, { signal: this.controller.signal })
-      result = await this.session(stream, 'initiator', target.toString())
+      const defer = periodic && this.deferrals < MAX_DEFERRALS
+      result = await this.session(stream, 'initiator', target.toString(), defer ? DEFER_BUCKETS : undefined)
       if (!result.again || round > 0) return result
     }
   }
@@ -193,13 +204,18 @@ export class Sync {
       const peers = this.init.swarmPeers()
       if (peers.length > 0) {
         const peer = peers[Math.floor(Math.random() * peers.length)]
-        void this.syncWith(peer).catch(() => {})
+        void this.roundWith(peer, true).catch(() => {})
       }
       if (this.started) this.schedule()
     }, this.init.interval)
   }
 
-  private async session(stream: Stream, role: 'initiator' | 'responder', peer: string): Promise<SessionResult> {
+  private async session(
+    stream: Stream,
+    role: 'initiator' | 'responder',
+    peer: string,
+    deferAbove?: number
+  ): Promise<SessionResult> {
     const { replica, limits } = this.init
     const started = Date.now()
     const result = newResult()
@@ -212,6 +228,7 @@ export class Sync {
       scanBatch: this.init.scanBatch,
       compress: compressed ? (frame) => compressor.compress(frame) : undefined,
       lastSyncAt: this.stats.lastSyncAt,
+      deferAbove,
       tombstoneTtl: this.init.tombstoneTtl,
       now: replica.clock.now,
       onProgress: (r) => this.init.onProgress?.({ peer, sent: r.sent, received: r.received }),
@@ -247,10 +264,22 @@ export class Sync {
       signal.removeEventListener('abort', onAbort)
     }
     this.stats.rounds++
-    // A stale drop only happens against a fresh peer, which makes this side fresh too.
-    const now = replica.clock.now()
-    this.stats.lastSyncAt = nextLastSyncAt(this.stats.lastSyncAt, result.remoteLastSyncAt, now, this.init.tombstoneTtl)
-    this.stats.lastRoundInSync = result.inSync
+    if (result.deferred) {
+      // Nothing was repaired: this side knows no more than before.
+      this.stats.deferred++
+      if (role === 'initiator') this.deferrals++
+    } else {
+      this.deferrals = 0
+      // A stale drop only happens against a fresh peer, which makes this side fresh too.
+      const now = replica.clock.now()
+      this.stats.lastSyncAt = nextLastSyncAt(
+        this.stats.lastSyncAt,
+        result.remoteLastSyncAt,
+        now,
+        this.init.tombstoneTtl
+      )
+      this.stats.lastRoundInSync = result.inSync
+    }
     this.stats.entriesSent += result.sent
     this.stats.entriesReceived += result.received
     this.stats.droppedStale += result.droppedStale
@@ -258,6 +287,19 @@ export class Sync {
     return result
   }
 }
+
+/**
+ * A periodic round defers its transfer when more than this many of the 4,096 buckets differ while
+ * writes reach the initiator's replica during the digest exchange. Such a difference is mostly
+ * writes still on their way by gossip, and a transfer sends every entry of each differing bucket
+ * both ways: under sustained writes at full rate every bucket differs, and periodic rounds resent
+ * the whole replica over and over (measured, docs/benchmarks.md: about half as much CPU again per
+ * write on three processes while one ran). Rounds on a new connection, and `syncNow()`, never defer.
+ */
+export const DEFER_BUCKETS = 256
+
+/** Periodic rounds a peer defers in a row at most: the next one repairs whatever differs, so dropped gossip waits at most this many intervals more. */
+export const MAX_DEFERRALS = 2
 
 /**
  * A compressed sync round (protocol 1.2) sends frames of this many times the batch limits

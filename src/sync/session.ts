@@ -42,6 +42,13 @@ export interface SessionContext {
   scanBatch: number
   /** UPDATES frames sent and not yet acknowledged, at most; 0: no acknowledgements (protocol 1.0). */
   window: number
+  /**
+   * An initiator given this defers the transfer when more buckets than this differ while
+   * writes reach its replica during the digest exchange: it requests none. Such a difference
+   * is mostly writes still on their way by gossip, and a transfer would send every entry of
+   * those buckets (all of them, under sustained writes) both ways. None: never defers.
+   */
+  deferAbove?: number
   /** Turns an UPDATES frame into the frame to send (protocol 1.2: compressed when that pays); none: as it is. */
   compress?: (frame: Uint8Array) => Promise<Uint8Array>
   /** When this peer last completed a sync round (ms since the epoch; 0 = never). */
@@ -68,6 +75,8 @@ export interface SessionResult {
   droppedStale: number
   /** The initiator dropped stale entries after it had sent its digest: run another round. */
   again: boolean
+  /** Digests were compared but the initiator requested no bucket ({@link SessionContext.deferAbove}): nothing was repaired. */
+  deferred: boolean
   /** The other side's lastSyncAt, as it said at the start of the round (0 = never, or unknown). */
   remoteLastSyncAt: number
 }
@@ -81,6 +90,7 @@ export function newResult(): SessionResult {
     rejected: 0,
     droppedStale: 0,
     again: false,
+    deferred: false,
     remoteLastSyncAt: 0
   }
 }
@@ -289,6 +299,11 @@ async function* sendBuckets(
   }
   const frame = ({ entries, counters }: Batch): Promise<Uint8Array> =>
     send(entries.length + counters.length, () => encodeUpdates(entries, counters))
+  if (mask.every((wanted) => wanted === 0)) {
+    // Nothing wanted (a deferred round): no scan of the replica.
+    yield encodeDone()
+    return
+  }
   let entriesSent = false
   if (mask.every((wanted) => wanted !== 0)) {
     // Every bucket (a peer that joins empty, in practice): entries encoded straight from the store.
@@ -322,7 +337,8 @@ async function* sendBuckets(
 
 /** The side that opened the stream. */
 export async function* initiate(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
-  yield encodeDigest(ctx.swarm, ctx.lastSyncAt, ctx.replica.digest.groups())
+  const sent = ctx.replica.digest.groups()
+  yield encodeDigest(ctx.swarm, ctx.lastSyncAt, sent)
   const leaves = expect(await next(inbox), 'leaves')
   if (leaves === undefined) return
   result.remoteLastSyncAt = leaves.lastSyncAt
@@ -346,6 +362,10 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
       }
     }
   })
+  if (ctx.deferAbove !== undefined && result.buckets > ctx.deferAbove && changed(sent, ctx.replica.digest.groups())) {
+    mask.fill(0)
+    result.deferred = true
+  }
   yield encodeRequest(mask)
   const credit = new Credit(inbox, ctx.window)
   yield* sendBuckets(ctx, mask, result, credit)
@@ -374,6 +394,9 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   const request = expect(await next(inbox), 'request')
   if (request === undefined) return
   result.buckets = request.mask.reduce((n, b) => n + b, 0)
+  // Groups differed: an empty request comes from an initiator that deferred (or whose own writes
+  // since its digest made every differing bucket equal). Either way nothing was compared here.
+  result.deferred = result.buckets === 0
   const received = new Digest()
   const credit = new Credit(inbox, ctx.window)
   yield* receiveAll(ctx, inbox, result, credit, received)
@@ -384,4 +407,10 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
     wanted !== 0 && (mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]) ? 1 : 0
   )
   yield* sendBuckets(ctx, mask, result, credit)
+}
+
+/** Whether two sets of group hashes differ anywhere. */
+function changed(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return true
+  return false
 }

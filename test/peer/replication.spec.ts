@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { SharedMemPeer } from '../../src/index.js'
+import { Faults, type SharedMemPeer, type SyncRoundEvent } from '../../src/index.js'
+import { MAX_DEFERRALS } from '../../src/sync/index.js'
 import { startPeer, startPeers, stopAll, waitFor } from '../fixtures/peers.js'
 
 afterEach(stopAll)
@@ -175,5 +176,57 @@ describe('joining', () => {
     await waitFor(() => joiner.status().peers.length === 1, 'the re-dial')
     await joiner.save({ collection: 'c', key: 'k', variable: 'again' })
     await waitFor(() => boot.getSync({ collection: 'c', key: 'k' }) === 'again', 'replication after the re-dial')
+  })
+})
+
+describe('periodic sync while writes arrive', () => {
+  it('defers at most MAX_DEFERRALS rounds in a row, then repairs what gossip lost', async () => {
+    const faults = new Faults()
+    const a = await startPeer({ syncInterval: 150 })
+    const b = await startPeer({ bootstrap: [a.addresses[0]], syncInterval: 60_000, faults })
+    await waitFor(() => a.status().peers.length === 1 && b.status().peers.length === 1, 'the two to share the topic')
+    await waitFor(() => b.status().sync.rounds > 0, 'the round of the new connection')
+    const rounds: SyncRoundEvent[] = []
+    // Whether each deferred round left a's lastSyncAt as the round before it had.
+    const keptLastSync: boolean[] = []
+    let lastSyncAt = a.status().sync.lastSyncAt
+    a.on('sync', (e) => {
+      const now = a.status().sync.lastSyncAt
+      if (e.deferred) keptLastSync.push(now === lastSyncAt)
+      lastSyncAt = now
+      if (e.role === 'initiator') rounds.push(e)
+    })
+    // b loses every write of a's by gossip: about 2,100 of the 4,096 buckets differ.
+    faults.set({ dropGossip: 1 })
+    const n = 3000
+    for (let i = 0; i < n; i++) a.save({ collection: 'c', key: `k${i}`, variable: i })
+    // Writes reach a in every turn of its event loop, so each of its digest exchanges sees some.
+    let writing = true
+    let written = 0
+    const deadline = Date.now() + 20_000
+    const write = () => {
+      if (!writing || written >= 60_000 || Date.now() >= deadline) return
+      for (let i = 0; i < 10; i++) a.save({ collection: 'noise', key: `n${written}`, variable: written++ })
+      setImmediate(write)
+    }
+    write()
+    try {
+      await waitFor(() => Object.keys(b.getArraySync({ collection: 'c' })).length === n, "a's writes at b", {
+        timeout: 15_000
+      })
+      await waitFor(() => rounds.some((e) => !e.deferred && e.sent > 0), 'the repairing round to end at a')
+    } finally {
+      writing = false
+    }
+    const pattern = rounds.map((e) => (e.deferred ? 'D' : e.sent > 0 ? 'R' : '-')).join('')
+    // a deferred while writes arrived, never more than MAX_DEFERRALS rounds in a row, and a round repaired.
+    expect(pattern).toMatch(/D/)
+    expect(pattern).not.toMatch(new RegExp(`D{${MAX_DEFERRALS + 1}}`))
+    expect(pattern).toMatch(/R/)
+    for (const e of rounds.filter((r) => r.deferred)) expect(e.sent + e.received).toBe(0)
+    expect(keptLastSync.length).toBeGreaterThan(0)
+    expect(keptLastSync.every(Boolean)).toBe(true)
+    // b answered those rounds, and counts them as deferred too.
+    expect(b.status().sync.deferred).toBeGreaterThan(0)
   })
 })

@@ -76,12 +76,25 @@ function channel() {
   }
 }
 
-async function round(a: SessionContext, b: SessionContext) {
+/** A round; `beforeReply`, when given, runs as the initiator takes the responder's first reply (as gossip would land meanwhile). */
+async function round(a: SessionContext, b: SessionContext, beforeReply?: () => void) {
   const aToB = channel()
   const bToA = channel()
   const ra = newResult()
   const rb = newResult()
-  await Promise.all([aToB.pump(initiate(a, bToA.inbox(), ra)), bToA.pump(respond(b, aToB.inbox(), rb))])
+  const replies = bToA.inbox()
+  const inbox: AsyncGenerator<SyncMessage> =
+    beforeReply === undefined
+      ? replies
+      : (async function* () {
+          let first = true
+          for await (const msg of replies) {
+            if (first) beforeReply()
+            first = false
+            yield msg
+          }
+        })()
+  await Promise.all([aToB.pump(initiate(a, inbox, ra)), bToA.pump(respond(b, aToB.inbox(), rb))])
   return {
     initiator: ra,
     responder: rb,
@@ -166,6 +179,51 @@ describe('sync session', () => {
     // Two buckets of ~1.2 entries each out of 4096: far fewer than 5,000 entries move.
     expect(initiator.sent + responder.sent).toBeLessThan(40)
     expect(responder.sent).toBeLessThan(initiator.sent + 5)
+  })
+
+  it('defers the transfer when told to and many buckets differ while writes arrive, and repairs once they stop', async () => {
+    const a = replica('A')
+    const b = replica('B')
+    // B missed 2,000 of A's writes: about 1,600 of the 4,096 buckets differ.
+    for (let i = 0; i < 2_000; i++) a.save('c', `k${i}`, i, 0)
+    let arriving = 0
+    const arrive = () => a.save('noise', `n${arriving++}`, arriving, 0)
+    const scans = [vi.spyOn(a, 'scanBuckets'), vi.spyOn(b, 'scanBuckets')]
+    const deferred = await round(context(a, { deferAbove: 256 }), context(b), arrive)
+    expect(arriving).toBe(1)
+    // Neither side walked its replica for buckets nobody wanted.
+    for (const scan of scans) expect(scan).not.toHaveBeenCalled()
+    for (const scan of scans) scan.mockRestore()
+    expect(deferred.initiator).toMatchObject({ deferred: true, sent: 0, received: 0, inSync: false })
+    expect(deferred.initiator.buckets).toBeGreaterThan(256)
+    expect(deferred.responder).toMatchObject({ deferred: true, sent: 0, received: 0, buckets: 0 })
+    expect(b.get('c', 'k0')).toBeNull()
+    // The group hashes and leaves of differing groups, and nothing else: no entry moved.
+    expect(deferred.aToB.updates + deferred.bToA.updates).toBe(0)
+    expect(deferred.bytes).toBeLessThan(40_000)
+
+    // The same round with nothing arriving meanwhile repairs everything.
+    const repaired = await round(context(a, { deferAbove: 256 }), context(b))
+    expect(repaired.initiator.deferred).toBe(false)
+    expect(repaired.responder.deferred).toBe(false)
+    expect(snapshot(b)).toBe(snapshot(a))
+  })
+
+  it('never defers without deferAbove, nor with fewer differing buckets than it', async () => {
+    for (const [missed, deferAbove] of [
+      [2_000, undefined],
+      [100, 256]
+    ] as const) {
+      const a = replica('A')
+      const b = replica('B')
+      for (let i = 0; i < missed; i++) a.save('c', `k${i}`, i, 0)
+      let arriving = 0
+      const arrive = () => a.save('noise', `n${arriving++}`, arriving, 0)
+      const { initiator, responder } = await round(context(a, { deferAbove }), context(b), arrive)
+      expect(initiator.deferred).toBe(false)
+      expect(responder.deferred).toBe(false)
+      expect(b.getArray('c')).toEqual(a.getArray('c'))
+    }
   })
 
   it('transfers everything to an empty joiner, whichever side opens the round', async () => {
