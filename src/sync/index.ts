@@ -152,10 +152,11 @@ export class Sync {
    * whichever side opened it: a round syncs both ways, and a second one alongside would have
    * the initiator send again every entry in every bucket that still differs, which is most of
    * them while a late joiner fills (measured: a 3 M join took 2× the joiner's CPU whenever
-   * the other side's periodic round started during it).
+   * the other side's periodic round started during it). If the round it joined deferred its
+   * transfer, it then runs one of its own: this call never settles on a deferred round.
    */
   syncWith(peer: PeerId | string): Promise<SessionResult> {
-    return this.roundWith(peer, false)
+    return this.roundWith(peer, false).then((result) => (result.deferred ? this.syncWith(peer) : result))
   }
 
   /** {@link syncWith}; a `periodic` round may defer its transfer (DEFER_BUCKETS). */

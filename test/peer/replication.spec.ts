@@ -180,9 +180,18 @@ describe('joining', () => {
 })
 
 describe('periodic sync while writes arrive', () => {
-  it('defers at most MAX_DEFERRALS rounds in a row, then repairs what gossip lost', async () => {
+  /** Not public API: lets a test start a periodic round, as the peer's timer does. */
+  type SyncInternals = { sync: { roundWith(peer: string, periodic: boolean): Promise<SyncRoundEvent> } }
+
+  /**
+   * Peer a (periodic rounds every `syncInterval` ms) and peer b (none), b losing all of a's
+   * gossip: 3,000 writes of a's in collection c reach b only by sync, about 2,100 of the 4,096
+   * buckets. Meanwhile a writes in every turn of its event loop (so each of its digest exchanges
+   * sees some) until `stop()`, at most 60,000 writes or 20 s.
+   */
+  async function missedWhileWriting(syncInterval: number) {
     const faults = new Faults()
-    const a = await startPeer({ syncInterval: 150 })
+    const a = await startPeer({ syncInterval })
     const b = await startPeer({ bootstrap: [a.addresses[0]], syncInterval: 60_000, faults })
     await waitFor(() => a.status().peers.length === 1 && b.status().peers.length === 1, 'the two to share the topic')
     await waitFor(() => b.status().sync.rounds > 0, 'the round of the new connection')
@@ -196,11 +205,8 @@ describe('periodic sync while writes arrive', () => {
       lastSyncAt = now
       if (e.role === 'initiator') rounds.push(e)
     })
-    // b loses every write of a's by gossip: about 2,100 of the 4,096 buckets differ.
     faults.set({ dropGossip: 1 })
-    const n = 3000
-    for (let i = 0; i < n; i++) a.save({ collection: 'c', key: `k${i}`, variable: i })
-    // Writes reach a in every turn of its event loop, so each of its digest exchanges sees some.
+    for (let i = 0; i < MISSED; i++) a.save({ collection: 'c', key: `k${i}`, variable: i })
     let writing = true
     let written = 0
     const deadline = Date.now() + 20_000
@@ -210,13 +216,18 @@ describe('periodic sync while writes arrive', () => {
       setImmediate(write)
     }
     write()
+    const missing = () => MISSED - Object.keys(b.getArraySync({ collection: 'c' })).length
+    return { a, b, rounds, keptLastSync, missing, stop: () => (writing = false) }
+  }
+  const MISSED = 3000
+
+  it('defers at most MAX_DEFERRALS rounds in a row, then repairs what gossip lost', async () => {
+    const { b, rounds, keptLastSync, missing, stop } = await missedWhileWriting(150)
     try {
-      await waitFor(() => Object.keys(b.getArraySync({ collection: 'c' })).length === n, "a's writes at b", {
-        timeout: 15_000
-      })
+      await waitFor(() => missing() === 0, "a's writes at b", { timeout: 15_000 })
       await waitFor(() => rounds.some((e) => !e.deferred && e.sent > 0), 'the repairing round to end at a')
     } finally {
-      writing = false
+      stop()
     }
     const pattern = rounds.map((e) => (e.deferred ? 'D' : e.sent > 0 ? 'R' : '-')).join('')
     // a deferred while writes arrived, never more than MAX_DEFERRALS rounds in a row, and a round repaired.
@@ -228,5 +239,17 @@ describe('periodic sync while writes arrive', () => {
     expect(keptLastSync.every(Boolean)).toBe(true)
     // b answered those rounds, and counts them as deferred too.
     expect(b.status().sync.deferred).toBeGreaterThan(0)
+  })
+
+  it('syncNow repairs even when it meets a periodic round that defers', async () => {
+    const { a, b, missing, stop } = await missedWhileWriting(60_000)
+    try {
+      const periodic = (a as unknown as SyncInternals).sync.roundWith(b.peerId, true)
+      await a.syncNow()
+      expect(missing()).toBe(0)
+      expect((await periodic).deferred).toBe(true)
+    } finally {
+      stop()
+    }
   })
 })
