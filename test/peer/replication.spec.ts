@@ -180,6 +180,7 @@ describe('joining', () => {
 })
 
 describe('periodic sync while writes arrive', () => {
+  const MISSED = 3000
   /** Not public API: lets a test start a periodic round, as the peer's timer does. */
   type SyncInternals = { sync: { roundWith(peer: string, periodic: boolean): Promise<SyncRoundEvent> } }
 
@@ -219,7 +220,6 @@ describe('periodic sync while writes arrive', () => {
     const missing = () => MISSED - Object.keys(b.getArraySync({ collection: 'c' })).length
     return { a, b, rounds, keptLastSync, missing, stop: () => (writing = false) }
   }
-  const MISSED = 3000
 
   it('defers at most MAX_DEFERRALS rounds in a row, then repairs what gossip lost', async () => {
     const { b, rounds, keptLastSync, missing, stop } = await missedWhileWriting(150)
