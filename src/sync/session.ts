@@ -288,6 +288,11 @@ async function* sendBuckets(
   result: SessionResult,
   credit: Credit
 ): AsyncGenerator<Uint8Array> {
+  if (mask.every((wanted) => wanted === 0)) {
+    // Nothing wanted (a deferred round): no scan of the replica.
+    yield encodeDone()
+    return
+  }
   const batcher = new Batcher(ctx.chunkEntries, ctx.chunkBytes)
   // Waits for credit first: a frame is counted as sent once it may go.
   const send = async (count: number, encode: () => Uint8Array): Promise<Uint8Array> => {
@@ -299,11 +304,6 @@ async function* sendBuckets(
   }
   const frame = ({ entries, counters }: Batch): Promise<Uint8Array> =>
     send(entries.length + counters.length, () => encodeUpdates(entries, counters))
-  if (mask.every((wanted) => wanted === 0)) {
-    // Nothing wanted (a deferred round): no scan of the replica.
-    yield encodeDone()
-    return
-  }
   let entriesSent = false
   if (mask.every((wanted) => wanted !== 0)) {
     // Every bucket (a peer that joins empty, in practice): entries encoded straight from the store.
