@@ -18,33 +18,14 @@
 import { createHash } from 'node:crypto'
 import { gossipsub } from '@chainsafe/libp2p-gossipsub'
 
-/** Bytes of an unsigned message's start, and of its end, that {@link messageId} hashes. */
-const ID_HEAD = 256
-const ID_TAIL = 64
-
 /**
- * The id of an unsigned message (gossipsub's default hashes all of it with SHA-256:
- * about 3 % of a receiver's CPU at full write rate): SHA-256 of its first 256 bytes,
- * its last 64 and its length; of all of it when it is no longer. Messages from honest
- * peers that differ, differ there: an UPDATES message opens with its writer's node table
- * and its first entry's key and stamp (no two writes of a writer share a stamp, and
- * gossip sends each write once), and ends with its last value or counter totals; an
- * ANNOUNCE ends with its send time. A peer inside the swarm could make a message that
- * shares an id with one to come, and so have it dropped, but it could as well outvote
- * the write with a later stamp: what guards against that is signing (docs/security.md),
- * and signed messages keep gossipsub's id (sender and sequence number).
+ * The id of an unsigned message: SHA-256 of every byte of it, so that two distinct
+ * messages never share an id (gossipsub drops a message whose id it has seen as a
+ * duplicate: an id over part of a message lost honest writes that differed only in
+ * their middle). Signed messages keep gossipsub's id (sender and sequence number).
  */
 export function messageId(msg: { data: Uint8Array }): Uint8Array {
-  const { data } = msg
-  const hash = createHash('sha256')
-  if (data.byteLength <= ID_HEAD + ID_TAIL) return hash.update(data).digest()
-  const length = Buffer.allocUnsafe(4)
-  length.writeUInt32BE(data.byteLength)
-  return hash
-    .update(data.subarray(0, ID_HEAD))
-    .update(data.subarray(data.byteLength - ID_TAIL))
-    .update(length)
-    .digest()
+  return createHash('sha256').update(msg.data).digest()
 }
 
 type Forward = (msgIdStr: string, rawMsg: unknown, propagationSource?: string, excludePeers?: Set<string>) => void
