@@ -64,6 +64,11 @@ const TESTAPP = new URL('./public/testapp.html', import.meta.url)
 
 const digestOf = (token: string): Buffer => createHash('sha256').update(token).digest()
 
+/** The credentials of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 9110 §11.1). */
+function bearerToken(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : /^bearer +(.+)$/i.exec(header)?.[1]
+}
+
 export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOptions = {}): Promise<HttpServer> {
   const log = logger('sharedmem:http')
   const bodyLimit = options.bodyLimit ?? DEFAULT_HTTP_BODY_LIMIT
@@ -86,9 +91,8 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
     const open = new Set(['/healthz', '/sharedmem/testapp', '/sharedmem/config'])
     app.addHook('onRequest', async (req) => {
       if (req.method === 'OPTIONS' || open.has(req.url.split('?')[0])) return
-      const header = req.headers.authorization
       const query = (req.query as { token?: unknown }).token
-      const given = header?.startsWith('Bearer ') ? header.slice(7) : typeof query === 'string' ? query : undefined
+      const given = bearerToken(req.headers.authorization) ?? (typeof query === 'string' ? query : undefined)
       // Compare digests of equal length in constant time: no timing hint at the token.
       if (given === undefined || !timingSafeEqual(digestOf(given), expected)) {
         throw new SharedMemError(ErrorCode.UNAUTHORIZED, 'a valid bearer token is required')

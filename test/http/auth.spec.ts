@@ -53,6 +53,23 @@ describe('bearer token', () => {
     )
   })
 
+  it('takes the scheme in any case, as RFC 9110 says of auth schemes', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const response = await save(
+        secured.url,
+        { authorization: `${scheme} s3cret` },
+        { collection: 'cased', key: scheme, variable: 1 }
+      )
+      expect(response.status).toBe(200)
+    }
+    expect(Object.keys(peer.getArraySync({ collection: 'cased' })).sort()).toEqual(['BEARER', 'bEaReR', 'bearer'])
+    for (const authorization of ['Basic s3cret', 'bearers3cret', 'bearer', 'Token s3cret']) {
+      const response = await save(secured.url, { authorization }, { collection: 'cased', key: 'refused', variable: 1 })
+      expect(response.status).toBe(401)
+    }
+    expect(peer.getSync({ collection: 'cased', key: 'refused' })).toBeNull()
+  })
+
   it('leaves /healthz and the test page itself open', async () => {
     expect((await fetch(secured.url.replace(/\/sharedmem$/, '/healthz'))).status).toBe(200)
     expect((await fetch(`${secured.url}/testapp`)).status).toBe(200)
