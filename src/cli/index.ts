@@ -110,6 +110,16 @@ function peerOptions(cmd: Command): Command {
     ),
     option('--sync-interval <ms>', 'time between periodic sync rounds with a random peer (default: 10000)', positive),
     option(
+      '--tombstone-ttl <ms>',
+      'how long removed and expired entries are kept before they are collected: the tombstone horizon (default: 86400000, 24 h)',
+      positive
+    ),
+    option(
+      '--collect-interval <ms>',
+      'how often removed and expired entries older than --tombstone-ttl are collected (default: 60000)',
+      positive
+    ),
+    option(
       '--status-interval <s>',
       'log a status line (peers, entries, last sync) this often; 0 = never',
       nonNegative

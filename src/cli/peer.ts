@@ -22,6 +22,8 @@ export interface PeerCommandOptions {
   http?: number
   httpHost: string
   syncInterval?: number
+  tombstoneTtl?: number
+  collectInterval?: number
   maxEntries?: number
   maxClockSkew?: number
   statusInterval: number
@@ -61,6 +63,8 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     identity: opts.identity,
     swarm: opts.swarm,
     syncInterval: opts.syncInterval,
+    tombstoneTtl: opts.tombstoneTtl,
+    collectInterval: opts.collectInterval,
     maxEntries: opts.maxEntries,
     maxClockSkew: opts.maxClockSkew,
     faults
