@@ -20,6 +20,8 @@ export const ErrorCode = {
   INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
   /** A save would add a key beyond `maxEntries`: remove keys, or raise the cap. */
   STORE_FULL: 'ERR_STORE_FULL',
+  /** An increment or decrement would take a counter beyond the safe integers (±(2^53 − 1)). */
+  COUNTER_OVERFLOW: 'ERR_COUNTER_OVERFLOW',
   /** The peer is stopped (or was never started). */
   STOPPED: 'ERR_STOPPED',
   /** Bytes received from the network do not decode as a valid message. */
@@ -57,6 +59,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_INVALID_NAME: 400,
   ERR_INVALID_ADDRESS: 400,
   ERR_STORE_FULL: 507,
+  ERR_COUNTER_OVERFLOW: 400,
   ERR_STOPPED: 503,
   ERR_DECODE: 400,
   ERR_CLOCK_SKEW: 400,

@@ -60,9 +60,14 @@ export function guard<T>(fn: () => T): T {
   try {
     return fn()
   } catch (err) {
-    if (err instanceof SharedMemError && err.code === ErrorCode.DECODE) throw err
-    throw decodeError(err instanceof Error ? err.message : 'invalid field', err)
+    throw guardError(err)
   }
+}
+
+/** `err` as the `ERR_DECODE` that {@link guard} throws. */
+export function guardError(err: unknown): SharedMemError {
+  if (err instanceof SharedMemError && err.code === ErrorCode.DECODE) return err
+  return decodeError(err instanceof Error ? err.message : 'invalid field', err)
 }
 
 export function isCount(v: unknown): v is number {

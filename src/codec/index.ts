@@ -10,9 +10,19 @@ import { decodeError } from '../errors.js'
 import { EntryBatch } from '../store/batch.js'
 import { EncodedEntry } from '../store/encoded.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
-import { checkName, encodedSize, freezeJson, type Json, type ValueLimits } from '../store/validate.js'
-import { guard, isCount, isNodeId, MessageType, packr, UPDATES_VERSION, unpackSafely, WIRE_VERSION } from './base.js'
-import { plainBytes, Reader, readUtf8, Writer } from './msgpack.js'
+import { checkName, encodedSize, freezeJson, type Json, MAX_DEADLINE, type ValueLimits } from '../store/validate.js'
+import {
+  guard,
+  guardError,
+  isCount,
+  isNodeId,
+  MessageType,
+  packr,
+  UPDATES_VERSION,
+  unpackSafely,
+  WIRE_VERSION
+} from './base.js'
+import { plainBytes, Reader, readName, Writer } from './msgpack.js'
 
 export { MessageType, UPDATES_VERSION, WIRE_VERSION } from './base.js'
 
@@ -37,6 +47,8 @@ export interface Updates {
   type: 'updates'
   entries: EntryUpdate[]
   counters: CounterUpdate[]
+  /** Entries and counter slots left out because a field broke the rules (the others stand). */
+  refused: Error[]
 }
 
 /** A peer and the addresses it listens on. */
@@ -52,9 +64,10 @@ export interface Announce {
   sentAt: number
 }
 
-/** Most peers one announcement may list, and addresses per peer. */
-const MAX_ANNOUNCED_PEERS = 256
+/** Most peers one announcement may list, addresses per peer, and characters per address. */
+export const MAX_ANNOUNCED_PEERS = 256
 const MAX_ANNOUNCED_ADDRS = 32
+export const MAX_ANNOUNCED_ADDR_LENGTH = 256
 
 /** Per-entry framing overhead estimate (tuple, stamp, indexes), in bytes. */
 const ENTRY_OVERHEAD = 48
@@ -151,7 +164,9 @@ export function encodeAnnounce(peers: PeerAddrs[], sentAt: number): Uint8Array {
 /** Decodes a gossip message under `limits`; throws `ERR_DECODE` for anything malformed. */
 export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates | Announce {
   const msg = decodeFrame(bytes, limits)
-  return msg.type === 'frame' ? { type: 'updates', entries: msg.batch.toArray(), counters: msg.counters } : msg
+  return msg.type === 'frame'
+    ? { type: 'updates', entries: msg.batch.toArray(), counters: msg.counters, refused: msg.refused }
+    : msg
 }
 
 /**
@@ -178,14 +193,18 @@ export interface EntryFrame {
   type: 'frame'
   batch: EntryBatch
   counters: CounterUpdate[]
+  /** Entries and counter slots left out because a field broke the rules (the others stand). */
+  refused: Error[]
 }
 
 /**
  * Decodes an UPDATES message of the current layout straight from its bytes, checking
  * every field: each value is checked and kept as the bytes it came in (decoded only
  * when read), and the entries are left as an {@link EntryBatch} over `bytes`, with no
- * object per entry (what gossip and sync merge). Returns undefined for any other
- * message (which the caller unpacks whole).
+ * object per entry (what gossip and sync merge). An entry or counter slot whose field
+ * breaks a rule but whose MessagePack is whole is left out and listed in `refused`, so
+ * that one bad entry never takes its neighbours down; malformed MessagePack refuses the
+ * whole message. Returns undefined for any other message (which the caller unpacks whole).
  */
 export function readEntryFrame(frame: Uint8Array, limits: DecodeLimits): EntryFrame | undefined {
   if (frame.byteLength < 3 || frame[0] !== 0x95 || frame[1] !== MessageType.UPDATES || frame[2] !== UPDATES_VERSION)
@@ -206,14 +225,31 @@ export function readEntryFrame(frame: Uint8Array, limits: DecodeLimits): EntryFr
     if (entryCount > limits.maxMessageEntries) throw tooMany(entryCount, limits)
     const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
     const batch = new EntryBatch(bytes, nodes, entryCount)
-    for (let i = 0; i < entryCount; i++) readEntry(r, batch, limits, values)
+    const refused: Error[] = []
+    for (let i = 0; i < entryCount; i++) tolerate(r, refused, () => readEntry(r, batch, limits, values))
     const counterCount = r.array()
     if (entryCount + counterCount > limits.maxMessageEntries) throw tooMany(entryCount + counterCount, limits)
     const counters: CounterUpdate[] = []
-    for (let i = 0; i < counterCount; i++) counters.push(readCounter(r, nodes, limits))
+    for (let i = 0; i < counterCount; i++) tolerate(r, refused, () => counters.push(readCounter(r, nodes, limits)))
     if (!r.done) throw decodeError('updates message has bytes after its end')
-    return { type: 'frame', batch, counters }
+    return { type: 'frame', batch, counters, refused }
   })
+}
+
+/**
+ * Reads one item with `read`; when a field of it breaks a rule, moves past the whole item
+ * instead and lists the error in `refused`. Malformed MessagePack (the item cannot be
+ * skipped) still throws: then nothing of the message can be trusted.
+ */
+function tolerate(r: Reader, refused: Error[], read: () => void): void {
+  const at = r.pos
+  try {
+    read()
+  } catch (err) {
+    r.pos = at
+    r.skip()
+    refused.push(guardError(err))
+  }
 }
 
 function tooMany(count: number, limits: DecodeLimits): Error {
@@ -231,7 +267,7 @@ function readEntry(r: Reader, batch: EntryBatch, limits: DecodeLimits, values: V
   // An all-ASCII key (the common case) is checked on its bytes; any other is decoded.
   let ascii = true
   for (let i = keyStart; i < keyEnd && ascii; i++) ascii = r.bytes[i] < 0x80
-  const text = ascii ? undefined : readUtf8(r.bytes, keyStart, keyEnd)
+  const text = ascii ? undefined : readName(r.bytes, keyStart, keyEnd)
   if (ascii) checkKeyLength(keyEnd - keyStart, limits.maxKeyLength)
   else checkName('key', text, limits.maxKeyLength)
   const wall = r.count()
@@ -242,6 +278,8 @@ function readEntry(r: Reader, batch: EntryBatch, limits: DecodeLimits, values: V
     wall === undefined ||
     logical === undefined ||
     expiresAt === undefined ||
+    expiresAt > MAX_DEADLINE ||
+    wall > MAX_DEADLINE ||
     nodeIdx === undefined ||
     nodeIdx >= batch.nodes.length
   ) {
@@ -302,7 +340,7 @@ function decodePeerAddrs(tuple: unknown): PeerAddrs {
   if (!isNodeId(peerId) || !Array.isArray(addrs) || addrs.length > MAX_ANNOUNCED_ADDRS) {
     throw decodeError('malformed announced peer')
   }
-  if (!addrs.every((a) => typeof a === 'string' && a.startsWith('/') && a.length <= 256)) {
+  if (!addrs.every((a) => typeof a === 'string' && a.startsWith('/') && a.length <= MAX_ANNOUNCED_ADDR_LENGTH)) {
     throw decodeError('announced address is not a multiaddr string')
   }
   return { peerId, addrs }
@@ -321,10 +359,23 @@ export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
     )
   }
   const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
+  const refused: Error[] = []
+  const each = <T>(items: unknown[], decode: (item: unknown) => T): T[] => {
+    const out: T[] = []
+    for (const item of items) {
+      try {
+        out.push(decode(item))
+      } catch (err) {
+        refused.push(guardError(err))
+      }
+    }
+    return out
+  }
   return {
     type: 'updates',
-    entries: entries.map((e) => guard(() => decodeEntry(e, nodes, limits, values, version === 1))),
-    counters: counters.map((c) => guard(() => decodeCounter(c, nodes, limits)))
+    entries: each(entries, (e) => decodeEntry(e, nodes, limits, values, version === 1)),
+    counters: each(counters, (c) => decodeCounter(c, nodes, limits)),
+    refused
   }
 }
 
@@ -339,7 +390,15 @@ function decodeEntry(
   if (!Array.isArray(tuple) || tuple.length !== 8) throw decodeError('entry is not an 8-field tuple')
   const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, wireValue] = tuple
   const node = nodes[nodeIdx as number]
-  if (!isCount(wall) || !isCount(logical) || !isCount(expiresAt) || !isCount(nodeIdx) || node === undefined) {
+  if (
+    !isCount(wall) ||
+    !isCount(logical) ||
+    !isCount(expiresAt) ||
+    expiresAt > MAX_DEADLINE ||
+    wall > MAX_DEADLINE ||
+    !isCount(nodeIdx) ||
+    node === undefined
+  ) {
     throw decodeError('entry has a bad timestamp, expiry or writer')
   }
   if (typeof deleted !== 'boolean') throw decodeError('entry has a bad deleted flag')

@@ -11,6 +11,7 @@
  * with string keys other than "__proto__", at most `maxDepth` deep, and at most
  * `maxBytes` as measured there (the shortest form of every header and number).
  */
+import { isUtf8 } from 'node:buffer'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { Json, ValueLimits } from '../store/validate.js'
 
@@ -307,6 +308,20 @@ export function readUtf8(bytes: Uint8Array, start: number, end: number): string 
   return native.utf8Slice.call(bytes, start, end)
 }
 
+/**
+ * Reads a name (collection, key, counter, peer id) from UTF-8 bytes, refusing bytes that are
+ * not UTF-8: decoded with U+FFFD in their place they would name another key than the sender's.
+ */
+export function readName(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    if (bytes[i] >= 0x80) {
+      if (!isUtf8(bytes.subarray(start, end))) throw decodeError('a name is not valid UTF-8')
+      break
+    }
+  }
+  return readUtf8(bytes, start, end)
+}
+
 /** Writes `s` (whose UTF-8 length is `bytes`) as a MessagePack string at `at`; returns the position after it. */
 export function writeStr(target: Uint8Array, at: number, s: string, bytes: number): number {
   const start = writeStrHeader(target, at, bytes)
@@ -466,10 +481,10 @@ export class Reader {
     return length
   }
 
-  /** A string; else undefined (the item skipped). */
+  /** A name (valid UTF-8: {@link readName}); else undefined (the item skipped). */
   str(): string | undefined {
     const length = this.strBytes()
-    return length === undefined ? undefined : readUtf8(this.bytes, this.pos - length, this.pos)
+    return length === undefined ? undefined : readName(this.bytes, this.pos - length, this.pos)
   }
 
   /**

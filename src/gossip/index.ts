@@ -231,6 +231,7 @@ export class Gossip {
       this.init.onAnnounce?.(decoded.peers)
       return
     }
+    for (const err of decoded.refused) this.reject(reasonOf(err), `an update left out of a message: ${err.message}`)
     const now = this.init.replica.clock.now()
     const onReject = (entry: EntryUpdate, err: unknown): void =>
       this.reject(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)

@@ -7,7 +7,7 @@
 import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
 import { invalidArgument } from '../errors.js'
 import { encodeChecked } from '../store/encoded.js'
-import { checkName, freezeJson } from '../store/validate.js'
+import { checkName, freezeJson, MAX_DEADLINE } from '../store/validate.js'
 
 /** A value to save: a string as it is, any other as its MessagePack bytes. */
 export type SavedValue = string | Uint8Array
@@ -58,14 +58,33 @@ export function saveArgs(
   let expiresIn = 0
   const options = config.options
   if (options !== undefined && options !== null) {
-    if (typeof options !== 'object') throw invalidArgument('options must be an object {expiresIn}')
+    if (typeof options !== 'object' || Array.isArray(options)) {
+      throw invalidArgument('options must be an object {expiresIn}')
+    }
     const ttl = options.expiresIn
     if (ttl !== undefined && ttl !== null) {
-      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-        throw invalidArgument(`options.expiresIn must be a positive number of ms, got ${String(ttl)}`)
+      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_DEADLINE) {
+        throw invalidArgument(
+          `options.expiresIn must be a positive number of ms up to ${MAX_DEADLINE} (omit it for no expiry), got ${String(ttl)}`
+        )
       }
       expiresIn = ttl
     }
   }
   return { collection, key, value, expiresIn }
+}
+
+/**
+ * The deadline of a save made at `now` with `expiresIn` (0: none). Refuses one past
+ * {@link MAX_DEADLINE}, which no peer would accept back (the wire, the disk).
+ */
+export function deadlineOf(expiresIn: number, now: number): number {
+  if (expiresIn === 0) return 0
+  const expiresAt = Math.ceil(now + expiresIn)
+  if (expiresAt > MAX_DEADLINE) {
+    throw invalidArgument(
+      `options.expiresIn of ${expiresIn} ms ends after the latest deadline a peer accepts (${MAX_DEADLINE} ms since the epoch); omit it for no expiry`
+    )
+  }
+  return expiresAt
 }

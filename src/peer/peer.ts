@@ -33,7 +33,7 @@ import { Sync } from '../sync/index.js'
 import { settle } from '../util/callback.js'
 import { Rejections } from '../util/rejections.js'
 import { parseAddress } from './addresses.js'
-import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from './args.js'
+import { type ArgLimits, collectionArgs, counterArgs, deadlineOf, keyArgs, saveArgs } from './args.js'
 import { Dialer } from './dialer.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createNode, type SharedMemNode } from './node.js'
@@ -267,7 +267,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
           `this peer holds maxEntries (${this.maxEntries}) entries: remove some, or raise maxEntries`
         )
       }
-      const expiresAt = expiresIn > 0 ? Math.ceil(this.replica.clock.now() + expiresIn) : 0
+      const expiresAt = deadlineOf(expiresIn, this.replica.clock.now())
       this.gossip.queueEntry(
         typeof value === 'string'
           ? this.replica.save(collection, key, value, expiresAt)

@@ -5,6 +5,7 @@
  */
 import { type Clock, compareStamps } from '../clock/index.js'
 import { Writer } from '../codec/msgpack.js'
+import { ErrorCode, SharedMemError } from '../errors.js'
 import type { EntryBatch } from './batch.js'
 import { Collection, hashKey, hashKeyBytes, isCollectable, isLive, Writers } from './collection.js'
 import {
@@ -57,6 +58,29 @@ export function compareEntries(a: EntryUpdate, b: EntryUpdate): number {
   if (a.deleted) return 0
   // By the value's bytes: the same write received twice compares equal without decoding.
   return Buffer.compare(bytesOf(a), bytesOf(b))
+}
+
+/**
+ * Sets `out[key]` as an own, enumerable property for every key: an assignment to `__proto__`
+ * would set the object's prototype instead (the key missing, its value inherited by the object).
+ */
+function own(out: Record<string, Json>, key: string, value: Json): void {
+  if (key === '__proto__')
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  else out[key] = value
+}
+
+/**
+ * A counter's total after its slots changed by `delta`: added while every figure is a safe
+ * integer (then the sum is exact), else summed exactly over the slots, so that replicas with
+ * the same slots (the same digest) show the same value whatever order the slots came in.
+ */
+function nextTotal(state: CounterState, delta: number): number {
+  const total = state.total + delta
+  if (Number.isSafeInteger(delta) && Number.isSafeInteger(state.total) && Number.isSafeInteger(total)) return total
+  let exact = 0n
+  for (const { inc, dec } of state.slots.values()) exact += BigInt(inc) - BigInt(dec)
+  return Number(exact)
 }
 
 function bytesOf(e: EntryUpdate): Uint8Array {
@@ -146,18 +170,34 @@ export class Replica {
     return { update, existed }
   }
 
-  /** Adds `delta` (positive or negative) to this incarnation's totals of `counter`. */
+  /**
+   * Adds `delta` (positive or negative) to this incarnation's totals of `counter`. Throws
+   * `ERR_COUNTER_OVERFLOW`, changing nothing, when a total or the value would leave the
+   * safe integers, where sums are no longer exact.
+   */
   increment(counter: string, delta: number): { update: CounterUpdate; value: number } {
-    const state = this.counterState(counter)
-    const own = state.slots.get(this.slot) ?? { inc: 0, dec: 0 }
+    const state = this.counters.get(counter)
+    const own = state?.slots.get(this.slot) ?? { inc: 0, dec: 0 }
     const update: CounterUpdate = {
       counter,
       slot: this.slot,
       inc: own.inc + Math.max(delta, 0),
       dec: own.dec + Math.max(-delta, 0)
     }
+    const total = state?.total ?? 0
+    if (
+      !Number.isSafeInteger(update.inc) ||
+      !Number.isSafeInteger(update.dec) ||
+      !Number.isSafeInteger(total) ||
+      !Number.isSafeInteger(total + delta)
+    ) {
+      throw new SharedMemError(
+        ErrorCode.COUNTER_OVERFLOW,
+        `${delta < 0 ? 'decrementing' : 'incrementing'} counter ${counter} would take it beyond the safe integers (±${Number.MAX_SAFE_INTEGER})`
+      )
+    }
     this.mergeCounter(update, 'local')
-    return { update, value: state.total }
+    return { update, value: this.counter(counter) }
   }
 
   /** The live value of a key, or null when absent, removed or expired. */
@@ -174,7 +214,7 @@ export class Replica {
     if (entries === undefined) return out
     const now = this.clock.now()
     for (let slot = 0; slot < entries.slotLimit; slot++) {
-      if (entries.has(slot) && entries.isLive(slot, now)) out[entries.keyOf(slot) as string] = entries.value(slot)
+      if (entries.has(slot) && entries.isLive(slot, now)) own(out, entries.keyOf(slot) as string, entries.value(slot))
     }
     return out
   }
@@ -417,8 +457,8 @@ export class Replica {
     if (current !== undefined)
       this.digest.toggle(hashCounter(update.counter, update.slot, current.inc, current.dec, this.hash))
     this.digest.toggle(hashCounter(update.counter, update.slot, inc, dec, this.hash))
-    state.total += inc - (current?.inc ?? 0) - (dec - (current?.dec ?? 0))
     state.slots.set(update.slot, { inc, dec })
+    state.total = nextTotal(state, inc - (current?.inc ?? 0) - (dec - (current?.dec ?? 0)))
     if (origin === 'restore') return true
     this.onStore({ counter: update.counter, slot: update.slot, inc, dec })
     if (this.hasChangeListeners())

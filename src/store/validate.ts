@@ -10,12 +10,21 @@ import { ErrorCode, invalidArgument, invalidName, invalidValue, SharedMemError }
 /** Any value JSON can carry. */
 export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
 
+/**
+ * The latest deadline (`expiresAt`, and any wall time) a peer stores or accepts: the last
+ * instant a JavaScript Date can hold (year 275760), well inside the safe integers, so that
+ * every deadline a save computes is one every peer decodes the same way.
+ */
+export const MAX_DEADLINE = 8.64e15
+
 /** Validates a collection, key or counter name and returns it. */
 export function checkName(kind: string, name: unknown, maxLength: number): string {
   if (name === undefined || name === null) throw invalidArgument(`${kind} is required`)
   if (typeof name !== 'string') throw invalidArgument(`${kind} must be a string, got ${describe(name)}`)
   if (name.length === 0) throw invalidName(`${kind} must not be empty`)
   if (name.length > maxLength) throw invalidName(`${kind} is ${name.length} characters long; the limit is ${maxLength}`)
+  // UTF-8 (the wire, the disk) cannot carry a lone surrogate: it would arrive as U+FFFD, another name.
+  if (!name.isWellFormed()) throw invalidName(`${kind} holds an unpaired UTF-16 surrogate, which UTF-8 cannot carry`)
   return name
 }
 
@@ -146,10 +155,13 @@ class Refusal {
   }
 }
 
+const LONE_SURROGATE = 'an unpaired UTF-16 surrogate, which UTF-8 (the wire and the disk) cannot carry'
+
 /** Checks `v` (at nesting `depth`), writes it to `sink` or freezes it; returns its size as measured here. */
 function visit(v: unknown, depth: number, limits: ValueLimits, sink: JsonSink | undefined): number {
   switch (typeof v) {
     case 'string':
+      if (!v.isWellFormed()) throw new Refusal((at) => invalidValue(`${at} holds ${LONE_SURROGATE}`))
       if (sink === undefined) return stringSize(v)
       sink.str(v)
       return 0
@@ -200,6 +212,7 @@ function visit(v: unknown, depth: number, limits: ValueLimits, sink: JsonSink | 
       try {
         if (key === '__proto__')
           throw new Refusal((at) => invalidValue(`${at} is a "__proto__" key, which is not allowed`))
+        if (!key.isWellFormed()) throw new Refusal((at) => invalidValue(`${at} has a key that holds ${LONE_SURROGATE}`))
         if (sink === undefined) size += stringSize(key)
         else sink.str(key)
         size += visit((v as Record<string, unknown>)[key], depth + 1, limits, sink)

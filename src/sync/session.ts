@@ -160,6 +160,10 @@ async function merge(
     result.rejected++
     ctx.onReject?.(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
   }
+  for (const err of msg.refused) {
+    result.rejected++
+    ctx.onReject?.(reasonOf(err), `an update left out of a frame: ${err.message}`)
+  }
   const count = msg.type === 'frame' ? msg.batch.length : msg.entries.length
   for (let from = 0; from < count; from += MERGE_SLICE) {
     // One clock reading per slice: merging one takes a millisecond at most.
