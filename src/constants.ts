@@ -102,6 +102,23 @@ export const DEFAULT_HTTP_DRAIN_BYTES = 64 * 1024 * 1024
 /** Time limit for receiving a whole HTTP request, in ms: cuts off slow-loris clients. */
 export const DEFAULT_HTTP_REQUEST_TIMEOUT = 30_000
 
+/** Interval of the comments that keep an idle `/watch` stream open through proxies, in ms. */
+export const DEFAULT_HTTP_WATCH_KEEP_ALIVE = 15_000
+
+/**
+ * Most bytes queued in the process for one `/watch` subscriber before it is dropped as too slow:
+ * one event of a maximal value (1 MiB encoded, up to 6 × that as escaped JSON) still fits, while
+ * a client that does not read holds at most this much instead of every change to come.
+ */
+export const DEFAULT_HTTP_WATCH_BUFFER_BYTES = 8 * 1024 * 1024
+
+/**
+ * Time a dropped `/watch` subscriber has to read what was queued for it and the last event
+ * saying why, in ms; then its connection is destroyed and the queue freed. A client that reads
+ * at all drains 8 MiB well within it.
+ */
+export const DEFAULT_HTTP_WATCH_DRAIN_TIMEOUT = 10_000
+
 /** Group-commit interval of persistence, in ms: a crash loses at most this much, for one fsync per interval. */
 export const DEFAULT_FSYNC_INTERVAL = 100
 

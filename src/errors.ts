@@ -42,6 +42,8 @@ export const ErrorCode = {
   NOT_FOUND: 'ERR_NOT_FOUND',
   /** Missing or wrong bearer token (HTTP). */
   UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  /** A `/watch` subscriber fell too far behind the changes and was dropped (sent in the stream's last event). */
+  SLOW_CONSUMER: 'ERR_SLOW_CONSUMER',
   /** The remote peer could not be reached or answered something unexpected. */
   REMOTE: 'ERR_REMOTE',
   /** Anything else: a bug. */
@@ -70,6 +72,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_INVALID_JSON: 400,
   ERR_NOT_FOUND: 404,
   ERR_UNAUTHORIZED: 401,
+  ERR_SLOW_CONSUMER: 503,
   ERR_REMOTE: 502,
   ERR_INTERNAL: 500
 }

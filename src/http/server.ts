@@ -6,7 +6,6 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import type { ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import cors from '@fastify/cors'
 import { logger } from '@libp2p/logger'
@@ -15,16 +14,19 @@ import {
   DEFAULT_HTTP_BODY_LIMIT,
   DEFAULT_HTTP_DRAIN_BYTES,
   DEFAULT_HTTP_PORT,
-  DEFAULT_HTTP_REQUEST_TIMEOUT
+  DEFAULT_HTTP_REQUEST_TIMEOUT,
+  DEFAULT_HTTP_WATCH_BUFFER_BYTES,
+  DEFAULT_HTTP_WATCH_DRAIN_TIMEOUT,
+  DEFAULT_HTTP_WATCH_KEEP_ALIVE
 } from '../constants.js'
 import type { SharedMemPeer } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Faults } from '../peer/faults.js'
-import type { ChangeEvent } from '../store/types.js'
 import { drainRequest } from './drain.js'
 import { toHttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { isPerfectApiClient, perfectApiConfig, perfectApiError, sendPerfectApiResult } from './perfectapi.js'
+import { createWatchHub, type WatchFilter, type WatchStats } from './watch.js'
 
 export interface HttpServerOptions {
   /** Interface to bind. @default '127.0.0.1' */
@@ -35,6 +37,19 @@ export interface HttpServerOptions {
   bodyLimit?: number
   /** Interval of SSE keep-alive comments, in ms. @default 15000 */
   keepAliveInterval?: number
+  /**
+   * Most bytes queued in this process for one `/sharedmem/watch` subscriber. One that falls
+   * further behind (it reads slower than changes come, or not at all) is sent a last
+   * `event: error` with code `ERR_SLOW_CONSUMER`, and its stream is closed. Keep it above the
+   * largest event you expect: an event that does not fit on its own drops any subscriber.
+   * @default 8388608 (8 MiB)
+   */
+  watchBufferLimit?: number
+  /**
+   * Time a dropped `/sharedmem/watch` subscriber has to read what was queued for it and the last
+   * event, in ms; then its connection is destroyed and the queue freed. @default 10000
+   */
+  watchDrainTimeout?: number
   /**
    * Bearer token every request must carry (`Authorization: Bearer <token>`, or `?token=` where a
    * header cannot be set, as with EventSource); `/healthz` and the test page itself stay open.
@@ -53,6 +68,8 @@ export interface HttpServer {
   /** Base URL of the API, e.g. `http://127.0.0.1:3000/sharedmem`: pass it to `connect()`. */
   readonly url: string
   readonly port: number
+  /** The `/sharedmem/watch` streams: subscribers, dropped ones, and the bytes queued for each. */
+  watchStats(): WatchStats
   close(): Promise<void>
 }
 
@@ -99,7 +116,11 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
       }
     })
   }
-  const streams = new Set<ServerResponse>()
+  const watchers = createWatchHub(peer, {
+    maxBufferedBytes: options.watchBufferLimit ?? DEFAULT_HTTP_WATCH_BUFFER_BYTES,
+    keepAliveInterval: options.keepAliveInterval ?? DEFAULT_HTTP_WATCH_KEEP_ALIVE,
+    drainTimeout: options.watchDrainTimeout ?? DEFAULT_HTTP_WATCH_DRAIN_TIMEOUT
+  })
 
   // Every request body is JSON, whatever its content type says, so `curl -d '{…}'` works as typed.
   app.removeAllContentTypeParsers()
@@ -151,31 +172,10 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
     return reply.type('text/html; charset=utf-8').send(page)
   })
   app.get('/sharedmem/watch', (req, reply) => {
-    watch(req, reply.raw)
+    const { collection, counter } = req.query as WatchFilter
     reply.hijack()
+    watchers.subscribe(reply.raw, { collection, counter })
   })
-
-  function watch(req: FastifyRequest, res: ServerResponse): void {
-    const { collection, counter } = req.query as { collection?: string; counter?: string }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
-    res.write(': watching\n\n')
-    const onChange = (event: ChangeEvent): void => {
-      const match =
-        event.type === 'counter'
-          ? collection === undefined && (counter === undefined || counter === event.counter)
-          : counter === undefined && (collection === undefined || collection === event.collection)
-      if (match) res.write(`event: change\ndata: ${JSON.stringify(event)}\n\n`)
-    }
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), options.keepAliveInterval ?? 15_000)
-    const done = (): void => {
-      clearInterval(keepAlive)
-      peer.off('change', onChange)
-      streams.delete(res)
-    }
-    peer.on('change', onChange)
-    streams.add(res)
-    res.on('close', done)
-  }
 
   const host = options.host ?? '127.0.0.1'
   await app.listen({ host, port: options.port ?? DEFAULT_HTTP_PORT })
@@ -185,9 +185,10 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   return {
     url: `http://${urlHost}:${port}/sharedmem`,
     port,
+    watchStats: () => watchers.stats(),
     close() {
       closing ??= (async () => {
-        for (const res of streams) res.end()
+        watchers.close()
         await app.close()
       })()
       return closing
