@@ -19,6 +19,13 @@ export const DEFAULT_MAX_KEY_LENGTH = 1024
  */
 export const DEFAULT_MAX_CLOCK_SKEW = 60_000
 
+/**
+ * How often a peer measures each swarm peer's wall clock, in ms (one small exchange each).
+ * Clocks drift by seconds a day, far inside `maxClockSkew`; what this catches is a clock set
+ * wrong, which a peer also checks as soon as it connects.
+ */
+export const DEFAULT_CLOCK_PROBE_INTERVAL = 15_000
+
 /** Entries per gossip message: large enough to amortise per-message cost (about 117k entries/s at 100 per message here). */
 export const DEFAULT_MAX_BATCH_ENTRIES = 2048
 

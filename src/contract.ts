@@ -97,8 +97,36 @@ export interface PeerStatus {
   }
   /** The rendezvous directory of this swarm on this host, or null when same-host discovery is off. */
   rendezvous: string | null
+  /** This peer's wall clock against its swarm's (docs/semantics.md, Clock skew). */
+  clock: ClockStatus
   /** ms since the epoch. */
   startedAt: number
+}
+
+/** This peer's wall clock against its swarm's, as `status().clock` reports it. */
+export interface ClockStatus {
+  /**
+   * True while this clock lies more than `maxClockSkew` from the swarm's, either way: its
+   * saves and removes fail with `ERR_CLOCK_UNSYNCED` (they would be refused, or lose), and it
+   * refuses what the swarm writes. Fix the host's clock; the flag clears at the next measure.
+   */
+  skewed: boolean
+  /**
+   * How far this wall clock is ahead of the swarm's, in ms (negative: behind): the median of
+   * its lead over each peer measured and its own (zero). 0 with no peer measured.
+   */
+  offsetMs: number
+  /** Swarm peers whose clock was measured (each once per `clockProbeInterval`). */
+  peers: number
+  /** The configured `maxClockSkew`, in ms. */
+  maxSkewMs: number
+  /**
+   * With a data directory: the latest stamp of a stored write restored while it lay more than
+   * `maxClockSkew` ahead of this clock (ms since the epoch; 0: none). The clock does not run that
+   * far ahead for it; until the wall clock is within `maxClockSkew` of it, saves and removes of a
+   * key holding such a write fail with `ERR_CLOCK_UNSYNCED`.
+   */
+  restoredAhead: number
 }
 
 /** Events of a peer, for `peer.on(name, listener)`. */
@@ -190,8 +218,14 @@ export interface PeerOptions {
    * its value and 60 bytes (docs/semantics.md). @default Infinity (no cap, like Redis' maxmemory 0)
    */
   maxEntries?: number
-  /** Largest lead of a remote timestamp over the local clock, in ms. @default 60000 */
+  /**
+   * Largest lead of a remote timestamp over the local clock, in ms. A peer whose clock lies
+   * further than this from its swarm's is flagged (`status().clock.skewed`) and refuses
+   * saves and removes with `ERR_CLOCK_UNSYNCED`. @default 60000
+   */
   maxClockSkew?: number
+  /** How often each swarm peer's wall clock is measured, in ms (and once on connecting). @default 15000 */
+  clockProbeInterval?: number
   /** Entries per gossip message. @default 2048 */
   maxBatchEntries?: number
   /** Soft byte limit of one gossip message's entries. @default 524288 */

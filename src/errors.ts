@@ -28,6 +28,12 @@ export const ErrorCode = {
   DECODE: 'ERR_DECODE',
   /** A remote timestamp is further in the future than `maxClockSkew` allows. */
   CLOCK_SKEW: 'ERR_CLOCK_SKEW',
+  /**
+   * A write refused because this peer's clock disagrees with its swarm's by more than
+   * `maxClockSkew` (`status().clock.skewed`), or because the key's stored write is stamped
+   * that far ahead of this clock: the swarm would refuse the write, or it would lose.
+   */
+  CLOCK_UNSYNCED: 'ERR_CLOCK_UNSYNCED',
   /** An operation did not finish in time. */
   TIMEOUT: 'ERR_TIMEOUT',
   /** The identity file cannot be read or written. */
@@ -65,6 +71,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_STOPPED: 503,
   ERR_DECODE: 400,
   ERR_CLOCK_SKEW: 400,
+  ERR_CLOCK_UNSYNCED: 503,
   ERR_TIMEOUT: 504,
   ERR_IDENTITY: 500,
   ERR_RENDEZVOUS: 500,

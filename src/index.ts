@@ -21,6 +21,7 @@ import './polyfill.js'
 export * from './constants.js'
 export type {
   Callback,
+  ClockStatus,
   CollectionConfig,
   CounterConfig,
   KeyConfig,

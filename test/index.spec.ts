@@ -36,6 +36,7 @@ const SRC = fileURLToPath(new URL('../src', import.meta.url))
 /** Every value the package exports; a change here is a change of the public API. */
 const VALUE_EXPORTS = [
   'DEFAULT_ANNOUNCE_INTERVAL',
+  'DEFAULT_CLOCK_PROBE_INTERVAL',
   'DEFAULT_COLLECT_INTERVAL',
   'DEFAULT_COMPACT_BYTES',
   'DEFAULT_DIAL_TIMEOUT',

@@ -39,6 +39,17 @@ export function receive(last: Timestamp, remote: Timestamp, now: number): Timest
   return { wall, logical: 0 }
 }
 
+/**
+ * The clock after folding in `stored`, a timestamp read back from disk. A stamp more than
+ * `maxLead` ms ahead of `now` was made by a clock that was wrong (or is wrong now): folding
+ * it in would have every later write stamped that far ahead, which the swarm refuses, so it
+ * leaves the clock as it was. Any other stamp folds in as a received one does.
+ */
+export function restore(last: Timestamp, stored: Timestamp, now: number, maxLead: number): Timestamp {
+  if (stored.wall > now + maxLead) return last
+  return receive(last, stored, now)
+}
+
 /** Orders timestamps: negative, zero or positive as `a` is before, equal to or after `b`. */
 export function compareTimestamps(a: Timestamp, b: Timestamp): number {
   return a.wall - b.wall || a.logical - b.logical

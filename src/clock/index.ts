@@ -1,7 +1,7 @@
 import { ErrorCode, SharedMemError } from '../errors.js'
-import { receive, type Timestamp, tick, ZERO } from './hlc.js'
+import { receive, restore, type Timestamp, tick, ZERO } from './hlc.js'
 
-export { compareStamps, compareTimestamps, receive, type Stamp, type Timestamp, tick, ZERO } from './hlc.js'
+export { compareStamps, compareTimestamps, receive, restore, type Stamp, type Timestamp, tick, ZERO } from './hlc.js'
 
 export interface ClockInit {
   /** Wall clock in ms; injected so tests can drive time. @default Date.now */
@@ -15,6 +15,7 @@ export class Clock {
   readonly now: () => number
   readonly maxSkew: number
   private last: Timestamp = ZERO
+  private ahead = 0
 
   constructor(init: ClockInit) {
     this.now = init.now ?? Date.now
@@ -33,11 +34,25 @@ export class Clock {
   }
 
   /**
+   * The largest wall time of a restored stamp that lay more than `maxSkew` ahead of the
+   * wall clock when it was restored (0: none). Such a stamp was made while this host's
+   * clock ran ahead; the clock did not fold it in (see {@link observe}).
+   */
+  get restoredAhead(): number {
+    return this.ahead
+  }
+
+  /**
    * Folds a timestamp this peer wrote or stored before (restored from disk) into the
-   * clock without the skew check: the host clock may have moved back between runs.
+   * clock without the skew check: the host clock may have moved back between runs. A
+   * stamp more than `maxSkew` ahead of the wall clock is left out (and remembered in
+   * {@link restoredAhead}): folded in, it would have this peer stamp every write that far
+   * ahead, and a swarm on the right time refuses them all until the wall clock catches up.
    */
   observe(stamp: Timestamp): void {
-    this.last = receive(this.last, stamp, this.now())
+    const now = this.now()
+    this.last = restore(this.last, stamp, now, this.maxSkew)
+    if (stamp.wall > now + this.maxSkew && stamp.wall > this.ahead) this.ahead = stamp.wall
   }
 
   /**

@@ -61,6 +61,16 @@ export function createMetrics(peer: SharedMemPeer): { contentType: string; scrap
     'When a sync round last completed',
     () => status().sync.lastSyncAt / 1000
   )
+  gauge(
+    'sharedmem_clock_skewed',
+    "1 while this peer's clock lies further than maxClockSkew from its swarm's (saves and removes are refused)",
+    () => (status().clock.skewed ? 1 : 0)
+  )
+  gauge(
+    'sharedmem_clock_offset_seconds',
+    "How far this peer's wall clock is ahead of its swarm's (negative: behind)",
+    () => status().clock.offsetMs / 1000
+  )
   gauge('sharedmem_process_resident_memory_bytes', 'Resident set size of this process', () => process.memoryUsage.rss())
   total('sharedmem_reads_total', 'Reads served', () => status().operations.reads)
   total('sharedmem_writes_total', 'Writes served', () => status().operations.writes)

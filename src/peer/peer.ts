@@ -11,6 +11,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { Clock } from '../clock/index.js'
+import { ClockProbe } from '../clock/probe.js'
+import { ClockWatch } from '../clock/watch.js'
 import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
 import type {
@@ -88,6 +90,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly faults: PeerOptions['faults']
   private readonly rejections = new Rejections((event) => this.emit('reject', event))
   private readonly persistence: Persistence | undefined
+  private readonly clockWatch: ClockWatch
+  private readonly clockProbe: ClockProbe
   private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits
   private readonly maxEntries: number
@@ -122,6 +126,20 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.durableWrites = options.durableWrites === true && options.dataDir !== undefined
     this.collectInterval = options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL
     const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
+    this.clockWatch = new ClockWatch({
+      maxSkew: clock.maxSkew,
+      onChange: ({ skewed, offsetMs, peers }) => {
+        if (skewed) {
+          log.error(
+            'this clock is %d ms %s the swarm (median of %d peers; limit %d ms): saves and removes are refused until it is fixed',
+            Math.abs(offsetMs),
+            offsetMs > 0 ? 'ahead of' : 'behind',
+            peers,
+            clock.maxSkew
+          )
+        } else log('this clock agrees with the swarm again (%d ms off): saves and removes resume', offsetMs)
+      }
+    })
     this.replica = new Replica({
       node: this.peerId,
       // A fresh counter slot per incarnation: a restarted peer that lost its totals
@@ -160,6 +178,14 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       onSubscriber: () => this.dialer.announceSoon(),
       isolated: () => node.getConnections().length === 0,
       dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
+    })
+    this.clockProbe = new ClockProbe({
+      node,
+      now: clock.now,
+      watch: this.clockWatch,
+      interval: options.clockProbeInterval ?? defaults.DEFAULT_CLOCK_PROBE_INTERVAL,
+      timeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
+      swarmPeers: () => this.gossip.peers()
     })
     this.faults = options.faults
     this.syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
@@ -225,6 +251,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     // The sync handler is registered before the node listens, so that identify
     // tells every peer, from the first connection on, that this one speaks it.
     await this.sync.start()
+    await this.clockProbe.start()
     await this.node.start()
     this.node.addEventListener('peer:connect', this.onConnect)
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
@@ -261,6 +288,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     return settle(() => {
       this.assertRunning()
       const { collection, key, value, expiresIn } = saveArgs(config, this.limits)
+      this.assertClockAgrees(collection, key)
       if (this.maxEntries !== Number.POSITIVE_INFINITY && this.isFull() && this.replica.get(collection, key) === null) {
         throw new SharedMemError(
           ErrorCode.STORE_FULL,
@@ -286,6 +314,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     return settle(() => {
       this.assertRunning()
       const { collection, key } = keyArgs('remove', config, this.limits)
+      this.assertClockAgrees(collection, key)
       const { update, existed } = this.replica.remove(collection, key)
       this.gossip.queueEntry(update)
       this.operations.writes++
@@ -354,6 +383,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       rendezvous: this.rendezvous?.dir ?? null,
       persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
       sync: { ...this.sync.stats, inSync: this.believesInSync() },
+      clock: {
+        ...this.clockWatch.verdict,
+        maxSkewMs: this.replica.clock.maxSkew,
+        restoredAhead: this.replica.clock.restoredAhead
+      },
       startedAt: this.startedAt
     }
   }
@@ -391,6 +425,32 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.state !== 'started') throw stoppedError()
   }
 
+  /**
+   * Refuses a save or remove that the swarm would refuse or that would lose: while this clock
+   * disagrees with the swarm's, or when the key's stored write was restored with a stamp this
+   * clock cannot pass without stamping ahead of what peers accept. Counter changes carry no
+   * stamp (peers merge totals): they go on.
+   */
+  private assertClockAgrees(collection: string, key: string): void {
+    const { verdict } = this.clockWatch
+    if (verdict.skewed) {
+      throw new SharedMemError(
+        ErrorCode.CLOCK_UNSYNCED,
+        `this peer's clock is ${Math.abs(verdict.offsetMs)} ms ${verdict.offsetMs > 0 ? 'ahead of' : 'behind'} its swarm's (limit ${this.replica.clock.maxSkew} ms): fix the host's clock`
+      )
+    }
+    const { clock } = this.replica
+    const bound = clock.now() + clock.maxSkew
+    if (clock.restoredAhead <= bound) return
+    const stored = this.replica.entry(collection, key)
+    if (stored !== undefined && stored.wall > bound) {
+      throw new SharedMemError(
+        ErrorCode.CLOCK_UNSYNCED,
+        `the stored write of ${collection}/${key} is stamped ${stored.wall - clock.now()} ms ahead of this clock, from a run on a clock that was ahead: it can be changed once the clock is within ${clock.maxSkew} ms of it`
+      )
+    }
+  }
+
   /** Collects old tombstones every interval, a slice at a time so that reads and writes go on meanwhile. */
   private scheduleCollect(): void {
     this.collectTimer = setTimeout(() => {
@@ -412,6 +472,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       // First, so that no peer of this host dials one that is going away.
       await this.rendezvous?.stop()
       this.dialer.stop()
+      await this.clockProbe.stop()
       await this.sync.stop()
       await this.gossip.stop()
       await this.persistence?.close()

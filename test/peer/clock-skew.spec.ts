@@ -1,0 +1,93 @@
+/**
+ * A peer whose wall clock lies beyond maxClockSkew from its swarm's notices it, says so
+ * (status, a refused write with a stable code) and does not acknowledge writes the swarm
+ * would refuse; a peer restarted on the right clock after running ahead writes again at
+ * once. In-process peers on injected clocks.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ErrorCode, type SharedMemPeer } from '../../src/index.js'
+import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+
+const HOUR = 3_600_000
+const at = (offset: number) => () => Date.now() + offset
+
+let root: string
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'sharedmem-clock-'))
+})
+afterEach(stopAll)
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+/** Two peers on the right time and one `offset` ms off, each having measured the other two. */
+async function swarmWithOneOff(offset: number): Promise<{ off: SharedMemPeer; good: SharedMemPeer[] }> {
+  const first = await startPeer({ now: at(0) })
+  const second = await startPeer({ now: at(0), bootstrap: [first.addresses[0]] })
+  const off = await startPeer({ now: at(offset), bootstrap: [first.addresses[0]] })
+  const peers = [first, second, off]
+  await waitFor(() => peers.every((p) => p.status().clock.peers === 2), 'every peer to measure the other two')
+  return { off, good: [first, second] }
+}
+
+describe('clock skew', () => {
+  for (const [name, offset] of [
+    ['behind', -HOUR],
+    ['ahead', HOUR]
+  ] as const) {
+    it(`flags a peer 1 h ${name} and refuses its saves and removes with ERR_CLOCK_UNSYNCED`, async () => {
+      const { off, good } = await swarmWithOneOff(offset)
+      const clock = off.status().clock
+      expect(clock.skewed).toBe(true)
+      expect(Math.abs(clock.offsetMs - offset)).toBeLessThan(5_000)
+      await expect(off.save({ collection: 'c', key: 'k', variable: 'lost' })).rejects.toMatchObject({
+        code: ErrorCode.CLOCK_UNSYNCED
+      })
+      await expect(off.remove({ collection: 'c', key: 'k' })).rejects.toMatchObject({
+        code: ErrorCode.CLOCK_UNSYNCED
+      })
+      expect(off.getSync({ collection: 'c', key: 'k' })).toBeNull()
+      // Counter totals carry no stamp: they replicate whatever the clocks say.
+      await off.increment({ counter: 'n' })
+      await waitFor(() => good[0].getCounterSync({ counter: 'n' }) === 1, 'the increment to replicate')
+      for (const peer of good) {
+        expect(peer.status().clock.skewed).toBe(false)
+        await peer.save({ collection: 'c', key: peer.peerId, variable: 'kept' })
+      }
+    })
+  }
+
+  it('does not flag a peer within maxClockSkew, and its writes replicate', async () => {
+    const { off, good } = await swarmWithOneOff(30_000)
+    for (const peer of [off, ...good]) expect(peer.status().clock.skewed).toBe(false)
+    expect(Math.abs(off.status().clock.offsetMs - 30_000)).toBeLessThan(5_000)
+    await off.save({ collection: 'c', key: 'k', variable: 'v' })
+    await waitFor(() => good.every((p) => p.getSync({ collection: 'c', key: 'k' }) === 'v'), 'replication')
+  })
+
+  it('a peer restarted on the right clock after running 1 h ahead writes stamps the swarm accepts', async () => {
+    const dataDir = join(root, 'ahead')
+    const ahead = await startPeer({ dataDir, now: at(HOUR), fsyncInterval: 0 })
+    await ahead.save({ collection: 'c', key: 'written-ahead', variable: 'future' })
+    await ahead.stop()
+
+    const healthy = await startPeer({ now: at(0) })
+    const restarted = await startPeer({ dataDir, now: at(0), bootstrap: [healthy.addresses[0]] })
+    expect(restarted.getSync({ collection: 'c', key: 'written-ahead' })).toBe('future')
+    expect(restarted.status().clock.restoredAhead).toBeGreaterThan(Date.now() + 50 * 60_000)
+    await waitFor(() => restarted.status().clock.peers === 1, 'the restarted peer to measure the healthy one')
+    expect(restarted.status().clock.skewed).toBe(false)
+
+    await restarted.save({ collection: 'c', key: 'after-restart', variable: 'now' })
+    await waitFor(() => healthy.getSync({ collection: 'c', key: 'after-restart' }) === 'now', 'the write to replicate')
+    expect(healthy.status().rejections['gossip:clock-skew'] ?? 0).toBe(0)
+    // The key written ahead holds a stamp this clock cannot pass without stamping ahead again.
+    await expect(restarted.save({ collection: 'c', key: 'written-ahead', variable: 'x' })).rejects.toMatchObject({
+      code: ErrorCode.CLOCK_UNSYNCED
+    })
+    expect(restarted.getSync({ collection: 'c', key: 'written-ahead' })).toBe('future')
+  })
+})
