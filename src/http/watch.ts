@@ -107,7 +107,7 @@ export function createWatchHub(peer: SharedMemPeer, limits: WatchLimits): WatchH
     timer.unref()
     res.once('finish', () => {
       clearTimeout(timer)
-      socket?.end() // the client read everything, the last event included: close the connection too
+      socket?.end() // all that was queued, the last event included, went out: close the connection too
       open.delete(res)
     })
     socket?.once('close', () => {
