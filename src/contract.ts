@@ -106,9 +106,10 @@ export interface PeerStatus {
 /** This peer's wall clock against its swarm's, as `status().clock` reports it. */
 export interface ClockStatus {
   /**
-   * True while this clock lies more than `maxClockSkew` from the swarm's, either way: its
-   * saves and removes fail with `ERR_CLOCK_UNSYNCED` (they would be refused, or lose), and it
-   * refuses what the swarm writes. Fix the host's clock; the flag clears at the next measure.
+   * True while this clock lies more than `maxClockSkew` from the swarm's, either way, or its
+   * latest timestamp that far ahead of it (`stampLeadMs`): its saves and removes fail with
+   * `ERR_CLOCK_UNSYNCED` (they would be refused, or lose). Fix the host's clock; the flag clears
+   * at the next measurement.
    */
   skewed: boolean
   /**
@@ -118,6 +119,13 @@ export interface ClockStatus {
   offsetMs: number
   /** Swarm peers whose clock was measured (each once per `clockProbeInterval`). */
   peers: number
+  /**
+   * How far the latest timestamp this peer issued or accepted lies ahead of its wall clock, in ms
+   * (0: not ahead). Beyond `maxClockSkew` (the host's clock was set back while the peer ran) its
+   * next stamps would be refused too: `skewed` is then true, and saves and removes fail with
+   * `ERR_CLOCK_UNSYNCED` until the wall clock catches up or the peer restarts.
+   */
+  stampLeadMs: number
   /** The configured `maxClockSkew`, in ms. */
   maxSkewMs: number
   /**

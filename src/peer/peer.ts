@@ -17,6 +17,7 @@ import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
 import type {
   Callback,
+  ClockStatus,
   CollectionConfig,
   CounterConfig,
   KeyConfig,
@@ -92,6 +93,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly persistence: Persistence | undefined
   private readonly clockWatch: ClockWatch
   private readonly clockProbe: ClockProbe
+  /** Whether the refusal of writes for a clock set back has been logged (once until it clears). */
+  private loggedStampLead = false
   private unwatchFaults: (() => void) | undefined
   private readonly limits: ArgLimits
   private readonly maxEntries: number
@@ -383,11 +386,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       rendezvous: this.rendezvous?.dir ?? null,
       persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
       sync: { ...this.sync.stats, inSync: this.believesInSync() },
-      clock: {
-        ...this.clockWatch.verdict,
-        maxSkewMs: this.replica.clock.maxSkew,
-        restoredAhead: this.replica.clock.restoredAhead
-      },
+      clock: this.clockStatus(),
       startedAt: this.startedAt
     }
   }
@@ -425,6 +424,19 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.state !== 'started') throw stoppedError()
   }
 
+  private clockStatus(): ClockStatus {
+    const { clock } = this.replica
+    const verdict = this.clockWatch.verdict
+    const stampLeadMs = Math.max(clock.current.wall - clock.now(), 0)
+    return {
+      ...verdict,
+      skewed: verdict.skewed || stampLeadMs > clock.maxSkew,
+      stampLeadMs,
+      maxSkewMs: clock.maxSkew,
+      restoredAhead: clock.restoredAhead
+    }
+  }
+
   /**
    * Refuses a save or remove that the swarm would refuse or that would lose: while this clock
    * disagrees with the swarm's, or when the key's stored write was restored with a stamp this
@@ -441,6 +453,21 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     }
     const { clock } = this.replica
     const bound = clock.now() + clock.maxSkew
+    // The wall clock was set back while the peer ran: the next stamps would be as far ahead.
+    if (clock.current.wall > bound) {
+      if (!this.loggedStampLead) {
+        this.loggedStampLead = true
+        log.error(
+          'the wall clock is %d ms behind the latest timestamp: saves and removes are refused until it catches up, or restart the peer',
+          clock.current.wall - clock.now()
+        )
+      }
+      throw new SharedMemError(
+        ErrorCode.CLOCK_UNSYNCED,
+        `this peer's latest timestamp is ${clock.current.wall - clock.now()} ms ahead of its wall clock (limit ${clock.maxSkew} ms; the clock was set back): restart the peer, or wait`
+      )
+    }
+    this.loggedStampLead = false
     if (clock.restoredAhead <= bound) return
     const stored = this.replica.entry(collection, key)
     if (stored !== undefined && stored.wall > bound) {

@@ -68,6 +68,30 @@ describe('clock skew', () => {
     await waitFor(() => good.every((p) => p.getSync({ collection: 'c', key: 'k' }) === 'v'), 'replication')
   })
 
+  it('a peer whose clock is set back while it runs refuses writes its clock would stamp ahead', async () => {
+    let offset = HOUR
+    const first = await startPeer({ now: at(0) })
+    const second = await startPeer({ now: at(0), bootstrap: [first.addresses[0]] })
+    const ahead = await startPeer({
+      now: () => Date.now() + offset,
+      clockProbeInterval: 100,
+      bootstrap: [first.addresses[0]]
+    })
+    await waitFor(() => ahead.status().clock.skewed, 'the peer ahead to be flagged')
+    // A write it accepts moves its clock to its own (wrong) wall clock.
+    await first.save({ collection: 'c', key: 'seen', variable: 1 })
+    await waitFor(() => ahead.getSync({ collection: 'c', key: 'seen' }) === 1, 'the write to reach the peer ahead')
+    offset = 0 // NTP fixes the host's clock
+    await waitFor(() => Math.abs(ahead.status().clock.offsetMs) < 5_000, 'a new measurement')
+    const clock = ahead.status().clock
+    expect(clock.stampLeadMs).toBeGreaterThan(50 * 60_000)
+    expect(clock.skewed).toBe(true)
+    await expect(ahead.save({ collection: 'c', key: 'k', variable: 'lost' })).rejects.toMatchObject({
+      code: ErrorCode.CLOCK_UNSYNCED
+    })
+    expect(second.status().clock.skewed).toBe(false)
+  })
+
   it('a peer restarted on the right clock after running 1 h ahead writes stamps the swarm accepts', async () => {
     const dataDir = join(root, 'ahead')
     const ahead = await startPeer({ dataDir, now: at(HOUR), fsyncInterval: 0 })
