@@ -260,14 +260,18 @@ export interface PeerOptions {
   syncTimeout?: number
   /**
    * Keep the replica (and the identity key, unless `identity` says otherwise) in this directory,
-   * so that it survives a restart of every peer. @default none: memory only
+   * so that it survives a restart of every peer. One process at a time: `createPeer` takes a lock
+   * on it first and rejects with `ERR_DATA_DIR_LOCKED` while another running process holds it
+   * (a lock left by a killed process is taken over at once); `stop()` releases it.
+   * @default none: memory only
    */
   dataDir?: string
   /**
    * With `dataDir`: a write (save, remove, increment, decrement) resolves only once it is fsynced,
    * at the next group commit (within `fsyncInterval`), so an acknowledged write survives a crash
    * of this peer even before any other peer has it. Costs each awaited write up to `fsyncInterval`
-   * of latency, not throughput. @default false: a write resolves once applied in memory
+   * of latency, not throughput. Without `dataDir`, `createPeer` rejects with `ERR_INVALID_ARGUMENT`.
+   * @default false: a write resolves once applied in memory
    */
   durableWrites?: boolean
   /** With `dataDir`: how often stored updates are written and fsynced, in ms; 0 = every event-loop turn. @default 100 */

@@ -40,6 +40,8 @@ export const ErrorCode = {
   IDENTITY: 'ERR_IDENTITY',
   /** The rendezvous directory (same-host discovery) cannot be created, read or written, or is not this user's. */
   RENDEZVOUS: 'ERR_RENDEZVOUS',
+  /** Another running process holds the data directory (`dataDir`): two on one directory would lose writes. */
+  DATA_DIR_LOCKED: 'ERR_DATA_DIR_LOCKED',
   /** The request body is too large (HTTP). */
   BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   /** The request body is not valid JSON (HTTP). */
@@ -75,6 +77,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_TIMEOUT: 504,
   ERR_IDENTITY: 500,
   ERR_RENDEZVOUS: 500,
+  ERR_DATA_DIR_LOCKED: 409,
   ERR_BODY_TOO_LARGE: 413,
   ERR_INVALID_JSON: 400,
   ERR_NOT_FOUND: 404,

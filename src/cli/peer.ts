@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_PEER_PORT } from '../constants.js'
 import type { PeerStatus } from '../contract.js'
-import { ErrorCode, SharedMemError } from '../errors.js'
+import { ErrorCode, invalidArgument, SharedMemError } from '../errors.js'
 import { startHttpServer } from '../http/index.js'
 import { Faults } from '../peer/faults.js'
 import { createPeer } from '../peer/peer.js'
@@ -45,6 +45,9 @@ const PROGRESS_STEP = 100_000
 
 export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<number> {
   const log = createLog(io, opts.logLevel, opts.logFormat)
+  if (opts.durableWrites === true && opts.dataDir === undefined) {
+    throw invalidArgument('--durable-writes needs --data-dir: without one, no write can be made durable')
+  }
   // Listen for signals before anything is printed: a supervisor may signal as soon as it reads "ready".
   const signal = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')])
   const faults = opts.testFaults === true ? new Faults() : undefined

@@ -27,9 +27,10 @@ import type {
   SaveConfig,
   SharedMemPeer
 } from '../contract.js'
-import { ErrorCode, SharedMemError, stoppedError } from '../errors.js'
+import { ErrorCode, invalidArgument, SharedMemError, stoppedError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
 import { Persistence } from '../persist/index.js'
+import { type DataDirLock, lockDataDir } from '../persist/lock.js'
 import { Replica } from '../store/replica.js'
 import type { Json } from '../store/validate.js'
 import { Sync } from '../sync/index.js'
@@ -47,6 +48,20 @@ const log = logger('sharedmem:peer')
 
 /** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
 export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPeer> {
+  if (options.durableWrites === true && options.dataDir === undefined) {
+    throw invalidArgument('durableWrites needs a dataDir: without one, no write can be made durable')
+  }
+  // Before the identity is read or a port taken: a second process on this directory stops here.
+  const lock = options.dataDir === undefined ? undefined : await lockDataDir(options.dataDir)
+  try {
+    return await startPeer(options, lock)
+  } catch (err) {
+    await lock?.release()
+    throw err
+  }
+}
+
+async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): Promise<SharedMemPeer> {
   const listen = (options.listen ?? defaults.DEFAULT_LISTEN).map(parseAddress)
   const bootstrap = (options.bootstrap ?? []).map(parseAddress)
   const swarmKey = options.swarmKey === undefined ? undefined : parseSwarmKey(options.swarmKey)
@@ -66,7 +81,7 @@ export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPe
     swarmKey,
     signMessages: options.signMessages ?? false
   })
-  const peer = new Peer(node, swarm, bootstrap, options)
+  const peer = new Peer(node, swarm, bootstrap, options, lock)
   try {
     await peer.start()
   } catch (err) {
@@ -112,7 +127,13 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.emit('peer:leave', evt.detail.toString())
   }
 
-  constructor(node: SharedMemNode, swarm: string, bootstrap: ReturnType<typeof parseAddress>[], options: PeerOptions) {
+  constructor(
+    node: SharedMemNode,
+    swarm: string,
+    bootstrap: ReturnType<typeof parseAddress>[],
+    options: PeerOptions,
+    lock?: DataDirLock
+  ) {
     super()
     this.node = node
     this.swarm = swarm
@@ -166,7 +187,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
             compactBytes: options.compactBytes ?? defaults.DEFAULT_COMPACT_BYTES,
             chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
             chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
-            onLoadProgress: options.onLoadProgress
+            onLoadProgress: options.onLoadProgress,
+            lock
           })
     this.gossip = new Gossip({
       pubsub: node.services.pubsub,

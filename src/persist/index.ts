@@ -22,6 +22,7 @@ import { type Batch, Batcher } from '../codec/batcher.js'
 import { type DecodeLimits, decodeMessage, encodeUpdates } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import type { DataDirLock } from './lock.js'
 import { frameRecord, readRecords } from './records.js'
 
 export interface PersistenceInit {
@@ -38,6 +39,8 @@ export interface PersistenceInit {
   chunkBytes: number
   /** Called every 100,000 records' worth of entries loaded. */
   onLoadProgress?: (loaded: number) => void
+  /** The lock on `dir` (lock.ts), taken by the caller before anything else reads the directory; released by close(). */
+  lock?: DataDirLock
 }
 
 /** What `open()` found. */
@@ -169,16 +172,20 @@ export class Persistence {
     await this.queue
   }
 
-  /** Writes what is buffered, then closes the log. */
+  /** Writes what is buffered, closes the log, then releases the directory's lock (also after a failed open). */
   async close(): Promise<void> {
-    if (this.wal === undefined) return
-    clearTimeout(this.timer as NodeJS.Timeout)
-    clearImmediate(this.timer as NodeJS.Immediate)
-    this.timer = undefined
-    this.enqueueCommit()
-    await this.queue
-    await this.wal.close()
-    this.wal = undefined
+    try {
+      if (this.wal === undefined) return
+      clearTimeout(this.timer as NodeJS.Timeout)
+      clearImmediate(this.timer as NodeJS.Immediate)
+      this.timer = undefined
+      this.enqueueCommit()
+      await this.queue
+      await this.wal.close()
+      this.wal = undefined
+    } finally {
+      await this.init.lock?.release()
+    }
   }
 
   /** Queues the group commit of what is buffered, settling whoever waits for it. */

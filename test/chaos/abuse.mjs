@@ -1,7 +1,9 @@
 /**
  * HTTP abuse during a chaos run, against random live peers: uploads over the body limit (each must
  * get its 413, never a reset connection), slow clients that dribble a request (each must be cut
- * off), and bursts of many concurrent connections (each must be answered).
+ * off by the peer, not give up on their own), and bursts of many concurrent connections (each must
+ * be answered). Each attempt is recorded with whether its peer stayed up (not paused, killed or
+ * restarted) meanwhile; check.mjs's checkAbuse judges the record.
  */
 import { request } from 'node:http'
 import { connect } from 'node:net'
@@ -13,7 +15,7 @@ export class Abuse {
     this.cluster = cluster
     this.rng = rng
     this.counts = { oversize: 0, oversize413: 0, slow: 0, slowCut: 0, burst: 0, burstAnswered: 0 }
-    this.problems = []
+    this.record = { bursts: [], slows: [], oversizes: [] }
     this.running = false
   }
 
@@ -22,23 +24,30 @@ export class Abuse {
     return live.length === 0 ? undefined : live[Math.floor(this.rng() * live.length)]
   }
 
-  /** One oversize upload; a reset is a problem only if the peer stayed up meanwhile. */
+  /** Whether `peer` has been up and running since `since`, its count of interruptions when an attempt began. */
+  stayedUp(peer, since) {
+    return peer.up && !peer.paused && peer.interruptions === since
+  }
+
+  /** One oversize upload; anything but a 413 counts only if the peer stayed up meanwhile. */
   oversize(peer) {
     return new Promise((resolve) => {
-      const starts = peer.starts
+      const since = peer.interruptions
+      const entry = { peer: peer.i, status: 0, stayedUp: false }
+      this.record.oversizes.push(entry)
       const req = request(`${this.cluster.url(peer.i)}/save`, { method: 'POST', agent: false }, (res) => {
         res.resume()
         res.on('end', () => {
+          entry.status = res.statusCode
           if (res.statusCode === 413) this.counts.oversize413++
-          else this.problems.push(`oversize upload to peer ${peer.i} answered ${res.statusCode}`)
+          entry.stayedUp = this.stayedUp(peer, since)
           resolve()
         })
       })
       req.setTimeout(10_000, () => req.destroy(new Error('timeout')))
       req.on('error', (err) => {
-        if (peer.up && !peer.paused && peer.starts === starts) {
-          this.problems.push(`oversize upload to peer ${peer.i}: ${err.code ?? err.message} instead of 413`)
-        }
+        entry.status = err.code ?? err.message
+        entry.stayedUp = this.stayedUp(peer, since)
         resolve()
       })
       this.counts.oversize++
@@ -50,18 +59,25 @@ export class Abuse {
   slow(peer) {
     return new Promise((resolve) => {
       this.counts.slow++
+      const since = peer.interruptions
+      const entry = { peer: peer.i, cutByPeer: false, stayedUp: false }
+      this.record.slows.push(entry)
       const url = new URL(this.cluster.url(peer.i))
       const socket = connect(Number(url.port), url.hostname)
       const dribble = setInterval(() => socket.writable && socket.write('x'), 300)
+      let gaveUp = false
+      // Giving up on its own is not being cut off: it is counted apart.
       const giveUp = setTimeout(() => {
-        if (peer.up && !peer.paused) this.problems.push(`slow client of peer ${peer.i} not cut off in 45 s`)
+        gaveUp = true
         socket.destroy()
       }, 45_000)
       socket.on('error', () => {})
       socket.on('close', () => {
         clearInterval(dribble)
         clearTimeout(giveUp)
-        this.counts.slowCut++
+        entry.cutByPeer = !gaveUp
+        entry.stayedUp = this.stayedUp(peer, since)
+        if (entry.cutByPeer) this.counts.slowCut++
         resolve()
       })
       socket.write(`POST /sharedmem/save HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: 100000\r\n\r\n{`)
@@ -70,12 +86,20 @@ export class Abuse {
 
   /** 200 concurrent connections, each a read. */
   async burst(peer) {
+    const since = peer.interruptions
+    const entry = { peer: peer.i, sent: 200, answered: 0, stayedUp: false }
+    this.record.bursts.push(entry)
     this.counts.burst += 200
     const one = () =>
       fetch(`${this.cluster.url(peer.i)}/getCounter?counter=c0`, { signal: AbortSignal.timeout(10_000) })
-        .then((r) => r.ok && this.counts.burstAnswered++)
+        .then((r) => {
+          if (!r.ok) return
+          entry.answered++
+          this.counts.burstAnswered++
+        })
         .catch(() => {})
     await Promise.all(Array.from({ length: 200 }, one))
+    entry.stayedUp = this.stayedUp(peer, since)
   }
 
   start() {

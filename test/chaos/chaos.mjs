@@ -2,14 +2,13 @@
 import { spawn } from 'node:child_process'
 /**
  * `npm run chaos`: a Jepsen-style randomized run against real `sharedmem peer` processes.
+ * `npm run chaos -- --help` lists the flags (USAGE below).
  *
- *   npm run chaos -- [--seed N] [--duration s] [--mode local|hosts] [--clients n] [--json]
- *
- * Five peers (CLI, --http, --data-dir, joined in a chain) take concurrent HTTP clients' writes for
- * `duration` seconds while a seeded schedule injects faults: kill -9 and restart from the data
- * directory, SIGSTOP/SIGCONT, partitions, clocks skewed within and beyond --max-clock-skew
- * (libfaketime), a whole-swarm restart, and a hostile peer throughout. Then everything heals and
- * the run checks the replicas (check.mjs). The same seed gives the same fault schedule.
+ * Five peers (CLI, --http, joined in a chain) in mixed configurations (promise.mjs: durable
+ * writes, a data directory with the default fsync, memory only) take concurrent HTTP clients'
+ * writes for `duration` seconds while a seeded schedule (schedule.mjs) injects faults. Then
+ * everything heals and the run checks the replicas against the clients' history and each peer's
+ * own promise (check.mjs). The same seed gives the same fault schedule and the same configurations.
  * It prints a table and exits 1 if any anomaly was found.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -19,34 +18,39 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Abuse } from './abuse.mjs'
-import { check, readReplica } from './check.mjs'
+import { check, checkAbuse, readReplicas } from './check.mjs'
 import { Cluster } from './cluster.mjs'
 import { canUseNamespaces, canUseNetfilter, HostsNet, LocalNet } from './net.mjs'
+import { mayLose } from './promise.mjs'
+import { PEERS, prng, schedule, WITHIN_SKEW } from './schedule.mjs'
 import { Workload } from './workload.mjs'
 
-const PEERS = 5
 const SYNC_INTERVAL = 2_000
 const MAX_CLOCK_SKEW = 5_000
-/** The largest skew injected within --max-clock-skew; beyond-skew faults use BEYOND_SKEW. */
-const WITHIN_SKEW = 2_000
-const BEYOND_SKEW = 8_000
+/** The peers' tombstone horizon: short, so that the `horizon` fault can outlast it within a run. */
+const TOMBSTONE_TTL = 5_000
+const COLLECT_INTERVAL = 1_000
 const HOSTILE = fileURLToPath(new URL('./hostile.mjs', import.meta.url))
 
-/** mulberry32: a small seeded PRNG, so that a seed replays its schedule. */
-export function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+export const USAGE = `usage: npm run chaos -- [flags]
+
+  --seed <n>          seed of the fault schedule, the configurations and the clients (default: random, printed)
+  --duration <s>      seconds of load and faults, 1-3600 (default: 60)
+  --mode <mode>       local: 5 peers on 127.0.0.1, each as its own uid (partitions need root and iptables);
+                      hosts: 5 network namespaces with delay and loss (needs root, iproute2, tc) (default: local)
+  --clients <n>       concurrent HTTP clients (default: 12)
+  --json              also print one CHAOS-RESULT line of JSON (for summarize.mjs)
+  -h, --help          print this help`
+
+/** The configuration of each peer: two durable, two with a data directory, one memory only, rotated by the seed. */
+export function configsOf(seed) {
+  const cycle = ['durable', 'durable', 'datadir', 'datadir', 'memory']
+  return Array.from({ length: PEERS }, (_, i) => cycle[(i + seed) % cycle.length])
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function freePorts(n) {
+export async function freePorts(n) {
   const servers = await Promise.all(
     Array.from({ length: n }, () => {
       const server = createServer()
@@ -58,48 +62,25 @@ async function freePorts(n) {
   return ports
 }
 
-/** The fault schedule of a seed: each kind once first (in a seeded order), then seeded draws. */
-export function schedule(seed, durationMs, { partitions, skew }) {
-  const rng = prng(seed ^ 0x5eed)
-  const kinds = ['kill9', 'pause', 'restartAll']
-  if (partitions) kinds.push('partition')
-  if (skew) kinds.push('skew', 'skewBeyond')
-  const draw = () => kinds[Math.floor(rng() * kinds.length)]
-  const first = [...kinds].sort(() => rng() - 0.5)
-  const faults = []
-  let at = 2_000
-  let restarts = 0
-  for (let n = 0; at < durationMs - 3_000 && n < 1_000; n++) {
-    let kind = n < first.length ? first[n] : draw()
-    if (kind === 'restartAll' && restarts++ > 0) kind = 'kill9' // one planned restart of all per run
-    const peer = Math.floor(rng() * PEERS)
-    const length = 1_000 + Math.floor(rng() * 4_000)
-    const others = [(peer + 1 + Math.floor(rng() * (PEERS - 1))) % PEERS]
-    const isolated = rng() < 0.5 ? [peer] : [peer, ...others]
-    const within = () => 500 + Math.floor(rng() * (WITHIN_SKEW - 500))
-    // `skew`: one peer's clock ahead and another's behind, both within the limit; `skewBeyond`: one ahead, beyond it.
-    const skews =
-      kind === 'skewBeyond'
-        ? [[peer, BEYOND_SKEW]]
-        : [
-            [peer, within()],
-            [others[0], -within()]
-          ]
-    faults.push({ at, kind, peer, length, isolated, skews })
-    at += length + 500 + Math.floor(rng() * 1_500)
-  }
-  return faults
-}
-
-async function inject(fault, cluster, net, log) {
+/** Injects one fault and undoes it; cut-offs are recorded in `cuts` (for promise.mjs). */
+async function inject(fault, cluster, net, log, cuts) {
   const { kind, peer, length } = fault
+  const skews = fault.skews?.map(([i, ms]) => `${i}${ms > 0 ? '+' : ''}${ms} ms`).join(' ')
   const what = {
     partition: `[${fault.isolated}]`,
+    horizon: `[${fault.isolated}] ${length} ms`,
     restartAll: '',
-    skew: fault.skews?.map(([i, ms]) => `${i}${ms > 0 ? '+' : ''}${ms} ms`).join(' '),
-    skewBeyond: fault.skews?.map(([i, ms]) => `${i}+${ms} ms`).join(' ')
+    killAll: ''
   }
-  log.push(`${kind} ${what[kind] ?? peer}`.trim())
+  log.push(`${kind} ${what[kind] ?? (kind.startsWith('skew') ? skews : peer)}`.trim())
+  const cut = async (peers, start, end) => {
+    const entry = { peers, from: Date.now(), to: Number.POSITIVE_INFINITY }
+    cuts.push(entry)
+    start()
+    await sleep(length)
+    end()
+    entry.to = Date.now()
+  }
   switch (kind) {
     case 'kill9':
       await cluster.kill9(peer)
@@ -107,17 +88,24 @@ async function inject(fault, cluster, net, log) {
       await cluster.start(peer)
       break
     case 'pause':
-      cluster.pause(peer)
-      await sleep(length)
-      cluster.resume(peer)
+      await cut(
+        [peer],
+        () => cluster.pause(peer),
+        () => cluster.resume(peer)
+      )
       break
     case 'partition':
-      net.partition(fault.isolated)
-      await sleep(length)
-      net.heal()
+    case 'horizon':
+      // Recorded for the isolated side: what the rest writes, the rest still holds.
+      await cut(
+        fault.isolated,
+        () => net.partition(fault.isolated),
+        () => net.heal()
+      )
       break
     case 'skew':
-    case 'skewBeyond': {
+    case 'skewBeyond':
+    case 'skewLarge': {
       const skewed = fault.skews.map(([i]) => i)
       await Promise.all(skewed.map((i) => cluster.stop(i)))
       await Promise.all(fault.skews.map(([i, ms]) => cluster.start(i, ms)))
@@ -128,6 +116,11 @@ async function inject(fault, cluster, net, log) {
     }
     case 'restartAll':
       await cluster.stopAll()
+      await Promise.all(cluster.peers.map((p) => cluster.start(p.i)))
+      cluster.restartedAllAt = Date.now()
+      break
+    case 'killAll':
+      await cluster.killAll()
       await Promise.all(cluster.peers.map((p) => cluster.start(p.i)))
       cluster.restartedAllAt = Date.now()
       break
@@ -143,8 +136,13 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
   const net = hosts ? new HostsNet(PEERS) : new LocalNet(PEERS)
   const anomalies = []
   const faultLog = []
-  const report = { seed, mode, duration, peers: PEERS, clients, faults: {}, anomalies }
+  const configs = configsOf(seed)
+  const cuts = []
+  const report = { seed, mode, duration, peers: PEERS, clients, configs, faults: {}, anomalies }
   const cluster = new Cluster({
+    configs,
+    tombstoneTtl: TOMBSTONE_TTL,
+    collectInterval: COLLECT_INTERVAL,
     count: PEERS,
     dir,
     net,
@@ -179,12 +177,12 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       ...(partitions ? [] : ['partition (needs iptables as root)']),
       ...(skew ? [] : ['skew (needs libfaketime)'])
     ]
-    const faults = schedule(seed, durationMs, { partitions, skew })
+    const faults = schedule(seed, durationMs, { partitions, skew, horizonMs: TOMBSTONE_TTL })
     for (let i = 0; i < PEERS; i++) await cluster.start(i)
 
     const targets = cluster.peers.map((p) => `/ip4/${net.host(p.i)}/tcp/${cluster.init.p2pPorts[p.i]}`)
     const [cmd, ...argv] = net.command(0, [process.execPath, HOSTILE, net.host(0), ...targets])
-    hostile = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'ignore'] })
+    hostile = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'ignore'], ...net.identity('hostile') })
     let hostileOut = ''
     hostile.stdout.setEncoding('utf8').on('data', (c) => {
       hostileOut += c
@@ -199,7 +197,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       const wait = started + fault.at - Date.now()
       if (wait > 0) await sleep(wait)
       if (Date.now() - started > durationMs) break
-      await inject(fault, cluster, net, faultLog)
+      await inject(fault, cluster, net, faultLog, cuts)
       report.faults[fault.kind] = (report.faults[fault.kind] ?? 0) + 1
     }
     const left = started + durationMs - Date.now()
@@ -235,8 +233,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       await sleep(500)
     }
     report.convergeMs = Date.now() - healed
-    const readAt = Date.now() // before the reads: an entry read alive must have been alive then
-    const replicas = await Promise.all(cluster.peers.map((p) => readReplica(cluster.url(p.i))))
+    const replicas = await readReplicas(cluster.peers.map((p) => cluster.url(p.i)))
     const metrics = await Promise.all(
       cluster.peers.map(async (p) => {
         const text = await (await fetch(`http://${net.host(p.i)}:${cluster.init.httpPorts[p.i]}/metrics`)).text()
@@ -246,8 +243,16 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     report.rejections = metrics.reduce((a, b) => a + b, 0)
     await abuse.settled()
     report.abuse = abuse.counts
-    anomalies.push(...abuse.problems)
-    const result = check(replicas, workload, { now: readAt, skewAllowance: WITHIN_SKEW + 1_000 })
+    anomalies.push(...checkAbuse(abuse.record))
+    const timeline = { configs, stops: cluster.stops, cuts, syncInterval: SYNC_INTERVAL }
+    const result = check(replicas, workload.ops, {
+      configs,
+      mayLose: mayLose(timeline),
+      withinSkew: WITHIN_SKEW,
+      skewAllowance: WITHIN_SKEW + 1_000,
+      // Stamps may lead their peer's clock by what HLCs carry from a peer up to --max-clock-skew ahead.
+      lwwAllowance: MAX_CLOCK_SKEW + 2 * WITHIN_SKEW + 1_000
+    })
     anomalies.push(...result.anomalies)
     const sentByHostile = Object.values(report.hostile).reduce((a, b) => a + b, 0) - (report.hostile.failed ?? 0)
     // Counters start again at a restart: after a whole-swarm restart late in the run, the hostile
@@ -256,13 +261,14 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     if (sentByHostile > 0 && hostileHadTime && report.rejections === 0) {
       anomalies.push('hostile: no refusal counted in /metrics')
     }
+    const acked = workload.ops.filter((o) => o.outcome === 'ack')
     Object.assign(report, {
-      ops: workload.ops,
+      ops: workload.counts,
       byKind: workload.byKind,
-      acknowledgedUnique: workload.unique.size,
-      removed: workload.removed.size,
+      acknowledgedUnique: acked.filter((o) => o.kind === 'save' && o.collection !== 'h' && o.collection !== 't').length,
+      removed: acked.filter((o) => o.kind === 'remove').length,
       lost: result.lost,
-      entries: Object.keys(replicas[0].u).length + Object.keys(replicas[0].h).length,
+      entries: Object.values(replicas[0].collections).reduce((n, c) => n + Object.keys(c).length, 0),
       faultLog
     })
     return report
@@ -280,6 +286,7 @@ export function table(r) {
   const rows = [
     ['seed', `${r.seed} (replay: npm run chaos -- --seed ${r.seed} --duration ${r.duration} --mode ${r.mode})`],
     ['cluster', `${r.peers} peers (${r.mode}), ${r.clients} clients, ${r.duration} s of load`],
+    ['configurations', r.configs?.map((c, i) => `${i} ${c}`).join(', ')],
     ['network', r.network],
     ['ops attempted', r.ops?.attempted],
     ['acknowledged', r.ops?.acknowledged],
@@ -305,23 +312,36 @@ export function table(r) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({
-    options: {
-      seed: { type: 'string' },
-      duration: { type: 'string', default: '60' },
-      mode: { type: 'string', default: 'local' },
-      clients: { type: 'string', default: '12' },
-      json: { type: 'boolean', default: false }
-    }
-  })
+  let values
+  try {
+    ;({ values } = parseArgs({
+      options: {
+        seed: { type: 'string' },
+        duration: { type: 'string', default: '60' },
+        mode: { type: 'string', default: 'local' },
+        clients: { type: 'string', default: '12' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false }
+      }
+    }))
+  } catch (err) {
+    console.error(`${err.message}\n\n${USAGE}`)
+    process.exit(2)
+  }
+  if (values.help) {
+    console.log(USAGE)
+    process.exit(0)
+  }
   const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed)
   const duration = Number(values.duration)
-  if (!Number.isInteger(seed) || !(duration > 0 && duration <= 3600) || !['local', 'hosts'].includes(values.mode)) {
-    console.error('usage: npm run chaos -- [--seed N] [--duration 1-3600] [--mode local|hosts] [--clients n] [--json]')
+  const clients = Number(values.clients)
+  const valid = Number.isInteger(seed) && seed >= 0 && duration > 0 && duration <= 3600 && Number.isInteger(clients)
+  if (!valid || clients < 1 || !['local', 'hosts'].includes(values.mode)) {
+    console.error(USAGE)
     process.exit(2)
   }
   console.log(`chaos: seed ${seed}, ${duration} s, mode ${values.mode}`)
-  const report = await runChaos({ seed, duration, mode: values.mode, clients: Number(values.clients) })
+  const report = await runChaos({ seed, duration, mode: values.mode, clients })
   console.log(table(report))
   if (values.json) console.log(`CHAOS-RESULT ${JSON.stringify(report)}`)
   process.exit(report.anomalies.length === 0 ? 0 : 1)

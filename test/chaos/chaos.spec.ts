@@ -1,51 +1,46 @@
 /**
- * The chaos run's own logic, without processes: a seed always gives the same fault schedule, and
- * the checks flag each kind of anomaly they promise to find (a checker that finds nothing proves
- * nothing). The run itself is `npm run chaos`; CI runs it with a random seed.
+ * The chaos run's own logic, without processes: a seed always gives the same fault schedule (with
+ * every kind of fault this machine allows, the whole-swarm ones once) and the same mix of peer
+ * configurations. The checker is proven in check.spec.ts, partitions in partition.spec.ts; the
+ * run itself is `npm run chaos`, which CI runs with a random seed.
  */
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: plain JavaScript modules, run by node directly
-import { prng, schedule } from './chaos.mjs'
+import { configsOf, USAGE } from './chaos.mjs'
 // @ts-expect-error: plain JavaScript modules, run by node directly
-import { check } from './check.mjs'
+import { LARGE_SKEW, prng, schedule } from './schedule.mjs'
 
-interface Counter {
-  sum: number
-  maybeUp: number
-  maybeDown: number
+interface Fault {
+  kind: string
+  length: number
+  isolated: number[]
+  skews: Array<[number, number]>
 }
-
-function history() {
-  return {
-    unique: new Map([
-      ['u1', { value: { n: 1 }, peer: 0, at: 0 }],
-      ['u2', { value: { n: 2 }, peer: 1, at: 0 }]
-    ]),
-    maybeUnique: new Set(['u3']),
-    removed: new Set(['u2']),
-    maybeRemoved: new Set<string>(),
-    hot: new Map([['h0', new Set(['w1', 'w2'])]]),
-    counters: new Map<string, Counter>([['c0', { sum: 5, maybeUp: 1, maybeDown: 0 }]]),
-    expiring: new Map([['t1', { expiresIn: 1000, at: 0, skew: 0, peer: 0, done: 0 }]])
-  }
-}
-
-function replica(overrides: Record<string, unknown> = {}) {
-  return { digest: 'd', u: { u1: { n: 1 } }, h: { h0: 'w2' }, t: {}, evil: {}, counters: { c0: 5 }, ...overrides }
-}
-
-const at = { now: 10_000, skewAllowance: 3_000 }
+const options = { partitions: true, skew: true, horizonMs: 5_000 }
 
 describe('the chaos schedule', () => {
   it('is the same for the same seed, different for another, and covers every fault kind first', () => {
-    const options = { partitions: true, skew: true }
-    expect(schedule(42, 60_000, options)).toEqual(schedule(42, 60_000, options))
-    expect(schedule(42, 60_000, options)).not.toEqual(schedule(43, 60_000, options))
-    const kinds = new Set(schedule(42, 60_000, options).map((f: { kind: string }) => f.kind))
-    expect([...kinds].sort()).toEqual(['kill9', 'partition', 'pause', 'restartAll', 'skew', 'skewBeyond'])
-    const local = schedule(42, 60_000, { partitions: false, skew: false }).map((f: { kind: string }) => f.kind)
-    expect(local.every((k: string) => ['kill9', 'pause', 'restartAll'].includes(k))).toBe(true)
-    expect(local.filter((k: string) => k === 'restartAll').length).toBeLessThanOrEqual(1)
+    expect(schedule(42, 120_000, options)).toEqual(schedule(42, 120_000, options))
+    expect(schedule(42, 120_000, options)).not.toEqual(schedule(43, 120_000, options))
+    const faults: Fault[] = schedule(42, 120_000, options)
+    expect([...new Set(faults.map((f) => f.kind))].sort()).toEqual(
+      ['horizon', 'kill9', 'killAll', 'partition', 'pause', 'restartAll', 'skew', 'skewBeyond', 'skewLarge'].sort()
+    )
+    for (const whole of ['restartAll', 'killAll']) expect(faults.filter((f) => f.kind === whole)).toHaveLength(1)
+    const local = schedule(42, 60_000, { ...options, partitions: false, skew: false }).map((f: Fault) => f.kind)
+    expect(local.every((k: string) => ['kill9', 'pause', 'restartAll', 'killAll'].includes(k))).toBe(true)
+  })
+
+  it('cuts one peer off for longer than the tombstone horizon, and skews clocks by an hour', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      for (const f of schedule(seed, 120_000, options) as Fault[]) {
+        if (f.kind === 'horizon') {
+          expect(f.length).toBeGreaterThan(options.horizonMs)
+          expect(f.isolated).toHaveLength(1)
+        }
+        if (f.kind === 'skewLarge') expect(Math.abs(f.skews[0][1])).toBe(LARGE_SKEW)
+      }
+    }
   })
 
   it('draws reproducible numbers in [0, 1)', () => {
@@ -57,32 +52,18 @@ describe('the chaos schedule', () => {
   })
 })
 
-describe('the chaos checks', () => {
-  it('find nothing wrong in a history the replicas agree with', () => {
-    expect(check([replica(), replica()], history(), at).anomalies).toEqual([])
+describe('the chaos run', () => {
+  it('mixes durable, data directory and memory-only peers', () => {
+    for (let seed = 0; seed < 5; seed++) {
+      const configs: string[] = configsOf(seed)
+      expect(configs).toHaveLength(5)
+      expect([...new Set(configs)].sort()).toEqual(['datadir', 'durable', 'memory'])
+    }
+    expect(configsOf(0)).not.toEqual(configsOf(1))
   })
 
-  it('flag a lost write, a removed key back, an invented key, a bad hot value, a wrong counter, an expired key', () => {
-    const bad = replica({
-      u: { u2: { n: 2 }, u9: 1 },
-      h: { h0: 'never' },
-      t: { t1: 1 },
-      counters: { c0: 4 },
-      evil: { x: 1 }
-    })
-    const { anomalies, lost } = check([bad], history(), at)
-    expect(lost).toBe(1)
-    const kinds = anomalies.map((a: string) => a.split(':')[0])
-    expect(kinds.sort()).toEqual(['alive', 'back', 'counter c0 is 4', 'evil', 'hot', 'invented', 'lost'])
-  })
-
-  it('flag replicas that differ', () => {
-    const anomalies = check([replica(), replica({ digest: 'e', h: { h0: 'w1' } })], history(), at).anomalies
-    expect(anomalies).toHaveLength(2)
-  })
-
-  it('allow a counter within its uncertain operations', () => {
-    expect(check([replica({ counters: { c0: 6 } })], history(), at).anomalies).toEqual([])
-    expect(check([replica({ counters: { c0: 7 } })], history(), at).anomalies).toHaveLength(1)
+  it('lists every flag in its help', () => {
+    for (const flag of ['--seed', '--duration', '--mode', '--clients', '--json', '--help'])
+      expect(USAGE).toContain(flag)
   })
 })

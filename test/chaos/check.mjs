@@ -1,78 +1,218 @@
 /**
- * What must hold once a chaos run has healed: every replica identical, nothing acknowledged lost,
- * nothing removed back, nothing expired alive, hot keys and counters within what was written.
- * Each violation is an anomaly: a short line saying what, where and which key.
+ * What must hold once a chaos run has healed, judged from the replicas' contents and the clients'
+ * history (workload.mjs) alone, never from the system's own digest: every replica holds the same
+ * thing in every collection any peer lists; nothing acknowledged is lost unless its peer's
+ * configuration allows it (promise.mjs); nothing removed is back; nothing is invented; each hot
+ * key holds a value no older, in last-writer-wins order, than its last acknowledged write; each
+ * TTL key is there until it expires and gone after; counters are exact up to the ops whose answer
+ * was lost. Each violation is an anomaly: a line starting with its class, then where and which key.
  */
+import { COUNTERS, HOT_KEYS, UNIQUE_COLLECTIONS } from './workload.mjs'
 
-/** Reads everything a peer holds of the run's data, over its HTTP API. */
-export async function readReplica(url) {
-  const get = async (path) => {
-    const response = await fetch(`${url}/${path}`, { signal: AbortSignal.timeout(30_000) })
+const KEEP = new Set(['h', 't', 'evil', ...UNIQUE_COLLECTIONS])
+
+/** Reads everything every peer holds: the union of the collections any of them lists, and the counters. */
+export async function readReplicas(urls) {
+  const call = async (url, verb, body) => {
+    const response = await fetch(`${url}/${verb}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(30_000)
+    })
     return (await response.json()).result
   }
-  const counters = {}
-  for (const c of ['c0', 'c1', 'c2']) counters[c] = await get(`getCounter?counter=${c}`)
-  return {
-    digest: (await get('status')).digest,
-    u: await get('getArray?collection=u'),
-    h: await get('getArray?collection=h'),
-    t: await get('getArray?collection=t'),
-    evil: await get('getArray?collection=evil'),
-    counters
-  }
+  const lists = await Promise.all(urls.map((url) => call(url, 'collections')))
+  const names = [...new Set([...lists.flat(), ...KEEP])].sort()
+  return Promise.all(
+    urls.map(async (url) => {
+      const readStart = Date.now()
+      const digest = (await call(url, 'status')).digest
+      const collections = {}
+      for (const collection of names) collections[collection] = await call(url, 'getArray', { collection })
+      const counters = {}
+      for (const counter of COUNTERS) counters[counter] = await call(url, 'getCounter', { counter })
+      return { digest, collections, counters, readStart, readEnd: Date.now() }
+    })
+  )
 }
 
-const canonical = (value) =>
+export const canonical = (value) =>
   JSON.stringify(value, (_k, v) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v
   )
+const show = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s)
+const has = (object, key) => object !== undefined && Object.hasOwn(object, key)
 
 /**
- * @param {Array<Awaited<ReturnType<typeof readReplica>>>} replicas
- * @param {import('./workload.mjs').Workload} w
- * @param {{ now: number, skewAllowance: number }} at
+ * @param {Array<Awaited<ReturnType<typeof readReplicas>>[number]>} replicas
+ * @param {Array<object>} ops the clients' history (Workload.ops)
+ * @param {{ skewAllowance: number, lwwAllowance: number, withinSkew: number, mayLose: (op) => boolean }} rules
  */
-export function check(replicas, w, { now, skewAllowance }) {
+export function check(replicas, ops, rules) {
   const anomalies = []
+  const acked = (op) => op.outcome === 'ack'
+  const sure = (op) => acked(op) && !rules.mayLose(op)
   const [first] = replicas
+  const readEnd = Math.max(...replicas.map((r) => r.readEnd))
+  const ttl = new Map(ops.filter((o) => o.collection === 't' && o.kind === 'save').map((o) => [o.key, o]))
+
+  // Replicas equal, collection by collection; in `t`, an entry may differ only around its expiry.
+  const names = new Set(replicas.flatMap((r) => Object.keys(r.collections)))
   replicas.forEach((r, i) => {
-    if (r.digest !== first.digest) anomalies.push(`peer ${i}: digest ${r.digest} differs from peer 0's ${first.digest}`)
-    // Not `t`: its entries expire by the clock, so two reads moments apart may differ near an
-    // expiry; the digest (which covers them, expiry included) says whether the replicas are equal.
-    for (const part of ['u', 'h', 'evil', 'counters']) {
-      if (canonical(r[part]) !== canonical(first[part])) anomalies.push(`peer ${i}: ${part} differs from peer 0's`)
+    if (r.digest !== first.digest)
+      anomalies.push(`differ: peer ${i}'s digest ${r.digest} is not peer 0's ${first.digest}`)
+    for (const name of names) {
+      const [mine, theirs] = [r.collections[name] ?? {}, first.collections[name] ?? {}]
+      for (const key of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
+        if (has(mine, key) && has(theirs, key) && canonical(mine[key]) === canonical(theirs[key])) continue
+        const op = name === 't' ? ttl.get(key) : undefined
+        if (op !== undefined && has(mine, key) !== has(theirs, key) && nearExpiry(op, r, first, rules)) continue
+        anomalies.push(`differ: peer ${i} and peer 0 hold different ${show(name)}/${show(key)}`)
+      }
+    }
+    for (const counter of COUNTERS) {
+      if (r.counters[counter] !== first.counters[counter])
+        anomalies.push(`differ: peer ${i}'s counter ${show(counter)}`)
     }
   })
+  const held = first.collections
+
+  // Unique keys: each saved once; acknowledged ones there with their value, unless surely removed.
   let lost = 0
-  for (const [key, save] of w.unique) {
-    if (w.removed.has(key) || w.maybeRemoved.has(key)) continue
-    if (canonical(first.u[key]) !== canonical(save.value)) {
+  const saves = new Map()
+  const removes = new Map()
+  for (const op of ops) {
+    if (!UNIQUE_COLLECTIONS.includes(op.collection)) continue
+    const id = `${op.collection}\u0001${op.key}`
+    if (op.kind === 'save') saves.set(id, op)
+    else removes.set(id, [...(removes.get(id) ?? []), op])
+  }
+  for (const [id, save] of saves) {
+    const { collection, key } = save
+    const where = `${show(collection)}/${show(key)}`
+    const gone = (removes.get(id) ?? []).some(sure)
+    const maybeGone = (removes.get(id) ?? []).some((o) => o.outcome !== 'refused')
+    const there = has(held[collection], key)
+    if (there && canonical(held[collection][key]) !== canonical(save.value)) {
+      anomalies.push(`corrupt: ${where} holds ${canonical(held[collection][key])}, written ${canonical(save.value)}`)
+    } else if (there && gone)
+      anomalies.push(`back: ${where} was removed (acknowledged by peer ${removeBy(removes, id)})`)
+    else if (there && save.outcome === 'refused') anomalies.push(`invented: ${where} was refused, and is there`)
+    else if (!there && sure(save) && !maybeGone) {
       lost++
-      if (lost <= 10) anomalies.push(`lost: u/${key} (acknowledged by peer ${save.peer}) is ${canonical(first.u[key])}`)
+      if (lost <= 10)
+        anomalies.push(`lost: ${where} (acknowledged by peer ${save.peer}, a ${rules.configs?.[save.peer] ?? ''} peer)`)
     }
   }
   if (lost > 10) anomalies.push(`lost: ${lost} acknowledged unique keys in all`)
-  for (const key of w.removed) if (key in first.u) anomalies.push(`back: u/${key} was removed, and is there`)
-  for (const key of Object.keys(first.u)) {
-    if (!w.unique.has(key) && !w.maybeUnique.has(key)) anomalies.push(`invented: u/${key} was never written`)
+  const written = {
+    h: (key) => HOT_KEYS.includes(key),
+    t: (key) => ttl.has(key),
+    evil: () => true // reported below, once
   }
-  for (const [key, values] of w.hot) {
-    if (key in first.h && !values.has(first.h[key])) anomalies.push(`hot: h/${key} is ${first.h[key]}, never written`)
-  }
-  for (const [name, c] of w.counters) {
-    const value = first.counters[name]
-    if (value < c.sum - c.maybeDown || value > c.sum + c.maybeUp) {
-      anomalies.push(`counter ${name} is ${value}: acknowledged ${c.sum}, uncertain +${c.maybeUp}/-${c.maybeDown}`)
+  for (const name of names) {
+    const known = written[name] ?? ((key) => saves.has(`${name}\u0001${key}`))
+    for (const key of Object.keys(held[name] ?? {})) {
+      if (!known(key)) anomalies.push(`invented: ${show(name)}/${show(key)} was never written`)
     }
   }
-  for (const [key, e] of w.expiring) {
-    if (key in first.t && now > e.at + e.expiresIn + Math.max(e.skew, 0) + skewAllowance) {
+  if (Object.keys(held.evil ?? {}).length > 0) anomalies.push(`evil: the hostile peer's writes were stored`)
+
+  checkHot(held.h ?? {}, ops, rules, sure, anomalies)
+  checkCounters(first.counters, ops, sure, anomalies)
+  checkTtl(replicas, ttl, rules, sure, readEnd, anomalies)
+  return { anomalies, lost }
+}
+
+const removeBy = (removes, id) => removes.get(id).find((o) => o.outcome === 'ack')?.peer
+
+/** Whether a TTL entry's deadline is close enough to the reads of `a` or `b` for them to disagree. */
+function nearExpiry(op, a, b, { skewAllowance }) {
+  const from = op.at + op.skew + op.expiresIn - skewAllowance
+  const to = op.done + Math.max(op.skew, 0) + op.expiresIn + skewAllowance
+  return from <= Math.max(a.readEnd, b.readEnd) && to >= Math.min(a.readStart, b.readStart)
+}
+
+/** Hot keys: there once acknowledged, holding a written value no older than the last sure write. */
+function checkHot(held, ops, { lwwAllowance, withinSkew }, sure, anomalies) {
+  for (const key of HOT_KEYS) {
+    const writes = ops.filter((o) => o.collection === 'h' && o.key === key)
+    if (!has(held, key)) {
+      if (writes.some(sure)) anomalies.push(`hot gone: h/${key} was acknowledged ${writes.filter(sure).length} times`)
+      continue
+    }
+    const v = writes.find((o) => o.value === held[key] && o.outcome !== 'refused')
+    if (v === undefined) {
+      anomalies.push(`hot: h/${key} is ${canonical(held[key])}, never written`)
+      continue
+    }
+    // Its stamp is at most its peer's clock at the answer (plus what HLCs carry, in the allowance);
+    // a later write on a peer within the skew bound carries a stamp of at least its own send time.
+    const newer = writes.find(
+      (w) => sure(w) && Math.abs(w.skew) <= withinSkew && w.at + w.skew > v.done + v.skew + lwwAllowance
+    )
+    if (newer !== undefined) {
       anomalies.push(
-        `alive: t/${key} (saved on peer ${e.peer} with expiresIn ${e.expiresIn}, skew ${e.skew}, answered after ${e.done - e.at} ms) expired ${now - e.at - e.expiresIn} ms ago`
+        `hot older: h/${key} holds ${v.value} (peer ${v.peer}), older than ${newer.value} acknowledged by peer ${newer.peer} ${newer.at - v.done} ms after`
       )
     }
   }
-  if (Object.keys(first.evil).length > 0) anomalies.push(`evil: the hostile peer's writes were stored`)
-  const exact = [...w.counters.values()].filter((c) => c.maybeUp + c.maybeDown === 0).length
-  return { anomalies, lost, exactCounters: exact }
+}
+
+/** Counters: the acknowledged sum, widened by each op whose answer was lost or whose peer may lose it. */
+function checkCounters(held, ops, sure, anomalies) {
+  for (const counter of COUNTERS) {
+    let sum = 0
+    let up = 0
+    let down = 0
+    for (const op of ops) {
+      if (op.kind !== 'count' || op.counter !== counter || op.outcome === 'refused') continue
+      if (sure(op)) sum += op.delta
+      else if (op.delta > 0) up++
+      else down++
+    }
+    const value = held[counter]
+    if (!(value >= sum - down && value <= sum + up)) {
+      anomalies.push(`counter: ${show(counter)} is ${value}: acknowledged ${sum}, uncertain +${up}/-${down}`)
+    }
+  }
+}
+
+/** TTL keys: gone from every replica once expired, there on every replica until then. */
+function checkTtl(replicas, ttl, { skewAllowance }, sure, readEnd, anomalies) {
+  replicas.forEach((r, i) => {
+    for (const [key, op] of ttl) {
+      const there = has(r.collections.t, key)
+      const deadline = op.at + op.skew + op.expiresIn
+      if (there && r.readStart > op.done + Math.max(op.skew, 0) + op.expiresIn + skewAllowance) {
+        anomalies.push(
+          `alive: t/${show(key)} on peer ${i} (saved on peer ${op.peer}, expiresIn ${op.expiresIn}, skew ${op.skew}) expired ${r.readStart - deadline} ms before the reads`
+        )
+      }
+      if (!there && sure(op) && deadline - skewAllowance > readEnd) {
+        anomalies.push(
+          `early: t/${show(key)} missing on peer ${i} (saved on peer ${op.peer}, expiresIn ${op.expiresIn}) ${deadline - readEnd} ms before its expiry`
+        )
+      }
+    }
+  })
+}
+
+/** The HTTP abuse's own record (abuse.mjs): what a peer that stayed up must have done. */
+export function checkAbuse({ bursts, slows, oversizes }) {
+  const anomalies = []
+  for (const b of bursts) {
+    if (b.stayedUp && b.answered < b.sent) {
+      anomalies.push(`burst: peer ${b.peer} answered ${b.answered} of ${b.sent} concurrent requests`)
+    }
+  }
+  for (const s of slows) {
+    if (s.stayedUp && !s.cutByPeer) anomalies.push(`slow: a slow client of peer ${s.peer} was not cut off in 45 s`)
+  }
+  for (const o of oversizes) {
+    if (o.stayedUp && o.status !== 413)
+      anomalies.push(`oversize: an upload to peer ${o.peer} got ${o.status} instead of 413`)
+  }
+  return anomalies
 }

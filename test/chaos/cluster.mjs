@@ -1,12 +1,15 @@
 /**
  * The peers of a chaos run: real `sharedmem peer` processes started through the CLI, each with
- * --http and --data-dir, joined in a chain (peer i bootstraps from peer i-1 only; peer 0 from 1).
- * Every process is tracked by PID; `stopAll()` leaves none behind.
+ * --http and its configuration (promise.mjs: durable, data directory, or memory only), joined in a
+ * chain (peer i bootstraps from peer i-1 only; peer 0 from 1), each as the user its network gives
+ * it (net.mjs). Every stop and kill is recorded in `stops`, for the checks of what each
+ * configuration may lose. Every process is tracked by PID; `stopAll()` leaves none behind.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, openSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { configArgs } from './promise.mjs'
 
 const BIN = fileURLToPath(new URL('../../bin/sharedmem.js', import.meta.url))
 export const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
@@ -14,10 +17,13 @@ export const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 export class Cluster {
   /**
    * @param {{ count: number, dir: string, net: object, p2pPorts: number[], httpPorts: number[],
-   *   syncInterval: number, maxClockSkew: number, onCrash: (i: number, why: string) => void }} init
+   *   syncInterval: number, maxClockSkew: number, tombstoneTtl: number, collectInterval: number,
+   *   configs: string[], onCrash: (i: number, why: string) => void }} init
    */
   constructor(init) {
     this.init = init
+    /** Every stop (`term`: SIGTERM) and kill (`kill`: SIGKILL) of a peer, in order. */
+    this.stops = []
     this.peers = Array.from({ length: init.count }, (_, i) => ({
       i,
       child: undefined,
@@ -26,7 +32,9 @@ export class Cluster {
       paused: false,
       skew: 0,
       expectExit: false,
-      starts: 0
+      starts: 0,
+      /** Counts starts, stops, kills and pauses: an attempt that saw it change saw its peer interrupted. */
+      interruptions: 0
     }))
   }
 
@@ -47,18 +55,17 @@ export class Cluster {
       String(httpPorts[i]),
       '--http-host',
       net.host(i),
-      '--data-dir',
-      join(dir, `peer-${i}`),
-      // Acknowledged means fsynced: a kill -9 then loses nothing that was acknowledged.
-      '--durable-writes',
-      '--fsync-interval',
-      '20',
+      ...configArgs(this.init.configs[i], join(dir, `peer-${i}`)),
       '--rendezvous',
       'off',
       '--sync-interval',
       String(this.init.syncInterval),
       '--max-clock-skew',
       String(this.init.maxClockSkew),
+      '--tombstone-ttl',
+      String(this.init.tombstoneTtl),
+      '--collect-interval',
+      String(this.init.collectInterval),
       '--status-interval',
       '0'
     ]
@@ -77,16 +84,23 @@ export class Cluster {
         FAKETIME_NO_CACHE: '1'
       })
     }
-    mkdirSync(this.init.dir, { recursive: true })
+    const identity = this.init.net.identity(i)
+    mkdirSync(join(this.init.dir, `peer-${i}`), { recursive: true })
+    if (identity.uid !== undefined) {
+      // The peer runs as a user of its own: its data directory is its own, the run's readable.
+      chmodSync(this.init.dir, 0o755)
+      chownSync(join(this.init.dir, `peer-${i}`), identity.uid, identity.gid)
+    }
     const log = openSync(join(this.init.dir, `peer-${i}.log`), 'a')
     const [cmd, ...argv] = this.init.net.command(i, [process.execPath, BIN, ...this.args(i)])
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', log] })
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', log], ...identity })
     peer.child = child
     peer.pid = child.pid
     peer.skew = skew
     peer.paused = false
     peer.expectExit = false
     peer.starts++
+    peer.interruptions++
     let out = ''
     const ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`peer ${i} did not start in 30 s:\n${out}`)), 30_000)
@@ -124,9 +138,19 @@ export class Cluster {
     const peer = this.peers[i]
     peer.expectExit = true
     peer.up = false
+    peer.interruptions++
+    this.stops.push({ peer: i, at: Date.now(), how: 'kill' })
     if (peer.paused) process.kill(peer.pid, 'SIGCONT')
     process.kill(peer.pid, 'SIGKILL')
     await this.waitExit(i)
+  }
+
+  /** SIGKILL of every peer at once (no one left to hold what another had not yet stored). */
+  async killAll() {
+    const live = this.peers.filter(
+      (p) => p.child !== undefined && p.child.exitCode === null && p.child.signalCode === null
+    )
+    await Promise.all(live.map((p) => this.kill9(p.i)))
   }
 
   /** SIGTERM: the peer publishes what is pending, flushes its data directory and exits. */
@@ -140,6 +164,8 @@ export class Cluster {
       peer.paused = false
     }
     peer.up = false
+    peer.interruptions++
+    this.stops.push({ peer: i, at: Date.now(), how: 'term' })
     try {
       process.kill(peer.pid, 'SIGTERM')
     } catch {}
@@ -150,6 +176,7 @@ export class Cluster {
     const peer = this.peers[i]
     process.kill(peer.pid, 'SIGSTOP')
     peer.paused = true
+    peer.interruptions++
   }
 
   resume(i) {

@@ -1,8 +1,8 @@
 /**
  * The networks of a chaos run, and how to cut them.
  *
- * - `local`: five peers on 127.0.0.1. A partition isolates peers by dropping, on the loopback
- *   interface, every packet to or from their p2p ports (a chain of this run's own, removed after).
+ * - `local`: five peers on 127.0.0.1, each running as a uid of its own. A partition splits them into
+ *   two groups and drops every packet of every connection between the groups (see LocalNet).
  * - `hosts`: five network namespaces on a bridge, each peer with an address of its own (198.18.0.0/24,
  *   the range set aside for benchmarks: nothing outside this machine), `tc netem` delay and loss on
  *   every link. A partition drops the traffic between two groups inside the namespaces.
@@ -33,40 +33,71 @@ export function canUseNamespaces() {
   return tryRun('tc', ['-V']) !== undefined
 }
 
-/** Loopback network: partitions by port. */
+/**
+ * Loopback network. Ports cannot say who dialled a connection (an outgoing connection leaves
+ * from an ephemeral port, from 127.0.0.1 like everyone's), so each peer process runs as a uid of
+ * its own, and netfilter marks every connection with a bit per uid that sent on it. A partition
+ * drops every packet of a connection whose mark holds a bit from each side, in both directions,
+ * whoever dialled it and whenever it was opened. The run's own clients (this process's uid) carry
+ * no bit: the HTTP APIs stay reachable. The hostile peer gets a uid too, on peer 0's side.
+ */
 export class LocalNet {
   constructor(count) {
     this.count = count
     this.chain = `SMCHAOS${process.pid}`
-    this.ports = []
+    this.cuts = `SMCUT${process.pid}`
+    // A range per run (8 uids: the peers and the hostile one), so that concurrent runs' rules never meet.
+    this.uidBase = 200_000 + (process.pid % 100_000) * 8
     this.created = false
   }
   /** The address every peer listens on (its p2p and HTTP ports tell them apart). */
   host() {
     return '127.0.0.1'
   }
-  setup(ports) {
-    this.ports = ports
+  /** The member index of peer `i`, or of the hostile peer (`'hostile'`). */
+  member(i) {
+    return i === 'hostile' ? this.count : i
   }
-  /** Cuts each of `isolated` off from every other peer (partitions by port cannot keep a group together). */
-  partition(isolated) {
-    if (!this.created) {
-      run('iptables', ['-N', this.chain])
-      run('iptables', ['-I', 'INPUT', '1', '-i', 'lo', '-j', this.chain])
-      this.created = true
+  bit(m) {
+    return 0x1000000 << m
+  }
+  /** Marks connections by the uids that send on them. Needs root; without it, partitions are unavailable. */
+  setup() {
+    if (this.count + 1 > 7 || !canUseNetfilter()) return
+    const uids = `${this.uidBase}-${this.uidBase + 7}`
+    run('iptables', ['-N', this.chain])
+    run('iptables', ['-N', this.cuts])
+    this.created = true
+    run('iptables', ['-I', 'OUTPUT', '1', '-o', 'lo', '-m', 'owner', '--uid-owner', uids, '-j', this.chain])
+    for (let m = 0; m <= this.count; m++) {
+      const mark = ['-j', 'CONNMARK', '--or-mark', String(this.bit(m))]
+      run('iptables', ['-A', this.chain, '-m', 'owner', '--uid-owner', String(this.uidBase + m), ...mark])
     }
-    for (const i of isolated) {
-      for (const dir of ['--dport', '--sport']) {
-        run('iptables', ['-A', this.chain, '-p', 'tcp', dir, String(this.ports[i]), '-j', 'DROP'])
+    run('iptables', ['-A', this.chain, '-j', this.cuts])
+  }
+  /** The uid and gid peer `i` (or `'hostile'`) runs as, or nothing when partitions are unavailable. */
+  identity(i) {
+    if (!this.created) return {}
+    const id = this.uidBase + this.member(i)
+    return { uid: id, gid: id }
+  }
+  /** Splits the peers into `isolated` and the rest: no packet crosses between the two groups. */
+  partition(isolated) {
+    const rest = this.others(isolated)
+    const sides = [isolated, rest].map((g) => (g.includes(0) ? [...g, this.count] : g))
+    for (const a of sides[0]) {
+      for (const b of sides[1]) {
+        const both = String(this.bit(a) | this.bit(b))
+        run('iptables', ['-A', this.cuts, '-m', 'connmark', '--mark', `${both}/${both}`, '-j', 'DROP'])
       }
     }
-    return { groups: [isolated, this.others(isolated)] }
+    return { groups: [isolated, rest] }
   }
   others(isolated) {
     return [...Array(this.count).keys()].filter((i) => !isolated.includes(i))
   }
   heal() {
-    if (this.created) run('iptables', ['-F', this.chain])
+    if (this.created) run('iptables', ['-F', this.cuts])
   }
   /** Wraps a peer's command line (nothing to wrap on loopback). */
   command(_i, argv) {
@@ -74,9 +105,10 @@ export class LocalNet {
   }
   teardown() {
     if (!this.created) return
-    tryRun('iptables', ['-D', 'INPUT', '-i', 'lo', '-j', this.chain])
-    tryRun('iptables', ['-F', this.chain])
-    tryRun('iptables', ['-X', this.chain])
+    const uids = `${this.uidBase}-${this.uidBase + 7}`
+    tryRun('iptables', ['-D', 'OUTPUT', '-o', 'lo', '-m', 'owner', '--uid-owner', uids, '-j', this.chain])
+    for (const chain of [this.chain, this.cuts]) tryRun('iptables', ['-F', chain])
+    for (const chain of [this.chain, this.cuts]) tryRun('iptables', ['-X', chain])
     this.created = false
   }
 }
@@ -186,6 +218,10 @@ export class HostsNet {
       tryRun('ip', ['netns', 'exec', this.ns(i), 'iptables', '-F', 'INPUT'])
       tryRun('ip', ['netns', 'exec', this.ns(i), 'iptables', '-F', 'OUTPUT'])
     }
+  }
+  /** Peers run as this process's user. */
+  identity() {
+    return {}
   }
   /** Runs peer `i`'s command inside its namespace (`ip netns exec` execs it: the PID is the peer's). */
   command(i, argv) {

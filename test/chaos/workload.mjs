@@ -1,41 +1,35 @@
 /**
  * The clients of a chaos run: concurrent loops, each sending one request at a time over HTTP to a
- * random live peer, and the history of what was acknowledged.
+ * random live peer, and the history of every write they tried (`ops`), which check.mjs judges.
  *
- * - unique saves: each key `u<n>` once; an acknowledged one must be on every replica at the end
- * - contended saves on a few hot keys: the end value must be one of that key's written values
+ * - unique saves: each key once, in `u` or a collection with a Unicode name (names.mjs)
+ * - contended saves on a few hot keys (`h`), each with a value of its own
  * - removes of acknowledged unique keys, once their save is older than twice the clock skew the
- *   run allows (so the remove's timestamp is later whatever the clocks): never back at the end
- * - increments and decrements of shared counters: exact, up to the ops whose answer was lost
- * - saves with expiresIn: gone at the end once their time (plus the skew allowed) has passed
- * A request that fails with an answer from the server wrote nothing; one that times out or loses
- * its connection may or may not have been applied ("uncertain").
+ *   run allows (so the remove's timestamp is later whatever the clocks)
+ * - increments and decrements of shared counters
+ * - saves with expiresIn (`t`), from 1 ms to far beyond the run
+ * Each op records its peer, that peer's clock skew, when it was sent (`at`) and answered (`done`),
+ * and its outcome: `ack`, `refused` (an answer from the server: nothing was written) or
+ * `uncertain` (timed out or lost its connection: may or may not have been applied).
  */
+import { drawExpiresIn, drawName, drawValue, EXTRA_COLLECTIONS, EXTRA_COUNTERS } from './names.mjs'
 
-const HOT_KEYS = 4
-const COUNTERS = 3
+export const HOT_KEYS = ['h0', 'h1', 'h2', 'h3']
+export const COUNTERS = ['c0', 'c1', 'c2', ...EXTRA_COUNTERS]
+export const UNIQUE_COLLECTIONS = ['u', ...EXTRA_COLLECTIONS]
 
 export class Workload {
   /** @param {{ rng: () => number, cluster: import('./cluster.mjs').Cluster, timeout: number, skewBound: number }} init */
   constructor(init) {
     this.init = init
     this.next = 0
-    this.ops = { attempted: 0, acknowledged: 0, refused: 0, uncertain: 0 }
+    this.counts = { attempted: 0, acknowledged: 0, refused: 0, uncertain: 0 }
     this.byKind = {}
-    /** key → { value, peer, at } of acknowledged unique saves */
-    this.unique = new Map()
-    /** unique keys whose save is uncertain: may or may not exist at the end */
-    this.maybeUnique = new Set()
-    this.removed = new Set()
-    /** acknowledged unique keys in order, and how far removes have looked through them */
+    /** Every write tried, in the order sent. */
+    this.ops = []
+    /** acknowledged unique saves in order, and how far removes have looked through them */
     this.removeQueue = []
     this.removeCursor = 0
-    this.maybeRemoved = new Set()
-    /** hot key → values written (acknowledged or uncertain) */
-    this.hot = new Map(Array.from({ length: HOT_KEYS }, (_, k) => [`h${k}`, new Set()]))
-    this.counters = new Map(Array.from({ length: COUNTERS }, (_, c) => [`c${c}`, { sum: 0, maybeUp: 0, maybeDown: 0 }]))
-    /** ttl key → { expiresIn, at, skew } of acknowledged saves with expiresIn */
-    this.expiring = new Map()
     this.running = false
   }
 
@@ -44,9 +38,12 @@ export class Workload {
     return live.length === 0 ? undefined : live[Math.floor(this.init.rng() * live.length)]
   }
 
-  async call(peer, verb, body) {
-    this.ops.attempted++
+  /** Sends one write and records it in the history; resolves the op. */
+  async call(peer, verb, body, op) {
+    this.counts.attempted++
     this.byKind[verb] = (this.byKind[verb] ?? 0) + 1
+    const record = { ...op, peer: peer.i, skew: peer.skew, at: Date.now(), done: 0, outcome: 'uncertain' }
+    this.ops.push(record)
     try {
       const response = await fetch(`${this.init.cluster.url(peer.i)}/${verb}`, {
         method: 'POST',
@@ -55,16 +52,12 @@ export class Workload {
         signal: AbortSignal.timeout(this.init.timeout)
       })
       const answer = await response.json()
-      if (response.ok) {
-        this.ops.acknowledged++
-        return { ok: true, result: answer.result }
-      }
-      this.ops.refused++
-      return { ok: false, refused: true, code: answer.error?.code }
-    } catch {
-      this.ops.uncertain++
-      return { ok: false, refused: false }
-    }
+      record.outcome = response.ok ? 'ack' : 'refused'
+      if (!response.ok) record.code = answer.error?.code
+    } catch {}
+    record.done = Date.now()
+    this.counts[{ ack: 'acknowledged', refused: 'refused', uncertain: 'uncertain' }[record.outcome]]++
+    return record
   }
 
   async step() {
@@ -72,50 +65,51 @@ export class Workload {
     if (peer === undefined) return new Promise((resolve) => setTimeout(resolve, 50))
     const rng = this.init.rng
     const roll = rng()
+    const n = this.next++
     if (roll < 0.4) {
-      const key = `u${this.next++}`
-      const value = { n: this.next, by: peer.i }
-      const at = Date.now()
-      const r = await this.call(peer, 'save', { collection: 'u', key, variable: value })
-      if (r.ok) {
-        this.unique.set(key, { value, peer: peer.i, at })
-        // A key written on a peer whose clock is off is never removed: its stamp may lead the remove's.
-        if (peer.skew === 0) this.removeQueue.push({ key, at })
-      } else if (!r.refused) this.maybeUnique.add(key)
+      const collection = rng() < 0.7 ? 'u' : EXTRA_COLLECTIONS[Math.floor(rng() * EXTRA_COLLECTIONS.length)]
+      const key = drawName(rng, 'u', n)
+      const value = drawValue(rng, n, peer.i)
+      const body = { collection, key, variable: value }
+      const op = await this.call(peer, 'save', body, { kind: 'save', collection, key, value })
+      // A key written on a peer whose clock is off is never removed: its stamp may lead the remove's.
+      if (op.outcome === 'ack' && peer.skew === 0) this.removeQueue.push(op)
     } else if (roll < 0.6) {
-      const key = `h${Math.floor(rng() * HOT_KEYS)}`
-      const value = `w${this.next++}@${peer.i}`
-      this.hot.get(key).add(value)
-      await this.call(peer, 'save', { collection: 'h', key, variable: value })
+      const key = HOT_KEYS[Math.floor(rng() * HOT_KEYS.length)]
+      const value = `w${n}@${peer.i}`
+      await this.call(
+        peer,
+        'save',
+        { collection: 'h', key, variable: value },
+        { kind: 'save', collection: 'h', key, value }
+      )
     } else if (roll < 0.7) {
-      const key = this.removable()
-      if (key === undefined) return
-      const r = await this.call(peer, 'remove', { collection: 'u', key })
-      if (r.ok) this.removed.add(key)
-      else if (!r.refused) this.maybeRemoved.add(key)
+      const save = this.removable()
+      if (save === undefined) return
+      const { collection, key } = save
+      await this.call(peer, 'remove', { collection, key }, { kind: 'remove', collection, key })
     } else if (roll < 0.9) {
-      const counter = `c${Math.floor(rng() * COUNTERS)}`
-      const up = rng() < 0.6
-      const r = await this.call(peer, up ? 'increment' : 'decrement', { counter })
-      const c = this.counters.get(counter)
-      if (r.ok) c.sum += up ? 1 : -1
-      else if (!r.refused) up ? c.maybeUp++ : c.maybeDown++
+      const counter = COUNTERS[Math.floor(rng() * COUNTERS.length)]
+      const delta = rng() < 0.6 ? 1 : -1
+      await this.call(peer, delta > 0 ? 'increment' : 'decrement', { counter }, { kind: 'count', counter, delta })
     } else {
-      const key = `t${this.next++}`
-      const expiresIn = 500 + Math.floor(rng() * 2500)
-      const at = Date.now()
-      const r = await this.call(peer, 'save', { collection: 't', key, variable: 1, options: { expiresIn } })
-      if (r.ok) this.expiring.set(key, { expiresIn, at, skew: peer.skew, peer: peer.i, done: Date.now() })
+      const key = drawName(rng, 't', n)
+      const expiresIn = drawExpiresIn(rng)
+      const body = { collection: 't', key, variable: n, options: { expiresIn } }
+      await this.call(peer, 'save', body, { kind: 'save', collection: 't', key, value: n, expiresIn })
     }
   }
 
-  /** An acknowledged unique key old enough to remove safely whatever the clocks (see above), or none. */
+  /** An acknowledged unique save old enough to remove safely whatever the clocks (see above), or none. */
   removable() {
-    const candidate = this.removeQueue[this.removeCursor]
-    if (candidate === undefined || candidate.at > Date.now() - 2 * this.init.skewBound - 1000) return undefined
-    this.removeCursor++
-    // One key in three is removed; the others stay, for the "nothing lost" check.
-    return this.init.rng() < 1 / 3 ? candidate.key : this.removable()
+    for (let tries = 0; tries < 100; tries++) {
+      const candidate = this.removeQueue[this.removeCursor]
+      if (candidate === undefined || candidate.done > Date.now() - 2 * this.init.skewBound - 1000) return undefined
+      this.removeCursor++
+      // One key in three is removed; the others stay, for the "nothing lost" check.
+      if (this.init.rng() < 1 / 3) return candidate
+    }
+    return undefined
   }
 
   /** Runs `loops` clients until `stop()`. */
