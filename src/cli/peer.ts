@@ -100,6 +100,11 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     const dropped =
       stored.droppedBytes > 0 ? `; dropped ${stored.droppedBytes} bytes of a torn record (a crash mid-write)` : ''
     log.info(`loaded ${stored.loadedEntries} entries from ${stored.dataDir} in ${stored.loadMs} ms${dropped}`)
+    if (stored.skipped + stored.skippedRecords > 0) {
+      log.warn(
+        `left out ${stored.skipped} unreadable entries and ${stored.skippedRecords} unreadable records of ${stored.dataDir} (first: ${stored.skipReason}); other peers may still hold them`
+      )
+    }
   }
   if (opts.identity === undefined && opts.dataDir === undefined) {
     log.info('note: no --identity file or --data-dir, so this peer gets a new id at each start')

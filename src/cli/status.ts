@@ -67,9 +67,13 @@ export function formatStatus(s: PeerStatus, now = Date.now()): string {
   ]
   if (s.persistence !== undefined) {
     const p = s.persistence
+    const skipped =
+      p.skipped > 0 || p.skippedRecords > 0
+        ? `\nleft out unreadable: ${p.skipped} entries, ${p.skippedRecords} records (first: ${p.skipReason})`
+        : ''
     rows.push([
       'data dir',
-      `${p.dataDir}: loaded ${p.loadedEntries} entries in ${p.loadMs} ms; log ${bytes(p.logBytes)}; last fsync ${ago(p.lastFsyncAt, now)}`
+      `${p.dataDir}: loaded ${p.loadedEntries} entries in ${p.loadMs} ms; log ${bytes(p.logBytes)}; last fsync ${ago(p.lastFsyncAt, now)}${skipped}`
     ])
   }
   const width = Math.max(...rows.map(([k]) => k.length))

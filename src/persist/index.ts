@@ -51,6 +51,12 @@ export interface LoadReport {
   ms: number
   /** Bytes of torn or corrupt records dropped from the end of a log (a crash mid-append). */
   droppedBytes: number
+  /** Entries and counter slots left out because they break the decoder's rules (the rest of their record loaded). */
+  skipped: number
+  /** Whole records left out: damaged in the middle of a file, or not a readable message. */
+  skippedRecords: number
+  /** Why the first of them was left out ('' when none was). */
+  skipReason: string
   lastSyncAt: number
 }
 
@@ -59,6 +65,15 @@ export interface PersistenceStatus {
   loadedEntries: number
   loadMs: number
   droppedBytes: number
+  /**
+   * Entries and counter slots found unreadable while loading and left out, so that one bad entry
+   * cannot keep the peer from starting (other peers may still hold a good version of them).
+   */
+  skipped: number
+  /** Whole records found unreadable while loading and left out (damage in the middle of a file). */
+  skippedRecords: number
+  /** Why the first unreadable entry or record was left out; '' when none was. */
+  skipReason: string
   /** Bytes in the current log since the last snapshot. */
   logBytes: number
   snapshots: number
@@ -96,6 +111,9 @@ export class Persistence {
       loadedEntries: 0,
       loadMs: 0,
       droppedBytes: 0,
+      skipped: 0,
+      skippedRecords: 0,
+      skipReason: '',
       logBytes: 0,
       snapshots: 0,
       lastFsyncAt: 0
@@ -106,7 +124,16 @@ export class Persistence {
   async open(): Promise<LoadReport> {
     const started = Date.now()
     await mkdir(this.init.dir, { recursive: true })
-    const report: LoadReport = { entries: 0, counters: 0, ms: 0, droppedBytes: 0, lastSyncAt: 0 }
+    const report: LoadReport = {
+      entries: 0,
+      counters: 0,
+      ms: 0,
+      droppedBytes: 0,
+      skipped: 0,
+      skippedRecords: 0,
+      skipReason: '',
+      lastSyncAt: 0
+    }
     await this.replay(join(this.init.dir, SNAPSHOT), report)
     const logs = (await readdir(this.init.dir)).filter((f) => WAL.test(f)).sort()
     for (const name of logs) await this.replay(join(this.init.dir, name), report)
@@ -123,9 +150,17 @@ export class Persistence {
     this.oldLogs = logs
     this.wal = await open(join(this.init.dir, walName(this.seq)), 'a')
     report.ms = Date.now() - started
-    Object.assign(this.status, { loadedEntries: report.entries, loadMs: report.ms, droppedBytes: report.droppedBytes })
-    // Fold what was replayed into a fresh snapshot, so the next start reads one file.
-    if (logs.length > 0) this.enqueue(() => this.snapshot())
+    const { droppedBytes, skipped, skippedRecords, skipReason } = report
+    Object.assign(this.status, {
+      loadedEntries: report.entries,
+      loadMs: report.ms,
+      droppedBytes,
+      skipped,
+      skippedRecords,
+      skipReason
+    })
+    // Fold what was replayed into a fresh snapshot, so the next start reads one file (without what was skipped).
+    if (logs.length > 0 || skipped + skippedRecords > 0) this.enqueue(() => this.snapshot())
     return report
   }
 
@@ -217,12 +252,22 @@ export class Persistence {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
       throw err
     }
-    const { records, validBytes, torn } = readRecords(bytes, this.init.limits.maxMessageBytes)
+    const { records, validBytes, torn, skipped } = readRecords(bytes, this.init.limits.maxMessageBytes)
+    if (skipped > 0)
+      this.skip(report, file, 'records', skipped, 'a record in the middle of the file failed its checksum')
     const { replica } = this.init
     let step = Math.floor(report.entries / 100_000)
     for (const payload of records) {
-      const message = decodeMessage(payload, this.init.limits)
+      let message: ReturnType<typeof decodeMessage>
+      try {
+        message = decodeMessage(payload, this.init.limits)
+      } catch (err) {
+        this.skip(report, file, 'records', 1, (err as Error).message)
+        continue
+      }
       if (message.type !== 'updates') continue
+      if (message.refused.length > 0)
+        this.skip(report, file, 'entries', message.refused.length, message.refused[0].message)
       for (const entry of message.entries) if (replica.mergeEntry(entry, 'restore')) report.entries++
       for (const counter of message.counters) if (replica.mergeCounter(counter, 'restore')) report.counters++
       if (Math.floor(report.entries / 100_000) > step) {
@@ -236,6 +281,15 @@ export class Persistence {
       this.log('dropped %d bytes of torn records at the end of %s', bytes.byteLength - validBytes, file)
       await truncate(file, validBytes)
     }
+  }
+
+  /** Counts what loading left out; logs the first reason only (the counts are in status()). */
+  private skip(report: LoadReport, file: string, what: 'entries' | 'records', count: number, reason: string): void {
+    if (what === 'entries') report.skipped += count
+    else report.skippedRecords += count
+    // Once: a file of many bad entries must not flood the log; the counts are in status().
+    if (report.skipReason === '') this.log.error('left out %d unreadable %s of %s: %s', count, what, file, reason)
+    if (report.skipReason === '') report.skipReason = reason
   }
 
   /** Appends buffered updates as records and fsyncs; compacts when the log has grown. */

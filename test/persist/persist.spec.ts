@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Faults } from '../../src/index.js'
 import { frameRecord, readRecords } from '../../src/persist/records.js'
 import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { appendLog, badExpiryRecord, entryRecord } from './craft.js'
 
 let root: string
 beforeAll(async () => {
@@ -21,23 +22,49 @@ const freshDir = () => join(root, `d${n++}`)
 describe('record framing', () => {
   it('reads back whole records and stops at a torn or corrupt tail', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), fc.nat(), (payloads, cut) => {
-        const frames = payloads.map(frameRecord)
-        const bytes = Buffer.concat(frames)
-        const whole = readRecords(bytes, 1 << 20)
-        expect(whole.records.map((r) => Buffer.from(r))).toEqual(payloads.map((p) => Buffer.from(p)))
-        expect(whole.torn).toBe(false)
-        const at = bytes.byteLength === 0 ? 0 : cut % bytes.byteLength
-        const torn = readRecords(bytes.subarray(0, at), 1 << 20)
-        expect(torn.validBytes).toBeLessThanOrEqual(at)
-        expect(payloads.slice(0, torn.records.length).map((p) => Buffer.from(p))).toEqual(
-          torn.records.map((r) => Buffer.from(r))
-        )
-      })
+      // No record is empty: every payload is a message.
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 64 }), { maxLength: 20 }),
+        fc.nat(),
+        (payloads, cut) => {
+          const frames = payloads.map(frameRecord)
+          const bytes = Buffer.concat(frames)
+          const whole = readRecords(bytes, 1 << 20)
+          expect(whole.records.map((r) => Buffer.from(r))).toEqual(payloads.map((p) => Buffer.from(p)))
+          expect(whole.torn).toBe(false)
+          const at = bytes.byteLength === 0 ? 0 : cut % bytes.byteLength
+          const torn = readRecords(bytes.subarray(0, at), 1 << 20)
+          expect(torn.validBytes).toBeLessThanOrEqual(at)
+          expect(payloads.slice(0, torn.records.length).map((p) => Buffer.from(p))).toEqual(
+            torn.records.map((r) => Buffer.from(r))
+          )
+        }
+      )
     )
     const frame = frameRecord(new Uint8Array([1, 2, 3]))
     frame[9] ^= 0xff
     expect(readRecords(frame, 1 << 20)).toMatchObject({ records: [], validBytes: 0, torn: true })
+  })
+
+  it('skips a damaged record followed by a valid one, and stops at a run of zeros', () => {
+    const [a, b, c] = [1, 2, 3].map((i) => frameRecord(new Uint8Array([i, i, i])))
+    b[9] ^= 0xff
+    const read = readRecords(Buffer.concat([a, b, c]), 1 << 20)
+    expect(read.records.map((r) => [...r])).toEqual([
+      [1, 1, 1],
+      [3, 3, 3]
+    ])
+    expect(read).toMatchObject({ torn: false, skipped: 1 })
+    // Damage in the last record is a torn tail: nothing valid follows it.
+    expect(readRecords(Buffer.concat([a, b]), 1 << 20)).toMatchObject({
+      validBytes: a.byteLength,
+      torn: true,
+      skipped: 0
+    })
+    // Zeros past the last write (what some filesystems show after a crash) are not empty records.
+    const zeros = readRecords(Buffer.concat([a, new Uint8Array(4096)]), 1 << 20)
+    expect(zeros).toMatchObject({ validBytes: a.byteLength, torn: true, skipped: 0 })
+    expect(zeros.records).toHaveLength(1)
   })
 })
 
@@ -98,6 +125,51 @@ describe('data directory', () => {
     const again = await startPeer({ dataDir })
     expect(again.getSync({ collection: 'c', key: 'kept' })).toBe(1)
     expect(again.status().persistence?.droppedBytes).toBe(40)
+  })
+})
+
+describe('unreadable data', () => {
+  it('loads every good entry of a record holding one with an expiry beyond the safe integers, and counts it', async () => {
+    const dataDir = freshDir()
+    const peer = await startPeer({ dataDir })
+    await peer.save({ collection: 'c', key: 'first', variable: 'first' })
+    await peer.stop()
+    // One record of three entries, the middle one's expiry 1e300: valid MessagePack, one bad entry.
+    await appendLog(
+      dataDir,
+      badExpiryRecord(peer.peerId, ['a', 'bad', 'b'], 'bad'),
+      entryRecord(peer.peerId, ['after'])
+    )
+
+    const again = await startPeer({ dataDir })
+    expect(again.getArraySync({ collection: 'c' })).toEqual({ first: 'first', a: 'a', b: 'b', after: 'after' })
+    expect(again.status().persistence).toMatchObject({ skipped: 1, skippedRecords: 0, droppedBytes: 0 })
+    expect(again.status().persistence?.skipReason).not.toBe('')
+    await again.stop()
+    // The snapshot written after loading leaves the bad entry behind.
+    const third = await startPeer({ dataDir })
+    expect(third.status().persistence).toMatchObject({ skipped: 0, skippedRecords: 0, skipReason: '' })
+    expect(Object.keys(third.getArraySync({ collection: 'c' })).sort()).toEqual(['a', 'after', 'b', 'first'])
+  })
+
+  it('loads around a record that is not a message and one damaged in the middle of a log', async () => {
+    const dataDir = freshDir()
+    const peer = await startPeer({ dataDir })
+    await peer.save({ collection: 'c', key: 'first', variable: 'first' })
+    await peer.stop()
+    const damaged = entryRecord(peer.peerId, ['lost'])
+    damaged[damaged.byteLength - 1] ^= 0xff
+    await appendLog(
+      dataDir,
+      entryRecord(peer.peerId, ['a']),
+      frameRecord(new Uint8Array([0xc1, 0xc1, 0xc1])),
+      entryRecord(peer.peerId, ['b']),
+      damaged,
+      entryRecord(peer.peerId, ['c'])
+    )
+    const again = await startPeer({ dataDir })
+    expect(again.getArraySync({ collection: 'c' })).toEqual({ first: 'first', a: 'a', b: 'b', c: 'c' })
+    expect(again.status().persistence).toMatchObject({ skipped: 0, skippedRecords: 2, droppedBytes: 0 })
   })
 })
 

@@ -3,13 +3,15 @@
  * exits non-zero with one line naming the directory and the pid that holds it (before it takes
  * a port: on the first one's own port it still says so); kill -9 of the holder does not block
  * an immediate restart; of several processes taking over a stale lock at once, one gets it.
- * `--durable-writes` alone is refused in one line.
+ * `--durable-writes` alone is refused in one line. A bad entry in the directory is left out,
+ * with one warning line.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { BIN, killAll, runNode, spawnJsonLines, startPeerProcess } from '../fixtures/processes.js'
+import { appendLog, badExpiryRecord } from './craft.js'
 
 const LOCK_MODULE = new URL('../../dist/persist/lock.js', import.meta.url).href
 
@@ -69,6 +71,23 @@ it('gives a lock left by a killed process to exactly one of several processes ta
   const results = await Promise.all(racers.map((r) => r.next((m) => 'held' in m, 'an attempt')))
   expect(results.filter((m) => m.held === true)).toHaveLength(1)
   for (const m of results.filter((m) => m.held !== true)) expect(m.code).toBe('ERR_DATA_DIR_LOCKED')
+})
+
+it('starts from a directory holding a bad entry, and says so in one warning line', async () => {
+  const dataDir = await freshDir()
+  const first = await startPeerProcess(['--data-dir', dataDir])
+  expect(await first.stop()).toBe(0)
+  await appendLog(dataDir, badExpiryRecord(first.peerId, ['a', 'bad', 'b'], 'bad'))
+  const again = await startPeerProcess(['--data-dir', dataDir])
+  expect(await again.client.getArray({ collection: 'c' })).toEqual({ a: 'a', b: 'b' })
+  const warnings = again
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('left out'))
+  expect(warnings).toHaveLength(1)
+  expect(warnings[0]).toMatch(/^left out 1 unreadable entries and 0 unreadable records of .+ \(first: .+\)/)
+  expect((await again.client.status()).persistence).toMatchObject({ skipped: 1 })
+  expect(await again.stop()).toBe(0)
 })
 
 /** A script that tries to lock `dir`, prints {held} (or the error's code), and keeps running until killed. */
