@@ -131,3 +131,50 @@ export const DEFAULT_FSYNC_INTERVAL = 100
 
 /** Log size past which persistence writes a snapshot and drops the log, in bytes. */
 export const DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024
+
+/**
+ * Addresses kept (and dialled) per announced peer: loopback, a LAN address, container bridges and
+ * IPv6 fit, while one invented peer in an announcement costs at most this many connection attempts.
+ */
+export const DEFAULT_ANNOUNCED_ADDRS_PER_PEER = 8
+
+/**
+ * Announced peers, not connected, remembered until they are dialled: one full announcement. When
+ * more arrive, the least recently announced is forgotten; an honest peer is announced again soon.
+ */
+export const DEFAULT_ANNOUNCED_PEERS_REMEMBERED = 256
+
+/** How long an announced peer is remembered without being announced again, in ms: several announce intervals. */
+export const DEFAULT_ANNOUNCED_PEER_TTL = 60_000
+
+/**
+ * Announcements processed from one sender per announce interval of this peer: an honest peer sends
+ * one per interval plus one each time a peer subscribes, which rarely bunch beyond this; the rest
+ * of a flood is refused after a map lookup.
+ */
+export const DEFAULT_ANNOUNCE_SENDER_BURST = 4
+
+/** Senders whose announcement rate is tracked; the least recent is forgotten (a bounded map, not a ledger of every id). */
+export const DEFAULT_ANNOUNCE_SENDERS_TRACKED = 1024
+
+/** Dials of announced peers at once: a few, so that unreachable addresses cannot hold many sockets. */
+export const DEFAULT_ANNOUNCED_DIALS_IN_FLIGHT = 4
+
+/** Dials of announced peers allowed in a burst (then one per `DEFAULT_ANNOUNCED_DIAL_INTERVAL`). */
+export const DEFAULT_ANNOUNCED_DIAL_BURST = 8
+
+/**
+ * Time between dials of announced peers once the burst is spent, in ms: a joining peer reaches a
+ * hundred peers within a minute (they also dial it on its own announcement), while announcements
+ * make this peer open at most 2 × 8 connection attempts a second.
+ */
+export const DEFAULT_ANNOUNCED_DIAL_INTERVAL = 500
+
+/** Wait before an announced peer whose dial failed is dialled again, in ms; doubled on each failure in a row. */
+export const DEFAULT_ANNOUNCED_DIAL_BACKOFF = 5_000
+
+/** Longest wait before an announced peer that keeps failing is dialled again, in ms; it may dial us sooner. */
+export const DEFAULT_ANNOUNCED_DIAL_BACKOFF_MAX = 60_000
+
+/** Peers whose failed dials are remembered for the backoff; the least recent is forgotten. */
+export const DEFAULT_DIAL_FAILURES_REMEMBERED = 1024

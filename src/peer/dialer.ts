@@ -5,38 +5,116 @@
  * subscriber can hear it), and dials the peers that others announce: a peer
  * between two strangers introduces them, so peers that share a bootstrap reach
  * each other directly and survive the bootstrap peer going away.
+ *
+ * Announcements come from anyone who reaches this peer, so what they can cost
+ * is bounded ({@link AnnouncedPeers}): they are remembered in a bounded book and
+ * dialled from it a few at a time, at a limited rate.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
-import type { PeerAddrs } from '../codec/index.js'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { MAX_ANNOUNCED_ADDR_LENGTH, MAX_ANNOUNCED_PEERS, type PeerAddrs } from '../codec/index.js'
+import * as defaults from '../constants.js'
+import { TokenBucket } from '../util/token-bucket.js'
+import { type AnnouncedLimits, AnnouncedPeers, type PeerState, targetsOf } from './announced.js'
 import type { SharedMemNode } from './node.js'
 
+/** The part of the libp2p node the dialer uses. */
+export type DialerNode = Pick<SharedMemNode, 'peerId' | 'getMultiaddrs' | 'getConnections' | 'peerStore' | 'dial'>
+
+/** Bounds on what announcements make a peer remember and dial. */
+export interface DialerLimits extends AnnouncedLimits {
+  /** Dials of announced peers at once. */
+  dialsInFlight: number
+  /** Dials of announced peers in a burst. */
+  dialBurst: number
+  /** Time between dials of announced peers once the burst is spent, in ms. */
+  dialInterval: number
+}
+
 export interface DialerInit {
-  node: SharedMemNode
+  node: DialerNode
   bootstrap: Multiaddr[]
   redialInterval: number
   dialTimeout: number
   /** Publishes an announcement listing these peers. */
   announce: (peers: PeerAddrs[]) => void
   announceInterval: number
+  /**
+   * Bounds on announcements. @default the `DEFAULT_ANNOUNCE*` and `DEFAULT_ANNOUNCED_*` constants;
+   * a sender's interval is `announceInterval / senderBurst`.
+   */
+  limits?: Partial<DialerLimits>
+  /** Told of each refused announcement (or part of one), with a stable reason such as `announce-rate`. */
+  onRefuse?: (reason: string, message: string) => void
+  /** A monotonic clock, in ms. @default performance.now */
+  now?: () => number
+}
+
+/** What the dialer did with announcements, for tests and status. */
+export interface AnnouncedStats {
+  /** Announced peers remembered now, waiting to be dialled. */
+  peers: number
+  /** Addresses kept for them. */
+  addrs: number
+  /** Peers whose failed dials are remembered (backoff). */
+  failures: number
+  /** Senders whose announcement rate is tracked. */
+  senders: number
+  /** Dials of announced peers under way. */
+  dialling: number
+  /** Dials of announced peers started since the start. */
+  dials: number
 }
 
 export class Dialer {
   private readonly init: DialerInit
+  private readonly limits: DialerLimits
+  private readonly now: () => number
   private readonly log: Logger = logger('sharedmem:dialer')
   /** Peer id learned for each bootstrap address (from its first connection). */
   private readonly known = new Map<Multiaddr, PeerId | undefined>()
+  /** Dials under way, by bootstrap address or announced peer id. */
   private readonly inFlight = new Set<string>()
+  private readonly book: AnnouncedPeers
+  private readonly dialTokens: TokenBucket
+  private announcedInFlight = 0
+  private announcedDials = 0
   private controller = new AbortController()
   private redialTimer: NodeJS.Timeout | undefined
   private announceTimer: NodeJS.Timeout | undefined
   private announcePending: NodeJS.Immediate | undefined
+  private pumpTimer: NodeJS.Timeout | undefined
   private started = false
 
   constructor(init: DialerInit) {
     this.init = init
+    this.now = init.now ?? (() => performance.now())
+    const senderBurst = init.limits?.senderBurst ?? defaults.DEFAULT_ANNOUNCE_SENDER_BURST
+    this.limits = {
+      addrsPerPeer: defaults.DEFAULT_ANNOUNCED_ADDRS_PER_PEER,
+      peersRemembered: defaults.DEFAULT_ANNOUNCED_PEERS_REMEMBERED,
+      peerTtl: defaults.DEFAULT_ANNOUNCED_PEER_TTL,
+      senderBurst,
+      senderInterval: init.announceInterval / senderBurst,
+      sendersTracked: defaults.DEFAULT_ANNOUNCE_SENDERS_TRACKED,
+      backoff: defaults.DEFAULT_ANNOUNCED_DIAL_BACKOFF,
+      backoffMax: defaults.DEFAULT_ANNOUNCED_DIAL_BACKOFF_MAX,
+      failuresRemembered: defaults.DEFAULT_DIAL_FAILURES_REMEMBERED,
+      dialsInFlight: defaults.DEFAULT_ANNOUNCED_DIALS_IN_FLIGHT,
+      dialBurst: defaults.DEFAULT_ANNOUNCED_DIAL_BURST,
+      dialInterval: defaults.DEFAULT_ANNOUNCED_DIAL_INTERVAL,
+      ...init.limits
+    }
+    this.book = new AnnouncedPeers(this.limits)
+    this.dialTokens = new TokenBucket(this.limits.dialBurst, this.limits.dialInterval, this.now())
     for (const addr of init.bootstrap) this.known.set(addr, undefined)
+  }
+
+  /** What announcements hold now. */
+  get announced(): AnnouncedStats {
+    return { ...this.book.size, dialling: this.announcedInFlight, dials: this.announcedDials }
   }
 
   start(): void {
@@ -53,7 +131,10 @@ export class Dialer {
     clearTimeout(this.redialTimer)
     clearInterval(this.announceTimer)
     clearImmediate(this.announcePending)
+    clearTimeout(this.pumpTimer)
     this.announcePending = undefined
+    this.pumpTimer = undefined
+    this.book.clear()
     this.controller.abort()
   }
 
@@ -66,15 +147,19 @@ export class Dialer {
     })
   }
 
-  /** Announces this peer and every connected peer whose listen addresses identify has told us. */
+  /**
+   * Announces this peer and every connected peer whose listen addresses identify has told us,
+   * within what receivers keep: the decoder's limits, and the addresses a receiver dials.
+   */
   private async announce(): Promise<void> {
     const node = this.init.node
-    const peers: PeerAddrs[] = [{ peerId: node.peerId.toString(), addrs: node.getMultiaddrs().map(String) }]
+    const peers: PeerAddrs[] = [{ peerId: node.peerId.toString(), addrs: this.announceable(node.getMultiaddrs()) }]
     const ids = new Set(node.getConnections().map((c) => c.remotePeer))
     for (const id of ids) {
+      if (peers.length >= MAX_ANNOUNCED_PEERS) break
       try {
         const { addresses } = await node.peerStore.get(id)
-        const addrs = addresses.map((a) => a.multiaddr.encapsulate(`/p2p/${id}`).toString())
+        const addrs = this.announceable(addresses.map((a) => a.multiaddr.encapsulate(`/p2p/${id}`)))
         if (addrs.length > 0) peers.push({ peerId: id.toString(), addrs })
       } catch {
         // Not in the peer store (yet): identify has not finished; the next announcement lists it.
@@ -83,24 +168,111 @@ export class Dialer {
     if (this.started) this.init.announce(peers)
   }
 
-  /** Dials the announced peers that are neither this peer nor connected already. */
+  private announceable(addrs: Multiaddr[]): string[] {
+    return addrs
+      .map(String)
+      .filter((a) => a.length <= MAX_ANNOUNCED_ADDR_LENGTH)
+      .slice(0, this.limits.addrsPerPeer)
+  }
+
+  /**
+   * Takes in an announcement received by gossip (its sender listed first): refused whole when
+   * that sender announced too often; otherwise the listed peers worth dialling are remembered
+   * and dialled as the limits allow.
+   */
   dialAnnounced(peers: PeerAddrs[]): void {
-    const node = this.init.node
-    const self = node.peerId.toString()
-    const connected = new Set(node.getConnections().map((c) => c.remotePeer.toString()))
-    for (const { peerId, addrs } of peers) {
-      if (peerId === self || connected.has(peerId)) continue
-      const targets: Multiaddr[] = []
-      for (const addr of addrs) {
-        try {
-          const ma = multiaddr(addr)
-          if (ma.getPeerId() === peerId) targets.push(ma)
-        } catch {
-          // An unparsable address is skipped; the others may still work.
-        }
-      }
-      if (targets.length > 0) void this.dial(peerId, targets)
+    const sender = peers[0]?.peerId
+    if (!this.started || sender === undefined) return
+    const now = this.now()
+    if (!this.book.admit(sender, now)) {
+      this.refuse('announce-rate', `an announcement from ${sender}, beyond ${this.limits.senderBurst} a burst`)
+      return
     }
+    this.consider(peers, now)
+  }
+
+  /** Takes in peers found on this host (the rendezvous directory): no sender, the same bounds on dials. */
+  dialDiscovered(peers: PeerAddrs[]): void {
+    if (this.started) this.consider(peers, this.now())
+  }
+
+  private consider(peers: PeerAddrs[], now: number): void {
+    const { evicted, noAddress } = this.book.offer(peers, now, this.peerState())
+    if (evicted > 0) {
+      this.refuse('announce-limit', `${evicted} announced peers forgotten: over ${this.limits.peersRemembered}`)
+    }
+    if (noAddress > 0) {
+      this.refuse('announce-addrs', `${noAddress} announced peers without an address naming them`)
+    }
+    this.pump()
+  }
+
+  private peerState(): PeerState {
+    const self = this.init.node.peerId.toString()
+    const connected = new Set(this.init.node.getConnections().map((c) => c.remotePeer.toString()))
+    return { connected: (id) => id === self || connected.has(id), dialling: (id) => this.inFlight.has(id) }
+  }
+
+  /** Dials remembered peers while a dial slot and a token are free; re-arms itself for the next token. */
+  private pump(): void {
+    if (!this.started) return
+    let state: PeerState | undefined
+    while (this.announcedInFlight < this.limits.dialsInFlight && this.book.pending) {
+      const now = this.now()
+      const wait = this.dialTokens.wait(now)
+      if (wait > 0) {
+        this.pumpTimer ??= setTimeout(() => {
+          this.pumpTimer = undefined
+          this.pump()
+        }, wait)
+        return
+      }
+      state ??= this.peerState()
+      const candidate = this.book.take(now, state)
+      if (candidate === undefined) return
+      const targets = targetsOf(candidate)
+      if (targets.length === 0) {
+        this.refuse('announce-addrs', `no address of ${candidate.peerId} parses as one to dial`)
+        continue
+      }
+      this.dialTokens.take(now)
+      void this.dialAnnouncedPeer(candidate.peerId, targets)
+    }
+  }
+
+  private async dialAnnouncedPeer(peerId: string, targets: Multiaddr[]): Promise<void> {
+    this.announcedInFlight++
+    this.announcedDials++
+    try {
+      const remote = await this.dial(peerId, targets)
+      if (remote !== undefined) {
+        this.book.succeeded(peerId)
+      } else if (this.started) {
+        this.book.failed(peerId, this.now())
+        await this.forget(peerId)
+      }
+    } finally {
+      this.announcedInFlight--
+      this.pump()
+    }
+  }
+
+  /**
+   * Deletes what libp2p stored about a peer this peer failed to reach and is not connected to (a
+   * record of the failed dial): otherwise every invented peer id dialled would stay in memory.
+   */
+  private async forget(peerId: string): Promise<void> {
+    try {
+      const id = peerIdFromString(peerId)
+      if (this.init.node.getConnections(id).length === 0) await this.init.node.peerStore.delete(id)
+    } catch (err) {
+      this.log('could not forget %s: %e', peerId, err)
+    }
+  }
+
+  private refuse(reason: string, message: string): void {
+    this.log('refused %s: %s', reason, message)
+    this.init.onRefuse?.(reason, message)
   }
 
   /** Dials every bootstrap address not connected now, then re-arms itself. */

@@ -244,7 +244,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       announce: (peers) => this.gossip.announce(peers),
       announceInterval: options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL,
       redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
-      dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT
+      dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
+      onRefuse: (reason, message) => this.rejections.record('gossip', reason, message)
     })
     const meeting = resolveRendezvous(options.rendezvous)
     this.defaultRendezvous = meeting?.checkDirOwner === true
@@ -257,7 +258,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
             peerId: this.peerId,
             addresses: () => this.addresses,
             interval: options.rendezvousInterval ?? defaults.DEFAULT_RENDEZVOUS_INTERVAL,
-            onFound: (peers) => this.dialer.dialAnnounced(peers)
+            onFound: (peers) => this.dialer.dialDiscovered(peers)
           })
   }
 
