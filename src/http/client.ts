@@ -14,6 +14,7 @@ import type {
   SharedMem
 } from '../contract.js'
 import { ErrorCode, invalidArgument, isErrorCode, SharedMemError } from '../errors.js'
+import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from '../peer/args.js'
 import type { Json } from '../store/validate.js'
 import { settle } from '../util/callback.js'
 
@@ -28,6 +29,17 @@ export interface ConnectOptions {
 export interface RemoteSharedMem extends SharedMem {
   /** The remote peer's status. */
   status(callback?: Callback<PeerStatus>): Promise<PeerStatus>
+}
+
+/**
+ * The limits a client checks before sending: none of its own on sizes and lengths (the peer
+ * applies its configured ones and answers with their codes), a depth that is only there to
+ * tell a cycle from a deep value.
+ */
+const CLIENT_LIMITS: ArgLimits = {
+  maxKeyLength: Number.POSITIVE_INFINITY,
+  maxValueBytes: Number.POSITIVE_INFINITY,
+  maxValueDepth: 1000
 }
 
 /** The URL `connect()` uses when given none. */
@@ -76,19 +88,26 @@ export function connect(url: string = DEFAULT_URL, options: ConnectOptions = {})
   }
 
   // Every verb goes as POST with a JSON body, so argument types reach the server exactly as given.
+  // The config is checked here first, by the embedded API's own rules: what JSON would silently
+  // change (NaN → null, a Date → a string) or cannot carry (a cycle) is refused with the same code.
   const post =
-    <C, T>(verb: string) =>
+    <C, T>(verb: string, check: (config: C) => unknown) =>
     (config: C, callback?: Callback<T>): Promise<T> =>
-      settle(() => request<T>(verb, config ?? null), callback)
+      settle(() => {
+        check(config)
+        return request<T>(verb, config ?? null)
+      }, callback)
 
   return {
-    save: post<SaveConfig, true>('save'),
-    get: post<KeyConfig, Json>('get'),
-    remove: post<KeyConfig, boolean>('remove'),
-    getArray: post<CollectionConfig, Record<string, Json>>('getArray'),
-    increment: post<CounterConfig, number>('increment'),
-    decrement: post<CounterConfig, number>('decrement'),
-    getCounter: post<CounterConfig, number>('getCounter'),
+    save: post<SaveConfig, true>('save', (c) => saveArgs(c, CLIENT_LIMITS)),
+    get: post<KeyConfig, Json>('get', (c) => keyArgs('get', c, CLIENT_LIMITS)),
+    remove: post<KeyConfig, boolean>('remove', (c) => keyArgs('remove', c, CLIENT_LIMITS)),
+    getArray: post<CollectionConfig, Record<string, Json>>('getArray', (c) =>
+      collectionArgs('getArray', c, CLIENT_LIMITS)
+    ),
+    increment: post<CounterConfig, number>('increment', (c) => counterArgs('increment', c, CLIENT_LIMITS)),
+    decrement: post<CounterConfig, number>('decrement', (c) => counterArgs('decrement', c, CLIENT_LIMITS)),
+    getCounter: post<CounterConfig, number>('getCounter', (c) => counterArgs('getCounter', c, CLIENT_LIMITS)),
     status: (callback?: Callback<PeerStatus>) => settle(() => request<PeerStatus>('status'), callback)
   }
 }

@@ -48,6 +48,8 @@ export function saveArgs(
   const { collection, key } = keyArgs('save', config, limits)
   if (!('variable' in config) || config.variable === undefined) throw invalidArgument('save needs a variable')
   const variable: unknown = config.variable
+  // Options first: they cost nothing to check, and every entry point then refuses alike.
+  const expiresIn = expiresInOf(config.options)
   const valueLimits = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
   // A string is immutable, and stored as it is; any other value as its checked bytes.
   let value: SavedValue
@@ -55,23 +57,22 @@ export function saveArgs(
     freezeJson(variable, valueLimits) // its size
     value = variable
   } else value = encodeChecked(variable, valueLimits)
-  let expiresIn = 0
-  const options = config.options
-  if (options !== undefined && options !== null) {
-    if (typeof options !== 'object' || Array.isArray(options)) {
-      throw invalidArgument('options must be an object {expiresIn}')
-    }
-    const ttl = options.expiresIn
-    if (ttl !== undefined && ttl !== null) {
-      if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_DEADLINE) {
-        throw invalidArgument(
-          `options.expiresIn must be a positive number of ms up to ${MAX_DEADLINE} (omit it for no expiry), got ${String(ttl)}`
-        )
-      }
-      expiresIn = ttl
-    }
-  }
   return { collection, key, value, expiresIn }
+}
+
+/** The `expiresIn` of a save's options, checked (0: no expiry). */
+function expiresInOf(options: unknown): number {
+  if (options === undefined || options === null) return 0
+  if (typeof options !== 'object' || Array.isArray(options))
+    throw invalidArgument('options must be an object {expiresIn}')
+  const ttl = (options as { expiresIn?: unknown }).expiresIn
+  if (ttl === undefined || ttl === null) return 0
+  if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_DEADLINE) {
+    throw invalidArgument(
+      `options.expiresIn must be a positive number of ms up to ${MAX_DEADLINE} (omit it for no expiry), got ${JSON.stringify(ttl) ?? String(ttl)}`
+    )
+  }
+  return ttl
 }
 
 /**
