@@ -88,21 +88,26 @@ export function check(replicas, ops, rules) {
     if (op.kind === 'save') saves.set(id, op)
     else removes.set(id, [...(removes.get(id) ?? []), op])
   }
+  // Judged over every replica: a key on some of them only is a `differ` above, not a loss.
   for (const [id, save] of saves) {
     const { collection, key } = save
     const where = `${show(collection)}/${show(key)}`
     const gone = (removes.get(id) ?? []).some(sure)
     const maybeGone = (removes.get(id) ?? []).some((o) => o.outcome !== 'refused')
-    const there = has(held[collection], key)
-    if (there && canonical(held[collection][key]) !== canonical(save.value)) {
-      anomalies.push(`corrupt: ${where} holds ${canonical(held[collection][key])}, written ${canonical(save.value)}`)
-    } else if (there && gone)
+    const holders = replicas.filter((r) => has(r.collections[collection], key))
+    const wrong = holders.find((r) => canonical(r.collections[collection][key]) !== canonical(save.value))
+    if (wrong !== undefined) {
+      anomalies.push(
+        `corrupt: ${where} holds ${canonical(wrong.collections[collection][key])}, written ${canonical(save.value)}`
+      )
+    } else if (holders.length > 0 && gone) {
       anomalies.push(`back: ${where} was removed (acknowledged by peer ${removeBy(removes, id)})`)
-    else if (there && save.outcome === 'refused') anomalies.push(`invented: ${where} was refused, and is there`)
-    else if (!there && sure(save) && !maybeGone) {
+    } else if (holders.length > 0 && save.outcome === 'refused') {
+      anomalies.push(`invented: ${where} was refused, and is there`)
+    } else if (holders.length === 0 && sure(save) && !maybeGone) {
       lost++
-      if (lost <= 10)
-        anomalies.push(`lost: ${where} (acknowledged by peer ${save.peer}, a ${rules.configs?.[save.peer] ?? ''} peer)`)
+      const config = rules.configs?.[save.peer]
+      if (lost <= 10) anomalies.push(`lost: ${where} (acknowledged by peer ${save.peer}, ${config}) is on no peer`)
     }
   }
   if (lost > 10) anomalies.push(`lost: ${lost} acknowledged unique keys in all`)
@@ -113,7 +118,8 @@ export function check(replicas, ops, rules) {
   }
   for (const name of names) {
     const known = written[name] ?? ((key) => saves.has(`${name}\u0001${key}`))
-    for (const key of Object.keys(held[name] ?? {})) {
+    const keys = new Set(replicas.flatMap((r) => Object.keys(r.collections[name] ?? {})))
+    for (const key of keys) {
       if (!known(key)) anomalies.push(`invented: ${show(name)}/${show(key)} was never written`)
     }
   }

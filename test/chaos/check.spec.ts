@@ -143,6 +143,14 @@ describe('the chaos checker', () => {
     expect(classes(planted(plant, 2))).toContain('differ')
   })
 
+  it('reports a key missing on some replicas as a difference, on all of them as lost, back on one as back', () => {
+    expect(classes(planted((r) => delete r.collections.u.u1, 2))).toEqual(['differ'])
+    const everywhere = [replica(), replica()]
+    for (const r of everywhere) delete r.collections.u.u1
+    expect(classes(everywhere)).toEqual(['lost'])
+    expect(classes(planted((r) => (r.collections.u.u2 = 2), 2))).toEqual(['back', 'differ'])
+  })
+
   it('lets TTL entries differ between peers only around their expiry', () => {
     const ops = [...history(), op({ collection: 't', key: 't3', value: 3, expiresIn: 100_200 })]
     const replicas = planted((r) => (r.collections.t.t3 = 3), 2)
