@@ -30,6 +30,12 @@ const MAX_CLOCK_SKEW = 5_000
 /** The peers' tombstone horizon: short, so that the `horizon` fault can outlast it within a run. */
 const TOMBSTONE_TTL = 5_000
 const COLLECT_INTERVAL = 1_000
+/**
+ * How far apart in real time two writes must be for the later one to win under last-writer-wins
+ * whatever the clocks: two clocks within ±WITHIN_SKEW, and a stamp that leads its peer's clock by
+ * what HLCs carry from a peer up to --max-clock-skew ahead, and a second of margin.
+ */
+const LWW_ALLOWANCE = MAX_CLOCK_SKEW + 2 * WITHIN_SKEW + 1_000
 const HOSTILE = fileURLToPath(new URL('./hostile.mjs', import.meta.url))
 
 export const USAGE = `usage: npm run chaos -- [flags]
@@ -188,7 +194,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       hostileOut += c
     })
 
-    const workload = new Workload({ rng: prng(seed), cluster, timeout: 3_000, skewBound: WITHIN_SKEW })
+    const workload = new Workload({ rng: prng(seed), cluster, timeout: 3_000, removeAfter: LWW_ALLOWANCE })
     const abuse = new Abuse(cluster, prng(seed ^ 0xab05e))
     const started = Date.now()
     workload.start(clients)
@@ -250,8 +256,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
       mayLose: mayLose(timeline),
       withinSkew: WITHIN_SKEW,
       skewAllowance: WITHIN_SKEW + 1_000,
-      // Stamps may lead their peer's clock by what HLCs carry from a peer up to --max-clock-skew ahead.
-      lwwAllowance: MAX_CLOCK_SKEW + 2 * WITHIN_SKEW + 1_000
+      lwwAllowance: LWW_ALLOWANCE
     })
     anomalies.push(...result.anomalies)
     const sentByHostile = Object.values(report.hostile).reduce((a, b) => a + b, 0) - (report.hostile.failed ?? 0)

@@ -4,8 +4,9 @@
  *
  * - unique saves: each key once, in `u` or a collection with a Unicode name (names.mjs)
  * - contended saves on a few hot keys (`h`), each with a value of its own
- * - removes of acknowledged unique keys, once their save is older than twice the clock skew the
- *   run allows (so the remove's timestamp is later whatever the clocks)
+ * - removes of acknowledged unique keys, once their save is older than `removeAfter` (the clock
+ *   skew between two peers, and what HLCs carry from a peer ahead: the remove's timestamp is then
+ *   later whatever the clocks)
  * - increments and decrements of shared counters
  * - saves with expiresIn (`t`), from 1 ms to far beyond the run
  * Each op records its peer, that peer's clock skew, when it was sent (`at`) and answered (`done`),
@@ -19,7 +20,7 @@ export const COUNTERS = ['c0', 'c1', 'c2', ...EXTRA_COUNTERS]
 export const UNIQUE_COLLECTIONS = ['u', ...EXTRA_COLLECTIONS]
 
 export class Workload {
-  /** @param {{ rng: () => number, cluster: import('./cluster.mjs').Cluster, timeout: number, skewBound: number }} init */
+  /** @param {{ rng: () => number, cluster: import('./cluster.mjs').Cluster, timeout: number, removeAfter: number }} init */
   constructor(init) {
     this.init = init
     this.next = 0
@@ -104,7 +105,7 @@ export class Workload {
   removable() {
     for (let tries = 0; tries < 100; tries++) {
       const candidate = this.removeQueue[this.removeCursor]
-      if (candidate === undefined || candidate.done > Date.now() - 2 * this.init.skewBound - 1000) return undefined
+      if (candidate === undefined || candidate.done > Date.now() - this.init.removeAfter) return undefined
       this.removeCursor++
       // One key in three is removed; the others stay, for the "nothing lost" check.
       if (this.init.rng() < 1 / 3) return candidate
