@@ -226,30 +226,39 @@ export function readEntryFrame(frame: Uint8Array, limits: DecodeLimits): EntryFr
     const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
     const batch = new EntryBatch(bytes, nodes, entryCount)
     const refused: Error[] = []
-    for (let i = 0; i < entryCount; i++) tolerate(r, refused, () => readEntry(r, batch, limits, values))
+    for (let i = 0; i < entryCount; i++) {
+      const at = r.pos
+      try {
+        readEntry(r, batch, limits, values)
+      } catch (err) {
+        passOver(r, at, err, refused)
+      }
+    }
     const counterCount = r.array()
     if (entryCount + counterCount > limits.maxMessageEntries) throw tooMany(entryCount + counterCount, limits)
     const counters: CounterUpdate[] = []
-    for (let i = 0; i < counterCount; i++) tolerate(r, refused, () => counters.push(readCounter(r, nodes, limits)))
+    for (let i = 0; i < counterCount; i++) {
+      const at = r.pos
+      try {
+        counters.push(readCounter(r, nodes, limits))
+      } catch (err) {
+        passOver(r, at, err, refused)
+      }
+    }
     if (!r.done) throw decodeError('updates message has bytes after its end')
     return { type: 'frame', batch, counters, refused }
   })
 }
 
 /**
- * Reads one item with `read`; when a field of it breaks a rule, moves past the whole item
- * instead and lists the error in `refused`. Malformed MessagePack (the item cannot be
- * skipped) still throws: then nothing of the message can be trusted.
+ * After an item starting at `at` broke a rule (`err`), moves past the whole item and lists
+ * the error in `refused`. Malformed MessagePack (the item cannot be skipped) still throws:
+ * then nothing of the message can be trusted.
  */
-function tolerate(r: Reader, refused: Error[], read: () => void): void {
-  const at = r.pos
-  try {
-    read()
-  } catch (err) {
-    r.pos = at
-    r.skip()
-    refused.push(guardError(err))
-  }
+function passOver(r: Reader, at: number, err: unknown, refused: Error[]): void {
+  r.pos = at
+  r.skip()
+  refused.push(guardError(err))
 }
 
 function tooMany(count: number, limits: DecodeLimits): Error {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+import { MAX_DEADLINE } from '../../src/store/validate.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 import { plain } from '../fixtures/entries.js'
 
@@ -19,14 +20,16 @@ const json = acceptedJson(4)
 const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <= 20)
 const node = fc.constantFrom('12D3KooWA', '12D3KooWB', 'QmC')
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+/** Wall times and deadlines: a peer accepts none past MAX_DEADLINE. */
+const time = fc.integer({ min: 0, max: MAX_DEADLINE })
 const entry: fc.Arbitrary<EntryUpdate> = fc
   .record({
     collection: name,
     key: name,
-    wall: count,
+    wall: time,
     logical: count,
     node,
-    expiresAt: count,
+    expiresAt: time,
     deleted: fc.boolean(),
     value: json
   })
@@ -50,7 +53,12 @@ describe('wire codec', () => {
         )
         const decoded = decodeMessage(bytes, limits)
         if (decoded.type !== 'updates') throw new Error('not an updates message')
-        expect({ ...decoded, entries: decoded.entries.map(plain) }).toEqual({ type: 'updates', entries, counters })
+        expect({ ...decoded, entries: decoded.entries.map(plain) }).toEqual({
+          type: 'updates',
+          entries,
+          counters,
+          refused: []
+        })
       })
     )
   })
@@ -109,18 +117,19 @@ describe('wire codec', () => {
     expect(() => decodeMessage(new Uint8Array(limits.maxMessageBytes + 1), limits)).toThrowError(decodeCode)
   })
 
-  it('rejects values that are too large, too deep or not JSON', () => {
+  it('leaves out (and lists) an entry whose value is too large, too deep or not JSON', () => {
+    const refusedAlone = (bytes: Uint8Array) => {
+      const decoded = decodeMessage(bytes, limits)
+      expect(decoded).toMatchObject({ type: 'updates', entries: [], counters: [] })
+      expect((decoded as { refused: SharedMemError[] }).refused.map((e) => e.code)).toEqual([ErrorCode.DECODE])
+    }
     const base = { collection: 'c', key: 'k', wall: 1, logical: 0, node: 'n', expiresAt: 0, deleted: false }
-    const big = { update: { ...base, value: 'x'.repeat(5000) } }
-    expect(() => decodeMessage(encodeUpdates([big], []), limits)).toThrowError(decodeCode)
+    refusedAlone(encodeUpdates([{ update: { ...base, value: 'x'.repeat(5000) } }], []))
     let deep: unknown = 1
     for (let i = 0; i < 9; i++) deep = [deep]
-    expect(() =>
-      decodeMessage(encodeUpdates([{ update: { ...base, value: deep as never } }], []), limits)
-    ).toThrowError(decodeCode)
+    refusedAlone(encodeUpdates([{ update: { ...base, value: deep as never } }], []))
     const packr = new Packr({ useRecords: false })
-    const date = packr.pack([1, 2, ['n'], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []])
-    expect(() => decodeMessage(date, limits)).toThrowError(decodeCode)
+    refusedAlone(packr.pack([1, 2, ['n'], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []]))
   })
 
   it('still reads version 1 messages, whose values are nested byte strings (older peers and data files)', () => {
@@ -141,10 +150,11 @@ describe('wire codec', () => {
           value: { a: [1, 'x'] }
         }
       ],
-      counters: []
+      counters: [],
+      refused: []
     })
-    expect(() => decodeMessage(v1('x'.repeat(5000)), limits)).toThrowError(decodeCode)
+    expect(decodeMessage(v1('x'.repeat(5000)), limits)).toMatchObject({ entries: [], refused: [decodeCode] })
     const inline = packr.pack([1, 1, ['n'], [['c', 'k', 5, 1, 0, 0, false, 'not bytes']], []])
-    expect(() => decodeMessage(inline, limits)).toThrowError(decodeCode)
+    expect(decodeMessage(inline, limits)).toMatchObject({ entries: [], refused: [decodeCode] })
   })
 })
