@@ -87,7 +87,7 @@ export class Abuse {
   /** 200 concurrent connections, each a read. */
   async burst(peer) {
     const since = peer.interruptions
-    const entry = { peer: peer.i, sent: 200, answered: 0, stayedUp: false }
+    const entry = { peer: peer.i, sent: 200, answered: 0, stayedUp: false, failures: {} }
     this.record.bursts.push(entry)
     this.counts.burst += 200
     const one = () =>
@@ -97,7 +97,11 @@ export class Abuse {
           entry.answered++
           this.counts.burstAnswered++
         })
-        .catch(() => {})
+        .catch((err) => {
+          // A timeout (an answer slower than 10 s) and a refused or reset connection read differently.
+          const why = err.cause?.code ?? err.name
+          entry.failures[why] = (entry.failures[why] ?? 0) + 1
+        })
     await Promise.all(Array.from({ length: 200 }, one))
     entry.stayedUp = this.stayedUp(peer, since)
   }

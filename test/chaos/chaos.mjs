@@ -280,7 +280,9 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
   } finally {
     process.off('SIGINT', onSignal)
     await cleanup()
-    await rm(dir, { recursive: true, force: true })
+    // The peers' logs and data directories stay for a run that found something, to be read.
+    if (anomalies.length === 0) await rm(dir, { recursive: true, force: true })
+    else report.kept = dir
   }
 }
 
@@ -309,7 +311,8 @@ export function table(r) {
     ['hostile messages sent / refusals counted', `${JSON.stringify(r.hostile)} / ${r.rejections}`],
     ['time to converge after heal', `${((r.convergeMs ?? 0) / 1000).toFixed(1)} s`],
     ['lost acknowledged writes', r.lost],
-    ['anomalies', r.anomalies.length === 0 ? 'none' : r.anomalies.length]
+    ['anomalies', r.anomalies.length === 0 ? 'none' : r.anomalies.length],
+    ...(r.kept === undefined ? [] : [['peer logs and data directories kept in', r.kept]])
   ]
   const lines = ['| chaos run | |', '| --- | --- |', ...rows.map(([k, v]) => `| ${k} | ${v} |`)]
   for (const a of r.anomalies) lines.push(`- ${a}`)

@@ -41,7 +41,11 @@ export const canonical = (value) =>
   JSON.stringify(value, (_k, v) =>
     v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v
   )
-const show = (s) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s)
+/** A name for a message: JSON-quoted (NUL and quotes visible), cut at 40 characters, never inside one. */
+const show = (s) => {
+  const chars = [...s]
+  return JSON.stringify(chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : s)
+}
 const has = (object, key) => object !== undefined && Object.hasOwn(object, key)
 
 /**
@@ -210,7 +214,8 @@ export function checkAbuse({ bursts, slows, oversizes }) {
   const anomalies = []
   for (const b of bursts) {
     if (b.stayedUp && b.answered < b.sent) {
-      anomalies.push(`burst: peer ${b.peer} answered ${b.answered} of ${b.sent} concurrent requests`)
+      const why = Object.entries(b.failures ?? {}).map(([k, n]) => `${n} ${k}`)
+      anomalies.push(`burst: peer ${b.peer} answered ${b.answered} of ${b.sent} concurrent requests ${why.join(', ')}`)
     }
   }
   for (const s of slows) {
