@@ -149,10 +149,10 @@ export const DEFAULT_ANNOUNCED_PEER_TTL = 60_000
 
 /**
  * Announcements processed from one sender per announce interval of this peer: an honest peer sends
- * one per interval plus one each time a peer subscribes, which rarely bunch beyond this; the rest
- * of a flood is refused after a map lookup.
+ * one per interval plus one each time a peer subscribes, so only several peers joining at once
+ * exceed it (the next periodic one lists them all); the rest of a flood is refused after a lookup.
  */
-export const DEFAULT_ANNOUNCE_SENDER_BURST = 4
+export const DEFAULT_ANNOUNCE_SENDER_BURST = 8
 
 /** Senders whose announcement rate is tracked; the least recent is forgotten (a bounded map, not a ledger of every id). */
 export const DEFAULT_ANNOUNCE_SENDERS_TRACKED = 1024
