@@ -44,6 +44,14 @@ export const DEFAULT_TOMBSTONE_TTL = 24 * 60 * 60 * 1000
 /** How often the maintenance pass collects old tombstones, in ms. */
 export const DEFAULT_COLLECT_INTERVAL = 60_000
 
+/**
+ * Running time (a peer's own, so that an outage of the whole swarm does not count) a swarm member
+ * may stay silent before the others stop keeping tombstones for it and quarantine it: a day, as
+ * the tombstone TTL, so that a member that crashed for good holds dead entries at most that much
+ * longer. A member back within it catches up with nothing lost and nothing resurrected.
+ */
+export const DEFAULT_MEMBER_TIMEOUT = 24 * 60 * 60 * 1000
+
 /** How often bootstrap peers that are not connected are dialled again, in ms. */
 export const DEFAULT_REDIAL_INTERVAL = 5_000
 

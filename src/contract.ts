@@ -11,6 +11,7 @@ import type { PersistenceStatus } from './persist/index.js'
 import type { ChangeEvent } from './store/types.js'
 import type { Json } from './store/validate.js'
 import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
+import type { MembershipStatus } from './sync/membership.js'
 import type { Rejection } from './util/rejections.js'
 
 /** A Node-style callback, accepted as the last argument of every verb. */
@@ -94,6 +95,8 @@ export interface PeerStatus {
   sync: SyncStatus & {
     /** No peers, or the last round (recent) found the replicas identical. */
     inSync: boolean
+    /** The swarm's members as this peer knows them: the collection watermark, retired members, refused rounds. */
+    membership: MembershipStatus
   }
   /** The rendezvous directory of this swarm on this host, or null when same-host discovery is off. */
   rendezvous: string | null
@@ -248,6 +251,13 @@ export interface PeerOptions {
   tombstoneTtl?: number
   /** How often old tombstones are collected, in ms. @default 60000 */
   collectInterval?: number
+  /**
+   * Running time, in ms, a swarm member may stay silent (no sync round reaches this peer's knowledge)
+   * before this peer retires it: tombstones and expired entries are then collected without waiting
+   * for it, and sync rounds with it (or with a peer that heard from it since) are refused until an
+   * operator decides (docs/semantics.md). Give every peer the same. @default 86400000 (24 h)
+   */
+  memberTimeout?: number
   /** How often unconnected bootstrap peers are dialled again, in ms. @default 5000 */
   redialInterval?: number
   /** Time limit of one dial, in ms. @default 10000 */

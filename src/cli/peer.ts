@@ -134,7 +134,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   })
   peer.on('sync', (e) => {
     logged.delete(e.peer)
-    if (e.inSync && e.droppedStale === 0) {
+    if (e.inSync) {
       log.debug(`sync with ${e.peer}: in sync (${e.durationMs} ms)`)
       return
     }
@@ -142,9 +142,8 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
       log.debug(`sync with ${e.peer}: ${e.buckets} buckets differed while writes arrived; transfer deferred`)
       return
     }
-    const stale = e.droppedStale > 0 ? `; dropped ${e.droppedStale} entries older than the tombstone horizon` : ''
     log.info(
-      `sync with ${e.peer}: ${e.buckets} buckets differed, received ${e.received}, sent ${e.sent} in ${e.durationMs} ms${stale}`
+      `sync with ${e.peer}: ${e.buckets} buckets differed, received ${e.received}, sent ${e.sent} in ${e.durationMs} ms`
     )
   })
   const statusTimer =

@@ -8,13 +8,25 @@ import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.
 import { type DecodeLimits, decodeUpdates, type EntryFrame, readEntryFrame, type Updates } from './index.js'
 
 export type SyncMessage =
-  | { type: 'digest'; swarm: string; lastSyncAt: number; groups: Uint32Array }
-  | { type: 'leaves'; lastSyncAt: number; groups: number[]; leaves: Uint32Array }
+  | { type: 'digest'; swarm: string; row: MemberRow; groups: Uint32Array }
+  | { type: 'leaves'; row: MemberRow; groups: number[]; leaves: Uint32Array }
   | { type: 'request'; mask: Uint8Array }
   | { type: 'done' }
   | { type: 'ack'; frames: number }
   | EntryFrame
   | Updates
+
+/**
+ * What a peer knows of the swarm's members (src/sync/membership.ts): pairs of a member's peer id
+ * and the time (ms since the epoch) as of which this peer holds everything that member held. The
+ * sender comes first, with the time it sent the row.
+ */
+export type MemberRow = Array<[member: string, seen: number]>
+
+/** Members one row may list: far more than a swarm has; bounds what a frame can make a peer store. */
+export const MAX_ROW_MEMBERS = 4096
+/** Longest peer id in a row (a base58 Ed25519 or RSA peer id is well below it). */
+const MAX_MEMBER_ID = 128
 
 const GROUP_BYTES = GROUPS * 8
 const LEAF_GROUP_BYTES = LEAVES_PER_GROUP * 8
@@ -34,12 +46,30 @@ function bytesToWords(bytes: Uint8Array): Uint32Array {
   return words
 }
 
-export function encodeDigest(swarm: string, lastSyncAt: number, groups: Uint32Array): Uint8Array {
-  return packr.pack([MessageType.SYNC_DIGEST, WIRE_VERSION, swarm, lastSyncAt, wordsToBytes(groups)])
+export function encodeDigest(swarm: string, row: MemberRow, groups: Uint32Array): Uint8Array {
+  return packr.pack([MessageType.SYNC_DIGEST, WIRE_VERSION, swarm, row, wordsToBytes(groups)])
 }
 
-export function encodeLeaves(lastSyncAt: number, groups: number[], leaves: Uint32Array): Uint8Array {
-  return packr.pack([MessageType.SYNC_LEAVES, WIRE_VERSION, lastSyncAt, groups, wordsToBytes(leaves)])
+export function encodeLeaves(row: MemberRow, groups: number[], leaves: Uint32Array): Uint8Array {
+  return packr.pack([MessageType.SYNC_LEAVES, WIRE_VERSION, row, groups, wordsToBytes(leaves)])
+}
+
+/** A member row as received: pairs of a non-empty id and a count, the first one (the sender) required. */
+function readRow(row: unknown): MemberRow {
+  if (!Array.isArray(row) || row.length === 0 || row.length > MAX_ROW_MEMBERS) throw decodeError('malformed member row')
+  for (const pair of row) {
+    if (
+      !Array.isArray(pair) ||
+      pair.length !== 2 ||
+      typeof pair[0] !== 'string' ||
+      pair[0].length === 0 ||
+      pair[0].length > MAX_MEMBER_ID ||
+      !isCount(pair[1])
+    ) {
+      throw decodeError('malformed member row')
+    }
+  }
+  return row as MemberRow
 }
 
 /** `mask` has one byte per bucket (non-zero = wanted); it travels as a bitmap. */
@@ -96,16 +126,16 @@ export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): Sync
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   switch (type) {
     case MessageType.SYNC_DIGEST: {
-      const [, , swarm, lastSyncAt, groups] = msg
-      if (msg.length !== 5 || typeof swarm !== 'string' || swarm.length > 256 || !isCount(lastSyncAt)) {
+      const [, , swarm, row, groups] = msg
+      if (msg.length !== 5 || typeof swarm !== 'string' || swarm.length > 256) {
         throw decodeError('malformed sync digest')
       }
       if (!(groups instanceof Uint8Array) || groups.byteLength !== GROUP_BYTES) throw decodeError('bad group hashes')
-      return { type: 'digest', swarm, lastSyncAt, groups: bytesToWords(groups) }
+      return { type: 'digest', swarm, row: readRow(row), groups: bytesToWords(groups) }
     }
     case MessageType.SYNC_LEAVES: {
-      const [, , lastSyncAt, groups, leaves] = msg
-      if (msg.length !== 5 || !isCount(lastSyncAt) || !Array.isArray(groups) || groups.length > GROUPS) {
+      const [, , row, groups, leaves] = msg
+      if (msg.length !== 5 || !Array.isArray(groups) || groups.length > GROUPS) {
         throw decodeError('malformed sync leaves')
       }
       if (!groups.every((g) => isCount(g) && g < GROUPS) || new Set(groups).size !== groups.length) {
@@ -114,7 +144,7 @@ export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): Sync
       if (!(leaves instanceof Uint8Array) || leaves.byteLength !== groups.length * LEAF_GROUP_BYTES) {
         throw decodeError('bad leaf hashes')
       }
-      return { type: 'leaves', lastSyncAt, groups, leaves: bytesToWords(leaves) }
+      return { type: 'leaves', row: readRow(row), groups, leaves: bytesToWords(leaves) }
     }
     case MessageType.SYNC_REQUEST: {
       const [, , bits] = msg

@@ -34,6 +34,7 @@ import { type DataDirLock, lockDataDir } from '../persist/lock.js'
 import { Replica } from '../store/replica.js'
 import type { Json } from '../store/validate.js'
 import { Sync } from '../sync/index.js'
+import { Membership, type MembershipState } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
 import { Rejections } from '../util/rejections.js'
 import { parseAddress } from './addresses.js'
@@ -102,6 +103,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   /** Whether the rendezvous directory is the default one (which may fail without failing the start). */
   private readonly defaultRendezvous: boolean
   private readonly sync: Sync
+  private readonly membership: Membership
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
   private readonly rejections = new Rejections((event) => this.emit('reject', event))
@@ -214,6 +216,13 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     })
     this.faults = options.faults
     this.syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
+    this.membership = new Membership({
+      self: this.peerId,
+      memberTimeout: options.memberTimeout ?? defaults.DEFAULT_MEMBER_TIMEOUT,
+      now: clock.now,
+      onRetire: (member) =>
+        log.error('member %s silent for longer than memberTimeout: retired; rounds with it are refused', member)
+    })
     this.sync = new Sync({
       node,
       replica: this.replica,
@@ -225,14 +234,13 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
       scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
       window: defaults.DEFAULT_SYNC_WINDOW,
-      tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
+      membership: this.membership,
       swarmPeers: () => this.gossip.peers(),
       rejections: this.rejections,
       onRound: (event) => {
         if (this.persistence !== undefined) {
           this.persistence.lastSyncAt = this.sync.stats.lastSyncAt
-          // Dropped stale entries left no write behind: only a new snapshot keeps them gone.
-          if (event.droppedStale > 0) this.persistence.snapshotSoon()
+          this.persistence.syncState = this.membership.toJSON()
         }
         this.emit('sync', event)
       },
@@ -273,6 +281,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.persistence !== undefined) {
       const loaded = await this.persistence.open()
       this.sync.stats.lastSyncAt = loaded.lastSyncAt
+      if (loaded.syncState !== undefined) this.membership.load(loaded.syncState as MembershipState)
     }
     // The sync handler is registered before the node listens, so that identify
     // tells every peer, from the first connection on, that this one speaks it.
@@ -394,6 +403,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   }
 
   status(): PeerStatus {
+    // The digest as of now: values that expired since the last epoch leave it (as on every peer).
+    this.replica.ageDigest()
     const size = this.replica.size()
     return {
       peerId: this.peerId,
@@ -408,7 +419,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       rejections: { ...this.rejections.counts },
       rendezvous: this.rendezvous?.dir ?? null,
       persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
-      sync: { ...this.sync.stats, inSync: this.believesInSync() },
+      sync: { ...this.sync.stats, inSync: this.believesInSync(), membership: this.membership.status() },
       clock: this.clockStatus(),
       startedAt: this.startedAt
     }
@@ -504,7 +515,9 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   /** Collects old tombstones every interval, a slice at a time so that reads and writes go on meanwhile. */
   private scheduleCollect(): void {
     this.collectTimer = setTimeout(() => {
-      const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH)
+      // A pause of the process (a stopped container, a suspended host) is no running time.
+      this.membership.tick(2 * this.collectInterval)
+      const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH, this.membership.watermark())
       const step = (): void => {
         if (this.state !== 'started') return
         if (steps.next().done === true) this.scheduleCollect()

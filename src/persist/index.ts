@@ -58,6 +58,8 @@ export interface LoadReport {
   /** Why the first of them was left out ('' when none was). */
   skipReason: string
   lastSyncAt: number
+  /** What sync kept of the swarm's members (src/sync/membership.ts), if anything. */
+  syncState?: unknown
 }
 
 export interface PersistenceStatus {
@@ -90,6 +92,8 @@ const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resol
 export class Persistence {
   readonly status: PersistenceStatus
   lastSyncAt = 0
+  /** What sync knows of the swarm's members: written with lastSyncAt, so a restart keeps waiting for the same members. */
+  syncState: unknown
   private readonly init: PersistenceInit
   private readonly log: Logger = logger('sharedmem:persist')
   private readonly entries = new Map<string, EntryUpdate>()
@@ -138,8 +142,12 @@ export class Persistence {
     const logs = (await readdir(this.init.dir)).filter((f) => WAL.test(f)).sort()
     for (const name of logs) await this.replay(join(this.init.dir, name), report)
     try {
-      const meta = JSON.parse(await readFile(join(this.init.dir, META), 'utf8')) as { lastSyncAt?: unknown }
+      const meta = JSON.parse(await readFile(join(this.init.dir, META), 'utf8')) as {
+        lastSyncAt?: unknown
+        members?: unknown
+      }
       if (typeof meta.lastSyncAt === 'number') report.lastSyncAt = meta.lastSyncAt
+      if (typeof meta.members === 'object' && meta.members !== null) report.syncState = this.syncState = meta.members
     } catch {
       // No meta yet (a new directory): this peer never synced.
     }
@@ -308,7 +316,10 @@ export class Persistence {
     }
     if (this.lastSyncAt !== this.savedSyncAt) {
       this.savedSyncAt = this.lastSyncAt
-      await writeFile(join(this.init.dir, META), JSON.stringify({ lastSyncAt: this.lastSyncAt }))
+      await writeFile(
+        join(this.init.dir, META),
+        JSON.stringify({ lastSyncAt: this.lastSyncAt, members: this.syncState })
+      )
     }
     if (this.status.logBytes > this.init.compactBytes) await this.snapshot()
   }

@@ -12,6 +12,14 @@ export const GROUPS = 64
 export const LEAVES_PER_GROUP = 64
 export const BUCKETS = GROUPS * LEAVES_PER_GROUP
 
+/**
+ * The digest leaves out entries dead (removed or expired) since before the tombstone TTL ago, taken
+ * down to a multiple of this many ms since the epoch: a protocol constant, so that every peer (with
+ * the same TTL) leaves the same ones out at the same moments, and collecting them (on each peer's
+ * own timer) never changes a digest. A minute: the replica is scanned for them once a minute.
+ */
+export const DIGEST_EPOCH = 60_000
+
 /** The bucket and 64-bit hash of one member, as computed by {@link hashEntry} / {@link hashCounter}. */
 export interface MemberHash {
   bucket: number

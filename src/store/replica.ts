@@ -13,6 +13,7 @@ import {
   bucketOf,
   collectionSeed,
   counterBucketOf,
+  DIGEST_EPOCH,
   Digest,
   hashAsciiEntry,
   hashCounter,
@@ -133,12 +134,19 @@ export class Replica {
   private readonly receivedHash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
   private stored = 0
   private tombstones = 0
+  /**
+   * The digest counts an entry only while it is live or died at this line or after (the tombstone
+   * TTL ago, down to a multiple of DIGEST_EPOCH): entries dead for longer are left out, so that
+   * collecting them, whenever each peer does, leaves the digest as it was (see {@link ageDigest}).
+   */
+  private digestLine = 0
 
   constructor(init: ReplicaInit) {
     this.node = init.node
     this.slot = init.slot
     this.clock = init.clock
     this.tombstoneTtl = init.tombstoneTtl
+    this.digestLine = this.lineAt(init.clock.now())
     this.onChange = init.onChange ?? (() => {})
     this.hasChangeListeners = init.hasChangeListeners ?? (() => true)
     this.onStore = init.onStore ?? (() => {})
@@ -253,8 +261,11 @@ export class Replica {
     const slot = entries?.find(update.key, hash) ?? -1
     const current = slot < 0 ? undefined : entries?.read(slot, update.collection, update.key)
     if (current !== undefined && compareEntries(update, current) <= 0) return false
+    // A restored dead entry stays until collection finds every member past it (src/sync/membership.ts).
     if (
       current === undefined &&
+      origin !== 'restore' &&
+      !this.counts(update.deleted, update.wall, update.expiresAt) &&
       isCollectable(update.deleted, update.wall, update.expiresAt, now - this.tombstoneTtl)
     ) {
       return false
@@ -283,7 +294,7 @@ export class Replica {
   mergeReceived(entry: EntryUpdate, now: number, received?: Digest): boolean {
     if (received === undefined) return this.mergeEntry(entry, 'remote', now)
     const known = hashEntry(entry, this.receivedHash)
-    received.toggle(known)
+    if (this.counts(entry.deleted, entry.wall, entry.expiresAt)) received.toggle(known)
     return this.mergeEntry(entry, 'remote', now, known)
   }
 
@@ -384,7 +395,8 @@ export class Replica {
     const expiresAt = batch.expiresAt(i)
     const deleted = batch.deleted(i)
     hashAsciiEntry(seed, bytes, keyStart, keyEnd, wall, logical, node, expiresAt, deleted, hash)
-    received?.toggle(hash)
+    const counted = this.counts(deleted, wall, expiresAt)
+    if (counted) received?.toggle(hash)
     this.clock.checkSkew(wall, now)
     // A listener may write in answer to this entry: the clock must lie past it first.
     if (context.announce) this.clock.receive({ wall, logical }, now)
@@ -403,25 +415,26 @@ export class Replica {
       if (order === 0) return this.mergeEntry(batch.entry(i), 'remote', now, hash)
       const wasDeleted = entries.isDeleted(slot)
       wasLive = entries.isLive(slot, now)
-      this.digest.toggle(
-        hashAsciiEntry(
-          seed,
-          bytes,
-          keyStart,
-          keyEnd,
-          entries.wallOf(slot),
-          entries.logicalOf(slot),
-          currentNode,
-          entries.expiryOf(slot),
-          wasDeleted,
-          this.hash
+      if (this.counts(wasDeleted, entries.wallOf(slot), entries.expiryOf(slot)))
+        this.digest.toggle(
+          hashAsciiEntry(
+            seed,
+            bytes,
+            keyStart,
+            keyEnd,
+            entries.wallOf(slot),
+            entries.logicalOf(slot),
+            currentNode,
+            entries.expiryOf(slot),
+            wasDeleted,
+            this.hash
+          )
         )
-      )
       this.stored--
       if (wasDeleted) this.tombstones--
       entries.setFromBatch(slot, batch, i, this.writerNumber(batch, i, context))
     } else {
-      if (isCollectable(deleted, wall, expiresAt, now - this.tombstoneTtl)) return false
+      if (!counted && isCollectable(deleted, wall, expiresAt, now - this.tombstoneTtl)) return false
       if (entries === undefined) {
         entries = new Collection(this.writers)
         this.collections.set(name, entries)
@@ -429,7 +442,7 @@ export class Replica {
       entries.addFromBatch(keyHash, batch, i, this.writerNumber(batch, i, context))
     }
     context.collections[c] = entries
-    this.digest.toggle(hash)
+    if (counted) this.digest.toggle(hash)
     this.stored++
     if (deleted) this.tombstones++
     if (context.announce) this.announce(batch.entry(i), 'remote', wasLive)
@@ -482,10 +495,15 @@ export class Replica {
     }
   }
 
-  /** Drops tombstones and expired entries older than the tombstone TTL. Returns how many went. */
-  collect(): number {
+  /**
+   * Drops the tombstones and expired entries dead for longer than the tombstone TTL and written
+   * before `watermark` minus the TTL: the time as of which every member of the swarm held what
+   * any member held (src/sync/membership.ts; none given: a lone replica's, now). Entries the
+   * digest still counts stay. Returns how many went.
+   */
+  collect(watermark?: number): number {
     let dropped = 0
-    for (const step of this.collectStepwise(Number.POSITIVE_INFINITY)) dropped = step
+    for (const step of this.collectStepwise(Number.POSITIVE_INFINITY, watermark)) dropped = step
     return dropped
   }
 
@@ -493,9 +511,51 @@ export class Replica {
    * {@link collect} in steps: yields the number dropped so far after every `batch`
    * entries scanned, so a caller can let the event loop run between steps.
    */
-  *collectStepwise(batch: number): Generator<number> {
-    const horizon = this.clock.now() - this.tombstoneTtl
-    yield* this.dropWhere((entries, slot) => entries.isCollectable(slot, horizon), batch)
+  *collectStepwise(batch: number, watermark?: number): Generator<number> {
+    const now = this.clock.now()
+    this.ageDigest(now)
+    const horizon = now - this.tombstoneTtl
+    const written = Math.min(now, watermark ?? now) - this.tombstoneTtl
+    yield* this.dropWhere(
+      (entries, slot) =>
+        entries.isCollectable(slot, horizon) &&
+        entries.wallOf(slot) < written &&
+        !this.counts(entries.isDeleted(slot), entries.wallOf(slot), entries.expiryOf(slot)),
+      batch
+    )
+  }
+
+  /**
+   * Moves the digest's line to the tombstone TTL before `now`, down to a multiple of DIGEST_EPOCH,
+   * leaving out the entries that died before it. Every peer moves it at the same moments (by its
+   * clock), so replicas holding the same entries show the same digest whether or not each has
+   * collected the dead ones yet. Called before the digest is read; scans the replica once per epoch.
+   */
+  ageDigest(now = this.clock.now()): void {
+    const line = this.lineAt(now)
+    if (line <= this.digestLine) return
+    const from = this.digestLine
+    this.digestLine = line
+    for (const [collection, entries] of this.collections) {
+      for (let slot = 0; slot < entries.slotLimit; slot++) {
+        if (!entries.has(slot)) continue
+        const died = entries.isDeleted(slot) ? entries.wallOf(slot) : entries.expiryOf(slot)
+        if (died !== 0 && died >= from && died < line)
+          this.digest.toggle(hashEntry(entries.read(slot, collection), this.hash))
+      }
+    }
+  }
+
+  /** The digest's line at `now`. */
+  private lineAt(now: number): number {
+    const line = now - this.tombstoneTtl
+    return line - (((line % DIGEST_EPOCH) + DIGEST_EPOCH) % DIGEST_EPOCH)
+  }
+
+  /** Whether the digest counts an entry: live, or dead (removed at `wall`, or expired) since the digest's line. */
+  private counts(deleted: boolean, wall: number, expiresAt: number): boolean {
+    const died = deleted ? wall : expiresAt
+    return died === 0 || died >= this.digestLine
   }
 
   /** The stored version of a key (tombstones included), if any. */
@@ -572,19 +632,6 @@ export class Replica {
     return true
   }
 
-  /**
-   * Drops every entry (live or dead) written before `horizon` (ms since the epoch).
-   * Used by a peer that was cut off for longer than the tombstone TTL: the removals
-   * it missed may have been collected elsewhere, so its old entries cannot be
-   * trusted; those still alive elsewhere come back through sync.
-   */
-  dropOlderThan(horizon: number): number {
-    let dropped = 0
-    for (const step of this.dropWhere((entries, slot) => entries.wallOf(slot) < horizon, Number.POSITIVE_INFINITY))
-      dropped = step
-    return dropped
-  }
-
   /** Removes the entries `drop` picks by slot, yielding the count so far after every `batch` scanned, and at the end. */
   private *dropWhere(drop: (entries: Collection, slot: number) => boolean, batch: number): Generator<number> {
     let dropped = 0
@@ -615,14 +662,15 @@ export class Replica {
 
   /** Counts a stored entry in the digest and the size figures (`known`: its hash, when computed already). */
   private remember(entry: EntryUpdate, known?: MemberHash): void {
-    this.digest.toggle(known ?? hashEntry(entry, this.hash))
+    if (this.counts(entry.deleted, entry.wall, entry.expiresAt))
+      this.digest.toggle(known ?? hashEntry(entry, this.hash))
     this.stored++
     if (entry.deleted) this.tombstones++
   }
 
   /** Undoes {@link remember} for an entry leaving the store. */
   private forget(entry: EntryUpdate): void {
-    this.digest.toggle(hashEntry(entry, this.hash))
+    if (this.counts(entry.deleted, entry.wall, entry.expiresAt)) this.digest.toggle(hashEntry(entry, this.hash))
     this.stored--
     if (entry.deleted) this.tombstones--
   }

@@ -16,7 +16,8 @@ import type { SharedMemNode } from '../peer/node.js'
 import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
 import { FrameCompressor, inflateFrame } from './compress.js'
-import { initiate, newResult, nextLastSyncAt, respond, type SessionContext, type SessionResult } from './session.js'
+import type { Membership } from './membership.js'
+import { initiate, newResult, respond, type SessionContext, type SessionResult } from './session.js'
 
 /** The sync protocol: 1.2 adds compressed frames to 1.1, which added flow control (acknowledged frames) to 1.0. */
 export const SYNC_PROTOCOL = '/sharedmem/sync/1.2.0'
@@ -43,7 +44,8 @@ export interface SyncInit {
   scanBatch: number
   /** UPDATES frames a sender may have unacknowledged (protocol 1.1). */
   window: number
-  tombstoneTtl: number
+  /** What this peer knows of the swarm's members (watermark, quarantine); rounds update it. */
+  membership: Membership
   /** Peer ids that share the swarm's gossip topic now (periodic rounds pick one). */
   swarmPeers: () => string[]
   /** Counts and reports refused input. */
@@ -77,8 +79,6 @@ export interface SyncStatus {
   /** Entries sent and received by sync since start. */
   entriesSent: number
   entriesReceived: number
-  /** Entries dropped because this peer had been cut off for longer than the tombstone TTL. */
-  droppedStale: number
   /** Rounds that compared digests and deferred the transfer (writes were arriving: see {@link DEFER_BUCKETS}). */
   deferred: number
   /** Bytes of sync frames sent and received since start. */
@@ -94,7 +94,6 @@ export class Sync {
     failures: 0,
     entriesSent: 0,
     entriesReceived: 0,
-    droppedStale: 0,
     deferred: 0,
     bytesSent: 0,
     bytesReceived: 0
@@ -170,14 +169,9 @@ export class Sync {
 
   private async initiateRounds(peer: PeerId | string, periodic: boolean): Promise<SessionResult> {
     const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
-    let result: SessionResult
-    // A round that dropped stale entries ends early; the next one (at most one more) repairs.
-    for (let round = 0; ; round++) {
-      const stream = await this.init.node.dialProtocol(target, PROTOCOLS, { signal: this.controller.signal })
-      const defer = periodic && this.deferrals < MAX_DEFERRALS
-      result = await this.session(stream, 'initiator', target.toString(), defer ? DEFER_BUCKETS : undefined)
-      if (!result.again || round > 0) return result
-    }
+    const stream = await this.init.node.dialProtocol(target, PROTOCOLS, { signal: this.controller.signal })
+    const defer = periodic && this.deferrals < MAX_DEFERRALS
+    return this.session(stream, 'initiator', target.toString(), defer ? DEFER_BUCKETS : undefined)
   }
 
   private connectedPeer(id: string): PeerId {
@@ -228,9 +222,9 @@ export class Sync {
       ...frameLimits(this.init, stream.protocol ?? ''),
       scanBatch: this.init.scanBatch,
       compress: compressed ? (frame) => compressor.compress(frame) : undefined,
-      lastSyncAt: this.stats.lastSyncAt,
+      membership: this.init.membership,
+      remote: peer,
       deferAbove,
-      tombstoneTtl: this.init.tombstoneTtl,
       now: replica.clock.now,
       onProgress: (r) => this.init.onProgress?.({ peer, sent: r.sent, received: r.received }),
       onReject: (reason, message) => this.init.rejections.record('sync', reason, message)
@@ -256,6 +250,7 @@ export class Sync {
       await raceSignal(stream.close(), signal)
     } catch (err) {
       this.stats.failures++
+      if (result.refused !== undefined) this.log.error('sync %s with %s refused: %s', role, peer, result.refused)
       if (reasonOf(err) === 'decode')
         this.init.rejections.record('sync', 'decode', `from ${peer}: ${(err as Error).message}`)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
@@ -269,21 +264,15 @@ export class Sync {
       // Nothing was repaired: this side knows no more than before.
       this.stats.deferred++
       if (role === 'initiator') this.deferrals++
-    } else {
+    } else if (result.complete) {
       this.deferrals = 0
-      // A stale drop only happens against a fresh peer, which makes this side fresh too.
-      const now = replica.clock.now()
-      this.stats.lastSyncAt = nextLastSyncAt(
-        this.stats.lastSyncAt,
-        result.remoteLastSyncAt,
-        now,
-        this.init.tombstoneTtl
-      )
+      // This side now holds the other's state as of the round's start, and transitively what it held.
+      this.init.membership.merge(peer, result.remoteRow, result.startedAt)
+      this.stats.lastSyncAt = replica.clock.now()
       this.stats.lastRoundInSync = result.inSync
     }
     this.stats.entriesSent += result.sent
     this.stats.entriesReceived += result.received
-    this.stats.droppedStale += result.droppedStale
     this.init.onRound?.({ ...result, peer, role, durationMs: Date.now() - started })
     return result
   }

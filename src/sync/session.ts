@@ -24,12 +24,14 @@
  */
 import { type Batch, Batcher } from '../codec/batcher.js'
 import { type EntryFrame, encodeEntryTuples, encodeUpdates, type Updates } from '../codec/index.js'
+import type { MemberRow } from '../codec/sync.js'
 import { encodeAck, encodeDigest, encodeDone, encodeLeaves, encodeRequest, type SyncMessage } from '../codec/sync.js'
-import { decodeError } from '../errors.js'
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import { BUCKETS, Digest, hashCounter, LEAVES_PER_GROUP, type MemberHash } from '../store/digest.js'
 import type { Replica } from '../store/replica.js'
 import type { EntryUpdate } from '../store/types.js'
 import { reasonOf } from '../util/rejections.js'
+import type { Membership } from './membership.js'
 
 export interface SessionContext {
   replica: Replica
@@ -51,9 +53,10 @@ export interface SessionContext {
   deferAbove?: number
   /** Turns an UPDATES frame into the frame to send (protocol 1.2: compressed when that pays); none: as it is. */
   compress?: (frame: Uint8Array) => Promise<Uint8Array>
-  /** When this peer last completed a sync round (ms since the epoch; 0 = never). */
-  lastSyncAt: number
-  tombstoneTtl: number
+  /** What this peer knows of the swarm's members: its row goes out, the other's is checked (quarantine). */
+  membership: Membership
+  /** The other side's peer id, when known (the stream's): its row must be its own. */
+  remote?: string
   now: () => number
   /** Called after each frame of entries received or sent. */
   onProgress?: (result: SessionResult) => void
@@ -71,14 +74,16 @@ export interface SessionResult {
   received: number
   /** Received entries refused (clock skew). */
   rejected: number
-  /** Entries dropped because this peer had been cut off for longer than the tombstone TTL. */
-  droppedStale: number
-  /** The initiator dropped stale entries after it had sent its digest: run another round. */
-  again: boolean
   /** Digests were compared but the initiator requested no bucket ({@link SessionContext.deferAbove}): nothing was repaired. */
   deferred: boolean
-  /** The other side's lastSyncAt, as it said at the start of the round (0 = never, or unknown). */
-  remoteLastSyncAt: number
+  /** When this side started the round (its clock): it then holds the other's state as of this time, once complete. */
+  startedAt: number
+  /** The other side's member row, as it sent it (empty until received). */
+  remoteRow: MemberRow
+  /** Why this side refused the round (quarantine), if it did. */
+  refused?: string
+  /** The round ran to its end: each side then holds the other's state as of the round's start. */
+  complete: boolean
 }
 
 export function newResult(): SessionResult {
@@ -88,10 +93,10 @@ export function newResult(): SessionResult {
     sent: 0,
     received: 0,
     rejected: 0,
-    droppedStale: 0,
-    again: false,
     deferred: false,
-    remoteLastSyncAt: 0
+    startedAt: 0,
+    remoteRow: [],
+    complete: false
   }
 }
 
@@ -113,35 +118,16 @@ function expect<T extends SyncMessage['type']>(
   return msg as Extract<SyncMessage, { type: T }>
 }
 
-/**
- * A peer cut off for longer than the tombstone TTL, meeting one that synced within
- * it, may hold entries whose removal was collected elsewhere: it drops its entries
- * older than the horizon first. Neither side having synced recently (or ever) is not
- * staleness: a lone peer keeps its data.
- */
-function dropIfStale(ctx: SessionContext, remoteLastSyncAt: number, result: SessionResult): boolean {
-  const now = ctx.now()
-  const stale =
-    ctx.lastSyncAt !== 0 &&
-    now - ctx.lastSyncAt > ctx.tombstoneTtl &&
-    remoteLastSyncAt !== 0 &&
-    now - remoteLastSyncAt <= ctx.tombstoneTtl
-  if (stale) result.droppedStale += ctx.replica.dropOlderThan(now - ctx.tombstoneTtl)
-  return stale
-}
-
-/**
- * This peer's lastSyncAt after a completed round: how recent its knowledge of the swarm is.
- * A round with a peer that synced within the horizon (after any stale drop) makes it now, and
- * so does the first round of two peers that never synced (a new swarm). A peer that never
- * synced inherits the other's value: a newcomer that learned from a stale peer is stale too.
- * Otherwise nothing changes: meeting a newcomer or another stale peer makes nobody fresh.
- */
-export function nextLastSyncAt(mine: number, remote: number, now: number, tombstoneTtl: number): number {
-  const fresh = remote !== 0 && now - remote <= tombstoneTtl
-  if (fresh || (mine === 0 && remote === 0)) return now
-  if (mine === 0) return remote
-  return Math.max(mine, remote)
+/** Refuses the round (quarantine) when membership says so, after recording why. */
+function checkMember(ctx: SessionContext, row: MemberRow, result: SessionResult): void {
+  result.remoteRow = row
+  const remote = row[0][0]
+  if (ctx.remote !== undefined && remote !== ctx.remote) throw decodeError(`member row of ${remote} from ${ctx.remote}`)
+  const refusal = ctx.membership.refusal(remote, row)
+  if (refusal === undefined) return
+  ctx.membership.refused++
+  result.refused = refusal
+  throw new SharedMemError(ErrorCode.REMOTE, `sync refused (quarantine): ${refusal}`)
 }
 
 /** Entries merged between two turns of the event loop: the stream keeps reading (and granting window) meanwhile. */
@@ -263,15 +249,20 @@ async function* receiveAll(
   result: SessionResult,
   credit: Credit,
   received?: Digest
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<Uint8Array, boolean> {
   let unacknowledged = 0
+  let done = false
   for (let pending = upcoming(inbox); ; pending = upcoming(inbox)) {
     if (unacknowledged > 0 && (unacknowledged >= MAX_ACK_BATCH || !(await readyNow(pending)))) {
       yield encodeAck(unacknowledged)
       unacknowledged = 0
     }
     const msg = await pending
-    if (msg === undefined || msg.type === 'done') break
+    if (msg === undefined) break
+    if (msg.type === 'done') {
+      done = true
+      break
+    }
     if (msg.type === 'ack') {
       credit.acked(msg.frames)
       continue
@@ -283,6 +274,7 @@ async function* receiveAll(
     await breathe()
   }
   if (unacknowledged > 0) yield encodeAck(unacknowledged)
+  return done
 }
 
 /** This side's entries and counter slots in the masked buckets, as UPDATES frames within `credit`, then DONE. */
@@ -341,17 +333,16 @@ async function* sendBuckets(
 
 /** The side that opened the stream. */
 export async function* initiate(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
+  result.startedAt = ctx.now()
+  ctx.replica.ageDigest(result.startedAt)
   const sent = ctx.replica.digest.groups()
-  yield encodeDigest(ctx.swarm, ctx.lastSyncAt, sent)
+  yield encodeDigest(ctx.swarm, ctx.membership.row(), sent)
   const leaves = expect(await next(inbox), 'leaves')
   if (leaves === undefined) return
-  result.remoteLastSyncAt = leaves.lastSyncAt
-  if (dropIfStale(ctx, leaves.lastSyncAt, result)) {
-    result.again = true
-    return
-  }
+  checkMember(ctx, leaves.row, result)
   if (leaves.groups.length === 0) {
     result.inSync = true
+    result.complete = true
     return
   }
   const mask = new Uint8Array(BUCKETS)
@@ -373,7 +364,7 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
   yield encodeRequest(mask)
   const credit = new Credit(inbox, ctx.window)
   yield* sendBuckets(ctx, mask, result, credit)
-  yield* receiveAll(ctx, inbox, result, credit)
+  result.complete = yield* receiveAll(ctx, inbox, result, credit)
 }
 
 /** The side that accepted the stream. */
@@ -381,8 +372,9 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   const digest = expect(await next(inbox), 'digest')
   if (digest === undefined) return
   if (digest.swarm !== ctx.swarm) throw decodeError(`sync from swarm "${digest.swarm}", this is "${ctx.swarm}"`)
-  result.remoteLastSyncAt = digest.lastSyncAt
-  dropIfStale(ctx, digest.lastSyncAt, result)
+  result.startedAt = ctx.now()
+  ctx.replica.ageDigest(result.startedAt)
+  checkMember(ctx, digest.row, result)
   const own = ctx.replica.digest.groups()
   const differing: number[] = []
   for (let g = 0; g < own.length / 2; g++) {
@@ -390,9 +382,10 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   }
   const leaves = new Uint32Array(differing.length * LEAVES_PER_GROUP * 2)
   for (const [i, g] of differing.entries()) leaves.set(ctx.replica.digest.groupLeaves(g), i * LEAVES_PER_GROUP * 2)
-  yield encodeLeaves(ctx.lastSyncAt, differing, leaves)
+  yield encodeLeaves(ctx.membership.row(), differing, leaves)
   if (differing.length === 0) {
     result.inSync = true
+    result.complete = true
     return
   }
   const request = expect(await next(inbox), 'request')
@@ -403,7 +396,7 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   result.deferred = result.buckets === 0
   const received = new Digest()
   const credit = new Credit(inbox, ctx.window)
-  yield* receiveAll(ctx, inbox, result, credit, received)
+  if (!(yield* receiveAll(ctx, inbox, result, credit, received))) return
   // A bucket that now hashes as the initiator's did holds nothing it lacks.
   const mine = ctx.replica.digest.leaves
   const theirs = received.leaves
@@ -411,6 +404,7 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
     wanted !== 0 && (mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]) ? 1 : 0
   )
   yield* sendBuckets(ctx, mask, result, credit)
+  result.complete = true
 }
 
 /** Whether two sets of group hashes differ anywhere. */

@@ -253,3 +253,161 @@ describe('periodic sync while writes arrive', () => {
     }
   })
 })
+
+describe('past the tombstone horizon', () => {
+  const HOUR = 3_600_000
+  /** Not public API: runs a collection pass now, as the peer's timer does (with its watermark, where it has one). */
+  type Internals = { replica: { collect(watermark?: number): number }; membership?: { watermark(): number } }
+  const collectNow = (p: SharedMemPeer) => {
+    const internals = p as unknown as Internals
+    return internals.replica.collect(internals.membership?.watermark())
+  }
+
+  /** Peers sharing one fake clock (tombstone TTL one hour), each with its own faults, all connected and synced. */
+  async function swarm(n: number, extra: Parameters<typeof startPeer>[0] = {}) {
+    const clock = { now: Date.now() }
+    const options = {
+      now: () => clock.now,
+      tombstoneTtl: HOUR,
+      collectInterval: 3_600_000,
+      syncInterval: 3_600_000,
+      redialInterval: 100,
+      rendezvous: false as const,
+      ...extra
+    }
+    const faults = Array.from({ length: n }, () => new Faults())
+    const first = await startPeer({ ...options, faults: faults[0] })
+    const rest = []
+    for (let i = 1; i < n; i++)
+      rest.push(await startPeer({ ...options, faults: faults[i], bootstrap: [first.addresses[0]] }))
+    const peers = [first, ...rest]
+    await waitFor(() => peers.every((p) => p.status().peers.length === n - 1), 'every peer subscribed to every other')
+    await Promise.all(peers.map((p) => p.syncNow()))
+    /** Cuts `group` off from the others, both ways. */
+    const cut = (group: SharedMemPeer[]) => {
+      const ids = (ps: SharedMemPeer[]) => ps.map((p) => p.peerId)
+      for (const [i, p] of peers.entries()) {
+        faults[i].set({ block: group.includes(p) ? ids(peers.filter((q) => !group.includes(q))) : ids(group) })
+      }
+    }
+    const heal = async () => {
+      for (const f of faults) f.set({ block: [] })
+      await waitFor(() => peers.every((p) => p.status().peers.length === n - 1), 'the partition to heal')
+      await Promise.all(peers.map((p) => p.syncNow()))
+      await Promise.all(peers.map((p) => p.syncNow()))
+    }
+    return { peers, clock, cut, heal }
+  }
+
+  it('(a) two peers cut off together for longer than the horizon do not bring a removed key back', async () => {
+    const { peers, clock, cut, heal } = await swarm(3)
+    const [a, b, c] = peers
+    await a.save({ collection: 'c', key: 'k', variable: 'old' })
+    await Promise.all(peers.map((p) => p.syncNow()))
+    cut([a, b])
+    await waitFor(() => c.status().peers.length === 0 && a.status().peers.length === 1, 'the partition')
+    await c.remove({ collection: 'c', key: 'k' })
+    clock.now += 3 * HOUR
+    // The two cut off keep syncing with each other; every peer collects what it may.
+    await a.syncNow()
+    for (const p of peers) collectNow(p)
+    await heal()
+    for (const p of peers) expect(p.getSync({ collection: 'c', key: 'k' })).toBeNull()
+    expect(new Set(peers.map((p) => p.status().digest)).size).toBe(1)
+  })
+
+  it('(c) a peer cut off alone for longer than the horizon keeps its acknowledged writes, and removals made meanwhile hold', async () => {
+    const { peers, clock, cut, heal } = await swarm(3)
+    const [a, b, c] = peers
+    await a.save({ collection: 'c', key: 'removed-meanwhile', variable: 'old' })
+    await Promise.all(peers.map((p) => p.syncNow()))
+    cut([a])
+    await waitFor(() => a.status().peers.length === 0 && b.status().peers.length === 1, 'the partition')
+    await a.save({ collection: 'c', key: 'mine', variable: 'written at the start of the cut' })
+    await c.remove({ collection: 'c', key: 'removed-meanwhile' })
+    clock.now += 3 * HOUR
+    await b.syncNow()
+    for (const p of peers) collectNow(p)
+    await heal()
+    for (const p of peers) {
+      expect(p.getSync({ collection: 'c', key: 'mine' })).toBe('written at the start of the cut')
+      expect(p.getSync({ collection: 'c', key: 'removed-meanwhile' })).toBeNull()
+    }
+    expect(new Set(peers.map((p) => p.status().digest)).size).toBe(1)
+  })
+
+  it('(b) after the whole swarm was down for longer than the horizon, a stale peer does not bring a removed key back', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const root = await mkdtemp(join(tmpdir(), 'sharedmem-horizon-'))
+    try {
+      const dirs = [join(root, 'a'), join(root, 'b'), join(root, 's')]
+      const clock = { now: Date.now() }
+      const options = {
+        now: () => clock.now,
+        tombstoneTtl: HOUR,
+        collectInterval: 3_600_000,
+        syncInterval: 3_600_000,
+        redialInterval: 100,
+        rendezvous: false as const,
+        fsyncInterval: 0
+      }
+      const start = async (i: number, faults: Faults, bootstrap?: SharedMemPeer) =>
+        startPeer({ ...options, dataDir: dirs[i], faults, bootstrap: bootstrap && [bootstrap.addresses[0]] })
+      const connected = (peers: SharedMemPeer[]) =>
+        waitFor(() => peers.every((p) => p.status().peers.length === peers.length - 1), 'the peers to connect')
+      const faults = [new Faults(), new Faults(), new Faults()]
+      const a = await start(0, faults[0])
+      const b = await start(1, faults[1], a)
+      const s = await start(2, faults[2], a)
+      await connected([a, b, s])
+      await Promise.all([a, b, s].map((p) => p.syncNow()))
+      await a.save({ collection: 'c', key: 'k', variable: 'old' })
+      await Promise.all([a, b, s].map((p) => p.syncNow()))
+      // s is cut off; a removes the key and a and b sync; then the whole swarm goes down.
+      faults[0].set({ block: [s.peerId] })
+      faults[1].set({ block: [s.peerId] })
+      faults[2].set({ block: [a.peerId, b.peerId] })
+      await waitFor(() => s.status().peers.length === 0 && a.status().peers.length === 1, 'the partition')
+      await a.remove({ collection: 'c', key: 'k' })
+      await a.syncNow()
+      await stopAll()
+      clock.now += 3 * HOUR
+      // a and b come back first and collect what they may; then the stale peer.
+      const a2 = await start(0, new Faults())
+      const b2 = await start(1, new Faults(), a2)
+      await connected([a2, b2])
+      await Promise.all([a2, b2].map((p) => p.syncNow()))
+      for (const p of [a2, b2]) collectNow(p)
+      const again = [a2, b2, await start(2, new Faults(), a2)]
+      await connected(again)
+      await Promise.all(again.map((p) => p.syncNow()))
+      await Promise.all(again.map((p) => p.syncNow()))
+      for (const p of again) expect(p.getSync({ collection: 'c', key: 'k' })).toBeNull()
+      expect(new Set(again.map((p) => p.status().digest)).size).toBe(1)
+      await stopAll()
+    } finally {
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+
+  it('equal replicas show equal digests whatever the phase of their collection timers', async () => {
+    const { peers, clock } = await swarm(2)
+    const [a, b] = peers
+    await a.save({ collection: 'c', key: 'session', variable: 's', options: { expiresIn: 1000 } })
+    await a.save({ collection: 'c', key: 'gone', variable: 1 })
+    await a.remove({ collection: 'c', key: 'gone' })
+    await a.save({ collection: 'c', key: 'kept', variable: 2 })
+    await Promise.all(peers.map((p) => p.syncNow()))
+    expect(a.status().digest).toBe(b.status().digest)
+    clock.now += 2 * HOUR
+    // Two rounds: the second tells each that the other holds everything since the first.
+    await a.syncNow()
+    await a.syncNow()
+    // a collects now (its timer has run), b not yet.
+    expect(collectNow(a)).toBe(2)
+    expect(b.status().dead + b.status().entries).toBe(3)
+    expect(a.status().digest).toBe(b.status().digest)
+  })
+})

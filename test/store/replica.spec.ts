@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
-import { hashEntry } from '../../src/store/digest.js'
+import { DIGEST_EPOCH, hashEntry } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { plain } from '../fixtures/entries.js'
@@ -171,9 +171,35 @@ describe('replica merge', () => {
     expect(r.getArray('c')).toEqual({ long: 2 })
     // The expired entry counts until it is collected; the tombstone is dead.
     expect(r.size()).toMatchObject({ entries: 2, dead: 1 })
+    // Past the TTL, but the digest still counts them until its line (an epoch boundary) passes.
     now = NOW + 2000
+    expect(r.collect()).toBe(0)
+    now = NOW + 2000 + DIGEST_EPOCH
     expect(r.collect()).toBe(2)
     expect(r.size()).toMatchObject({ entries: 1, dead: 0 })
+  })
+
+  it('shows the same digest whether or not its dead entries were collected yet', () => {
+    let now = NOW
+    const clock = () => now
+    const [a, b] = [replica('a', [], clock), replica('b', [], clock)]
+    const writes: EntryUpdate[] = [
+      { collection: 'c', key: 'live', wall: NOW, logical: 0, node: 'n', expiresAt: 0, deleted: false, value: 1 },
+      { collection: 'c', key: 'ttl', wall: NOW, logical: 1, node: 'n', expiresAt: NOW + 5, deleted: false, value: 2 },
+      { collection: 'c', key: 'gone', wall: NOW, logical: 2, node: 'n', expiresAt: 0, deleted: true, value: null }
+    ]
+    for (const w of writes) for (const r of [a, b]) r.mergeEntry(w)
+    expect(a.digest.root()).toBe(b.digest.root())
+    // Collection timers at different phases: a collects as soon as it may, b has not yet.
+    for (const step of [500, 2000, DIGEST_EPOCH, DIGEST_EPOCH]) {
+      now += step
+      a.collect()
+      a.ageDigest()
+      b.ageDigest()
+      expect(a.digest.root()).toBe(b.digest.root())
+    }
+    expect(a.size()).toMatchObject({ entries: 1, dead: 0 })
+    expect(b.size()).toMatchObject({ entries: 2, dead: 1 })
   })
 
   it('stores entries exactly, past its first slots and in slots freed by collection', () => {
@@ -199,7 +225,7 @@ describe('replica merge', () => {
     expect(writes.map(stored)).toEqual(writes)
     expect([...r.entries()].length).toBe(3_000)
     // Tombstones are collected; their slots hold the next writes, and nothing else moves.
-    now = NOW + 2000
+    now = NOW + 2000 + DIGEST_EPOCH
     expect(r.collect()).toBe(750)
     const next = Array.from({ length: 800 }, (_, i) => r.save('d', `n${i}`, `v${i}`, 0))
     const live = writes.filter((u) => !u.deleted)

@@ -4,14 +4,8 @@ import { Clock } from '../../src/clock/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../../src/codec/sync.js'
 import { Replica } from '../../src/store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
-import {
-  initiate,
-  newResult,
-  nextLastSyncAt,
-  respond,
-  type SessionContext,
-  type SessionResult
-} from '../../src/sync/session.js'
+import { Membership } from '../../src/sync/membership.js'
+import { initiate, newResult, respond, type SessionContext } from '../../src/sync/session.js'
 import { limits } from '../fixtures/limits.js'
 
 const NOW = 1_700_000_000_000
@@ -29,8 +23,7 @@ function context(r: Replica, extra: Partial<SessionContext> = {}): SessionContex
     chunkBytes: 256,
     scanBatch: 5,
     window: 2,
-    lastSyncAt: 0,
-    tombstoneTtl: DAY,
+    membership: new Membership({ self: r.node, memberTimeout: DAY, now: r.clock.now }),
     now: r.clock.now,
     ...extra
   }
@@ -278,35 +271,6 @@ describe('sync session', () => {
     expect(bulk).toHaveBeenCalledTimes(2)
   })
 
-  it('a peer cut off beyond the tombstone TTL drops its old entries, so collected removals stay removed', async () => {
-    let now = NOW
-    const clock = () => now
-    const stale = replica('S', clock)
-    const fresh = replica('F', clock)
-    const removed = stale.save('c', 'removed-while-away', 'old', 0)
-    fresh.mergeEntry(removed)
-    const kept = stale.save('c', 'still-alive', 'old', 0)
-    fresh.mergeEntry(kept)
-    now += 2 * DAY
-    fresh.remove('c', 'removed-while-away')
-    now += 2 * DAY
-    fresh.collect() // the tombstone is gone from the fresh side
-    const recent = stale.save('c', 'written-while-away', 'new', 0)
-    const result: SessionResult[] = []
-    const staleCtx = context(stale, { lastSyncAt: NOW })
-    const freshCtx = context(fresh, { lastSyncAt: now - 1000 })
-    const first = await round(staleCtx, freshCtx)
-    result.push(first.initiator)
-    expect(first.initiator.again).toBe(true)
-    expect(first.initiator.droppedStale).toBe(2)
-    await round(context(stale, { lastSyncAt: now }), freshCtx)
-    expect(stale.get('c', 'removed-while-away')).toBeNull()
-    expect(fresh.get('c', 'removed-while-away')).toBeNull()
-    expect(stale.get('c', 'still-alive')).toBe('old')
-    expect(fresh.get('c', 'written-while-away')).toBe('new')
-    expect(recent.wall).toBeGreaterThan(now - DAY)
-  })
-
   it('a lone peer that never synced keeps its old data when a newcomer joins', async () => {
     let now = NOW
     const lone = replica('L', () => now)
@@ -318,52 +282,21 @@ describe('sync session', () => {
     expect(lone.get('c', 'k')).toBe('v')
   })
 
-  it("tracks how recent a peer's knowledge of the swarm is (lastSyncAt)", () => {
-    const now = NOW + 10 * DAY
-    const fresh = now - 1000
-    const stale = now - 3 * DAY
-    expect(nextLastSyncAt(0, 0, now, DAY)).toBe(now) // two new peers form a swarm
-    expect(nextLastSyncAt(0, fresh, now, DAY)).toBe(now) // a newcomer joins a live swarm
-    expect(nextLastSyncAt(stale, fresh, now, DAY)).toBe(now) // a stale peer, after its drop
-    expect(nextLastSyncAt(fresh, fresh, now, DAY)).toBe(now)
-    expect(nextLastSyncAt(0, stale, now, DAY)).toBe(stale) // a newcomer inherits staleness
-    expect(nextLastSyncAt(stale, 0, now, DAY)).toBe(stale) // meeting a newcomer refreshes nothing
-    expect(nextLastSyncAt(fresh, 0, now, DAY)).toBe(fresh)
-    expect(nextLastSyncAt(stale, stale - DAY, now, DAY)).toBe(stale) // two stale peers stay stale
-  })
-
-  it('a stale peer that meets a newcomer first still drops its old entries when it meets the swarm', async () => {
+  it('refuses a round with a member retired here (quarantine), merging nothing', async () => {
     let now = NOW
     const clock = () => now
-    const stalePeer = replica('S', clock)
-    stalePeer.save('c', 'removed-while-away', 'old', 0)
-    now += 3 * DAY
-    let staleSync = NOW // its last round was three days ago
-    const newcomer = replica('N', clock)
-    const first = await round(context(newcomer), context(stalePeer, { lastSyncAt: staleSync }))
-    staleSync = nextLastSyncAt(staleSync, first.responder.remoteLastSyncAt, now, DAY)
-    const newcomerSync = nextLastSyncAt(0, first.initiator.remoteLastSyncAt, now, DAY)
-    expect(staleSync).toBe(NOW)
-    expect(newcomerSync).toBe(NOW)
-    const swarm = replica('F', clock)
-    swarm.save('c', 'alive', 'new', 0)
-    const second = await round(
-      context(stalePeer, { lastSyncAt: staleSync }),
-      context(swarm, { lastSyncAt: now - 1000 })
-    )
-    expect(second.initiator.droppedStale).toBe(1)
-    await round(context(stalePeer, { lastSyncAt: now }), context(swarm, { lastSyncAt: now - 1000 }))
-    expect(stalePeer.get('c', 'removed-while-away')).toBeNull()
-    expect(stalePeer.get('c', 'alive')).toBe('new')
-    // The newcomer got the old entry from the stale peer, and inherited its staleness: it drops it too.
-    expect(newcomer.get('c', 'removed-while-away')).toBe('old')
-    const third = await round(
-      context(newcomer, { lastSyncAt: newcomerSync }),
-      context(swarm, { lastSyncAt: now - 1000 })
-    )
-    expect(third.initiator.droppedStale).toBe(1)
-    await round(context(newcomer, { lastSyncAt: now }), context(swarm, { lastSyncAt: now - 1000 }))
-    expect(newcomer.get('c', 'removed-while-away')).toBeNull()
+    const a = replica('A', clock)
+    const b = replica('B', clock)
+    const aCtx = context(a, { membership: new Membership({ self: 'A', memberTimeout: DAY, now: clock }) })
+    const bCtx = context(b)
+    aCtx.membership.merge('B', bCtx.membership.row(), now)
+    now += 2 * DAY
+    aCtx.membership.tick()
+    expect(aCtx.membership.status().retired).toEqual(['B'])
+    b.save('c', 'old', 'v', 0)
+    await expect(round(bCtx, aCtx)).rejects.toThrowError(expect.objectContaining({ code: 'ERR_REMOTE' }))
+    expect(a.get('c', 'old')).toBeNull()
+    expect(aCtx.membership.status().refused).toBe(1)
   })
 
   it('keeps at most `window` frames unacknowledged, however far the receiver falls behind', async () => {
@@ -400,7 +333,7 @@ describe('sync session', () => {
 
   it('rejects an acknowledgement of frames never sent', async () => {
     async function* inbox(): AsyncGenerator<SyncMessage> {
-      yield { type: 'digest', swarm: 's', lastSyncAt: 0, groups: new Uint32Array(128).fill(1) }
+      yield { type: 'digest', swarm: 's', row: [['X', 0]], groups: new Uint32Array(128).fill(1) }
       yield { type: 'request', mask: new Uint8Array(4096).fill(1) }
       yield { type: 'ack', frames: 1 }
     }
