@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { createPeer, ErrorCode } from '../../src/index.js'
+import { DIGEST_EPOCH } from '../../src/store/digest.js'
 import { runNode } from '../fixtures/processes.js'
 
 const stopped = expect.objectContaining({ code: ErrorCode.STOPPED })
@@ -93,7 +94,8 @@ describe('tombstone collection', () => {
       await peer.remove({ collection: 'c', key: 'gone' })
       await peer.save({ collection: 'c', key: 'kept', variable: 2 })
       expect(peer.status()).toMatchObject({ entries: 1, dead: 1 })
-      now += 5000
+      // Past the TTL and the digest's next line (DIGEST_EPOCH), which collection waits for.
+      now += 5000 + DIGEST_EPOCH
       const deadline = Date.now() + 5000
       while (peer.status().dead !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
       expect(peer.status()).toMatchObject({ entries: 1, dead: 0 })
