@@ -12,6 +12,12 @@
  * live is compacted (its live records copied to the current page) and dropped,
  * so an entry read earlier keeps valid bytes (its page stays alive while it is
  * referenced). A record over 64 KiB gets a buffer of its own.
+ *
+ * Compaction moves records, so it runs only once a change is complete (the last
+ * step of {@link Collection.set}, {@link Collection.setFromBatch} and
+ * {@link Collection.delete}): while a record is written, every location the change
+ * holds (the slot's previous record, the write position checked for room) stays
+ * where it was.
  */
 import { randomBytes } from 'node:crypto'
 import { copyBytes, readUtf8, strHeaderSize, utf8Length, type Writer, writeStr, writeUtf8 } from '../codec/msgpack.js'
@@ -143,8 +149,8 @@ export class Collection {
   private readonly freePages: number[] = []
   private page = -1
   private pos = PAGE
+  /** Pages due for compaction, compacted by {@link compactQueued} once the change that made them due is complete. */
   private readonly compactQueue: number[] = []
-  private compacting = false
   /** A direct-mapped cache of decoded values: slot & cacheMask → that slot's value, if cacheSlot says it is there. */
   private cacheSlot: Int32Array | undefined
   private cacheValue: Json[] = []
@@ -246,6 +252,7 @@ export class Collection {
     if (previous !== FREE) this.release(slot, previous)
     this.stamp(slot, batch.wall(i), batch.logical(i), batch.expiresAt(i), deleted, writer)
     this.uncache(slot)
+    this.compactQueued()
   }
 
   /** A slot for a new key (indexed by {@link indexSlot} once stored). */
@@ -294,6 +301,7 @@ export class Collection {
     // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
     if (!(update instanceof EncodedEntry)) this.cache(slot, update.deleted ? null : update.value)
     else this.uncache(slot)
+    this.compactQueued()
   }
 
   private stamp(
@@ -332,6 +340,7 @@ export class Collection {
     this.uncache(slot)
     this.free.push(slot)
     this.count--
+    this.compactQueued()
   }
 
   /** The key in `slot`, or undefined for a free slot. */
@@ -499,7 +508,7 @@ export class Collection {
   /**
    * Appends a record and returns its location: slot, key (the string `key`, or else the
    * UTF-8 bytes `keySource[keyStart, keyEnd)`), value (the bytes `source[start, end)`,
-   * or the string `text` encoded).
+   * or the string `text` encoded). Moves no other record: a page it closes is only queued.
    */
   private write(
     slot: number,
@@ -549,7 +558,7 @@ export class Collection {
     return loc >>> 0
   }
 
-  /** Counts the record at `loc` (of `slot`) as garbage, compacting its page once it is mostly garbage. */
+  /** Counts the record at `loc` (of `slot`) as garbage, queueing its page for compaction once it is mostly garbage. */
   private release(slot: number, loc: number): void {
     if (loc === OWN) {
       // A record of its own goes with its slot's next version, unless that one is its own too.
@@ -562,12 +571,18 @@ export class Collection {
     if (page !== this.page && this.live[page] * 2 < this.filled[page]) this.queueCompaction(page)
   }
 
+  /** Whether {@link openPage} can open a page (a collection holds at most MAX_PAGES). */
+  private canOpenPage(): boolean {
+    return this.freePages.length > 0 || this.pages.length < MAX_PAGES
+  }
+
+  /** Makes a fresh page the current one; the page it closes is queued for compaction if mostly garbage. */
   private openPage(): void {
-    const closed = this.page
-    const page = this.freePages.pop() ?? this.pages.length
-    if (page >= MAX_PAGES) {
+    if (!this.canOpenPage()) {
       throw new SharedMemError(ErrorCode.STORE_FULL, 'a collection holds 4 GiB of keys and values, its limit')
     }
+    const closed = this.page
+    const page = this.freePages.pop() ?? this.pages.length
     // Plain Uint8Arrays, like a received batch's bytes: copying a range between them costs less than with Buffers.
     this.pages[page] = new Uint8Array(PAGE)
     this.live[page] = 0
@@ -578,32 +593,42 @@ export class Collection {
   }
 
   private queueCompaction(page: number): void {
-    if (this.compactQueue.includes(page)) return
-    this.compactQueue.push(page)
-    if (this.compacting) return
-    this.compacting = true
-    try {
-      for (let next = this.compactQueue.pop(); next !== undefined; next = this.compactQueue.pop()) this.compact(next)
-    } finally {
-      this.compacting = false
+    if (!this.compactQueue.includes(page)) this.compactQueue.push(page)
+  }
+
+  /** Compacts the queued pages (and those that compacting them closes). */
+  private compactQueued(): void {
+    for (let next = this.compactQueue.pop(); next !== undefined; next = this.compactQueue.pop()) {
+      if (!this.compact(next)) {
+        // No page to move records to: the rest stay where they are, valid, until pages are freed.
+        this.compactQueue.length = 0
+        return
+      }
     }
   }
 
-  /** Copies the live records of `page` to the current page and drops it (readers of its old records keep their bytes). */
-  private compact(page: number): void {
+  /**
+   * Copies the live records of `page` to the current page and drops it (readers of its old
+   * records keep their bytes). Returns false, the page kept, when no page could be opened for them.
+   */
+  private compact(page: number): boolean {
     const bytes = this.pages[page] as Uint8Array
     const end = this.filled[page]
     for (let at = 0; at < end; ) {
       const size = recordSize(bytes, at)
       const slot = recordSlot(bytes, at)
       if (this.loc[slot] === ((page << PAGE_BITS) | at) >>> 0) {
-        if (this.pos + size > PAGE) this.openPage()
+        if (this.pos + size > PAGE) {
+          if (!this.canOpenPage()) return false
+          this.openPage()
+        }
         const target = this.pages[this.page] as Uint8Array
         target.set(bytes.subarray(at, at + size), this.pos)
         this.loc[slot] = (this.page << PAGE_BITS) | this.pos
         this.pos += size
         this.filled[this.page] = this.pos
         this.live[this.page] += size
+        this.live[page] -= size
       }
       at += size
     }
@@ -611,6 +636,7 @@ export class Collection {
     this.live[page] = 0
     this.filled[page] = 0
     this.freePages.push(page)
+    return true
   }
 
   /** A fresh index for `live` keys, at most half full, without removed positions. */
