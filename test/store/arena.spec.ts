@@ -184,6 +184,85 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('hold' as const), key }) }
 )
 
+describe('arena: records at the edges of a page and of the own-buffer threshold', () => {
+  /** The arena's page (collection.ts PAGE) and its largest paged record (MAX_PAGED_RECORD). */
+  const PAGE = 1 << 20
+  const MAX_PAGED_RECORD = 64 * 1024
+  /**
+   * Bytes of the record of a 3-byte key and a string value of `n` ASCII characters: slot (4),
+   * key length (1), key, value length (a varint), MessagePack string header, characters.
+   */
+  const recordOf = (n: number) => {
+    const value = (n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + n
+    return 4 + 1 + 3 + (value < 0x80 ? 1 : value < 0x4000 ? 2 : 3) + value
+  }
+  const entry = (key: string, v: number, n: number): EntryUpdate => ({
+    collection: 'c',
+    key,
+    wall: NOW + v,
+    logical: 0,
+    node: NODES[0],
+    expiresAt: 0,
+    deleted: false,
+    value: text(v, n)
+  })
+
+  it('fills a page to its last byte before opening the next', () => {
+    const c = new Collection(new Writers())
+    const model = new Map<string, EntryUpdate>()
+    const keys: string[] = []
+    const store = (n: number) => {
+      const key = `k${String(keys.length).padStart(2, '0')}`
+      keys.push(key)
+      const u = entry(key, keys.length, n)
+      put(c, u)
+      model.set(key, u)
+    }
+    let filled = 0
+    while (filled + recordOf(20_000) <= PAGE) {
+      store(20_000)
+      filled += recordOf(20_000)
+    }
+    // The value whose record takes exactly the bytes left.
+    let n = PAGE - filled - recordOf(0)
+    while (recordOf(n) > PAGE - filled) n--
+    expect(recordOf(n)).toBe(PAGE - filled)
+    store(n)
+    expect(c.arenaBytes()).toBe(PAGE)
+    store(0)
+    expect(c.arenaBytes()).toBe(2 * PAGE)
+    expectHolds(c, model, keys, 'page edge')
+  })
+
+  it('pages a record of 64 KiB and gives one byte more a buffer of its own', () => {
+    const c = new Collection(new Writers())
+    const model = new Map<string, EntryUpdate>()
+    let n = MAX_PAGED_RECORD
+    while (recordOf(n) > MAX_PAGED_RECORD) n--
+    expect(recordOf(n)).toBe(MAX_PAGED_RECORD)
+    for (const [key, size] of [
+      ['k00', n],
+      ['k01', n + 1]
+    ] as const) {
+      const u = entry(key, model.size, size)
+      put(c, u)
+      model.set(key, u)
+    }
+    expect(c.arenaBytes()).toBe(PAGE + MAX_PAGED_RECORD + 1)
+    // Overwritten both ways: paged to own and own to paged.
+    for (const [key, size] of [
+      ['k00', n + 1],
+      ['k01', n]
+    ] as const) {
+      const u = entry(key, model.size + 2, size)
+      put(c, u)
+      model.set(key, u)
+    }
+    expectHolds(c, model, ['k00', 'k01'], 'own-buffer edge')
+    expect(c.arenaBytes()).toBe(PAGE + MAX_PAGED_RECORD + 1)
+  })
+})
+
 describe('arena: any sequence of writes, overwrites, removals and collections', () => {
   it('keeps every key, the live count and the digest equal to a model after every step', () => {
     fc.assert(
