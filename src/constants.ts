@@ -165,8 +165,12 @@ export const DEFAULT_ANNOUNCE_SENDER_BURST = 8
 /** Senders whose announcement rate is tracked; the least recent is forgotten (a bounded map, not a ledger of every id). */
 export const DEFAULT_ANNOUNCE_SENDERS_TRACKED = 1024
 
-/** Dials of announced peers at once: a few, so that unreachable addresses cannot hold many sockets. */
-export const DEFAULT_ANNOUNCED_DIALS_IN_FLIGHT = 4
+/**
+ * Dials of announced peers at once: a whole burst, since a handshake can take seconds on a busy
+ * host and a joining peer should not wait for each; few enough that unreachable addresses cannot
+ * hold many sockets (each dial tries its addresses one after the other).
+ */
+export const DEFAULT_ANNOUNCED_DIALS_IN_FLIGHT = 8
 
 /** Dials of announced peers allowed in a burst (then one per `DEFAULT_ANNOUNCED_DIAL_INTERVAL`). */
 export const DEFAULT_ANNOUNCED_DIAL_BURST = 8

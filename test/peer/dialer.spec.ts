@@ -149,6 +149,12 @@ describe('a storm of announcements', () => {
     expect(fake.dials).toHaveLength(IN_FLIGHT)
     for (const dial of fake.dials) expect(dial.addrs.length).toBeLessThanOrEqual(ADDRS)
     expect(refused['announce-limit']).toBeGreaterThan(0)
+    // Tokens come back, but no dial starts while as many as allowed hang.
+    await vi.advanceTimersByTimeAsync(10 * DIAL_INTERVAL)
+    expect(fake.dials).toHaveLength(IN_FLIGHT)
+    fake.dials[0]?.settle(false)
+    await settleTurns()
+    expect(fake.dials).toHaveLength(IN_FLIGHT + 1)
   })
 
   it('dials at most a burst, then one per interval, however fast dials fail', async () => {
