@@ -6,6 +6,7 @@
 // prebuilt binary exists, which returns each value as a slice of one string bundling all the
 // strings of a message. A stored value then pins its message's keys and values: a receiver held
 // about 200 B per 100 B value instead of 120.
+import { peerIdFromString } from '@libp2p/peer-id'
 import { Packr } from 'msgpackr/pack'
 import { Unpackr } from 'msgpackr/unpack'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
@@ -74,6 +75,24 @@ export function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
 }
 
+/**
+ * Whether `v` is a peer id (the writer of an entry, the owner of a counter slot, an announced
+ * peer): it must parse as one, so that no name that is no peer can win ties or own slots.
+ */
 export function isNodeId(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= MAX_NODE_ID_LENGTH && !v.includes('/')
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_NODE_ID_LENGTH) return false
+  if (knownIds.has(v)) return true
+  try {
+    peerIdFromString(v)
+  } catch {
+    return false
+  }
+  // Parsing costs about 10 µs and every message names its writers again: remember the few there are.
+  if (knownIds.size >= MAX_KNOWN_IDS) knownIds.clear()
+  knownIds.add(v)
+  return true
 }
+
+/** Peer ids already parsed (a memo of {@link isNodeId}), and how many it keeps before it starts over. */
+const knownIds = new Set<string>()
+const MAX_KNOWN_IDS = 4096

@@ -6,7 +6,9 @@ import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { MAX_DEADLINE } from '../../src/store/validate.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
-import { plain } from '../fixtures/entries.js'
+import { PEER_IDS, plain } from '../fixtures/entries.js'
+
+const N = PEER_IDS[0]
 
 const limits: DecodeLimits = {
   maxMessageBytes: 1 << 20,
@@ -18,7 +20,7 @@ const limits: DecodeLimits = {
 
 const json = acceptedJson(4)
 const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <= 20)
-const node = fc.constantFrom('12D3KooWA', '12D3KooWB', 'QmC')
+const node = fc.constantFrom(...PEER_IDS.slice(0, 3))
 const count = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
 /** Wall times and deadlines: a peer accepts none past MAX_DEADLINE. */
 const time = fc.integer({ min: 0, max: MAX_DEADLINE })
@@ -65,8 +67,8 @@ describe('wire codec', () => {
 
   it('round-trips announcements', () => {
     const peers = [
-      { peerId: '12D3KooWA', addrs: ['/ip4/127.0.0.1/tcp/1/p2p/12D3KooWA'] },
-      { peerId: 'QmB', addrs: [] }
+      { peerId: PEER_IDS[0], addrs: [`/ip4/127.0.0.1/tcp/1/p2p/${PEER_IDS[0]}`] },
+      { peerId: PEER_IDS[1], addrs: [] }
     ]
     expect(decodeMessage(encodeAnnounce(peers, 5), limits)).toEqual({ type: 'announce', peers, sentAt: 5 })
   })
@@ -112,7 +114,7 @@ describe('wire codec', () => {
     expect(() => decodeMessage(packr.pack([9, 1, [], [], []]), limits)).toThrowError(decodeCode)
     expect(() => decodeMessage(packr.pack([1, 3, [], [], []]), limits)).toThrowError(decodeCode)
     expect(() => decodeMessage(packr.pack([2, 2, [], 0]), limits)).toThrowError(decodeCode)
-    const many = Array.from({ length: 101 }, (_, i) => ({ counter: `c${i}`, slot: 'n/1', inc: 1, dec: 0 }))
+    const many = Array.from({ length: 101 }, (_, i) => ({ counter: `c${i}`, slot: `${N}/1`, inc: 1, dec: 0 }))
     expect(() => decodeMessage(encodeUpdates([], many), limits)).toThrowError(decodeCode)
     expect(() => decodeMessage(new Uint8Array(limits.maxMessageBytes + 1), limits)).toThrowError(decodeCode)
   })
@@ -124,18 +126,18 @@ describe('wire codec', () => {
       expect(decoded).toMatchObject({ entries: [], counters: [] })
       expect(decoded.refused.map((e) => (e as SharedMemError).code)).toEqual([ErrorCode.DECODE])
     }
-    const base = { collection: 'c', key: 'k', wall: 1, logical: 0, node: 'n', expiresAt: 0, deleted: false }
+    const base = { collection: 'c', key: 'k', wall: 1, logical: 0, node: N, expiresAt: 0, deleted: false }
     refusedAlone(encodeUpdates([{ update: { ...base, value: 'x'.repeat(5000) } }], []))
     let deep: unknown = 1
     for (let i = 0; i < 9; i++) deep = [deep]
     refusedAlone(encodeUpdates([{ update: { ...base, value: deep as never } }], []))
     const packr = new Packr({ useRecords: false })
-    refusedAlone(packr.pack([1, 2, ['n'], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []]))
+    refusedAlone(packr.pack([1, 2, [N], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []]))
   })
 
   it('still reads version 1 messages, whose values are nested byte strings (older peers and data files)', () => {
     const packr = new Packr({ useRecords: false })
-    const v1 = (value: unknown) => packr.pack([1, 1, ['n'], [['c', 'k', 5, 1, 0, 0, false, packr.pack(value)]], []])
+    const v1 = (value: unknown) => packr.pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, packr.pack(value)]], []])
     const decoded = decodeMessage(v1({ a: [1, 'x'] }), limits)
     expect(decoded).toEqual({
       type: 'updates',
@@ -145,7 +147,7 @@ describe('wire codec', () => {
           key: 'k',
           wall: 5,
           logical: 1,
-          node: 'n',
+          node: N,
           expiresAt: 0,
           deleted: false,
           value: { a: [1, 'x'] }
@@ -155,7 +157,7 @@ describe('wire codec', () => {
       refused: []
     })
     expect(decodeMessage(v1('x'.repeat(5000)), limits)).toMatchObject({ entries: [], refused: [decodeCode] })
-    const inline = packr.pack([1, 1, ['n'], [['c', 'k', 5, 1, 0, 0, false, 'not bytes']], []])
+    const inline = packr.pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, 'not bytes']], []])
     expect(decodeMessage(inline, limits)).toMatchObject({ entries: [], refused: [decodeCode] })
   })
 })

@@ -9,6 +9,7 @@ import { type DecodeLimits, decodeMessage, encodeUpdates } from '../../src/codec
 import { ErrorCode } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { MAX_DEADLINE } from '../../src/store/validate.js'
+import { PEER_IDS } from '../fixtures/entries.js'
 
 const limits: DecodeLimits = {
   maxMessageBytes: 1 << 20,
@@ -18,7 +19,7 @@ const limits: DecodeLimits = {
   maxValueDepth: 8
 }
 
-const NODE = '12D3KooWA'
+const NODE = PEER_IDS[0]
 const entry = (key: string, overrides: Partial<EntryUpdate> = {}): EntryUpdate => ({
   collection: 'c',
   key,
@@ -85,6 +86,18 @@ describe('UPDATES with one bad entry', () => {
     expect(msg.entries).toHaveLength(1)
     expect(msg.counters.map((c) => c.counter)).toEqual(['ok'])
     expect(msg.refused).toHaveLength(1)
+  })
+
+  it('refuses writers and counter owners that are not peer ids', () => {
+    for (const node of ['zzzz', '12D3KooWA', 'QmC', `${NODE}x`, NODE.slice(0, -1)]) {
+      expect(() => decodeMessage(frame([entry('a', { node })]), limits), node).toThrow(
+        expect.objectContaining({ code: ErrorCode.DECODE })
+      )
+      expect(() => decodeMessage(frame([], [{ counter: 'n', slot: `${node}/i`, inc: 1, dec: 0 }]), limits)).toThrow(
+        expect.objectContaining({ code: ErrorCode.DECODE })
+      )
+    }
+    expect(decodeMessage(frame([entry('a')]), limits)).toMatchObject({ entries: [{ key: 'a', node: NODE }] })
   })
 
   it('still refuses the whole message when its MessagePack is broken', () => {

@@ -14,12 +14,12 @@ import { Digest, hashEntry } from '../../src/store/digest.js'
 import { decodeValue, EncodedEntry, encodeValue } from '../../src/store/encoded.js'
 import type { EntryUpdate } from '../../src/store/types.js'
 import type { Json } from '../../src/store/validate.js'
-import { plain } from '../fixtures/entries.js'
+import { PEER_IDS, plain } from '../fixtures/entries.js'
 import { limits } from '../fixtures/limits.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'
 
 const NOW = 1_700_000_000_000
-const NODES = ['12D3KooWa', '12D3KooWb']
+const NODES = [PEER_IDS[0], PEER_IDS[1]]
 
 /** A string value of `size` characters that names its version `v` (so a stale one never passes for it). */
 function text(v: number, size: number): string {

@@ -10,6 +10,7 @@ import { decodeMessage, encodeUpdates, readEntryFrame } from '../../src/codec/in
 import { Digest, hashEntry } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, EntryUpdate } from '../../src/store/types.js'
+import { PEER_IDS } from '../fixtures/entries.js'
 import { limits } from '../fixtures/limits.js'
 
 const NOW = 1_700_000_000_000
@@ -39,7 +40,7 @@ const entry: fc.Arbitrary<EntryUpdate> = fc
     key: fc.constantFrom('k1', 'k2', 'k3', 'ключ', 'k🔑', 'a-longer-key-of-ascii-characters'),
     wall: fc.oneof(fc.integer({ min: NOW - 3, max: NOW + MAX_SKEW + 2 }), fc.constant(NOW - TTL - 10)),
     logical: fc.integer({ min: 0, max: 2 }),
-    node: fc.constantFrom('12D3KooWa', '12D3KooWb', '12D3KooWc'),
+    node: fc.constantFrom(PEER_IDS[0], PEER_IDS[1], PEER_IDS[2]),
     expiresAt: fc.constantFrom(0, NOW + 10_000, NOW - TTL - 5),
     deleted: fc.boolean()
   })
@@ -122,7 +123,7 @@ describe('merging a received frame column by column', () => {
       }
     })
     // A peer whose clock runs 3 ms ahead (within the skew limit) wrote first.
-    const remote = { collection: 'c', key: 'k', wall: NOW + 3, logical: 0, node: '12D3KooWa', expiresAt: 0 }
+    const remote = { collection: 'c', key: 'k', wall: NOW + 3, logical: 0, node: PEER_IDS[0], expiresAt: 0 }
     const frame = readEntryFrame(encodeUpdates([{ update: { ...remote, deleted: false, value: 'first' } }], []), limits)
     if (frame === undefined) throw new Error('not an UPDATES frame')
     r.mergeBatch(frame.batch, 0, frame.batch.length, NOW)
@@ -130,7 +131,7 @@ describe('merging a received frame column by column', () => {
   })
 
   it('refuses a stamp too far ahead with ERR_CLOCK_SKEW and merges the rest', () => {
-    const base = { collection: 'c', logical: 0, node: '12D3KooWa', expiresAt: 0, deleted: false, value: 'v' }
+    const base = { collection: 'c', logical: 0, node: PEER_IDS[0], expiresAt: 0, deleted: false, value: 'v' }
     const ahead = { ...base, key: 'ahead', wall: NOW + MAX_SKEW + 1 }
     const fine = { ...base, key: 'fine', wall: NOW }
     const result = mergeFrame([], [ahead, fine], true, false)

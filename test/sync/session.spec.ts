@@ -6,7 +6,21 @@ import { Replica } from '../../src/store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { Membership } from '../../src/sync/membership.js'
 import { initiate, newResult, respond, type SessionContext } from '../../src/sync/session.js'
+import { PEER_IDS } from '../fixtures/entries.js'
 import { limits } from '../fixtures/limits.js'
+
+/** Writers by name, in the order of their names (the tie-break order). */
+const ID = {
+  A: PEER_IDS[0],
+  B: PEER_IDS[1],
+  C: PEER_IDS[2],
+  J: PEER_IDS[3],
+  K: PEER_IDS[4],
+  L: PEER_IDS[5],
+  n1: PEER_IDS[6],
+  n2: PEER_IDS[7],
+  n3: PEER_IDS[8]
+}
 
 const NOW = 1_700_000_000_000
 const DAY = 86_400_000
@@ -110,14 +124,14 @@ const entry: fc.Arbitrary<EntryUpdate> = fc
     key: fc.integer({ min: 0, max: 40 }).map(String),
     wall: fc.integer({ min: NOW - 100, max: NOW }),
     logical: fc.integer({ min: 0, max: 3 }),
-    node: fc.constantFrom('n1', 'n2', 'n3'),
+    node: fc.constantFrom(ID.n1, ID.n2, ID.n3),
     expiresAt: fc.constant(0),
     deleted: fc.boolean()
   })
   .map((e) => ({ ...e, value: e.deleted ? null : `${e.node}:${e.wall}:${e.logical}` }))
 const counter: fc.Arbitrary<CounterUpdate> = fc.record({
   counter: fc.constantFrom('x', 'y'),
-  slot: fc.constantFrom('n1/1', 'n2/1', 'n3/7'),
+  slot: fc.constantFrom(`${ID.n1}/1`, `${ID.n2}/1`, `${ID.n3}/7`),
   inc: fc.nat(20),
   dec: fc.nat(20)
 })
@@ -134,9 +148,9 @@ describe('sync session', () => {
     await fc.assert(
       // Each side has its own window; 0 on both is a round of protocol 1.0 (no acknowledgements).
       fc.asyncProperty(state, state, fc.option(fc.tuple(fc.nat(3), fc.nat(3))), async (sa, sb, windows) => {
-        const a = load(replica('A'), sa)
-        const b = load(replica('B'), sb)
-        const expected = snapshot(load(load(replica('C'), sa), sb))
+        const a = load(replica(ID.A), sa)
+        const b = load(replica(ID.B), sb)
+        const expected = snapshot(load(load(replica(ID.C), sa), sb))
         const [wa, wb] = windows === null ? [0, 0] : [windows[0] + 1, windows[1] + 1]
         const { initiator, responder } = await round(context(a, { window: wa }), context(b, { window: wb }))
         expect(snapshot(a)).toBe(expected)
@@ -149,8 +163,8 @@ describe('sync session', () => {
   })
 
   it('exchanges a few hundred bytes between identical replicas, whatever their size', async () => {
-    const a = replica('A')
-    const b = replica('B')
+    const a = replica(ID.A)
+    const b = replica(ID.B)
     for (let i = 0; i < 20_000; i++) {
       const update = a.save('c', `key-${i}`, `value-${i}`, 0)
       b.mergeEntry(update)
@@ -161,8 +175,8 @@ describe('sync session', () => {
   })
 
   it('sends only what differs, and back only what the initiator lacks', async () => {
-    const a = replica('A')
-    const b = replica('B')
+    const a = replica(ID.A)
+    const b = replica(ID.B)
     for (let i = 0; i < 5_000; i++) b.mergeEntry(a.save('c', `k${i}`, i, 0))
     a.save('c', 'only-a', 1, 0)
     b.save('c', 'only-b', 2, 0)
@@ -175,8 +189,8 @@ describe('sync session', () => {
   })
 
   it('defers the transfer when told to and many buckets differ while writes arrive, and repairs once they stop', async () => {
-    const a = replica('A')
-    const b = replica('B')
+    const a = replica(ID.A)
+    const b = replica(ID.B)
     // B missed 2,000 of A's writes: about 1,600 of the 4,096 buckets differ.
     for (let i = 0; i < 2_000; i++) a.save('c', `k${i}`, i, 0)
     let arriving = 0
@@ -207,8 +221,8 @@ describe('sync session', () => {
       [2_000, undefined],
       [100, 256]
     ] as const) {
-      const a = replica('A')
-      const b = replica('B')
+      const a = replica(ID.A)
+      const b = replica(ID.B)
       for (let i = 0; i < missed; i++) a.save('c', `k${i}`, i, 0)
       let arriving = 0
       const arrive = () => a.save('noise', `n${arriving++}`, arriving, 0)
@@ -220,17 +234,17 @@ describe('sync session', () => {
   })
 
   it('transfers everything to an empty joiner, whichever side opens the round', async () => {
-    const full = replica('A')
+    const full = replica(ID.A)
     for (let i = 0; i < 3_000; i++) full.save('c', `k${i}`, { i }, 0)
     full.increment('n', 5)
-    const joiner = replica('J')
+    const joiner = replica(ID.J)
     const { responder } = await round(context(joiner), context(full))
     expect(snapshot(joiner)).toBe(snapshot(full))
     expect(responder.sent).toBe(3_001)
     expect(joiner.counter('n')).toBe(5)
 
     // Opened by the full side: the joiner, once it holds what it received, sends nothing back.
-    const other = replica('K')
+    const other = replica(ID.K)
     const reverse = await round(context(full), context(other))
     expect(snapshot(other)).toBe(snapshot(full))
     expect(reverse.initiator.sent).toBe(3_001)
@@ -238,7 +252,7 @@ describe('sync session', () => {
   })
 
   it('sends a replica that fills every bucket as frames encoded straight from the store', async () => {
-    const full = replica('A')
+    const full = replica(ID.A)
     for (let i = 0; i < 40_000; i++) {
       const collection = i % 3 === 0 ? 'b' : 'a'
       if (i % 5 === 0) {
@@ -248,7 +262,7 @@ describe('sync session', () => {
           key: `é${i}`,
           wall: NOW - i,
           logical: i % 7 === 0 ? 2 ** 40 : 1,
-          node: i % 2 === 0 ? 'n2' : 'n3',
+          node: i % 2 === 0 ? ID.n2 : ID.n3,
           expiresAt: i % 10 === 0 ? NOW + DAY : 0,
           deleted: i % 15 === 0,
           value: i % 15 === 0 ? null : { i, s: 'x'.repeat(i % 50) }
@@ -259,7 +273,7 @@ describe('sync session', () => {
     const bulk = vi.spyOn(full, 'encodeEverything')
     const big = { chunkEntries: 2048, chunkBytes: 512 * 1024, scanBatch: 4096, window: 16 }
     for (const fullOpens of [false, true]) {
-      const joiner = replica(fullOpens ? 'K' : 'J')
+      const joiner = replica(fullOpens ? ID.K : ID.J)
       const r = fullOpens
         ? await round(context(full, big), context(joiner, big))
         : await round(context(joiner, big), context(full, big))
@@ -273,10 +287,10 @@ describe('sync session', () => {
 
   it('a lone peer that never synced keeps its old data when a newcomer joins', async () => {
     let now = NOW
-    const lone = replica('L', () => now)
+    const lone = replica(ID.L, () => now)
     lone.save('c', 'k', 'v', 0)
     now += 3 * DAY
-    const newcomer = replica('N', () => now)
+    const newcomer = replica(ID.C, () => now)
     await round(context(newcomer), context(lone))
     expect(newcomer.get('c', 'k')).toBe('v')
     expect(lone.get('c', 'k')).toBe('v')
@@ -285,14 +299,14 @@ describe('sync session', () => {
   it('refuses a round with a member retired here (quarantine), merging nothing', async () => {
     let now = NOW
     const clock = () => now
-    const a = replica('A', clock)
-    const b = replica('B', clock)
-    const aCtx = context(a, { membership: new Membership({ self: 'A', memberTimeout: DAY, now: clock }) })
+    const a = replica(ID.A, clock)
+    const b = replica(ID.B, clock)
+    const aCtx = context(a, { membership: new Membership({ self: ID.A, memberTimeout: DAY, now: clock }) })
     const bCtx = context(b)
-    aCtx.membership.merge('B', bCtx.membership.row(), now)
+    aCtx.membership.merge(ID.B, bCtx.membership.row(), now)
     now += 2 * DAY
     aCtx.membership.tick()
-    expect(aCtx.membership.status().retired).toEqual(['B'])
+    expect(aCtx.membership.status().retired).toEqual([ID.B])
     b.save('c', 'old', 'v', 0)
     await expect(round(bCtx, aCtx)).rejects.toThrowError(expect.objectContaining({ code: 'ERR_REMOTE' }))
     expect(a.get('c', 'old')).toBeNull()
@@ -300,29 +314,29 @@ describe('sync session', () => {
   })
 
   it('keeps at most `window` frames unacknowledged, however far the receiver falls behind', async () => {
-    const full = replica('A')
+    const full = replica(ID.A)
     for (let i = 0; i < 2_000; i++) full.save('c', `k${i}`, `v${i}`, 0)
-    const flow = await round(context(full, { window: 3 }), context(replica('J'), { window: 3 }))
+    const flow = await round(context(full, { window: 3 }), context(replica(ID.J), { window: 3 }))
     expect(flow.initiator.sent).toBe(2_000)
     // At most the window (a receiver that takes the next frame before acknowledging may hold it lower).
     expect(flow.aToB.maxQueuedUpdates).toBeGreaterThan(0)
     expect(flow.aToB.maxQueuedUpdates).toBeLessThanOrEqual(3)
     // The same round without acknowledgements (protocol 1.0) queues far more: the test can tell.
-    const unbounded = await round(context(full, { window: 0 }), context(replica('K'), { window: 0 }))
+    const unbounded = await round(context(full, { window: 0 }), context(replica(ID.K), { window: 0 }))
     expect(unbounded.aToB.maxQueuedUpdates).toBeGreaterThan(20)
 
     // Both directions: the joiner opens, the full side streams back under the joiner's acknowledgements.
-    const back = await round(context(replica('L'), { window: 3 }), context(full, { window: 3 }))
+    const back = await round(context(replica(ID.L), { window: 3 }), context(full, { window: 3 }))
     expect(back.responder.sent).toBe(2_000)
     expect(back.bToA.maxQueuedUpdates).toBeGreaterThan(0)
     expect(back.bToA.maxQueuedUpdates).toBeLessThanOrEqual(3)
   })
 
   it('acknowledges several merged frames at once while more are queued, and never leaves a sender waiting', async () => {
-    const full = replica('A')
+    const full = replica(ID.A)
     for (let i = 0; i < 2_000; i++) full.save('c', `k${i}`, `v${i}`, 0)
     for (const window of [1, 2, 16]) {
-      const flow = await round(context(full, { window }), context(replica('J'), { window }))
+      const flow = await round(context(full, { window }), context(replica(ID.J), { window }))
       expect(flow.initiator.sent).toBe(2_000)
       // Every frame is acknowledged.
       expect(flow.aToB.updates).toBeGreaterThan(100)
@@ -337,7 +351,7 @@ describe('sync session', () => {
       yield { type: 'request', mask: new Uint8Array(4096).fill(1) }
       yield { type: 'ack', frames: 1 }
     }
-    const responder = respond(context(replica('B')), inbox(), newResult())
+    const responder = respond(context(replica(ID.B)), inbox(), newResult())
     await expect(
       (async () => {
         for await (const _ of responder);
@@ -346,7 +360,7 @@ describe('sync session', () => {
   })
 
   it('rejects a digest from another swarm', async () => {
-    await expect(round(context(replica('A')), context(replica('B'), { swarm: 'other' }))).rejects.toThrowError(
+    await expect(round(context(replica(ID.A)), context(replica(ID.B), { swarm: 'other' }))).rejects.toThrowError(
       expect.objectContaining({ code: 'ERR_DECODE' })
     )
   })
