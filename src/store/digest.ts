@@ -14,11 +14,20 @@ export const BUCKETS = GROUPS * LEAVES_PER_GROUP
 
 /**
  * The digest leaves out entries dead (removed or expired) since before the tombstone TTL ago, taken
- * down to a multiple of this many ms since the epoch: a protocol constant, so that every peer (with
- * the same TTL) leaves the same ones out at the same moments, and collecting them (on each peer's
- * own timer) never changes a digest. A minute: the replica is scanned for them once a minute.
+ * down to a multiple of {@link digestEpoch} ms since the epoch: a function of the TTL alone, so that
+ * every peer (with the same TTL) leaves the same ones out at the same moments, and collecting them
+ * (on each peer's own timer) never changes a digest. At most a minute: the replica is scanned for
+ * them once an epoch.
  */
 export const DIGEST_EPOCH = 60_000
+
+/**
+ * The digest's epoch for a tombstone TTL: a minute, or a tenth of a shorter TTL, so that a short
+ * horizon (tests, the chaos run) is not stretched by a whole minute before anything is collected.
+ */
+export function digestEpoch(tombstoneTtl: number): number {
+  return Math.max(1, Math.min(DIGEST_EPOCH, Math.floor(tombstoneTtl / 10)))
+}
 
 /** The bucket and 64-bit hash of one member, as computed by {@link hashEntry} / {@link hashCounter}. */
 export interface MemberHash {

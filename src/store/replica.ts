@@ -13,8 +13,8 @@ import {
   bucketOf,
   collectionSeed,
   counterBucketOf,
-  DIGEST_EPOCH,
   Digest,
+  digestEpoch,
   hashAsciiEntry,
   hashCounter,
   hashEntry,
@@ -136,7 +136,7 @@ export class Replica {
   private tombstones = 0
   /**
    * The digest counts an entry only while it is live or died at this line or after (the tombstone
-   * TTL ago, down to a multiple of DIGEST_EPOCH): entries dead for longer are left out, so that
+   * TTL ago, down to a multiple of the digest's epoch): entries dead for longer are left out, so that
    * collecting them, whenever each peer does, leaves the digest as it was (see {@link ageDigest}).
    */
   private digestLine = 0
@@ -526,7 +526,7 @@ export class Replica {
   }
 
   /**
-   * Moves the digest's line to the tombstone TTL before `now`, down to a multiple of DIGEST_EPOCH,
+   * Moves the digest's line to the tombstone TTL before `now`, down to a multiple of the digest's epoch,
    * leaving out the entries that died before it. Every peer moves it at the same moments (by its
    * clock), so replicas holding the same entries show the same digest whether or not each has
    * collected the dead ones yet. Called before the digest is read; scans the replica once per epoch.
@@ -549,7 +549,8 @@ export class Replica {
   /** The digest's line at `now`. */
   private lineAt(now: number): number {
     const line = now - this.tombstoneTtl
-    return line - (((line % DIGEST_EPOCH) + DIGEST_EPOCH) % DIGEST_EPOCH)
+    const epoch = digestEpoch(this.tombstoneTtl)
+    return line - (((line % epoch) + epoch) % epoch)
   }
 
   /** Whether the digest counts an entry: live, or dead (removed at `wall`, or expired) since the digest's line. */

@@ -12,6 +12,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { decodeMessage, encodeAnnounce, type PeerAddrs } from '../../src/codec/index.js'
 import * as defaults from '../../src/constants.js'
 import { Dialer, type DialerLimits, type DialerNode } from '../../src/peer/dialer.js'
+import { PEER_IDS } from '../fixtures/entries.js'
 import { limits } from '../fixtures/limits.js'
 
 const ANNOUNCE_INTERVAL = 10_000
@@ -121,7 +122,8 @@ afterEach(() => {
 /** Lets settled dials finish (microtasks) without moving the clock. */
 const settleTurns = () => vi.advanceTimersByTimeAsync(0)
 
-const SELF = 'self'
+/** This peer: a real id, since what it announces must decode (the first peer listed is itself). */
+const SELF = PEER_IDS[9]
 const {
   DEFAULT_ANNOUNCED_ADDRS_PER_PEER: ADDRS,
   DEFAULT_ANNOUNCED_PEERS_REMEMBERED: REMEMBERED,

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
 import { decodeMessage, encodeUpdates, readEntryFrame } from '../../src/codec/index.js'
-import { Digest, hashEntry } from '../../src/store/digest.js'
+import { Digest } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, EntryUpdate } from '../../src/store/types.js'
 import { PEER_IDS } from '../fixtures/entries.js'
@@ -77,13 +77,11 @@ function mergeFrame(before: EntryUpdate[], incoming: EntryUpdate[], batched: boo
       rejected.push(`${e.key}: ${(err as { code?: string }).code}`)
     )
   } else {
-    const hash = { bucket: 0, h1: 0, h2: 0 }
     const decoded = decodeMessage(bytes, limits)
     if (decoded.type !== 'updates') throw new Error('not an UPDATES message')
     for (const e of decoded.entries) {
-      received.toggle(hashEntry(e, hash))
       try {
-        if (r.mergeEntry(e, 'remote', NOW, hash)) stored++
+        if (r.mergeReceived(e, NOW, received)) stored++
       } catch (err) {
         rejected.push(`${e.key}: ${(err as { code?: string }).code}`)
       }

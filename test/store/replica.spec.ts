@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
-import { DIGEST_EPOCH, hashEntry } from '../../src/store/digest.js'
+import { DIGEST_EPOCH, digestEpoch, hashEntry } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { plain } from '../fixtures/entries.js'
@@ -172,9 +172,9 @@ describe('replica merge', () => {
     // The expired entry counts until it is collected; the tombstone is dead.
     expect(r.size()).toMatchObject({ entries: 2, dead: 1 })
     // Past the TTL, but the digest still counts them until its line (an epoch boundary) passes.
-    now = NOW + 2000
+    now = NOW + 1005
     expect(r.collect()).toBe(0)
-    now = NOW + 2000 + DIGEST_EPOCH
+    now = NOW + 1010 + digestEpoch(1000)
     expect(r.collect()).toBe(2)
     expect(r.size()).toMatchObject({ entries: 1, dead: 0 })
   })
