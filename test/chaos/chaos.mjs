@@ -164,8 +164,10 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     await cluster.stopAll()
     net.teardown()
   }
-  const onSignal = () => void cleanup().finally(() => process.exit(130))
+  // Interrupted (Ctrl-C, or SIGTERM from a timeout or CI): stop every peer and lift every rule first.
+  const onSignal = (signal) => void cleanup().finally(() => process.exit(signal === 'SIGTERM' ? 143 : 130))
   process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
   try {
     if (!hosts) {
       const ports = await freePorts(2 * PEERS)
@@ -279,6 +281,7 @@ export async function runChaos({ seed, duration = 60, mode = 'local', clients = 
     return report
   } finally {
     process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
     await cleanup()
     // The peers' logs and data directories stay for a run that found something, to be read.
     if (anomalies.length === 0) await rm(dir, { recursive: true, force: true })
