@@ -150,8 +150,7 @@ export class Sync {
    * Runs one round with `peer` as initiator. A call while a round with `peer` runs joins it,
    * whichever side opened it: a round syncs both ways, and a second one alongside would have
    * the initiator send again every entry in every bucket that still differs, which is most of
-   * them while a late joiner fills (measured: a 3 M join took 2× the joiner's CPU whenever
-   * the other side's periodic round started during it). If the round it joined deferred its
+   * them while a late joiner fills (docs/benchmarks.md). If the round it joined deferred its
    * transfer, it then runs one of its own: this call never settles on a deferred round.
    */
   syncWith(peer: PeerId | string): Promise<SessionResult> {
@@ -283,8 +282,8 @@ export class Sync {
  * writes reach the initiator's replica during the digest exchange. Such a difference is mostly
  * writes still on their way by gossip, and a transfer sends every entry of each differing bucket
  * both ways: under sustained writes at full rate every bucket differs, and periodic rounds resent
- * the whole replica over and over (measured, docs/benchmarks.md: about half as much CPU again per
- * write on three processes while one ran). Rounds on a new connection, and `syncNow()`, never defer.
+ * the whole replica over and over (docs/benchmarks.md). Rounds on a new connection, and `syncNow()`,
+ * never defer.
  */
 export const DEFER_BUCKETS = 256
 
@@ -294,8 +293,8 @@ export const MAX_DEFERRALS = 2
 /**
  * A compressed sync round (protocol 1.2) sends frames of this many times the batch limits
  * (8,192 entries and 2 MiB by default, within the swarm's message limits) under half the
- * window: a quarter of the frames to inflate, acknowledge and grant window for. A late join of
- * a million entries of 100 B on this machine: 2.8-3.1 -> 2.3 s.
+ * window: a quarter of the frames to inflate, acknowledge and grant window for, which shortens a
+ * late join (docs/benchmarks.md).
  */
 const COMPRESSED_FRAME_SCALE = 4
 
