@@ -4,8 +4,8 @@
  */
 // The pure-JS entry points: the main one loads msgpackr's native string extractor where a
 // prebuilt binary exists, which returns each value as a slice of one string bundling all the
-// strings of a message. A stored value then pins its message's keys and values: a receiver held
-// about 200 B per 100 B value instead of 120.
+// strings of a message. A stored value would then pin its message's keys and values
+// (docs/benchmarks.md).
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Packr } from 'msgpackr/pack'
 import { Unpackr } from 'msgpackr/unpack'
@@ -87,7 +87,7 @@ export function isNodeId(v: unknown): v is string {
   } catch {
     return false
   }
-  // Parsing costs about 10 µs and every message names its writers again: remember the few there are.
+  // Parsing is costly next to a lookup, and every message names its writers again: remember the few there are.
   if (knownIds.size >= MAX_KNOWN_IDS) knownIds.clear()
   knownIds.add(v)
   return true
