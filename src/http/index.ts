@@ -1,7 +1,7 @@
 /**
  * The HTTP API's entry point. The server and its dependencies (fastify,
  * prom-client) load on the first start: a process that embeds a peer without
- * HTTP does not hold them (about 20 MB of heap).
+ * HTTP does not hold them (docs/benchmarks.md).
  */
 import type { SharedMemPeer } from '../contract.js'
 import type { HttpServer, HttpServerOptions } from './server.js'
