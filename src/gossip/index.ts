@@ -105,8 +105,8 @@ export class Gossip {
   /**
    * Queued entry writes, oldest first; a key written again in the same turn is sent once,
    * its latest write ({@link latestOfEachKey}, at flush). An array, not a map kept up to
-   * date by every write: measured, a map filled across the turn had V8 promote about 250
-   * bytes per write to the old generation (docs/benchmarks.md), an array about 20.
+   * date by every write: a map filled across the turn has V8 promote far more of each write
+   * to the old generation (docs/benchmarks.md).
    */
   private pendingEntries: WireEntry[] = []
   private readonly pendingCounters = new Map<string, CounterUpdate>()

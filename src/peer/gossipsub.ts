@@ -8,8 +8,8 @@
  * every peer that said so. It also waits for the event loop to read the sockets
  * once more: in a full mesh every peer gets each message from its writer at about
  * the same time, so the others' IDONTWANTs arrive while it is being merged, after
- * gossipsub would have forwarded. Measured on three processes: about half the
- * forwards skipped, a fifth less CPU per replicated write (docs/benchmarks.md).
+ * gossipsub would have forwarded. It spares each receiver the copies it would only
+ * decrypt, hash and drop (docs/benchmarks.md).
  *
  * This reaches into two members that are private in the type declarations (the
  * version is pinned); test/peer/gossipsub.spec.ts fails if an upgrade moves them,
