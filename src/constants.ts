@@ -26,7 +26,7 @@ export const DEFAULT_MAX_CLOCK_SKEW = 60_000
  */
 export const DEFAULT_CLOCK_PROBE_INTERVAL = 15_000
 
-/** Entries per gossip message: large enough to amortise per-message cost (about 117k entries/s at 100 per message here). */
+/** Entries per gossip message: large enough to amortise per-message cost (docs/benchmarks.md). */
 export const DEFAULT_MAX_BATCH_ENTRIES = 2048
 
 /** Soft limit on one gossip message's encoded entries, in bytes; a single larger value still goes alone. */

@@ -1,7 +1,8 @@
 /**
- * The peer: builds the libp2p node, wires replica + gossip + dialer, and owns
+ * The peer: builds the libp2p node and wires the replica, persistence, gossip,
+ * sync (with its membership), the dialer, the clock probe and rendezvous, and owns
  * their lifecycle. Data flows one way: API → replica (local apply) → gossip
- * (broadcast); gossip → codec → replica (merge).
+ * (broadcast); gossip and sync → codec → replica (merge).
  */
 import '../polyfill.js'
 import { randomBytes } from 'node:crypto'
