@@ -74,7 +74,7 @@ describe('status line', () => {
 
   it('is logged by a running peer at --status-interval', async () => {
     const p = await startPeerProcess(['--status-interval', '0.2'])
-    const { waitFor } = await import('../fixtures/peers.js')
+    const { waitFor } = await import('../fixtures/wait.js')
     await waitFor(
       () => /^status: 0 peers, 0 entries, 0 counters, never synced, in sync$/m.test(p.output()),
       'a status line'
@@ -97,7 +97,7 @@ describe('security flags', () => {
       const clientA = connect(a.url, { headers: auth })
       const clientB = connect(b.url, { headers: auth })
       await clientA.save({ collection: 'c', key: 'k', variable: 'private' })
-      const { waitFor } = await import('../fixtures/peers.js')
+      const { waitFor } = await import('../fixtures/wait.js')
       await waitFor(async () => (await clientB.get({ collection: 'c', key: 'k' })) === 'private', 'replication')
       expect(a.output()).not.toContain('WARNING')
       expect(await a.stop()).toBe(0)
@@ -111,7 +111,7 @@ describe('security flags', () => {
     const p = await startPeerProcess()
     const { hostileNode, TOPIC } = await import('../fixtures/hostile.js')
     const { multiaddr } = await import('@multiformats/multiaddr')
-    const { waitFor } = await import('../fixtures/peers.js')
+    const { waitFor } = await import('../fixtures/wait.js')
     const evil = await hostileNode()
     try {
       evil.services.pubsub.subscribe(TOPIC)

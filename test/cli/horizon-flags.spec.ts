@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { main } from '../../src/cli/index.js'
 import { killAll, startPeerProcess } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 afterAll(killAll)
 
@@ -25,14 +26,11 @@ describe('the tombstone horizon flags', () => {
     const p = await startPeerProcess(['--tombstone-ttl', '300', '--collect-interval', '100', '--rendezvous', 'off'])
     await p.client.save({ collection: 'c', key: 'k', variable: 1 })
     await p.client.remove({ collection: 'c', key: 'k' })
-    let dead = (await p.client.status()).dead
-    expect(dead).toBe(1)
-    // Bounded poll: 100 tries, 100 ms apart.
-    for (let n = 0; n < 100 && dead > 0; n++) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-      dead = (await p.client.status()).dead
-    }
-    expect(dead).toBe(0)
+    expect((await p.client.status()).dead).toBe(1)
+    await waitFor(async () => (await p.client.status()).dead === 0, 'the tombstone to be collected', {
+      timeout: 10_000,
+      interval: 100
+    })
     expect(await p.stop()).toBe(0)
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../fixtures/peers.js'
 import { killAll, type PeerProcess, startPeerProcess } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 afterAll(killAll)
 

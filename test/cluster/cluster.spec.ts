@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../fixtures/peers.js'
 import { isAlive, killAll, type LineProcess, spawnJsonLines } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const PRIMARY = fileURLToPath(new URL('../fixtures/cluster/primary.mjs', import.meta.url))
 const WORKERS = 4

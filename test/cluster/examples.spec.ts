@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../fixtures/peers.js'
 import { isAlive, killAll, spawnJsonLines } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../docs/examples/', import.meta.url))
 const PM2_RUNTIME = fileURLToPath(new URL('../../node_modules/pm2/bin/pm2-runtime', import.meta.url))

@@ -7,8 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../fixtures/peers.js'
 import { bulkSave, killAll, setFaults, startPeerProcess, waitIdentical, waitPeers } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const FAST = ['--test-faults', '--sync-interval', '500']
 let dir: string

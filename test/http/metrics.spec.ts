@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { type HttpServer, type SharedMemPeer, startHttpServer } from '../../src/index.js'
-import { startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeers, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 let a: SharedMemPeer
 let b: SharedMemPeer

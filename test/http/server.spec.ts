@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { connect, ErrorCode, type HttpServer, type SharedMemPeer, startHttpServer } from '../../src/index.js'
 import { classicBehaviours } from '../fixtures/classic.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
 import { killAll, startPeerProcess } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 let peer: SharedMemPeer
 let server: HttpServer

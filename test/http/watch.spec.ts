@@ -1,7 +1,8 @@
 import { connect as tcpConnect } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ErrorCode, type HttpServer, type SharedMemPeer, startHttpServer } from '../../src/index.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 /** A small bound, so that a few dozen 100 KB changes overrun it once the kernel's socket buffers are full. */
 const LIMIT = 256 * 1024

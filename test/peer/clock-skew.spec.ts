@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCode, type SharedMemPeer } from '../../src/index.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const HOUR = 3_600_000
 const at = (offset: number) => () => Date.now() + offset

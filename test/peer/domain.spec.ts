@@ -21,7 +21,8 @@ import {
   type SharedMemPeer,
   startHttpServer
 } from '../../src/index.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const MAX_KEY = 64
 const MAX_BYTES = 4096

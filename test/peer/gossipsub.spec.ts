@@ -10,7 +10,8 @@ import {
 } from '../../src/peer/gossipsub.js'
 import { createNode } from '../../src/peer/node.js'
 import type { EntryUpdate } from '../../src/store/types.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 afterEach(stopAll)
 

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/index.js'
 import { RENDEZVOUS_ENV, Rendezvous, resolveRendezvous } from '../../src/peer/rendezvous.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
 import { runNode } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 let dir: string
 beforeEach(async () => {

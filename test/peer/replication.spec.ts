@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { Faults, type SharedMemPeer, type SyncRoundEvent } from '../../src/index.js'
 import { MAX_DEFERRALS } from '../../src/sync/index.js'
-import { startPeer, startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, startPeers, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 afterEach(stopAll)
 

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { frameRecord, readRecords } from '../../src/persist/records.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 import { appendLog, badExpiryRecord, entryRecord } from './craft.js'
 
 let root: string

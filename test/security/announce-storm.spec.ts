@@ -18,7 +18,8 @@ import {
 } from '../../src/constants.js'
 import type { SharedMemNode } from '../../src/peer/node.js'
 import { hostileNode, TOPIC } from '../fixtures/hostile.js'
-import { startPeer, startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, startPeers, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const nodes: SharedMemNode[] = []
 const servers: Server[] = []

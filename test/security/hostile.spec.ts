@@ -17,7 +17,8 @@ import type { SharedMemNode } from '../../src/peer/node.js'
 import type { EntryUpdate } from '../../src/store/types.js'
 import { SYNC_PROTOCOL } from '../../src/sync/index.js'
 import { hostileNode, TOPIC } from '../fixtures/hostile.js'
-import { startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeers, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const nodes: SharedMemNode[] = []
 afterEach(async () => {

@@ -8,7 +8,8 @@ import { warnings } from '../../src/cli/peer.js'
 import { ErrorCode } from '../../src/index.js'
 import { generateSwarmKey, parseSwarmKey } from '../../src/peer/swarm-key.js'
 import { hostileNode } from '../fixtures/hostile.js'
-import { startPeer, startPeers, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, startPeers, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 afterEach(stopAll)
 

@@ -15,7 +15,8 @@ import { SYNC_PROTOCOL, SYNC_PROTOCOL_1_1 } from '../../src/sync/index.js'
 import { emptyPeerRound } from '../fixtures/empty-round.js'
 import { hostileNode } from '../fixtures/hostile.js'
 import { limits } from '../fixtures/limits.js'
-import { startPeer, stopAll, waitFor } from '../fixtures/peers.js'
+import { startPeer, stopAll } from '../fixtures/peers.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const nodes: SharedMemNode[] = []
 afterEach(async () => {
