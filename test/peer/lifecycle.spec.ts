@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { createPeer, ErrorCode } from '../../src/index.js'
+import { createPeer, ErrorCode, type SyncProgressEvent } from '../../src/index.js'
 import { DIGEST_EPOCH } from '../../src/store/digest.js'
 import { runNode } from '../fixtures/processes.js'
+import { waitFor } from '../fixtures/wait.js'
 
 const stopped = expect.objectContaining({ code: ErrorCode.STOPPED })
 const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
@@ -67,11 +68,18 @@ describe('stop during sync', () => {
       // Each joiner is stopped at a different point: mid-round, or as soon as it holds everything.
       for (const stopAt of ['progress', 'synced', 'progress', 'synced'] as const) {
         const joiner = await createPeer({ bootstrap: [full.addresses[0]] })
-        const reached = new Promise<void>((resolve) => {
-          if (stopAt === 'progress') joiner.once('sync:progress', () => resolve())
-          else joiner.on('sync:progress', () => joiner.status().digest === target && resolve())
+        const reached = new Promise<SyncProgressEvent>((resolve) => {
+          const onProgress = (event: SyncProgressEvent): void => {
+            if (stopAt === 'synced' && joiner.status().digest !== target) return
+            joiner.off('sync:progress', onProgress)
+            resolve(event)
+          }
+          joiner.on('sync:progress', onProgress)
         })
-        await Promise.race([reached, new Promise((resolve) => setTimeout(resolve, 10_000))])
+        const progress = await withDeadline(reached, 30_000, `the joiner's catch-up to reach '${stopAt}'`)
+        // The catch-up did run: the joiner is stopped while it receives, or once it holds everything.
+        expect(progress.received).toBeGreaterThan(0)
+        if (stopAt === 'synced') expect(joiner.getSync({ collection: 'c', key: 'last' })).toBe(0)
         // Liveness, not speed: a round that ignored the abort used to keep stop() waiting forever.
         const started = Date.now()
         await joiner.stop()
@@ -85,6 +93,19 @@ describe('stop during sync', () => {
   })
 })
 
+/** `promise`, or a failure naming `what` if it has not settled within `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 describe('tombstone collection', () => {
   it('runs in the background and drops removed entries past the TTL', async () => {
     let now = Date.now()
@@ -96,8 +117,7 @@ describe('tombstone collection', () => {
       expect(peer.status()).toMatchObject({ entries: 1, dead: 1 })
       // Past the TTL and the digest's next line (DIGEST_EPOCH), which collection waits for.
       now += 5000 + DIGEST_EPOCH
-      const deadline = Date.now() + 5000
-      while (peer.status().dead !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      await waitFor(() => peer.status().dead === 0, 'the tombstone to be collected', { timeout: 5000, interval: 10 })
       expect(peer.status()).toMatchObject({ entries: 1, dead: 0 })
       expect(peer.getSync({ collection: 'c', key: 'kept' })).toBe(2)
     } finally {
