@@ -9,22 +9,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { killAll, type PeerProcess, setFaults, startPeerProcess, waitIdentical } from '../fixtures/processes.js'
+import { prng, seedFrom } from '../fixtures/random.js'
 
 afterAll(killAll)
 
-/** mulberry32: a small seeded PRNG, so a failing schedule can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const SEED = Number(process.env.SHAREDMEM_SEED ?? Math.floor(Math.random() * 2 ** 31))
+const SEED = seedFrom('SHAREDMEM_SEED')
 const STEPS = 60
 
 it(`random writes, kills and partitions end identical, losing nothing acknowledged (seed ${SEED})`, async () => {
