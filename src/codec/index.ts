@@ -6,11 +6,17 @@
  * checked against the value limits. Decoding validates every field: malformed
  * input throws `ERR_DECODE` and nothing else.
  */
+import { plainBytes } from '../bytes/copy.js'
+import { readName } from '../bytes/utf8.js'
 import { decodeError } from '../errors.js'
 import { EntryBatch } from '../store/batch.js'
 import { EncodedEntry } from '../store/encoded.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
-import { checkName, encodedSize, freezeJson, type Json, MAX_DEADLINE, type ValueLimits } from '../store/validate.js'
+import { checkName, MAX_DEADLINE } from '../store/validate.js'
+import { encodedSize, freezeJson, writeValue } from '../value/check.js'
+import type { Json, ValueLimits } from '../value/json.js'
+import { Reader } from '../value/reader.js'
+import { Writer } from '../value/writer.js'
 import {
   guard,
   guardError,
@@ -22,7 +28,6 @@ import {
   unpackSafely,
   WIRE_VERSION
 } from './base.js'
-import { plainBytes, Reader, readName, Writer } from './msgpack.js'
 
 export { MessageType, UPDATES_VERSION, WIRE_VERSION } from './base.js'
 
@@ -118,7 +123,7 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
     if (u.deleted) w.nil()
     else if (u instanceof EncodedEntry) w.range(u.source as Uint8Array, u.start, u.end)
     else if (u.encoded !== undefined) w.raw(u.encoded)
-    else w.value(u.value)
+    else writeValue(u.value, w)
   }
   w.arrayHeader(slots.length)
   for (const c of slots) {

@@ -7,7 +7,8 @@
 import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
 import { invalidArgument } from '../errors.js'
 import { encodeChecked } from '../store/encoded.js'
-import { checkName, freezeJson, MAX_DEADLINE } from '../store/validate.js'
+import { checkName, MAX_DEADLINE } from '../store/validate.js'
+import { freezeJson } from '../value/check.js'
 
 /** A value to save: a string as it is, any other as its MessagePack bytes. */
 export type SavedValue = string | Uint8Array

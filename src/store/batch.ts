@@ -5,7 +5,7 @@
  * a whole replica this way; an entry object is made only for whoever asks for one
  * (change listeners, persistence, an entry that needs the general merge).
  */
-import { readUtf8 } from '../codec/msgpack.js'
+import { readUtf8 } from '../bytes/utf8.js'
 import { EncodedEntry } from './encoded.js'
 import type { EntryUpdate } from './types.js'
 
@@ -37,7 +37,7 @@ export class EntryBatch {
   /** Keys that are not all ASCII, decoded while checked (by entry). */
   private readonly texts = new Map<number, string>()
 
-  /** `bytes`: a plain Uint8Array (codec/msgpack.ts `plainBytes`): ranges of it are copied into the store. */
+  /** `bytes`: a plain Uint8Array (bytes/copy.ts `plainBytes`): ranges of it are copied into the store. */
   constructor(bytes: Uint8Array, nodes: readonly string[], capacity: number) {
     this.bytes = bytes
     this.nodes = nodes

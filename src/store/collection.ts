@@ -20,12 +20,16 @@
  * where it was.
  */
 import { randomBytes } from 'node:crypto'
-import { copyBytes, readUtf8, strHeaderSize, utf8Length, type Writer, writeStr, writeUtf8 } from '../codec/msgpack.js'
+import { copyBytes } from '../bytes/copy.js'
+import { readUtf8, utf8Length, writeUtf8 } from '../bytes/utf8.js'
+import { putVarint, readVarint, varintSize } from '../bytes/varint.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
+import type { Json } from '../value/json.js'
+import { strHeaderSize } from '../value/sizes.js'
+import { type Writer, writeStr } from '../value/writer.js'
 import type { EntryBatch } from './batch.js'
-import { decodeValue, EncodedEntry, encodeTransient } from './encoded.js'
+import { decodeValue, EncodedEntry, encodeValue } from './encoded.js'
 import type { EntryUpdate } from './types.js'
-import type { Json } from './validate.js'
 
 const MIN_SLOTS = 8
 const MIN_INDEX = 16
@@ -205,10 +209,11 @@ export class Collection {
       if (p > 0 && (p & ~SLOT_MASK) === tag) {
         const slot = (p & SLOT_MASK) - 1
         const record = this.record(slot)
-        const key = varint(record, this.at + 4)
-        if (key.length === length) {
+        const keyLength = readVarint(record, this.at + 4)
+        const keyStart = this.at + 4 + varintSize(keyLength)
+        if (keyLength === length) {
           let j = 0
-          while (j < length && record[key.start + j] === bytes[start + j]) j++
+          while (j < length && record[keyStart + j] === bytes[start + j]) j++
           if (j === length) return slot
         }
       }
@@ -291,7 +296,7 @@ export class Collection {
       // The most common value, written straight into the record.
       text = update.value
     } else {
-      source = update.encoded ?? encodeTransient(update.value)
+      source = update.encoded ?? encodeValue(update.value)
       end = source.byteLength
     }
     const previous = this.loc[slot]
@@ -348,7 +353,8 @@ export class Collection {
     if (this.loc[slot] === FREE) return undefined
     const bytes = this.record(slot)
     const at = this.at
-    const { length, start } = varint(bytes, at + 4)
+    const length = readVarint(bytes, at + 4)
+    const start = at + 4 + varintSize(length)
     return readUtf8(bytes, start, start + length)
   }
 
@@ -356,8 +362,10 @@ export class Collection {
   read(slot: number, collection: string, key?: string): EncodedEntry {
     const bytes = this.record(slot)
     const at = this.at
-    const { start: keyStart, length: keyLength } = varint(bytes, at + 4)
-    const v = varint(bytes, keyStart + keyLength)
+    const keyLength = readVarint(bytes, at + 4)
+    const keyStart = at + 4 + varintSize(keyLength)
+    const valueLength = readVarint(bytes, keyStart + keyLength)
+    const valueStart = keyStart + keyLength + varintSize(valueLength)
     return new EncodedEntry(
       collection,
       key ?? readUtf8(bytes, keyStart, keyStart + keyLength),
@@ -367,8 +375,8 @@ export class Collection {
       this.expiryOf(slot),
       this.isDeleted(slot),
       this.isDeleted(slot) ? undefined : bytes,
-      v.start,
-      v.start + v.length
+      valueStart,
+      valueStart + valueLength
     )
   }
 
@@ -379,9 +387,7 @@ export class Collection {
     if (this.isDeleted(slot)) return null
     const bytes = this.record(slot)
     const at = this.at
-    const k = varint(bytes, at + 4)
-    const v = varint(bytes, k.start + k.length)
-    const value = decodeValue(bytes, v.start)
+    const value = decodeValue(bytes, valueStart(bytes, at))
     this.cache(slot, value)
     return value
   }
@@ -393,8 +399,10 @@ export class Collection {
    */
   encodeEntry(w: Writer, slot: number, collection: Uint8Array): void {
     const bytes = this.record(slot)
-    const { start: keyStart, length: keyLength } = varint(bytes, this.at + 4)
-    const v = varint(bytes, keyStart + keyLength)
+    const keyLength = readVarint(bytes, this.at + 4)
+    const keyStart = this.at + 4 + varintSize(keyLength)
+    const valueLength = readVarint(bytes, keyStart + keyLength)
+    const valueStart = keyStart + keyLength + varintSize(valueLength)
     w.arrayHeader(8)
     w.raw(collection)
     w.strBytes(bytes, keyStart, keyLength)
@@ -405,7 +413,7 @@ export class Collection {
     const deleted = this.isDeleted(slot)
     w.bool(deleted)
     if (deleted) w.nil()
-    else w.range(bytes, v.start, v.start + v.length)
+    else w.range(bytes, valueStart, valueStart + valueLength)
   }
 
   /** Bytes the entry in `slot` takes in a frame, about (for cutting frames by size). */
@@ -477,7 +485,8 @@ export class Collection {
   private keyIs(slot: number, key: string): boolean {
     const bytes = this.record(slot)
     const at = this.at
-    const { length, start } = varint(bytes, at + 4)
+    const length = readVarint(bytes, at + 4)
+    const start = at + 4 + varintSize(length)
     if (length < key.length) return false
     if (length === key.length) {
       let i = 0
@@ -684,37 +693,6 @@ function resized<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array
   return to
 }
 
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5
-}
-
-/** Writes `n` as a LEB128 varint at `at`; returns the position after it. */
-function putVarint(target: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    target[at++] = (n & 0x7f) | 0x80
-    n = Math.floor(n / 128)
-  }
-  target[at++] = n
-  return at
-}
-
-const scratch = { length: 0, start: 0 }
-
-/** Reads the varint at `at`: its value (`length`) and where the bytes after it start. The result is reused. */
-function varint(bytes: Uint8Array, at: number): { length: number; start: number } {
-  let n = 0
-  let shift = 1
-  for (;;) {
-    const b = bytes[at++]
-    n += (b & 0x7f) * shift
-    if (b < 0x80) break
-    shift *= 128
-  }
-  scratch.length = n
-  scratch.start = at
-  return scratch
-}
-
 /** The slot a record at `at` was written for (its first four bytes, little-endian). */
 function recordSlot(bytes: Uint8Array, at: number): number {
   return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
@@ -724,13 +702,22 @@ function recordSlot(bytes: Uint8Array, at: number): number {
 function recordKeyHash(bytes: Uint8Array, at: number): number {
   // A key's length is one byte below 128.
   if (bytes[at + 4] < 0x80) return hashKeyBytes(bytes, at + 5, at + 5 + bytes[at + 4])
-  const { length, start } = varint(bytes, at + 4)
+  const length = readVarint(bytes, at + 4)
+  const start = at + 4 + varintSize(length)
   return hashKeyBytes(bytes, start, start + length)
 }
 
 /** The size of the record at `at`. */
 function recordSize(bytes: Uint8Array, at: number): number {
-  const k = varint(bytes, at + 4)
-  const v = varint(bytes, k.start + k.length)
-  return v.start + v.length - at
+  const keyLength = readVarint(bytes, at + 4)
+  const valueAt = at + 4 + varintSize(keyLength) + keyLength
+  const valueLength = readVarint(bytes, valueAt)
+  return valueAt + varintSize(valueLength) + valueLength - at
+}
+
+/** Where the value bytes of the record at `at` start. */
+function valueStart(bytes: Uint8Array, at: number): number {
+  const keyLength = readVarint(bytes, at + 4)
+  const valueAt = at + 4 + varintSize(keyLength) + keyLength
+  return valueAt + varintSize(readVarint(bytes, valueAt))
 }

@@ -1,62 +1,51 @@
 /**
  * Values kept as their MessagePack bytes. A replica stores every value encoded
  * (store/collection.ts), sends it on as those bytes, and receives it as bytes
- * checked without decoding (codec/msgpack.ts); a JS value is made only when
+ * checked without decoding (value/reader.ts); a JS value is made only when
  * something reads it. An entry read from the store or the wire is an
  * {@link EncodedEntry}: its `value` is decoded on first use.
  */
-import { decodeTrusted, Writer } from '../codec/msgpack.js'
-import type { EntryUpdate } from './types.js'
-import { checkEncodedSize, type Json, type ValueLimits, writeJson } from './validate.js'
 
-const scratch = new Writer(4096)
+import { writeJson, writeValue } from '../value/check.js'
+import { decodeTrusted } from '../value/decode.js'
+import type { Json, ValueLimits } from '../value/json.js'
+import { checkEncodedSize } from '../value/sizes.js'
+import { Writer } from '../value/writer.js'
+import type { EntryUpdate } from './types.js'
 
 /** Values saved are written one after another into a slab, each kept as a view of it (no copy, no buffer per value). */
 const SLAB_BYTES = 64 * 1024
-let slab = new Writer(SLAB_BYTES)
-/** Whether {@link encodeChecked} is writing to the slab (a getter in a value may save another one). */
-let writing = false
+/** Slabs with room that no save is writing to, and how many are kept. */
+const idle: Writer[] = []
+const MAX_IDLE = 4
 
 /**
  * Checks a value given to save() (see {@link writeJson}) and returns its bytes, in one
- * pass: the replica keeps and sends these, and nothing holds the caller's object.
+ * pass: the replica keeps and sends these, and nothing holds the caller's object. A save
+ * takes a slab for itself and gives it back, so one made while another is written (from a
+ * getter in the value) takes another slab.
  */
 export function encodeChecked(value: unknown, limits: ValueLimits): Uint8Array {
+  let slab = idle.pop()
+  if (slab === undefined || slab.capacity - slab.length < SLAB_BYTES / 16) slab = new Writer(SLAB_BYTES)
   let bytes: Uint8Array
-  if (writing) {
-    const own = new Writer(256)
-    writeJson(value, limits, own)
-    bytes = own.finish()
-  } else {
-    writing = true
-    try {
-      if (slab.capacity - slab.length < SLAB_BYTES / 16) slab = new Writer(SLAB_BYTES)
-      slab.startItem()
-      writeJson(value, limits, slab)
-      bytes = slab.item()
-    } finally {
-      writing = false
-      // A value that did not fit moved to a buffer of its own: the next starts a fresh slab.
-      if (slab.capacity !== SLAB_BYTES) slab = new Writer(SLAB_BYTES)
-    }
+  try {
+    slab.startItem()
+    writeJson(value, limits, slab)
+    bytes = slab.item()
+  } finally {
+    // A value that did not fit moved to a buffer of its own: that one is not a slab.
+    if (slab.capacity === SLAB_BYTES && idle.length < MAX_IDLE) idle.push(slab)
   }
   checkEncodedSize(bytes.byteLength, limits)
   return bytes
 }
 
-/**
- * The bytes of a value in a scratch buffer, valid until the next call: for a caller that
- * copies them at once (the store), no buffer per value.
- */
-export function encodeTransient(value: Json): Uint8Array {
-  scratch.reset()
-  scratch.value(value)
-  return scratch.since(0)
-}
-
-/** The bytes of a value (already checked and frozen): a copy, the same bytes msgpackr would write. */
+/** The bytes of a value (already checked and frozen): the same bytes msgpackr would write, in a buffer of their own. */
 export function encodeValue(value: Json): Uint8Array {
-  return Uint8Array.prototype.slice.call(encodeTransient(value))
+  const w = new Writer(256)
+  writeValue(value, w)
+  return w.since(0).slice()
 }
 
 /** The deep-frozen value whose bytes (checked when stored or received) start at `start`. */

@@ -4,8 +4,9 @@
  * last-writer-wins and PN-counter rules. It knows nothing of the network.
  */
 import { type Clock, compareStamps } from '../clock/index.js'
-import { Writer } from '../codec/msgpack.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
+import type { Json } from '../value/json.js'
+import { Writer } from '../value/writer.js'
 import type { EntryBatch } from './batch.js'
 import { Collection, hashKey, hashKeyBytes, isCollectable, isLive, Writers } from './collection.js'
 import {
@@ -22,7 +23,6 @@ import {
 } from './digest.js'
 import { EncodedEntry, encodeValue } from './encoded.js'
 import type { ChangeEvent, ChangeOrigin, CounterUpdate, EntryUpdate } from './types.js'
-import type { Json } from './validate.js'
 
 export interface ReplicaInit {
   /** This peer's id: the `node` of its writes and the tie-breaker between concurrent ones. */

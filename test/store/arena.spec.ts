@@ -13,7 +13,7 @@ import { Collection, hashKey, isCollectable, Writers } from '../../src/store/col
 import { Digest, hashEntry } from '../../src/store/digest.js'
 import { decodeValue, EncodedEntry, encodeValue } from '../../src/store/encoded.js'
 import type { EntryUpdate } from '../../src/store/types.js'
-import type { Json } from '../../src/store/validate.js'
+import type { Json } from '../../src/value/json.js'
 import { PEER_IDS, plain } from '../fixtures/entries.js'
 import { limits } from '../fixtures/limits.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest'
 import { packr } from '../../src/codec/base.js'
 import { ErrorCode } from '../../src/errors.js'
 import { decodeValue, encodeChecked } from '../../src/store/encoded.js'
-import { checkName, encodedSize, freezeJson, type Json } from '../../src/store/validate.js'
+import { checkName } from '../../src/store/validate.js'
+import { encodedSize, freezeJson } from '../../src/value/check.js'
+import type { Json } from '../../src/value/json.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 
 const code = (c: string) => expect.objectContaining({ code: c })

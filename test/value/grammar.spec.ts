@@ -1,10 +1,11 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { packr } from '../../src/codec/base.js'
-import { Reader, Writer } from '../../src/codec/msgpack.js'
 import { ErrorCode } from '../../src/errors.js'
 import { decodeValue } from '../../src/store/encoded.js'
-import { encodedSize, freezeJson } from '../../src/store/validate.js'
+import { encodedSize, freezeJson, writeValue } from '../../src/value/check.js'
+import { Reader } from '../../src/value/reader.js'
+import { Writer } from '../../src/value/writer.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 
 const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
@@ -35,7 +36,7 @@ describe('value bytes', () => {
       fc.property(acceptedJson(6), fc.double(), fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), (value, d, i) => {
         for (const v of [value, Number.isFinite(d) ? d : 0, i]) {
           const w = new Writer(4)
-          w.value(v)
+          writeValue(v, w)
           expect(Buffer.from(w.finish())).toEqual(Buffer.from(packr.pack(v)))
         }
       }),
@@ -154,13 +155,14 @@ describe('UTF-8 without Buffer internals', () => {
     expect([proto.utf8Write, proto.utf8Slice]).toEqual([undefined, undefined])
     try {
       vi.resetModules()
-      const fresh = await import('../../src/codec/msgpack.js')
+      const fresh = await import('../../src/value/writer.js')
+      const utf8 = await import('../../src/bytes/utf8.js')
       const text = `ключ-${'é'.repeat(40)}-🔑`
       const w = new fresh.Writer(4)
       w.str(text)
       const bytes = w.finish()
       expect(packr.unpack(bytes)).toBe(text)
-      expect(fresh.readUtf8(bytes, bytes.byteLength - fresh.utf8Length(text), bytes.byteLength)).toBe(text)
+      expect(utf8.readUtf8(bytes, bytes.byteLength - utf8.utf8Length(text), bytes.byteLength)).toBe(text)
     } finally {
       Object.assign(proto, saved)
       vi.resetModules()
