@@ -83,7 +83,7 @@ export function encodeDone(): Uint8Array {
   return packr.pack([MessageType.SYNC_DONE, WIRE_VERSION])
 }
 
-/** Acknowledges `frames` UPDATES frames merged (sync protocol 1.1): the sender's credit. */
+/** Acknowledges `frames` UPDATES frames merged: the sender's credit (flow control). */
 export function encodeAck(frames: number): Uint8Array {
   return packr.pack([MessageType.SYNC_ACK, WIRE_VERSION, frames])
 }
@@ -94,7 +94,7 @@ export interface Deflated {
   compressed: Uint8Array
 }
 
-/** Wraps an UPDATES frame of `length` bytes compressed with raw DEFLATE (sync protocol 1.2). */
+/** Wraps an UPDATES frame of `length` bytes compressed with raw DEFLATE. */
 export function encodeDeflated({ length, compressed }: Deflated): Uint8Array {
   return packr.pack([MessageType.SYNC_DEFLATED, WIRE_VERSION, length, compressed])
 }

@@ -1,7 +1,7 @@
 /**
- * Compressed sync frames (protocol 1.2): a sender compresses what compresses and
- * stops trying on what does not; a receiver inflates within the message limit; a
- * peer of protocol 1.1 gets plain frames; and a real late join moves fewer bytes.
+ * Compressed sync frames: a sender compresses what compresses and stops trying on
+ * what does not; a receiver inflates within the message limit; and a real late join
+ * moves fewer bytes.
  */
 import { randomBytes } from 'node:crypto'
 import { deflateRawSync } from 'node:zlib'
@@ -11,7 +11,6 @@ import { ErrorCode } from '../../src/errors.js'
 import type { PeerOptions } from '../../src/index.js'
 import type { SharedMemNode } from '../../src/peer/node.js'
 import { FrameCompressor, inflateFrame, MIN_COMPRESSED_FRAME } from '../../src/sync/compress.js'
-import { SYNC_PROTOCOL, SYNC_PROTOCOL_1_1 } from '../../src/sync/index.js'
 import { emptyPeerRound } from '../fixtures/empty-round.js'
 import { hostileNode } from '../fixtures/hostile.js'
 import { limits } from '../fixtures/limits.js'
@@ -61,14 +60,14 @@ describe('frame compression', () => {
     expect(await inflateFrame({ length: 1000, compressed: short }, max)).toHaveLength(1000)
     expect(() => deflatedPayload(Uint8Array.of(0x94, 8, 2, 0, 0xc0))).toThrowError(decodeCode)
     expect(() => deflatedPayload(encodeDeflated({ length: 0, compressed: short }))).toThrowError(decodeCode)
-    // A compressed frame is inflated before decoding: one that reaches the decoder (nested, or on 1.1) is refused.
+    // A compressed frame is inflated before decoding: one that reaches the decoder (nested in another) is refused.
     expect(() => decodeSyncMessage(encodeDeflated({ length: 1000, compressed: short }), limits)).toThrowError(
       decodeCode
     )
   })
 })
 
-describe('sync protocol 1.2', () => {
+describe('compressed sync rounds', () => {
   /** A peer holding 200 values of `size` bytes that compress well: frames far above the compression threshold. */
   async function filledPeer(size = 1000, options: PeerOptions = {}) {
     const peer = await startPeer(options)
@@ -76,16 +75,16 @@ describe('sync protocol 1.2', () => {
     return peer
   }
 
-  /** The frames a peer sends an empty peer of `protocol` (200 entries: within the window, which it never acknowledges). */
-  async function serve(protocol: string, options: PeerOptions = {}) {
+  /** The frames a peer sends an empty peer (200 entries: within the window, which it never acknowledges). */
+  async function serve(options: PeerOptions = {}) {
     const peer = await filledPeer(1000, options)
     const client = await hostileNode()
     nodes.push(client)
-    return emptyPeerRound(client, peer.addresses[0], protocol)
+    return emptyPeerRound(client, peer.addresses[0])
   }
 
-  it('a peer sends compressible entries deflated to a 1.2 peer', async () => {
-    const frames = await serve(SYNC_PROTOCOL)
+  it('a peer sends compressible entries deflated', async () => {
+    const frames = await serve()
     let entries = 0
     for (const frame of frames) {
       const payload = deflatedPayload(frame)
@@ -96,21 +95,9 @@ describe('sync protocol 1.2', () => {
     expect(entries).toBe(200)
   })
 
-  it('cuts compressed frames at 4 times the batch limits, plain ones at the limits', async () => {
-    // 200 entries; the empty peer acknowledges nothing, so both fit in the window.
-    expect(await serve(SYNC_PROTOCOL, { maxBatchEntries: 20 })).toHaveLength(3)
-    expect(await serve(SYNC_PROTOCOL_1_1, { maxBatchEntries: 20 })).toHaveLength(10)
-  })
-
-  it('a peer sends plain frames to a 1.1 peer', async () => {
-    const frames = await serve(SYNC_PROTOCOL_1_1)
-    let entries = 0
-    for (const frame of frames) {
-      expect(deflatedPayload(frame)).toBeUndefined()
-      const msg = decodeSyncMessage(frame, limits)
-      if (msg.type === 'frame') entries += msg.batch.length
-    }
-    expect(entries).toBe(200)
+  it('cuts frames at 4 times the batch limits', async () => {
+    // 200 entries in frames of 80: the empty peer acknowledges nothing, and 3 fit in the window.
+    expect(await serve({ maxBatchEntries: 20 })).toHaveLength(3)
   })
 
   it('a late joiner catches up through compressed frames, receiving far fewer bytes than the values', async () => {

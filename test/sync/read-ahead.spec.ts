@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ErrorCode } from '../../src/errors.js'
-import { readAhead } from '../../src/sync/index.js'
+import { readAhead } from '../../src/sync/read-ahead.js'
 
 async function* numbers(count: number, fail?: Error): AsyncGenerator<number> {
   for (let i = 0; i < count; i++) yield i

@@ -1,0 +1,96 @@
+/**
+ * What one side of a sync round works with (its context) and what it finds (its result),
+ * and the inbox of decoded messages it reads: shared by the protocol steps (steps.ts), the
+ * transfer of entries (transfer.ts) and the exchange that strings them together (session.ts).
+ */
+import type { MemberRow, SyncMessage } from '../codec/sync.js'
+import { decodeError } from '../errors.js'
+import type { Replica } from '../store/replica.js'
+import type { Membership } from './membership.js'
+
+export interface SessionContext {
+  replica: Replica
+  swarm: string
+  /** Entries per UPDATES frame. */
+  chunkEntries: number
+  /** Soft byte limit of one frame's values (a single larger value still goes alone). */
+  chunkBytes: number
+  /** Members scanned between two turns of the event loop. */
+  scanBatch: number
+  /** UPDATES frames sent and not yet acknowledged, at most (at least 1). */
+  window: number
+  /**
+   * An initiator given this defers the transfer when more buckets than this differ while
+   * writes reach its replica during the digest exchange (deferral.ts). None: never defers.
+   */
+  deferAbove?: number
+  /** Turns an UPDATES frame into the frame to send (compressed when that pays); none: as it is. */
+  compress?: (frame: Uint8Array) => Promise<Uint8Array>
+  /** What this peer knows of the swarm's members: its row goes out, the other's is checked (quarantine). */
+  membership: Membership
+  /** The other side's peer id, when known (the stream's): its row must be its own. */
+  remote?: string
+  now: () => number
+  /** Called after each frame of entries received or sent. */
+  onProgress?: (result: SessionResult) => void
+  /** Called for each received entry refused (its reason and details). */
+  onReject?: (reason: string, message: string) => void
+}
+
+export interface SessionResult {
+  /** True when the replicas were identical at the start of the round. */
+  inSync: boolean
+  /** Buckets found different. */
+  buckets: number
+  /** Entries and counter slots sent and received. */
+  sent: number
+  received: number
+  /** Received entries refused (clock skew). */
+  rejected: number
+  /** Digests were compared but the initiator requested no bucket ({@link SessionContext.deferAbove}): nothing was repaired. */
+  deferred: boolean
+  /** When this side started the round (its clock): it then holds the other's state as of this time, once complete. */
+  startedAt: number
+  /** The other side's member row, as it sent it (empty until received). */
+  remoteRow: MemberRow
+  /** Why this side refused the round (quarantine), if it did. */
+  refused?: string
+  /** The round ran to its end: each side then holds the other's state as of the round's start. */
+  complete: boolean
+}
+
+export function newResult(): SessionResult {
+  return {
+    inSync: false,
+    buckets: 0,
+    sent: 0,
+    received: 0,
+    rejected: 0,
+    deferred: false,
+    startedAt: 0,
+    remoteRow: [],
+    complete: false
+  }
+}
+
+/** The decoded messages the other side sends, in order. */
+export type Inbox = AsyncIterator<SyncMessage>
+
+/** One message of `type`, as the protocol step that takes it expects. */
+export type Message<T extends SyncMessage['type']> = Extract<SyncMessage, { type: T }>
+
+/** One turn of the event loop, so that timers and I/O run during a long round. */
+export const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** The next message; undefined once the other side has ended its stream. */
+export async function next(inbox: Inbox): Promise<SyncMessage | undefined> {
+  const r = await inbox.next()
+  return r.done === true ? undefined : r.value
+}
+
+/** `msg` as a message of `type` (undefined stays undefined); `ERR_DECODE` for a message of another type. */
+export function expect<T extends SyncMessage['type']>(msg: SyncMessage | undefined, type: T): Message<T> | undefined {
+  if (msg === undefined) return undefined
+  if (msg.type !== type) throw decodeError(`expected a sync ${type} message, got ${msg.type}`)
+  return msg as Message<T>
+}

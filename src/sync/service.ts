@@ -1,0 +1,223 @@
+/**
+ * The sync service: serves the sync protocol, opens a round with each newly identified peer
+ * (the peer with the smaller id opens it: one round repairs both sides) and one with a random
+ * swarm peer every `interval`, and keeps the figures `status()` reports. A round is the
+ * exchange of session.ts run over a stream by stream.ts.
+ */
+import type { IdentifyResult, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
+import { logger } from '@libp2p/logger'
+import type { DecodeLimits } from '../codec/index.js'
+import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from '../contract.js'
+import { ErrorCode, SharedMemError } from '../errors.js'
+import type { Replica } from '../store/replica.js'
+import { type Rejections, reasonOf } from '../util/rejections.js'
+import { FrameCompressor } from './compress.js'
+import { newResult, type SessionContext, type SessionResult } from './context.js'
+import { Deferrals } from './deferral.js'
+import type { Membership } from './membership.js'
+import { Rounds } from './rounds.js'
+import { initiate, respond } from './session.js'
+import { runOverStream } from './stream.js'
+import { roundLimits, SYNC_PROTOCOL } from './version.js'
+
+/** What sync uses of the libp2p node: the protocol handler, dials, connections and identify events. */
+export type SyncNode = Pick<
+  Libp2p,
+  'peerId' | 'handle' | 'unhandle' | 'dialProtocol' | 'getConnections' | 'addEventListener' | 'removeEventListener'
+>
+
+export interface SyncInit {
+  node: SyncNode
+  replica: Replica
+  swarm: string
+  limits: DecodeLimits
+  /** Time between periodic rounds, in ms. */
+  interval: number
+  /** Time limit of one round, in ms. */
+  timeout: number
+  /** Entries per frame (a round's frames hold a multiple: version.ts). */
+  chunkEntries: number
+  /** Soft byte limit of one frame's values. */
+  chunkBytes: number
+  /** Members scanned between two turns of the event loop. */
+  scanBatch: number
+  /** UPDATES frames a sender may have unacknowledged (a round uses a share: version.ts). */
+  window: number
+  /** What this peer knows of the swarm's members (watermark, quarantine); rounds update it. */
+  membership: Membership
+  /** Peer ids that share the swarm's gossip topic now (periodic rounds pick one). */
+  swarmPeers: () => string[]
+  /** Counts and reports refused input. */
+  rejections: Rejections
+  onRound?: (event: SyncRoundEvent) => void
+  onProgress?: (event: SyncProgressEvent) => void
+}
+
+type Role = SyncRoundEvent['role']
+
+export class Sync {
+  readonly stats: SyncStatus = {
+    lastSyncAt: 0,
+    lastRoundInSync: true,
+    rounds: 0,
+    failures: 0,
+    entriesSent: 0,
+    entriesReceived: 0,
+    deferred: 0,
+    bytesSent: 0,
+    bytesReceived: 0
+  }
+  private readonly init: SyncInit
+  private readonly log: Logger = logger('sharedmem:sync')
+  private readonly rounds = new Rounds()
+  private readonly deferrals = new Deferrals()
+  private controller = new AbortController()
+  private timer: NodeJS.Timeout | undefined
+  private started = false
+  private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
+    const { peerId, protocols } = evt.detail
+    if (protocols.includes(SYNC_PROTOCOL) && this.init.node.peerId.toString() < peerId.toString()) {
+      void this.syncWith(peerId).catch(() => {})
+    }
+  }
+
+  constructor(init: SyncInit) {
+    this.init = init
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return
+    this.started = true
+    this.controller = new AbortController()
+    await this.init.node.handle(
+      SYNC_PROTOCOL,
+      ({ stream, connection }) => {
+        const peer = connection.remotePeer.toString()
+        // A failed round is logged and counted in round(); an unhandled rejection here
+        // would let any peer crash this process with a few bad bytes.
+        this.rounds.track(peer, 'in', this.round(stream, 'responder', peer)).catch(() => {})
+      },
+      { maxInboundStreams: 4 }
+    )
+    this.init.node.addEventListener('peer:identify', this.onIdentify)
+    this.schedule()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return
+    this.started = false
+    clearTimeout(this.timer)
+    this.init.node.removeEventListener('peer:identify', this.onIdentify)
+    this.controller.abort()
+    await this.init.node.unhandle(SYNC_PROTOCOL)
+    await this.rounds.settled()
+  }
+
+  /**
+   * Runs one round with `peer` as initiator. A call while a round with `peer` runs joins it,
+   * whichever side opened it: a round syncs both ways, and a second one alongside would have
+   * the initiator send again every entry in every bucket that still differs, which is most of
+   * them while a late joiner fills (docs/benchmarks.md). If the round it joined deferred its
+   * transfer, it then runs one of its own: this call never settles on a deferred round.
+   */
+  syncWith(peer: PeerId | string): Promise<SessionResult> {
+    return this.roundWith(peer, false).then((result) => (result.deferred ? this.syncWith(peer) : result))
+  }
+
+  /** {@link syncWith}; a `periodic` round may defer its transfer (deferral.ts). */
+  private roundWith(peer: PeerId | string, periodic: boolean): Promise<SessionResult> {
+    const current = this.rounds.with(`${peer}`)
+    if (current !== undefined) return current
+    if (!this.started) return Promise.reject(new SharedMemError(ErrorCode.STOPPED, 'sync is stopped'))
+    return this.rounds.track(`${peer}`, 'out', this.open(peer, this.deferrals.threshold(periodic)))
+  }
+
+  private async open(peer: PeerId | string, deferAbove: number | undefined): Promise<SessionResult> {
+    const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
+    const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
+    return this.round(stream, 'initiator', target.toString(), deferAbove)
+  }
+
+  private connectedPeer(id: string): PeerId {
+    const connection = this.init.node.getConnections().find((c) => c.remotePeer.toString() === id)
+    if (connection === undefined) throw new SharedMemError(ErrorCode.REMOTE, `not connected to ${id}`)
+    return connection.remotePeer
+  }
+
+  /** Re-arms itself: one round with a random swarm peer per interval. */
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      const peers = this.init.swarmPeers()
+      if (peers.length > 0) {
+        const peer = peers[Math.floor(Math.random() * peers.length)]
+        void this.roundWith(peer, true).catch(() => {})
+      }
+      if (this.started) this.schedule()
+    }, this.init.interval)
+  }
+
+  /** One round over `stream`, counted in the stats whether it ends or fails. */
+  private async round(stream: Stream, role: Role, peer: string, deferAbove?: number): Promise<SessionResult> {
+    const started = Date.now()
+    const result = newResult()
+    const limits = roundLimits(this.init)
+    const ctx = this.context(peer, limits, deferAbove)
+    const side = role === 'initiator' ? initiate : respond
+    try {
+      await runOverStream(stream, (inbox) => side(ctx, inbox, result), {
+        limits: this.init.limits,
+        readAhead: limits.readAhead,
+        counts: this.stats,
+        signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)]),
+        peer
+      })
+    } catch (err) {
+      this.stats.failures++
+      if (result.refused !== undefined) this.log.error('sync %s with %s refused: %s', role, peer, result.refused)
+      if (reasonOf(err) === 'decode')
+        this.init.rejections.record('sync', 'decode', `from ${peer}: ${(err as Error).message}`)
+      this.log('sync %s with %s failed: %e', role, peer, err)
+      throw err
+    }
+    this.settle(role, peer, result)
+    this.init.onRound?.({ ...result, peer, role, durationMs: Date.now() - started })
+    return result
+  }
+
+  private context(peer: string, limits: ReturnType<typeof roundLimits>, deferAbove?: number): SessionContext {
+    const { replica } = this.init
+    const compressor = new FrameCompressor()
+    return {
+      replica,
+      swarm: this.init.swarm,
+      chunkEntries: limits.chunkEntries,
+      chunkBytes: limits.chunkBytes,
+      window: limits.window,
+      scanBatch: this.init.scanBatch,
+      compress: (frame) => compressor.compress(frame),
+      membership: this.init.membership,
+      remote: peer,
+      deferAbove,
+      now: replica.clock.now,
+      onProgress: (r) => this.init.onProgress?.({ peer, sent: r.sent, received: r.received }),
+      onReject: (reason, message) => this.init.rejections.record('sync', reason, message)
+    }
+  }
+
+  /** Records a round that ended: the stats, the deferrals in a row, and what membership learns from it. */
+  private settle(role: Role, peer: string, result: SessionResult): void {
+    this.stats.rounds++
+    this.deferrals.record(role, result)
+    if (result.deferred) {
+      // Nothing was repaired: this side knows no more than before.
+      this.stats.deferred++
+    } else if (result.complete) {
+      // This side now holds the other's state as of the round's start, and transitively what it held.
+      this.init.membership.merge(peer, result.remoteRow, result.startedAt)
+      this.stats.lastSyncAt = this.init.replica.clock.now()
+      this.stats.lastRoundInSync = result.inSync
+    }
+    this.stats.entriesSent += result.sent
+    this.stats.entriesReceived += result.received
+  }
+}

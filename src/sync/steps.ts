@@ -1,0 +1,114 @@
+/**
+ * The steps of a sync round as plain functions of (message, context) → reply, without I/O:
+ * each reads one received message against this side's replica and membership, records what it
+ * found in the round's result, and returns the frame to send back. session.ts strings them
+ * together with the transfer of entries (transfer.ts); tests call them one by one.
+ *
+ *   initiator                    responder
+ *   openRound → DIGEST     ──►   answerDigest → LEAVES
+ *   answerLeaves → REQUEST ──►   takeRequest
+ *   (entries both ways)          bucketsToReturn after the initiator's entries
+ */
+import { encodeDigest, encodeLeaves, encodeRequest, type MemberRow } from '../codec/sync.js'
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
+import { BUCKETS, type Digest, LEAVES_PER_GROUP } from '../store/digest.js'
+import type { Message, SessionContext, SessionResult } from './context.js'
+import { deferredRequest, defers } from './deferral.js'
+
+/** The initiator's first frame, a DIGEST of its group hashes (kept as `groups`: answerLeaves compares them). */
+export function openRound(ctx: SessionContext, result: SessionResult): { reply: Uint8Array; groups: Uint32Array } {
+  result.startedAt = ctx.now()
+  ctx.replica.ageDigest(result.startedAt)
+  const groups = ctx.replica.digest.groups()
+  return { reply: encodeDigest(ctx.swarm, ctx.membership.row(), groups), groups }
+}
+
+/**
+ * The responder's answer to a DIGEST: the LEAVES of every group that differs. None differ: the
+ * replicas are identical, and the round is complete once this is sent.
+ */
+export function answerDigest(ctx: SessionContext, digest: Message<'digest'>, result: SessionResult): Uint8Array {
+  if (digest.swarm !== ctx.swarm) throw decodeError(`sync from swarm "${digest.swarm}", this is "${ctx.swarm}"`)
+  result.startedAt = ctx.now()
+  ctx.replica.ageDigest(result.startedAt)
+  checkMember(ctx, digest.row, result)
+  const own = ctx.replica.digest.groups()
+  const differing: number[] = []
+  for (let g = 0; g < own.length / 2; g++) {
+    if (own[g * 2] !== digest.groups[g * 2] || own[g * 2 + 1] !== digest.groups[g * 2 + 1]) differing.push(g)
+  }
+  const leaves = new Uint32Array(differing.length * LEAVES_PER_GROUP * 2)
+  for (const [i, g] of differing.entries()) leaves.set(ctx.replica.digest.groupLeaves(g), i * LEAVES_PER_GROUP * 2)
+  if (differing.length === 0) {
+    result.inSync = true
+    result.complete = true
+  }
+  return encodeLeaves(ctx.membership.row(), differing, leaves)
+}
+
+/**
+ * The initiator's answer to LEAVES: the REQUEST of every bucket that differs (none, when it
+ * defers), and that mask, whose buckets it then sends. Undefined when no group differed: the
+ * replicas are identical and the round is complete.
+ */
+export function answerLeaves(
+  ctx: SessionContext,
+  sent: Uint32Array,
+  leaves: Message<'leaves'>,
+  result: SessionResult
+): { reply: Uint8Array; mask: Uint8Array } | undefined {
+  checkMember(ctx, leaves.row, result)
+  if (leaves.groups.length === 0) {
+    result.inSync = true
+    result.complete = true
+    return undefined
+  }
+  const mask = new Uint8Array(BUCKETS)
+  const own = ctx.replica.digest.leaves
+  leaves.groups.forEach((group, i) => {
+    for (let j = 0; j < LEAVES_PER_GROUP; j++) {
+      const bucket = group * LEAVES_PER_GROUP + j
+      const theirs = (i * LEAVES_PER_GROUP + j) * 2
+      if (own[bucket * 2] !== leaves.leaves[theirs] || own[bucket * 2 + 1] !== leaves.leaves[theirs + 1]) {
+        mask[bucket] = 1
+        result.buckets++
+      }
+    }
+  })
+  if (defers(result.buckets, ctx.deferAbove, sent, ctx.replica.digest.groups())) {
+    mask.fill(0)
+    result.deferred = true
+  }
+  return { reply: encodeRequest(mask), mask }
+}
+
+/** The responder takes a REQUEST: the buckets the initiator will send, all of them, and whether it deferred. */
+export function takeRequest(request: Message<'request'>, result: SessionResult): Uint8Array {
+  result.buckets = request.mask.reduce((n, b) => n + b, 0)
+  result.deferred = deferredRequest(result.buckets)
+  return request.mask
+}
+
+/**
+ * The buckets the responder sends back, once it merged the initiator's entries (whose digest is
+ * `received`): a requested bucket that now hashes as the initiator's did holds nothing it lacks.
+ */
+export function bucketsToReturn(ctx: SessionContext, requested: Uint8Array, received: Digest): Uint8Array {
+  const mine = ctx.replica.digest.leaves
+  const theirs = received.leaves
+  return requested.map((wanted, b) =>
+    wanted !== 0 && (mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]) ? 1 : 0
+  )
+}
+
+/** Refuses the round (quarantine) when membership says so, after recording why. */
+function checkMember(ctx: SessionContext, row: MemberRow, result: SessionResult): void {
+  result.remoteRow = row
+  const remote = row[0][0]
+  if (ctx.remote !== undefined && remote !== ctx.remote) throw decodeError(`member row of ${remote} from ${ctx.remote}`)
+  const refusal = ctx.membership.refusal(remote, row)
+  if (refusal === undefined) return
+  ctx.membership.refused++
+  result.refused = refusal
+  throw new SharedMemError(ErrorCode.REMOTE, `sync refused (quarantine): ${refusal}`)
+}
