@@ -35,9 +35,8 @@ export const MessageType = {
 export const WIRE_VERSION = 1
 
 /**
- * The layout version of UPDATES messages. Version 2 carries values inline;
- * version 1 carried each as a nested MessagePack byte string and is still read
- * (data files and peers of earlier releases), never written.
+ * The layout version of UPDATES messages: values inline. The one layout read and
+ * written (docs/protocol.md, "Compatibility"); a message of any other is refused.
  */
 export const UPDATES_VERSION = 2
 

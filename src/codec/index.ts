@@ -13,8 +13,8 @@ import { EntryBatch } from '../store/batch.js'
 import { EncodedEntry } from '../store/encoded.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { checkName, MAX_DEADLINE } from '../store/validate.js'
-import { encodedSize, freezeJson, writeValue } from '../value/check.js'
-import type { Json, ValueLimits } from '../value/json.js'
+import { encodedSize, writeValue } from '../value/check.js'
+import type { ValueLimits } from '../value/json.js'
 import { Reader } from '../value/reader.js'
 import { Writer } from '../value/writer.js'
 import {
@@ -175,10 +175,10 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
 }
 
 /**
- * {@link decodeMessage}, leaving the entries of an UPDATES message of the current layout
- * as columns over its bytes (what gossip merges); an earlier layout comes as {@link Updates}.
+ * {@link decodeMessage}, leaving the entries of an UPDATES message as columns over its
+ * bytes (what gossip merges).
  */
-export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame | Updates | Announce {
+export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame | Announce {
   if (bytes.byteLength > limits.maxMessageBytes) {
     throw decodeError(`message of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxMessageBytes}`)
   }
@@ -187,13 +187,21 @@ export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('message is not an array with a type and version')
   const [type, version] = msg
-  if (type === MessageType.UPDATES) return decodeUpdates(msg, limits)
+  if (type === MessageType.UPDATES) throw unsupportedUpdates(version)
   if (type !== MessageType.ANNOUNCE) throw decodeError(`unknown message type ${String(type)}`)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   return decodeAnnounce(msg)
 }
 
-/** An UPDATES message of the current layout, its entries still columns over its bytes. */
+/**
+ * An UPDATES message that {@link readEntryFrame} did not take: of another layout than
+ * `UPDATES_VERSION` (there is one, docs/protocol.md "Compatibility").
+ */
+export function unsupportedUpdates(version: unknown): Error {
+  return decodeError(`unsupported UPDATES layout ${String(version)}`)
+}
+
+/** An UPDATES message, its entries still columns over its bytes. */
 export interface EntryFrame {
   type: 'frame'
   batch: EntryBatch
@@ -209,9 +217,11 @@ export interface EntryFrame {
  * object per entry (what gossip and sync merge). An entry or counter slot whose field
  * breaks a rule but whose MessagePack is whole is left out and listed in `refused`, so
  * that one bad entry never takes its neighbours down; malformed MessagePack refuses the
- * whole message. Returns undefined for any other message (which the caller unpacks whole).
+ * whole message. Returns undefined for any other message (which the caller unpacks whole,
+ * refusing an UPDATES message of another layout with {@link unsupportedUpdates}).
  */
 export function readEntryFrame(frame: Uint8Array, limits: DecodeLimits): EntryFrame | undefined {
+  // The array header of five fields is the one every writer of this layout writes (writeHead).
   if (frame.byteLength < 3 || frame[0] !== 0x95 || frame[1] !== MessageType.UPDATES || frame[2] !== UPDATES_VERSION)
     return undefined
   // Entries are copied out of these bytes one range at a time: from a plain Uint8Array, that costs less.
@@ -358,98 +368,4 @@ function decodePeerAddrs(tuple: unknown): PeerAddrs {
     throw decodeError('announced address is not a multiaddr string')
   }
   return { peerId, addrs }
-}
-
-/** Decodes the fields of an UPDATES message already unpacked (its type checked): layout 1, and anything {@link readEntryFrame} does not take. */
-export function decodeUpdates(msg: unknown[], limits: DecodeLimits): Updates {
-  const [, version, nodes, entries, counters] = msg
-  if (version !== UPDATES_VERSION && version !== 1) throw decodeError(`unsupported wire version ${String(version)}`)
-  if (msg.length !== 5) throw decodeError('updates message does not have 5 fields')
-  if (!Array.isArray(nodes) || !nodes.every(isNodeId)) throw decodeError('node table is not a list of peer ids')
-  if (!Array.isArray(entries) || !Array.isArray(counters)) throw decodeError('entries or counters is not a list')
-  if (entries.length + counters.length > limits.maxMessageEntries) {
-    throw decodeError(
-      `message carries ${entries.length + counters.length} updates; the limit is ${limits.maxMessageEntries}`
-    )
-  }
-  const values = { maxDepth: limits.maxValueDepth, maxBytes: limits.maxValueBytes }
-  const refused: Error[] = []
-  const each = <T>(items: unknown[], decode: (item: unknown) => T): T[] => {
-    const out: T[] = []
-    for (const item of items) {
-      try {
-        out.push(decode(item))
-      } catch (err) {
-        refused.push(guardError(err))
-      }
-    }
-    return out
-  }
-  return {
-    type: 'updates',
-    entries: each(entries, (e) => decodeEntry(e, nodes, limits, values, version === 1)),
-    counters: each(counters, (c) => decodeCounter(c, nodes, limits)),
-    refused
-  }
-}
-
-/** `nestedValue`: the value is a MessagePack byte string of its own (version 1). */
-function decodeEntry(
-  tuple: unknown,
-  nodes: string[],
-  limits: DecodeLimits,
-  values: ValueLimits,
-  nestedValue: boolean
-): EntryUpdate {
-  if (!Array.isArray(tuple) || tuple.length !== 8) throw decodeError('entry is not an 8-field tuple')
-  const [collection, key, wall, logical, nodeIdx, expiresAt, deleted, wireValue] = tuple
-  const node = nodes[nodeIdx as number]
-  if (
-    !isCount(wall) ||
-    !isCount(logical) ||
-    !isCount(expiresAt) ||
-    expiresAt > MAX_DEADLINE ||
-    wall > MAX_DEADLINE ||
-    !isCount(nodeIdx) ||
-    node === undefined
-  ) {
-    throw decodeError('entry has a bad timestamp, expiry or writer')
-  }
-  if (typeof deleted !== 'boolean') throw decodeError('entry has a bad deleted flag')
-  let value: Json = null
-  if (deleted) {
-    if (wireValue !== null) throw decodeError('tombstone carries a value')
-  } else if (nestedValue) {
-    if (!(wireValue instanceof Uint8Array)) throw decodeError('entry value is not a byte string')
-    if (wireValue.byteLength > limits.maxValueBytes) throw decodeError('entry value exceeds the size limit')
-    value = freezeJson(unpackSafely(wireValue), values).value
-  } else {
-    value = freezeJson(wireValue, values).value
-  }
-  return {
-    collection: checkName('collection', collection, limits.maxKeyLength),
-    key: checkName('key', key, limits.maxKeyLength),
-    wall,
-    logical,
-    node,
-    expiresAt,
-    deleted,
-    value
-  }
-}
-
-function decodeCounter(tuple: unknown, nodes: string[], limits: DecodeLimits): CounterUpdate {
-  if (!Array.isArray(tuple) || tuple.length !== 5) throw decodeError('counter is not a 5-field tuple')
-  const [counter, nodeIdx, incarnation, inc, dec] = tuple
-  const node = nodes[nodeIdx as number]
-  if (!isCount(nodeIdx) || node === undefined || typeof incarnation !== 'string' || incarnation.length > 64) {
-    throw decodeError('counter has a bad slot')
-  }
-  if (!isCount(inc) || !isCount(dec)) throw decodeError('counter totals are not non-negative integers')
-  return {
-    counter: checkName('counter', counter, limits.maxKeyLength),
-    slot: `${node}/${incarnation}`,
-    inc,
-    dec
-  }
 }

@@ -5,7 +5,7 @@
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
-import { type DecodeLimits, decodeUpdates, type EntryFrame, readEntryFrame, type Updates } from './index.js'
+import { type DecodeLimits, type EntryFrame, readEntryFrame, type Updates, unsupportedUpdates } from './index.js'
 
 export type SyncMessage =
   | { type: 'digest'; swarm: string; row: MemberRow; groups: Uint32Array }
@@ -14,6 +14,7 @@ export type SyncMessage =
   | { type: 'done' }
   | { type: 'ack'; frames: number }
   | EntryFrame
+  // Never decoded now (one UPDATES layout): goes with the sync stream's branch for it (src/sync).
   | Updates
 
 /**
@@ -121,8 +122,8 @@ export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): Sync
   const msg = unpackSafely(bytes)
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('sync frame is not an array with a type and version')
   const [type, version] = msg
-  // UPDATES frames have their own layout version, which decodeUpdates checks.
-  if (type === MessageType.UPDATES) return decodeUpdates(msg, limits)
+  // UPDATES frames have their own layout version: readEntryFrame took those of the one there is.
+  if (type === MessageType.UPDATES) throw unsupportedUpdates(version)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   switch (type) {
     case MessageType.SYNC_DIGEST: {

@@ -15,7 +15,6 @@ import {
   encodeAnnounce,
   encodeUpdates,
   type PeerAddrs,
-  type Updates,
   type WireEntry
 } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
@@ -72,7 +71,7 @@ export interface GossipInit {
   dropIncoming?: () => boolean
 }
 
-type Decoded = EntryFrame | Updates | Announce
+type Decoded = EntryFrame | Announce
 
 /** Counters of what gossip did, for status and metrics. */
 export interface GossipStats {
@@ -235,20 +234,9 @@ export class Gossip {
     const now = this.init.replica.clock.now()
     const onReject = (entry: EntryUpdate, err: unknown): void =>
       this.reject(reasonOf(err), `${entry.collection}/${entry.key} from ${entry.node}: ${(err as Error).message}`)
-    if (decoded.type === 'frame') {
-      const { batch } = decoded
-      for (let i = 0; i < batch.length; i++) this.observeLag(now, batch.wall(i))
-      this.stats.applied += this.init.replica.mergeBatch(batch, 0, batch.length, now, undefined, onReject)
-    } else {
-      for (const entry of decoded.entries) {
-        this.observeLag(now, entry.wall)
-        try {
-          if (this.init.replica.mergeEntry(entry, 'remote', now)) this.stats.applied++
-        } catch (err) {
-          onReject(entry, err)
-        }
-      }
-    }
+    const { batch } = decoded
+    for (let i = 0; i < batch.length; i++) this.observeLag(now, batch.wall(i))
+    this.stats.applied += this.init.replica.mergeBatch(batch, 0, batch.length, now, undefined, onReject)
     for (const counter of decoded.counters) {
       if (this.init.replica.mergeCounter(counter)) this.stats.applied++
     }
@@ -266,15 +254,10 @@ export class Gossip {
     if (decoded.type === 'announce') {
       return decoded.peers[0]?.peerId === signer ? undefined : `an announcement signed by ${signer} for another peer`
     }
-    if (decoded.type === 'frame') {
-      const { batch } = decoded
-      for (let i = 0; i < batch.length; i++) {
-        const node = batch.nodes[batch.nodeOf(i)]
-        if (node !== signer) return `${signer} signed a write claiming to be from ${node}`
-      }
-    } else {
-      const entry = decoded.entries.find((e) => e.node !== signer)
-      if (entry !== undefined) return `${signer} signed a write claiming to be from ${entry.node}`
+    const { batch } = decoded
+    for (let i = 0; i < batch.length; i++) {
+      const node = batch.nodes[batch.nodeOf(i)]
+      if (node !== signer) return `${signer} signed a write claiming to be from ${node}`
     }
     const counter = decoded.counters.find((c) => !c.slot.startsWith(`${signer}/`))
     if (counter !== undefined) return `${signer} signed counter totals of slot ${counter.slot}`

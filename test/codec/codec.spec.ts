@@ -135,29 +135,16 @@ describe('wire codec', () => {
     refusedAlone(packr.pack([1, 2, [N], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []]))
   })
 
-  it('still reads version 1 messages, whose values are nested byte strings (older peers and data files)', () => {
+  it('refuses an UPDATES message of any layout but the current one whole (one wire format before 1.0)', () => {
     const packr = new Packr({ useRecords: false })
-    const v1 = (value: unknown) => packr.pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, packr.pack(value)]], []])
-    const decoded = decodeMessage(v1({ a: [1, 'x'] }), limits)
-    expect(decoded).toEqual({
-      type: 'updates',
-      entries: [
-        {
-          collection: 'c',
-          key: 'k',
-          wall: 5,
-          logical: 1,
-          node: N,
-          expiresAt: 0,
-          deleted: false,
-          value: { a: [1, 'x'] }
-        }
-      ],
-      counters: [],
-      refused: []
-    })
-    expect(decodeMessage(v1('x'.repeat(5000)), limits)).toMatchObject({ entries: [], refused: [decodeCode] })
-    const inline = packr.pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, 'not bytes']], []])
-    expect(decodeMessage(inline, limits)).toMatchObject({ entries: [], refused: [decodeCode] })
+    // Layout 1 carried each value as a nested MessagePack byte string; no peer or data file has it.
+    const v1 = packr.pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, packr.pack({ a: [1, 'x'] })]], []])
+    expect(() => decodeMessage(v1, limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(packr.pack([1, 3, [N], [], []]), limits)).toThrowError(decodeCode)
+    // The current layout's fields under another array header than the one its writers write.
+    const fix = packr.pack([1, 2, [N], [], []])
+    const other = Buffer.concat([Buffer.from([0xdc, 0, 5]), fix.subarray(1)])
+    expect(() => decodeMessage(other, limits)).toThrowError(decodeCode)
+    expect(decodeMessage(packr.pack([1, 2, [N], [], []]), limits)).toMatchObject({ type: 'updates', entries: [] })
   })
 })
