@@ -4,6 +4,12 @@
  * them). It can splice bytes that already are an item, so a stored value goes
  * out as the bytes it is kept in. A JS value is written by the checker
  * (check.ts `writeJson`, `writeValue`), which calls the primitives here.
+ *
+ * Why not msgpackr for values: a msgpackr call per value costs more than the
+ * work (a value is packed on every save and unpacked on every read), and with
+ * this writer and reader.ts a replica keeps values as bytes, which holds far less
+ * memory than JS values (the figures: docs/benchmarks.md, "Figures behind source
+ * comments"). Messages other than UPDATES are msgpackr's (codec/base.ts).
  */
 import { allocBytes, copyBytes } from '../bytes/copy.js'
 import { utf8Length, writeUtf8, writeUtf8Unmeasured } from '../bytes/utf8.js'
