@@ -5,7 +5,7 @@
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
-import { type DecodeLimits, type EntryFrame, readEntryFrame, type Updates, unsupportedUpdates } from './index.js'
+import { type DecodeLimits, type EntryFrame, readEntryFrame, unsupportedUpdates } from './index.js'
 
 export type SyncMessage =
   | { type: 'digest'; swarm: string; row: MemberRow; groups: Uint32Array }
@@ -14,8 +14,6 @@ export type SyncMessage =
   | { type: 'done' }
   | { type: 'ack'; frames: number }
   | EntryFrame
-  // Never decoded now (one UPDATES layout): goes with the sync stream's branch for it (src/sync).
-  | Updates
 
 /**
  * What a peer knows of the swarm's members (src/sync/membership.ts): pairs of a member's peer id
