@@ -18,29 +18,70 @@
  */
 import './polyfill.js'
 
-export * from './constants.js'
+// The defaults of the options above (PeerOptions, HttpServerOptions, the CLI's); bounds that back
+// no option are not part of the contract (sharedmem/testing names them for tests).
+export {
+  DEFAULT_ANNOUNCE_INTERVAL,
+  DEFAULT_CLOCK_PROBE_INTERVAL,
+  DEFAULT_COLLECT_INTERVAL,
+  DEFAULT_COMPACT_BYTES,
+  DEFAULT_DIAL_TIMEOUT,
+  DEFAULT_FSYNC_INTERVAL,
+  DEFAULT_HTTP_BODY_LIMIT,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_HTTP_REQUEST_TIMEOUT,
+  DEFAULT_HTTP_WATCH_BUFFER_BYTES,
+  DEFAULT_HTTP_WATCH_DRAIN_TIMEOUT,
+  DEFAULT_HTTP_WATCH_KEEP_ALIVE,
+  DEFAULT_LISTEN,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_BATCH_ENTRIES,
+  DEFAULT_MAX_CLOCK_SKEW,
+  DEFAULT_MAX_KEY_LENGTH,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_MESSAGE_ENTRIES,
+  DEFAULT_MAX_OUTBOUND_BUFFER,
+  DEFAULT_MAX_VALUE_BYTES,
+  DEFAULT_MAX_VALUE_DEPTH,
+  DEFAULT_MEMBER_TIMEOUT,
+  DEFAULT_PEER_PORT,
+  DEFAULT_REDIAL_INTERVAL,
+  DEFAULT_RENDEZVOUS_INTERVAL,
+  DEFAULT_SWARM,
+  DEFAULT_SYNC_INTERVAL,
+  DEFAULT_SYNC_TIMEOUT,
+  DEFAULT_TOMBSTONE_TTL
+} from './constants.js'
 export type {
   Callback,
+  ChangeEvent,
+  ChangeOrigin,
   ClockStatus,
   CollectionConfig,
+  ConnectOptions,
   CounterConfig,
+  GossipStats,
+  HttpServer,
+  HttpServerOptions,
+  Json,
   KeyConfig,
+  MembershipStatus,
   PeerEvents,
   PeerOptions,
   PeerStatus,
+  PersistenceStatus,
+  RejectEvent,
+  RemoteSharedMem,
   SaveConfig,
   SaveOptions,
   SharedMem,
-  SharedMemPeer
+  SharedMemPeer,
+  SyncProgressEvent,
+  SyncRoundEvent,
+  SyncStatus,
+  WatchStats
 } from './contract.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
-export type { GossipStats } from './gossip/index.js'
-export { type ConnectOptions, connect, DEFAULT_URL, type RemoteSharedMem } from './http/client.js'
-export { type HttpServer, type HttpServerOptions, startHttpServer } from './http/index.js'
-export { type FaultSettings, Faults } from './peer/faults.js'
+export { connect, DEFAULT_URL } from './http/client.js'
+export { startHttpServer } from './http/index.js'
 export { createPeer } from './peer/peer.js'
-export type { PersistenceStatus } from './persist/index.js'
-export type { ChangeEvent, ChangeOrigin } from './store/types.js'
-export type { Json } from './store/validate.js'
-export type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from './sync/index.js'
-export type { Rejection as RejectEvent } from './util/rejections.js'

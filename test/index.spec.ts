@@ -9,7 +9,6 @@ import type {
   CollectionConfig,
   ConnectOptions,
   CounterConfig,
-  FaultSettings,
   GossipStats,
   HttpServer,
   HttpServerOptions,
@@ -30,30 +29,20 @@ import type {
   SyncStatus
 } from '../src/index.js'
 import * as sharedmem from '../src/index.js'
+import type { FaultSettings } from '../src/testing.js'
+import * as testing from '../src/testing.js'
 
 const SRC = fileURLToPath(new URL('../src', import.meta.url))
 
 /** Every value the package exports; a change here is a change of the public API. */
 const VALUE_EXPORTS = [
-  'DEFAULT_ANNOUNCED_ADDRS_PER_PEER',
-  'DEFAULT_ANNOUNCED_DIALS_IN_FLIGHT',
-  'DEFAULT_ANNOUNCED_DIAL_BACKOFF',
-  'DEFAULT_ANNOUNCED_DIAL_BACKOFF_MAX',
-  'DEFAULT_ANNOUNCED_DIAL_BURST',
-  'DEFAULT_ANNOUNCED_DIAL_INTERVAL',
-  'DEFAULT_ANNOUNCED_PEERS_REMEMBERED',
-  'DEFAULT_ANNOUNCED_PEER_TTL',
   'DEFAULT_ANNOUNCE_INTERVAL',
-  'DEFAULT_ANNOUNCE_SENDERS_TRACKED',
-  'DEFAULT_ANNOUNCE_SENDER_BURST',
   'DEFAULT_CLOCK_PROBE_INTERVAL',
   'DEFAULT_COLLECT_INTERVAL',
   'DEFAULT_COMPACT_BYTES',
-  'DEFAULT_DIAL_FAILURES_REMEMBERED',
   'DEFAULT_DIAL_TIMEOUT',
   'DEFAULT_FSYNC_INTERVAL',
   'DEFAULT_HTTP_BODY_LIMIT',
-  'DEFAULT_HTTP_DRAIN_BYTES',
   'DEFAULT_HTTP_PORT',
   'DEFAULT_HTTP_REQUEST_TIMEOUT',
   'DEFAULT_HTTP_WATCH_BUFFER_BYTES',
@@ -75,19 +64,35 @@ const VALUE_EXPORTS = [
   'DEFAULT_RENDEZVOUS_INTERVAL',
   'DEFAULT_SWARM',
   'DEFAULT_SYNC_INTERVAL',
-  'DEFAULT_SYNC_SCAN_BATCH',
   'DEFAULT_SYNC_TIMEOUT',
-  'DEFAULT_SYNC_WINDOW',
   'DEFAULT_TOMBSTONE_TTL',
   'DEFAULT_URL',
   'ErrorCode',
-  'Faults',
   'HTTP_STATUS',
   'SharedMemError',
   'connect',
   'createPeer',
   'isErrorCode',
   'startHttpServer'
+]
+
+/** Every value of `sharedmem/testing`: helpers and bounds for tests, none of which the main entry exports. */
+const TESTING_EXPORTS = [
+  'DEFAULT_ANNOUNCED_ADDRS_PER_PEER',
+  'DEFAULT_ANNOUNCED_DIALS_IN_FLIGHT',
+  'DEFAULT_ANNOUNCED_DIAL_BACKOFF',
+  'DEFAULT_ANNOUNCED_DIAL_BACKOFF_MAX',
+  'DEFAULT_ANNOUNCED_DIAL_BURST',
+  'DEFAULT_ANNOUNCED_DIAL_INTERVAL',
+  'DEFAULT_ANNOUNCED_PEERS_REMEMBERED',
+  'DEFAULT_ANNOUNCED_PEER_TTL',
+  'DEFAULT_ANNOUNCE_SENDERS_TRACKED',
+  'DEFAULT_ANNOUNCE_SENDER_BURST',
+  'DEFAULT_DIAL_FAILURES_REMEMBERED',
+  'DEFAULT_HTTP_DRAIN_BYTES',
+  'DEFAULT_SYNC_SCAN_BATCH',
+  'DEFAULT_SYNC_WINDOW',
+  'Faults'
 ]
 
 /** Relative imports (`import … from './x.js'`, type-only included) of every module under src/. */
@@ -133,6 +138,11 @@ describe('the public contract', () => {
     expect(Object.keys(sharedmem).sort()).toEqual(VALUE_EXPORTS)
   })
 
+  it('keeps test-only helpers behind sharedmem/testing', () => {
+    expect(Object.keys(testing).sort()).toEqual(TESTING_EXPORTS)
+    for (const name of TESTING_EXPORTS) expect(sharedmem).not.toHaveProperty(name)
+  })
+
   it('exports the documented types', () => {
     // Compile-time: each name above must resolve; these lines pin a few shapes too.
     expectTypeOf<SharedMemPeer>().toExtend<SharedMem>()
@@ -156,6 +166,16 @@ describe('the public contract', () => {
     expectTypeOf(sharedmem.startHttpServer).returns.resolves.toEqualTypeOf<HttpServer>()
     expectTypeOf<HttpServerOptions>().toBeObject()
     expectTypeOf<FaultSettings>().toBeObject()
+    // get<T>: the caller names the type it expects, as with keyv's, lru-cache's and ioredis' get<T>().
+    const peer = {} as SharedMemPeer
+    const remote = {} as RemoteSharedMem
+    expectTypeOf(peer.get<{ first: string }>).returns.resolves.toEqualTypeOf<{ first: string } | null>()
+    expectTypeOf(remote.get<number>).returns.resolves.toEqualTypeOf<number | null>()
+    expectTypeOf(peer.getSync<string[]>).returns.toEqualTypeOf<string[] | null>()
+    expectTypeOf(peer.get).returns.resolves.toEqualTypeOf<Json>()
+    // No internals of the sync service in its public event.
+    expectTypeOf<SyncRoundEvent>().not.toHaveProperty('remoteRow')
+    expectTypeOf<SyncRoundEvent>().not.toHaveProperty('startedAt')
     expect(typeof sharedmem.createPeer).toBe('function')
   })
 

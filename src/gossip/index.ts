@@ -17,6 +17,7 @@ import {
   type PeerAddrs,
   type WireEntry
 } from '../codec/index.js'
+import type { GossipStats } from '../contract.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
@@ -72,22 +73,6 @@ export interface GossipInit {
 }
 
 type Decoded = EntryFrame | Announce
-
-/** Counters of what gossip did, for status and metrics. */
-export interface GossipStats {
-  messagesOut: number
-  /** Updates not published because no peer was connected (sync delivers them). */
-  unsentIsolated: number
-  messagesIn: number
-  /** Received messages that failed to decode, or entries refused (clock skew). */
-  rejected: number
-  /** Received updates that changed the replica. */
-  applied: number
-  /** Publishes that failed (logged; the sync protocol repairs what they carried). */
-  publishErrors: number
-  /** Moving average of how old remote writes are when they arrive here, in ms (clock offsets included). */
-  lagMs: number
-}
 
 export class Gossip {
   readonly stats: GossipStats = {

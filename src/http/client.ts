@@ -4,32 +4,11 @@
  * SharedMemErrors; network failures are `ERR_REMOTE`, time-outs `ERR_TIMEOUT`.
  */
 import { DEFAULT_HTTP_PORT } from '../constants.js'
-import type {
-  Callback,
-  CollectionConfig,
-  CounterConfig,
-  KeyConfig,
-  PeerStatus,
-  SaveConfig,
-  SharedMem
-} from '../contract.js'
+import type { Callback, ConnectOptions, PeerStatus, RemoteSharedMem, SharedMem } from '../contract.js'
 import { ErrorCode, invalidArgument, isErrorCode, SharedMemError } from '../errors.js'
-import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from '../peer/args.js'
-import type { Json } from '../store/validate.js'
+import type { ArgLimits } from '../peer/args.js'
 import { settle } from '../util/callback.js'
-
-export interface ConnectOptions {
-  /** Time limit of one request, in ms. @default 10000 */
-  timeout?: number
-  /** Extra headers sent with every request (e.g. `authorization`). */
-  headers?: Record<string, string>
-}
-
-/** A client of a remote peer's HTTP API. */
-export interface RemoteSharedMem extends SharedMem {
-  /** The remote peer's status. */
-  status(callback?: Callback<PeerStatus>): Promise<PeerStatus>
-}
+import { VERB_ENTRIES, type VERBS } from './verbs.js'
 
 /**
  * The limits a client checks before sending: none of its own on sizes and lengths (the peer
@@ -88,26 +67,20 @@ export function connect(url: string = DEFAULT_URL, options: ConnectOptions = {})
   }
 
   // Every verb goes as POST with a JSON body, so argument types reach the server exactly as given.
-  // The config is checked here first, by the embedded API's own rules: what JSON would silently
-  // change (NaN → null, a Date → a string) or cannot carry (a cycle) is refused with the same code.
-  const post =
-    <C, T>(verb: string, check: (config: C) => unknown) =>
-    (config: C, callback?: Callback<T>): Promise<T> =>
-      settle(() => {
-        check(config)
-        return request<T>(verb, config ?? null)
-      }, callback)
+  // The config is checked here first, by the embedded API's own rules (the table's `check`).
+  const verbs = Object.fromEntries(
+    VERB_ENTRIES.map(([verb, spec]) => [
+      verb,
+      (config: unknown, callback?: Callback<unknown>): Promise<unknown> =>
+        settle(() => {
+          spec.check(config, CLIENT_LIMITS)
+          return request(verb, config ?? null)
+        }, callback)
+    ])
+  ) as { [V in keyof typeof VERBS]: SharedMem[V] }
 
   return {
-    save: post<SaveConfig, true>('save', (c) => saveArgs(c, CLIENT_LIMITS)),
-    get: post<KeyConfig, Json>('get', (c) => keyArgs('get', c, CLIENT_LIMITS)),
-    remove: post<KeyConfig, boolean>('remove', (c) => keyArgs('remove', c, CLIENT_LIMITS)),
-    getArray: post<CollectionConfig, Record<string, Json>>('getArray', (c) =>
-      collectionArgs('getArray', c, CLIENT_LIMITS)
-    ),
-    increment: post<CounterConfig, number>('increment', (c) => counterArgs('increment', c, CLIENT_LIMITS)),
-    decrement: post<CounterConfig, number>('decrement', (c) => counterArgs('decrement', c, CLIENT_LIMITS)),
-    getCounter: post<CounterConfig, number>('getCounter', (c) => counterArgs('getCounter', c, CLIENT_LIMITS)),
+    ...verbs,
     status: (callback?: Callback<PeerStatus>) => settle(() => request<PeerStatus>('status'), callback)
   }
 }

@@ -3,10 +3,7 @@
  * prom-client) load on the first start: a process that embeds a peer without
  * HTTP does not hold them (docs/benchmarks.md).
  */
-import type { SharedMemPeer } from '../contract.js'
-import type { HttpServer, HttpServerOptions } from './server.js'
-
-export type { HttpServer, HttpServerOptions } from './server.js'
+import type { HttpServer, HttpServerOptions, SharedMemPeer } from '../contract.js'
 
 /** Serves `peer`'s HTTP API and test page (see docs/http.md); resolves once it listens. */
 export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOptions = {}): Promise<HttpServer> {

@@ -11,26 +11,7 @@
  * that raw shape, every other client keeps `{"result": …}` (docs/http.md).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-
-/** The verbs the perfectapi config advertises, with their parameters, as the ancestor's `perfectapi.json` named them. */
-const COMMANDS: ReadonlyArray<{ name: string; synopsis: string; parameters: string[]; options?: string[] }> = [
-  {
-    name: 'save',
-    synopsis: 'Saves a variable into a collection (replacing any earlier value)',
-    parameters: ['collection', 'key', 'variable'],
-    options: ['expiresIn']
-  },
-  { name: 'get', synopsis: 'The variable saved under a key, or null', parameters: ['collection', 'key'] },
-  {
-    name: 'remove',
-    synopsis: 'Removes a variable; true when a live value was there',
-    parameters: ['collection', 'key']
-  },
-  { name: 'getArray', synopsis: 'Every variable of a collection, as {key: value}', parameters: ['collection'] },
-  { name: 'increment', synopsis: 'Adds one to a counter and returns its new value', parameters: ['counter'] },
-  { name: 'decrement', synopsis: 'Subtracts one from a counter and returns its new value', parameters: ['counter'] },
-  { name: 'getCounter', synopsis: "A counter's value (0 for a new counter)", parameters: ['counter'] }
-]
+import { VERB_ENTRIES } from './verbs.js'
 
 /**
  * The perfectapi config of this API. Every command is a POST: the client then
@@ -41,13 +22,13 @@ export function perfectApiConfig(): object {
   return {
     exports: 'sharedmem',
     path: 'sharedmem',
-    signature: COMMANDS.map((cmd) => ({
-      name: cmd.name,
-      synopsis: cmd.synopsis,
-      description: cmd.synopsis,
+    signature: VERB_ENTRIES.map(([name, spec]) => ({
+      name,
+      synopsis: spec.synopsis,
+      description: spec.synopsis,
       verb: 'POST',
-      parameters: cmd.parameters.map((name) => ({ name, required: true })),
-      options: (cmd.options ?? []).map((option) => ({ option, long: option })),
+      parameters: spec.parameters.map((parameter) => ({ name: parameter, required: true })),
+      options: (spec.options ?? []).map((option) => ({ option, long: option })),
       returns: []
     }))
   }

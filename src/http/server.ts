@@ -19,63 +19,14 @@ import {
   DEFAULT_HTTP_WATCH_DRAIN_TIMEOUT,
   DEFAULT_HTTP_WATCH_KEEP_ALIVE
 } from '../constants.js'
-import type { SharedMemPeer } from '../contract.js'
+import type { HttpServer, HttpServerOptions, SharedMemPeer } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
-import type { Faults } from '../peer/faults.js'
 import { drainRequest } from './drain.js'
 import { toHttpError } from './errors.js'
 import { createMetrics } from './metrics.js'
 import { isPerfectApiClient, perfectApiConfig, perfectApiError, sendPerfectApiResult } from './perfectapi.js'
-import { createWatchHub, type WatchFilter, type WatchStats } from './watch.js'
-
-export interface HttpServerOptions {
-  /** Interface to bind. @default '127.0.0.1' */
-  host?: string
-  /** Port; 0 picks a free one. @default 3000 */
-  port?: number
-  /** Largest request body, in bytes. @default 4194304 (4 MiB) */
-  bodyLimit?: number
-  /** Interval of SSE keep-alive comments, in ms. @default 15000 */
-  keepAliveInterval?: number
-  /**
-   * Most bytes queued in this process for one `/sharedmem/watch` subscriber. One that falls
-   * further behind (it reads slower than changes come, or not at all) is sent a last
-   * `event: error` with code `ERR_SLOW_CONSUMER`, and its stream is closed. Keep it above the
-   * largest event you expect: an event that does not fit on its own drops any subscriber.
-   * @default 8388608 (8 MiB)
-   */
-  watchBufferLimit?: number
-  /**
-   * Time a dropped `/sharedmem/watch` subscriber has to read what was queued for it and the last
-   * event, in ms; then its connection is destroyed and the queue freed. @default 10000
-   */
-  watchDrainTimeout?: number
-  /**
-   * Bearer token every request must carry (`Authorization: Bearer <token>`, or `?token=` where a
-   * header cannot be set, as with EventSource); `/healthz` and the test page itself stay open.
-   * @default none: no authentication (keep the default loopback bind)
-   */
-  token?: string
-  /** Origins allowed to call the API from a browser (CORS). @default none: CORS off */
-  corsOrigins?: string[]
-  /** Time limit for receiving a whole request, in ms (slow clients are cut off). @default 30000 */
-  requestTimeout?: number
-  /** Test-only: serve POST /sharedmem/_test/faults for these fault controls. @internal */
-  faults?: Faults
-}
-
-export interface HttpServer {
-  /** Base URL of the API, e.g. `http://127.0.0.1:3000/sharedmem`: pass it to `connect()`. */
-  readonly url: string
-  readonly port: number
-  /** The `/sharedmem/watch` streams: subscribers, dropped ones, and the bytes queued for each. */
-  watchStats(): WatchStats
-  close(): Promise<void>
-}
-
-type Verb = 'save' | 'get' | 'remove' | 'getArray' | 'increment' | 'decrement' | 'getCounter'
-const READS: Verb[] = ['get', 'getArray', 'getCounter']
-const WRITES: Verb[] = ['save', 'remove', 'increment', 'decrement']
+import { VERB_ENTRIES, type Verb } from './verbs.js'
+import { createWatchHub, type WatchFilter } from './watch.js'
 
 const TESTAPP = new URL('./public/testapp.html', import.meta.url)
 
@@ -154,8 +105,10 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
       const result = await (peer[verb] as (config: unknown) => Promise<unknown>).call(peer, args ?? {})
       return isPerfectApiClient(req) ? sendPerfectApiResult(reply, result) : { result }
     }
-  for (const verb of READS) app.get(`/sharedmem/${verb}`, serve(verb, 'query'))
-  for (const verb of [...READS, ...WRITES]) app.post(`/sharedmem/${verb}`, serve(verb, 'body'))
+  for (const [verb, spec] of VERB_ENTRIES) {
+    if (spec.kind === 'read') app.get(`/sharedmem/${verb}`, serve(verb, 'query'))
+    app.post(`/sharedmem/${verb}`, serve(verb, 'body'))
+  }
   app.get('/sharedmem/config', async () => perfectApiConfig())
   app.get('/sharedmem/collections', async () => ({ result: peer.collections() }))
   app.get('/sharedmem/status', async () => ({ result: peer.status() }))

@@ -9,9 +9,8 @@
  */
 import type { ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { SharedMemPeer } from '../contract.js'
+import type { ChangeEvent, SharedMemPeer, WatchStats } from '../contract.js'
 import { ErrorCode } from '../errors.js'
-import type { ChangeEvent } from '../store/types.js'
 
 export interface WatchLimits {
   /** Most bytes queued in this process for one stream, the last event included. */
@@ -26,17 +25,6 @@ export interface WatchLimits {
 export interface WatchFilter {
   collection?: string
   counter?: string
-}
-
-export interface WatchStats {
-  /** Streams that receive changes. */
-  subscribers: number
-  /** Connections of dropped subscribers still open while what was queued for them drains. */
-  draining: number
-  /** Subscribers dropped for falling behind since the server started. */
-  dropped: number
-  /** Bytes queued in this process for each open stream (subscribed or draining). */
-  bufferedBytes: number[]
 }
 
 export interface WatchHub {

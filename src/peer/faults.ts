@@ -4,14 +4,9 @@
  * connection gater refuses them and open connections are closed). Enabled only
  * by passing a Faults object to createPeer (the CLI's hidden --test-faults).
  */
-export interface FaultSettings {
-  /** Share (0–1) of incoming gossip messages to drop. */
-  dropGossip: number
-  /** Peer ids this peer refuses to be connected to. */
-  block: string[]
-}
+import type { FaultInjection, FaultSettings } from '../contract.js'
 
-export class Faults {
+export class Faults implements FaultInjection {
   dropGossip = 0
   readonly blocked = new Set<string>()
   private readonly listeners = new Set<() => void>()

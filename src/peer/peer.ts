@@ -21,6 +21,7 @@ import type {
   ClockStatus,
   CollectionConfig,
   CounterConfig,
+  Json,
   KeyConfig,
   PeerEvents,
   PeerOptions,
@@ -33,7 +34,6 @@ import { Gossip } from '../gossip/index.js'
 import { Persistence } from '../persist/index.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
 import { Replica } from '../store/replica.js'
-import type { Json } from '../store/validate.js'
 import { Sync } from '../sync/index.js'
 import { Membership, type MembershipState } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
@@ -342,8 +342,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     }, callback)
   }
 
-  get(config: KeyConfig, callback?: Callback<Json>): Promise<Json> {
-    return settle(() => this.getSync(config), callback)
+  get<T extends Json = Json>(config: KeyConfig, callback?: Callback<T | null>): Promise<T | null> {
+    return settle(() => this.getSync<T>(config), callback)
   }
 
   remove(config: KeyConfig, callback?: Callback<boolean>): Promise<boolean> {
@@ -374,11 +374,12 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     return settle(() => this.getCounterSync(config), callback)
   }
 
-  getSync(config: KeyConfig): Json {
+  getSync<T extends Json = Json>(config: KeyConfig): T | null {
     this.assertRunning()
     const { collection, key } = keyArgs('get', config, this.limits)
     this.operations.reads++
-    return this.replica.get(collection, key)
+    // `T` is the caller's word for what it saved (SharedMem.get); the value is not checked against it.
+    return this.replica.get(collection, key) as T | null
   }
 
   getArraySync(config: CollectionConfig): Record<string, Json> {

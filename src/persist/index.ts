@@ -20,6 +20,7 @@ import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { type Batch, Batcher } from '../codec/batcher.js'
 import { type DecodeLimits, decodeMessage, encodeUpdates } from '../codec/index.js'
+import type { PersistenceStatus } from '../contract.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
 import type { DataDirLock } from './lock.js'
@@ -60,27 +61,6 @@ export interface LoadReport {
   lastSyncAt: number
   /** What sync kept of the swarm's members (src/sync/membership.ts), if anything. */
   syncState?: unknown
-}
-
-export interface PersistenceStatus {
-  dataDir: string
-  loadedEntries: number
-  loadMs: number
-  droppedBytes: number
-  /**
-   * Entries and counter slots found unreadable while loading and left out, so that one bad entry
-   * cannot keep the peer from starting (other peers may still hold a good version of them).
-   */
-  skipped: number
-  /** Whole records found unreadable while loading and left out (damage in the middle of a file). */
-  skippedRecords: number
-  /** Why the first unreadable entry or record was left out; '' when none was. */
-  skipReason: string
-  /** Bytes in the current log since the last snapshot. */
-  logBytes: number
-  snapshots: number
-  /** When buffered updates were last written and fsynced (ms since the epoch; 0 = never). */
-  lastFsyncAt: number
 }
 
 const SNAPSHOT = 'snapshot.bin'

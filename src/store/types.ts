@@ -35,34 +35,4 @@ export interface CounterUpdate {
   readonly dec: number
 }
 
-/** Where a change came from: this peer's API, or another peer. */
-export type ChangeOrigin = 'local' | 'remote'
-
-/** A visible change of the replica, as delivered to `change` listeners. */
-export type ChangeEvent =
-  | {
-      readonly type: 'save'
-      readonly collection: string
-      readonly key: string
-      readonly value: Json
-      /** Expiry deadline in ms since the epoch; 0 means never. */
-      readonly expiresAt: number
-      readonly origin: ChangeOrigin
-      /** Peer id of the writer. */
-      readonly node: string
-    }
-  | {
-      readonly type: 'remove'
-      readonly collection: string
-      readonly key: string
-      readonly value: null
-      readonly origin: ChangeOrigin
-      readonly node: string
-    }
-  | {
-      readonly type: 'counter'
-      readonly counter: string
-      /** The counter's new total. */
-      readonly value: number
-      readonly origin: ChangeOrigin
-    }
+export type { ChangeEvent, ChangeOrigin } from '../contract.js'

@@ -17,6 +17,7 @@
  * rounds with a peer that has heard from it since: an operator decides (docs/semantics.md).
  */
 import type { MemberRow } from '../codec/sync.js'
+import type { MembershipStatus } from '../contract.js'
 
 export interface MembershipInit {
   /** This peer's id. */
@@ -36,18 +37,6 @@ export interface MembershipState {
   members: Array<[string, number, number, number]>
   /** [member, its row as last received from it]. */
   rows: Array<[string, MemberRow]>
-}
-
-/** What `status().sync.membership` reports. */
-export interface MembershipStatus {
-  /** Members known and not retired, this peer included. */
-  members: number
-  /** Members retired (silent for `memberTimeout`): rounds with them are refused. */
-  retired: string[]
-  /** Dead entries written before this (ms since the epoch) minus the tombstone TTL may be collected; 0: none yet. */
-  watermark: number
-  /** Rounds refused because the other side was retired here, or had heard from a retired member. */
-  refused: number
 }
 
 /** Most members remembered (retired ones included): beyond it the oldest retired are forgotten. */

@@ -3,17 +3,7 @@
  * marking the first of its kind so that a log can show every reason once
  * without being flooded by a hostile peer.
  */
-/** A refusal of hostile or malformed network input, as reported to `reject` listeners. */
-export interface Rejection {
-  /** Where it came from. */
-  source: 'gossip' | 'sync'
-  /** A stable reason: `decode`, `clock-skew`, `forged-origin`. */
-  reason: string
-  /** Details for the log. */
-  message: string
-  /** True the first time this source and reason occur. */
-  first: boolean
-}
+import type { RejectEvent as Rejection } from '../contract.js'
 
 export class Rejections {
   readonly counts: Record<string, number> = {}

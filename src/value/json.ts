@@ -1,7 +1,9 @@
 /** The values a replica holds: what JSON can carry, and the limits one must meet. */
 
-/** Any value JSON can carry. */
-export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json }
+import type { Json } from '../contract.js'
+
+/** Any value JSON can carry (declared in the contract, where every public type is). */
+export type { Json }
 
 /**
  * Limits a value must meet. `maxBytes` bounds its MessagePack size, measured

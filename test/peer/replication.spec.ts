@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { Faults, type SharedMemPeer, type SyncRoundEvent } from '../../src/index.js'
+import type { SharedMemPeer, SyncRoundEvent } from '../../src/index.js'
 import { MAX_DEFERRALS } from '../../src/sync/index.js'
+import { Faults } from '../../src/testing.js'
 import { startPeer, startPeers, stopAll } from '../fixtures/peers.js'
 import { waitFor } from '../fixtures/wait.js'
 
