@@ -34,9 +34,12 @@ void main()
 `
 const ESM_CONSUMER = `
 import { connect, createPeer, type PeerOptions, SharedMemError, type Json } from 'sharedmem'
-const options: PeerOptions = { swarm: 'x', bootstrap: [] }
+import { Faults } from 'sharedmem/testing'
+const options: PeerOptions = { swarm: 'x', bootstrap: [], faults: new Faults() }
 const peer = await createPeer(options)
 const value: Json = peer.getSync({ collection: 'c', key: 'k' })
+const typed: { n: number } | null = await peer.get<{ n: number }>({ collection: 'c', key: 'k' })
+console.log(typed)
 const remote = connect('http://127.0.0.1:3000/sharedmem')
 console.log(value, typeof remote.get, SharedMemError.name)
 await peer.stop()
@@ -86,6 +89,34 @@ describe('the packed package, installed into a fresh project', () => {
     expect(out.code, out.stderr).toBe(0)
     expect(out.stderr).not.toMatch(/ERR_PACKAGE_PATH_NOT_EXPORTED|ERR_REQUIRE_ESM/)
     expect(JSON.parse(out.stdout)).toEqual({ value: { ok: true }, n: 1 })
+  })
+
+  it('serves test-only helpers at sharedmem/testing, to import() and require(), and not at the main entry', async () => {
+    const script = (load: string) => `
+      ${load}
+      const faults = new Faults()
+      faults.set({ dropGossip: 0.5 })
+      console.log(JSON.stringify({ settings: faults.get(), main: 'Faults' in main }))`
+    const esm = await runNode(
+      [
+        '--input-type=module',
+        '-e',
+        script("import { Faults } from 'sharedmem/testing'; import * as main from 'sharedmem'")
+      ],
+      { cwd: dir }
+    )
+    const cjs = await runNode(
+      [
+        '--input-type=commonjs',
+        '-e',
+        script("const { Faults } = require('sharedmem/testing'); const main = require('sharedmem')")
+      ],
+      { cwd: dir }
+    )
+    for (const out of [esm, cjs]) {
+      expect(out.code, out.stderr).toBe(0)
+      expect(JSON.parse(out.stdout)).toEqual({ settings: { dropGossip: 0.5, block: [] }, main: false })
+    }
   })
 
   it('type-checks a CommonJS and an ESM consumer with tsc, and catches a wrong option', async () => {
