@@ -4,7 +4,7 @@
  */
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
-import { isCount, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
+import { isCount, isNodeId, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
 import { type DecodeLimits, type EntryFrame, readEntryFrame, unsupportedUpdates } from './index.js'
 
 export type SyncMessage =
@@ -24,8 +24,6 @@ export type MemberRow = Array<[member: string, seen: number]>
 
 /** Members one row may list: far more than a swarm has; bounds what a frame can make a peer store. */
 export const MAX_ROW_MEMBERS = 4096
-/** Longest peer id in a row (a base58 Ed25519 or RSA peer id is well below it). */
-const MAX_MEMBER_ID = 128
 
 const GROUP_BYTES = GROUPS * 8
 const LEAF_GROUP_BYTES = LEAVES_PER_GROUP * 8
@@ -53,18 +51,11 @@ export function encodeLeaves(row: MemberRow, groups: number[], leaves: Uint32Arr
   return packr.pack([MessageType.SYNC_LEAVES, WIRE_VERSION, row, groups, wordsToBytes(leaves)])
 }
 
-/** A member row as received: pairs of a non-empty id and a count, the first one (the sender) required. */
+/** A member row as received: pairs of a peer id and a count, the first one (the sender) required. */
 function readRow(row: unknown): MemberRow {
   if (!Array.isArray(row) || row.length === 0 || row.length > MAX_ROW_MEMBERS) throw decodeError('malformed member row')
   for (const pair of row) {
-    if (
-      !Array.isArray(pair) ||
-      pair.length !== 2 ||
-      typeof pair[0] !== 'string' ||
-      pair[0].length === 0 ||
-      pair[0].length > MAX_MEMBER_ID ||
-      !isCount(pair[1])
-    ) {
+    if (!Array.isArray(pair) || pair.length !== 2 || !isNodeId(pair[0]) || !isCount(pair[1])) {
       throw decodeError('malformed member row')
     }
   }

@@ -35,7 +35,7 @@ import { Persistence } from '../persist/index.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
 import { Replica } from '../store/replica.js'
 import { Sync } from '../sync/index.js'
-import { Membership, type MembershipState } from '../sync/membership.js'
+import { Membership } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
 import { Rejections } from '../util/rejections.js'
 import { parseAddress } from './addresses.js'
@@ -119,6 +119,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly durableWrites: boolean
   private readonly collectInterval: number
   private collectTimer: NodeJS.Timeout | undefined
+  /**
+   * Member times are read on each member's own clock: below a tombstone TTL of twice the skew
+   * allowed between clocks, the TTL alone is no margin for that, so collection waits this much more.
+   */
+  private readonly clockMargin: number
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
   private stopping: Promise<void> | undefined
   private startedAt = 0
@@ -153,6 +158,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.durableWrites = options.durableWrites === true && options.dataDir !== undefined
     this.collectInterval = options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL
     const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
+    this.clockMargin = Math.max(0, 2 * clock.maxSkew - (options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL))
     this.clockWatch = new ClockWatch({
       maxSkew: clock.maxSkew,
       onChange: ({ skewed, offsetMs, peers }) => {
@@ -221,6 +227,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       self: this.peerId,
       memberTimeout: options.memberTimeout ?? defaults.DEFAULT_MEMBER_TIMEOUT,
       now: clock.now,
+      maxSkew: clock.maxSkew,
       onRetire: (member) =>
         log.error('member %s silent for longer than memberTimeout: retired; rounds with it are refused', member)
     })
@@ -282,7 +289,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     if (this.persistence !== undefined) {
       const loaded = await this.persistence.open()
       this.sync.stats.lastSyncAt = loaded.lastSyncAt
-      if (loaded.syncState !== undefined) this.membership.load(loaded.syncState as MembershipState)
+      // A replica whose members were lost cannot tell who still misses a removal: collect nothing for a while.
+      if (!this.membership.load(loaded.syncState) && loaded.entries > 0) this.membership.distrust()
     }
     // The sync handler is registered before the node listens, so that identify
     // tells every peer, from the first connection on, that this one speaks it.
@@ -519,7 +527,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.collectTimer = setTimeout(() => {
       // A pause of the process (a stopped container, a suspended host) is no running time.
       this.membership.tick(2 * this.collectInterval)
-      const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH, this.membership.watermark())
+      const watermark = this.membership.watermark() - this.clockMargin
+      const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH, watermark)
       const step = (): void => {
         if (this.state !== 'started') return
         if (steps.next().done === true) this.scheduleCollect()

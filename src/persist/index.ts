@@ -14,7 +14,7 @@
  */
 
 import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -296,10 +296,7 @@ export class Persistence {
     }
     if (this.lastSyncAt !== this.savedSyncAt) {
       this.savedSyncAt = this.lastSyncAt
-      await writeFile(
-        join(this.init.dir, META),
-        JSON.stringify({ lastSyncAt: this.lastSyncAt, members: this.syncState })
-      )
+      await writeDurably(this.init.dir, META, JSON.stringify({ lastSyncAt: this.lastSyncAt, members: this.syncState }))
     }
     if (this.status.logBytes > this.init.compactBytes) await this.snapshot()
   }
@@ -343,6 +340,23 @@ export class Persistence {
     this.oldLogs = []
     this.status.snapshots++
   }
+}
+
+/**
+ * Replaces `dir/name` with `text` so that a crash leaves the old file or the new one, never a torn
+ * one: the members it holds are what keeps removed keys from coming back after a restart.
+ */
+async function writeDurably(dir: string, name: string, text: string): Promise<void> {
+  const tmp = join(dir, `${name}.tmp`)
+  const out = await open(tmp, 'w')
+  try {
+    await out.writeFile(text)
+    await out.datasync()
+  } finally {
+    await out.close()
+  }
+  await rename(tmp, join(dir, name))
+  await syncDirectory(dir)
 }
 
 /** Makes a rename durable where the platform allows it (Windows cannot open a directory). */

@@ -22,12 +22,16 @@ export const BUCKETS = GROUPS * LEAVES_PER_GROUP
 export const DIGEST_EPOCH = 60_000
 
 /**
- * The digest's epoch for a tombstone TTL: a minute, or a tenth of a shorter TTL, so that a short
- * horizon (tests, the chaos run) is not stretched by a whole minute before anything is collected.
+ * The digest's epoch for a tombstone TTL: a minute, or a tenth of a shorter TTL (a second at
+ * least), so that a short horizon (tests, the chaos run) is not stretched by a whole minute before
+ * anything is collected.
  */
 export function digestEpoch(tombstoneTtl: number): number {
-  return Math.max(1, Math.min(DIGEST_EPOCH, Math.floor(tombstoneTtl / 10)))
+  return Math.max(MIN_DIGEST_EPOCH, Math.min(DIGEST_EPOCH, Math.floor(tombstoneTtl / 10)))
 }
+
+/** The shortest epoch: a second, so that even a tiny TTL scans the replica at most once a second. */
+const MIN_DIGEST_EPOCH = 1000
 
 /** The bucket and 64-bit hash of one member, as computed by {@link hashEntry} / {@link hashCounter}. */
 export interface MemberHash {

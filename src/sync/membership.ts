@@ -16,7 +16,7 @@
  * versions whose removal was then collected, so rounds with it are refused (quarantine), as are
  * rounds with a peer that has heard from it since: an operator decides (docs/semantics.md).
  */
-import type { MemberRow } from '../codec/sync.js'
+import { MAX_ROW_MEMBERS, type MemberRow } from '../codec/sync.js'
 import type { MembershipStatus } from '../contract.js'
 
 export interface MembershipInit {
@@ -25,6 +25,12 @@ export interface MembershipInit {
   /** Running time without news after which a member is retired, in ms. */
   memberTimeout: number
   now: () => number
+  /**
+   * Largest lead of another peer's clock over this one's that is believed, in ms: a member time
+   * in a row further ahead than that is taken as now plus it, so that no row (a wrong clock, a
+   * hostile peer) can make a member look heard of far into the future. @default unbounded
+   */
+  maxSkew?: number
   /** Called once for each member retired (its id). */
   onRetire?: (member: string) => void
 }
@@ -37,10 +43,18 @@ export interface MembershipState {
   members: Array<[string, number, number, number]>
   /** [member, its row as last received from it]. */
   rows: Array<[string, MemberRow]>
+  /** Running time until which the watermark holds every collection back (see {@link Membership.distrust}). */
+  holdUntil?: number
 }
 
 /** Most members remembered (retired ones included): beyond it the oldest retired are forgotten. */
 const MAX_MEMBERS = 4096
+
+/**
+ * Members one row may introduce (members not known here before): a swarm gains a few at a time,
+ * and a row inventing thousands would make every peer wait for members that never answer.
+ */
+const MAX_NEW_PER_ROW = 256
 
 export class Membership {
   readonly self: string
@@ -51,6 +65,8 @@ export class Membership {
   private readonly retired = new Set<string>()
   private readonly rows = new Map<string, Map<string, number>>()
   private uptime = 0
+  /** Running time until which no collection may happen: what this peer knew of its members was lost. */
+  private holdUntil = 0
   private lastTick: number
   refused = 0
 
@@ -76,7 +92,11 @@ export class Membership {
   /** This peer's row: itself as of now, then every active member it knows. */
   row(): MemberRow {
     const row: MemberRow = [[this.self, this.init.now()]]
-    for (const [member, seen] of this.seen) if (!this.retired.has(member)) row.push([member, seen])
+    for (const [member, seen] of this.seen) {
+      // Never more than a receiver decodes: a row over the limit would fail every round.
+      if (row.length >= MAX_ROW_MEMBERS) break
+      if (!this.retired.has(member)) row.push([member, seen])
+    }
     return row
   }
 
@@ -98,13 +118,29 @@ export class Membership {
   /** Records a completed round with `remote` that started at `start` (this peer's clock), `row` being what it sent. */
   merge(remote: string, row: MemberRow, start: number): void {
     this.raise(remote, start)
+    // A completed round is news of `remote` itself, whatever its row says.
+    if (!this.retired.has(remote)) this.heard.set(remote, this.uptime)
+    const latest = this.init.now() + (this.init.maxSkew ?? Number.POSITIVE_INFINITY)
     const direct = new Map<string, number>()
-    for (const [member, seen] of row) {
+    let introduced = 0
+    for (const [member, time] of row) {
+      const seen = Math.min(time, latest)
       direct.set(member, seen)
-      if (member !== this.self && member !== remote) this.raise(member, seen)
+      if (member === this.self || member === remote) continue
+      if (!this.seen.has(member) && ++introduced > MAX_NEW_PER_ROW) continue
+      this.raise(member, seen)
     }
     this.rows.set(remote, direct)
     this.bound()
+  }
+
+  /**
+   * Holds every collection back for `memberTimeout` of running time: this peer holds entries but
+   * lost what it knew of its members (no or a damaged meta.json), so it cannot tell which of them
+   * still miss a removal; by then every member still alive has been heard from again.
+   */
+  distrust(): void {
+    this.holdUntil = this.uptime + this.init.memberTimeout
   }
 
   /**
@@ -112,6 +148,7 @@ export class Membership {
    * the epoch); 0 when some member's reach is not known yet. A lone peer's is now.
    */
   watermark(): number {
+    if (this.uptime < this.holdUntil) return 0
     const now = this.init.now()
     let mark = now
     for (const [member, seen] of this.seen) if (!this.retired.has(member)) mark = Math.min(mark, seen)
@@ -138,22 +175,27 @@ export class Membership {
     return {
       uptime: this.uptime,
       members: [...this.seen].map(([m, seen]) => [m, seen, this.heard.get(m) ?? 0, this.retired.has(m) ? 1 : 0]),
-      rows: [...this.rows].map(([m, row]) => [m, [...row]])
+      rows: [...this.rows].map(([m, row]) => [m, [...row]]),
+      holdUntil: this.holdUntil
     }
   }
 
-  /** Takes up what a data directory kept (before any round). */
-  load(state: MembershipState): void {
-    if (typeof state.uptime === 'number') this.uptime = state.uptime
-    for (const [member, seen, heard, retired] of state.members ?? []) {
-      if (typeof member !== 'string' || member === this.self) continue
-      this.seen.set(member, Number(seen) || 0)
-      this.heard.set(member, Number(heard) || 0)
+  /**
+   * Takes up what a data directory kept (before any round). Returns false, taking nothing, when
+   * `state` is not a membership this code wrote (missing, damaged, of another version).
+   */
+  load(state: unknown): boolean {
+    if (!isState(state)) return false
+    this.uptime = state.uptime
+    this.holdUntil = typeof state.holdUntil === 'number' ? state.holdUntil : 0
+    for (const [member, seen, heard, retired] of state.members) {
+      if (member === this.self) continue
+      this.seen.set(member, seen)
+      this.heard.set(member, heard)
       if (retired === 1) this.retired.add(member)
     }
-    for (const [member, row] of state.rows ?? []) {
-      if (typeof member === 'string' && Array.isArray(row)) this.rows.set(member, new Map(row))
-    }
+    for (const [member, row] of state.rows) this.rows.set(member, new Map(row))
+    return true
   }
 
   /** Learns that this replica holds `member`'s state as of `seen`; news (a later time, or a new member) resets its silence. */
@@ -177,4 +219,34 @@ export class Membership {
       this.rows.delete(member)
     }
   }
+}
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+/** Whether `v` has the shape {@link Membership.toJSON} writes, every field of it. */
+function isState(v: unknown): v is MembershipState {
+  if (typeof v !== 'object' || v === null) return false
+  const { uptime, members, rows } = v as Record<string, unknown>
+  return (
+    isTime(uptime) &&
+    Array.isArray(members) &&
+    members.every(
+      (m) =>
+        Array.isArray(m) &&
+        m.length === 4 &&
+        typeof m[0] === 'string' &&
+        isTime(m[1]) &&
+        isTime(m[2]) &&
+        (m[3] === 0 || m[3] === 1)
+    ) &&
+    Array.isArray(rows) &&
+    rows.every(
+      (r) =>
+        Array.isArray(r) &&
+        r.length === 2 &&
+        typeof r[0] === 'string' &&
+        Array.isArray(r[1]) &&
+        r[1].every((p: unknown) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && isTime(p[1]))
+    )
+  )
 }

@@ -23,7 +23,17 @@ describe('the tombstone horizon flags', () => {
   })
 
   it('collect a tombstone once it is older than --tombstone-ttl', async () => {
-    const p = await startPeerProcess(['--tombstone-ttl', '300', '--collect-interval', '100', '--rendezvous', 'off'])
+    // A clock skew allowance under half the TTL, so that no extra clock margin holds collection back.
+    const p = await startPeerProcess([
+      '--tombstone-ttl',
+      '300',
+      '--max-clock-skew',
+      '100',
+      '--collect-interval',
+      '100',
+      '--rendezvous',
+      'off'
+    ])
     await p.client.save({ collection: 'c', key: 'k', variable: 1 })
     await p.client.remove({ collection: 'c', key: 'k' })
     expect((await p.client.status()).dead).toBe(1)

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { appendFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
@@ -187,6 +187,28 @@ describe('a peer with a data directory', () => {
     expect(restarted.status().sync.membership.members).toBe(2)
     // The other member has not caught up since: nothing dead may be collected past it.
     expect(restarted.status().sync.membership.watermark).toBeLessThan(Date.now())
+  })
+
+  it('collects nothing for memberTimeout when its members were lost (meta.json gone or damaged)', async () => {
+    for (const damage of ['gone', 'torn', 'wrong shape']) {
+      const dataDir = freshDir()
+      const peer = await startPeer({ dataDir, fsyncInterval: 0 })
+      const other = await startPeer({ bootstrap: [peer.addresses[0]] })
+      await waitFor(() => peer.status().peers.length === 1, 'the first connection')
+      await peer.syncNow()
+      await peer.save({ collection: 'c', key: 'k', variable: 1 })
+      await peer.stop()
+      await other.stop()
+      const meta = join(dataDir, 'meta.json')
+      if (damage === 'gone') await rm(meta)
+      else if (damage === 'torn') await writeFile(meta, '{"lastSyncAt":17,"members":{"upti')
+      else await writeFile(meta, JSON.stringify({ lastSyncAt: 17, members: { uptime: 1, members: {}, rows: 3 } }))
+      const restarted = await startPeer({ dataDir })
+      expect(restarted.getSync({ collection: 'c', key: 'k' }), damage).toBe(1)
+      // It cannot tell which member still misses a removal: no dead entry may be collected yet.
+      expect(restarted.status().sync.membership.watermark, damage).toBe(0)
+      await restarted.stop()
+    }
   })
 })
 
