@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { waitFor } from '../fixtures/wait.js'
 // @ts-expect-error: plain JavaScript modules, run by node directly
 import { freePorts } from './chaos.mjs'
 // @ts-expect-error: plain JavaScript modules, run by node directly
@@ -62,8 +63,10 @@ describe('a local partition', () => {
     for (let i = 0; i < PEERS; i++) await cluster.start(i)
     const urls: string[] = cluster.peers.map((p: { i: number }) => cluster.url(p.i))
     const peersOf = async (url: string) => ((await call(url, 'status')) as { peers: string[] }).peers.length
-    for (let n = 0; n < 120 && (await Promise.all(urls.map(peersOf))).some((c) => c < PEERS - 1); n++) await sleep(250)
-    expect(await Promise.all(urls.map(peersOf))).toEqual([2, 2, 2])
+    await waitFor(async () => (await Promise.all(urls.map(peersOf))).every((c) => c === PEERS - 1), 'a full mesh', {
+      timeout: 30_000,
+      interval: 250
+    })
 
     // Peer 2 dialled peer 1 (its bootstrap): rules on peer 2's listening port alone miss that connection.
     net.partition([2])
@@ -85,7 +88,6 @@ describe('a local partition', () => {
       (await Promise.all(urls.map((url) => call(url, 'getArray', { collection: 'p' })))).every(
         (c) => Object.keys(c as object).length === 2
       )
-    for (let n = 0; n < 120 && !(await everywhere()); n++) await sleep(250)
-    expect(await everywhere()).toBe(true)
+    await waitFor(everywhere, 'both saves on every peer after the partition heals', { timeout: 30_000, interval: 250 })
   })
 })
