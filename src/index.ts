@@ -56,6 +56,7 @@ export type {
   Callback,
   ChangeEvent,
   ChangeOrigin,
+  ClockEvent,
   ClockStatus,
   CollectionConfig,
   ConnectOptions,

@@ -132,6 +132,11 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     if (e.first)
       log.warn(`rejected ${e.source} input (${e.reason}): ${e.message}; further ones are only counted in status`)
   })
+  peer.on('clock', (e) => {
+    const off = `${Math.abs(e.offsetMs)} ms ${e.offsetMs > 0 ? 'ahead of' : 'behind'} the swarm's (${e.peers} peers measured)`
+    if (e.skewed) log.error(`this host's clock is ${off}: saves and removes are refused until it is fixed`)
+    else log.warn(`this host's clock agrees with the swarm's again (${off}): saves and removes resume`)
+  })
   peer.on('sync', (e) => {
     logged.delete(e.peer)
     if (e.inSync) {

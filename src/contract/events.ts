@@ -89,4 +89,19 @@ export interface PeerEvents {
   sync: [event: SyncRoundEvent]
   /** A long sync round made progress (after each frame of entries). */
   'sync:progress': [event: SyncProgressEvent]
+  /**
+   * This clock began or ceased to disagree with the swarm's by more than `maxClockSkew`: while
+   * `skewed`, saves and removes are refused (`ERR_CLOCK_UNSYNCED`).
+   */
+  clock: [event: ClockEvent]
+}
+
+/** A change of this peer's clock verdict (see `status().clock`). */
+export interface ClockEvent {
+  /** True while this clock's lead over the swarm's is beyond `maxClockSkew`, either way. */
+  skewed: boolean
+  /** This clock's lead over the swarm's, in ms (negative: behind). */
+  offsetMs: number
+  /** Peers whose clock the verdict is drawn from. */
+  peers: number
 }

@@ -162,6 +162,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.clockWatch = new ClockWatch({
       maxSkew: clock.maxSkew,
       onChange: ({ skewed, offsetMs, peers }) => {
+        this.emit('clock', { skewed, offsetMs, peers })
         if (skewed) {
           log.error(
             'this clock is %d ms %s the swarm (median of %d peers; limit %d ms): saves and removes are refused until it is fixed',

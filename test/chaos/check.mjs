@@ -24,10 +24,19 @@ export async function readReplicas(urls) {
   }
   const lists = await Promise.all(urls.map((url) => call(url, 'collections')))
   const names = [...new Set([...lists.flat(), ...KEEP])].sort()
+  // Each peer moves its digest's line at the same moments, by its own clock (docs/semantics.md):
+  // readings taken moments apart can straddle a move. Equal digests read together settle it; a
+  // difference that outlasts a few epochs is reported.
+  let digests = []
+  for (let attempt = 0; attempt < 6; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 700))
+    digests = await Promise.all(urls.map(async (url) => (await call(url, 'status')).digest))
+    if (digests.every((d) => d === digests[0])) break
+  }
   return Promise.all(
-    urls.map(async (url) => {
+    urls.map(async (url, i) => {
       const readStart = Date.now()
-      const digest = (await call(url, 'status')).digest
+      const digest = digests[i]
       const collections = {}
       for (const collection of names) collections[collection] = await call(url, 'getArray', { collection })
       const counters = {}

@@ -35,6 +35,18 @@ async function swarmWithOneOff(offset: number): Promise<{ off: SharedMemPeer; go
 }
 
 describe('clock skew', () => {
+  it("tells its 'clock' listeners when it becomes skewed, as the CLI logs it", async () => {
+    // The peer off by an hour starts alone, with its listener, and is then joined.
+    const off = await startPeer({ now: at(HOUR), rendezvous: false })
+    const events: Array<{ skewed: boolean; offsetMs: number; peers: number }> = []
+    off.on('clock', (e) => events.push(e))
+    const good = await startPeer({ now: at(0), rendezvous: false, bootstrap: [off.addresses[0]] })
+    await waitFor(() => events.length > 0, 'a clock event')
+    expect(events[0]).toMatchObject({ skewed: true, peers: 1 })
+    expect(Math.abs(events[0].offsetMs - HOUR)).toBeLessThan(5_000)
+    expect(good.status().clock.skewed).toBe(false)
+  })
+
   for (const [name, offset] of [
     ['behind', -HOUR],
     ['ahead', HOUR]
