@@ -26,6 +26,14 @@ export const DEFAULT_MAX_CLOCK_SKEW = 60_000
  */
 export const DEFAULT_CLOCK_PROBE_INTERVAL = 15_000
 
+/**
+ * How long `createPeer` given bootstrap peers waits, at most, for its clock to be measured against
+ * one of them before it resolves, in ms: a peer on a wrong clock then refuses writes from the first
+ * one on, instead of acknowledging writes that the swarm refuses. A bootstrap peer on the same
+ * network answers within milliseconds; an unreachable one costs this much once.
+ */
+export const DEFAULT_START_CLOCK_WAIT = 2_000
+
 /** Entries per gossip message: large enough to amortise per-message cost (docs/benchmarks.md). */
 export const DEFAULT_MAX_BATCH_ENTRIES = 2048
 

@@ -29,9 +29,15 @@ export class ClockWatch {
   private readonly init: ClockWatchInit
   private readonly samples = new Map<string, ClockSample[]>()
   private current: ClockVerdict = { skewed: false, offsetMs: 0, peers: 0 }
+  private markMeasured: () => void = () => {}
+  /** Settles at the first sample of any peer's clock. */
+  readonly measured: Promise<void>
 
   constructor(init: ClockWatchInit) {
     this.init = init
+    this.measured = new Promise((resolve) => {
+      this.markMeasured = resolve
+    })
   }
 
   get verdict(): ClockVerdict {
@@ -45,6 +51,7 @@ export class ClockWatch {
     if (kept.length > SAMPLES_PER_PEER) kept.shift()
     this.samples.set(peer, kept)
     this.judge()
+    this.markMeasured()
   }
 
   /** Forgets every peer not in `peers` (gone, or not of this swarm). */

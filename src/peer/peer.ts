@@ -126,6 +126,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly clockMargin: number
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
   private stopping: Promise<void> | undefined
+  /** Settles when stop() is called: what a wait at start gives up on. */
+  private readonly stopped: Promise<void>
+  private markStopped: () => void = () => {}
+  /** Whether bootstrap peers were given: then the clock is measured before the peer serves. */
+  private readonly hasBootstrap: boolean
   private startedAt = 0
   private readonly operations = { reads: 0, writes: 0 }
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -223,6 +228,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       swarmPeers: () => this.gossip.peers()
     })
     this.faults = options.faults
+    this.hasBootstrap = bootstrap.length > 0
+    this.stopped = new Promise((resolve) => {
+      this.markStopped = resolve
+    })
     this.syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
     this.membership = new Membership({
       self: this.peerId,
@@ -317,10 +326,27 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       }
     })
     this.scheduleCollect()
+    // With bootstrap peers to measure against, serve once this clock was measured (or a while
+    // passed): a wrong clock then refuses the first write instead of acknowledging it.
+    if (this.hasBootstrap) await this.firstClockReading()
+  }
+
+  /** Settles at the first measurement of this clock, after DEFAULT_START_CLOCK_WAIT, or at stop. */
+  private async firstClockReading(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, defaults.DEFAULT_START_CLOCK_WAIT)
+    })
+    try {
+      await Promise.race([this.clockWatch.measured, waited, this.stopped])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   stop(): Promise<void> {
     if (this.state === 'stopped') return Promise.resolve()
+    this.markStopped()
     this.stopping ??= this.shutdown()
     return this.stopping
   }

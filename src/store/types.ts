@@ -1,5 +1,5 @@
 import type { Stamp } from '../clock/index.js'
-import type { Json } from './validate.js'
+import type { Json } from '../value/json.js'
 
 /**
  * One register of a collection, as stored and as replicated: the last write of

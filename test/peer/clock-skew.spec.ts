@@ -35,6 +35,17 @@ async function swarmWithOneOff(offset: number): Promise<{ off: SharedMemPeer; go
 }
 
 describe('clock skew', () => {
+  it('a peer started with a bootstrap peer on a clock 1 h ahead refuses its very first write', async () => {
+    // Ahead is the direction whose writes the swarm refuses (one measured peer flags the one ahead).
+    const good = await startPeer({ now: at(0), rendezvous: false })
+    const off = await startPeer({ now: at(HOUR), rendezvous: false, bootstrap: [good.addresses[0]] })
+    // No wait: createPeer resolved once its clock was measured against its bootstrap peer.
+    await expect(off.save({ collection: 'c', key: 'first', variable: 1 })).rejects.toMatchObject({
+      code: ErrorCode.CLOCK_UNSYNCED
+    })
+    expect(off.getSync({ collection: 'c', key: 'first' })).toBeNull()
+  })
+
   it("tells its 'clock' listeners when it becomes skewed, as the CLI logs it", async () => {
     // The peer off by an hour starts alone, with its listener, and is then joined.
     const off = await startPeer({ now: at(HOUR), rendezvous: false })
