@@ -28,7 +28,9 @@ export const MessageType = {
   /** Sync (protocol 1.1): UPDATES frames received and merged, so the sender may send more. */
   SYNC_ACK: 7,
   /** Sync (protocol 1.2): one UPDATES frame compressed with raw DEFLATE. */
-  SYNC_DEFLATED: 8
+  SYNC_DEFLATED: 8,
+  /** A peer that holds nothing across a restart is leaving for good (gossip). */
+  LEAVE: 9
 } as const
 
 /** The layout version of every message type but UPDATES; a message of another version is rejected. */

@@ -69,6 +69,15 @@ export interface Announce {
   sentAt: number
 }
 
+/**
+ * The decoded content of a LEAVE message: a peer with no data directory is stopping, so nothing
+ * it holds can come back, and no collection needs to wait for it (docs/semantics.md).
+ */
+export interface Leave {
+  type: 'leave'
+  peerId: string
+}
+
 /** Most peers one announcement may list, addresses per peer, and characters per address. */
 export const MAX_ANNOUNCED_PEERS = 256
 const MAX_ANNOUNCED_ADDRS = 32
@@ -167,7 +176,7 @@ export function encodeAnnounce(peers: PeerAddrs[], sentAt: number): Uint8Array {
 }
 
 /** Decodes a gossip message under `limits`; throws `ERR_DECODE` for anything malformed. */
-export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates | Announce {
+export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates | Announce | Leave {
   const msg = decodeFrame(bytes, limits)
   return msg.type === 'frame'
     ? { type: 'updates', entries: msg.batch.toArray(), counters: msg.counters, refused: msg.refused }
@@ -178,7 +187,7 @@ export function decodeMessage(bytes: Uint8Array, limits: DecodeLimits): Updates 
  * {@link decodeMessage}, leaving the entries of an UPDATES message as columns over its
  * bytes (what gossip merges).
  */
-export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame | Announce {
+export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame | Announce | Leave {
   if (bytes.byteLength > limits.maxMessageBytes) {
     throw decodeError(`message of ${bytes.byteLength} bytes exceeds the limit of ${limits.maxMessageBytes}`)
   }
@@ -188,9 +197,10 @@ export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame
   if (!Array.isArray(msg) || msg.length < 2) throw decodeError('message is not an array with a type and version')
   const [type, version] = msg
   if (type === MessageType.UPDATES) throw unsupportedUpdates(version)
-  if (type !== MessageType.ANNOUNCE) throw decodeError(`unknown message type ${String(type)}`)
+  if (type !== MessageType.ANNOUNCE && type !== MessageType.LEAVE)
+    throw decodeError(`unknown message type ${String(type)}`)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
-  return decodeAnnounce(msg)
+  return type === MessageType.LEAVE ? decodeLeave(msg) : decodeAnnounce(msg)
 }
 
 /**
@@ -348,6 +358,17 @@ function readCounter(r: Reader, nodes: string[], limits: DecodeLimits): CounterU
   }
   if (inc === undefined || dec === undefined) throw decodeError('counter totals are not non-negative integers')
   return { counter: checkName('counter', counter, limits.maxKeyLength), slot: `${node}/${incarnation}`, inc, dec }
+}
+
+/** Encodes a LEAVE message (`sentAt`, as in ANNOUNCE, keeps two of them apart). */
+export function encodeLeave(peerId: string, sentAt: number): Uint8Array {
+  return packr.pack([MessageType.LEAVE, WIRE_VERSION, peerId, sentAt])
+}
+
+function decodeLeave(msg: unknown[]): Leave {
+  const [, , peerId, sentAt] = msg
+  if (msg.length !== 4 || !isNodeId(peerId) || !isCount(sentAt)) throw decodeError('malformed leave message')
+  return { type: 'leave', peerId }
 }
 
 function decodeAnnounce(msg: unknown[]): Announce {

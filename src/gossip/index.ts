@@ -13,7 +13,9 @@ import {
   decodeFrame,
   type EntryFrame,
   encodeAnnounce,
+  encodeLeave,
   encodeUpdates,
+  type Leave,
   type PeerAddrs,
   type WireEntry
 } from '../codec/index.js'
@@ -55,6 +57,8 @@ export interface GossipInit {
   maxBatchBytes: number
   /** Called with the peers listed in each announcement received. */
   onAnnounce?: (peers: PeerAddrs[]) => void
+  /** Called with the id of each peer that says it leaves for good (it holds nothing across a restart). */
+  onLeave?: (peerId: string) => void
   /** Accept only signed messages whose every update was written by the signer. */
   requireSignedOrigin: boolean
   /** Counts and reports refused input. */
@@ -72,7 +76,7 @@ export interface GossipInit {
   dropIncoming?: () => boolean
 }
 
-type Decoded = EntryFrame | Announce
+type Decoded = EntryFrame | Announce | Leave
 
 export class Gossip {
   readonly stats: GossipStats = {
@@ -173,6 +177,21 @@ export class Gossip {
     })
   }
 
+  /**
+   * Tells the swarm this peer leaves for good: its pending writes first, then the notice. Only a
+   * peer that holds nothing across a restart may say it (a memory-only one).
+   */
+  async leave(peerId: string): Promise<void> {
+    if (!this.started) return
+    await this.flush()
+    if (this.init.isolated?.() === true) return
+    try {
+      await this.init.pubsub.publish(this.init.topic, encodeLeave(peerId, Date.now()))
+    } catch (err) {
+      this.log('leave notice failed: %e', err)
+    }
+  }
+
   private scheduleFlush(): void {
     if (this.flushHandle === undefined && this.started) {
       this.flushHandle = setImmediate(() => {
@@ -215,6 +234,10 @@ export class Gossip {
       this.init.onAnnounce?.(decoded.peers)
       return
     }
+    if (decoded.type === 'leave') {
+      this.init.onLeave?.(decoded.peerId)
+      return
+    }
     for (const err of decoded.refused) this.reject(reasonOf(err), `an update left out of a message: ${err.message}`)
     const now = this.init.replica.clock.now()
     const onReject = (entry: EntryUpdate, err: unknown): void =>
@@ -238,6 +261,9 @@ export class Gossip {
     const signer = msg.from.toString()
     if (decoded.type === 'announce') {
       return decoded.peers[0]?.peerId === signer ? undefined : `an announcement signed by ${signer} for another peer`
+    }
+    if (decoded.type === 'leave') {
+      return decoded.peerId === signer ? undefined : `a leave notice signed by ${signer} for another peer`
     }
     const { batch } = decoded
     for (let i = 0; i < batch.length; i++) {

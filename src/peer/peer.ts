@@ -215,6 +215,7 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       requireSignedOrigin: options.signMessages ?? false,
       rejections: this.rejections,
       onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
+      onLeave: (peerId) => this.membership.forget(peerId),
       onSubscriber: () => this.dialer.announceSoon(),
       isolated: () => node.getConnections().length === 0,
       dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
@@ -575,6 +576,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       this.dialer.stop()
       await this.clockProbe.stop()
       await this.sync.stop()
+      // Nothing of a memory-only peer outlives it: the others need not hold collection back for it.
+      if (this.persistence === undefined) await this.gossip.leave(this.peerId)
       await this.gossip.stop()
       await this.persistence?.close()
     } finally {

@@ -64,6 +64,8 @@ export class Membership {
   private readonly heard = new Map<string, number>()
   private readonly retired = new Set<string>()
   private readonly rows = new Map<string, Map<string, number>>()
+  /** Members that left for good (a leave notice): other peers' rows do not bring them back. */
+  private readonly left = new Set<string>()
   private uptime = 0
   /** Running time until which no collection may happen: what this peer knew of its members was lost. */
   private holdUntil = 0
@@ -117,6 +119,8 @@ export class Membership {
 
   /** Records a completed round with `remote` that started at `start` (this peer's clock), `row` being what it sent. */
   merge(remote: string, row: MemberRow, start: number): void {
+    // A round with a member that had left: it is back (with a fresh replica), and counts again.
+    this.left.delete(remote)
     this.raise(remote, start)
     // A completed round is news of `remote` itself, whatever its row says.
     if (!this.retired.has(remote)) this.heard.set(remote, this.uptime)
@@ -132,6 +136,21 @@ export class Membership {
     }
     this.rows.set(remote, direct)
     this.bound()
+  }
+
+  /**
+   * Forgets `member`, which left for good (it holds nothing across a restart, so nothing it held
+   * can come back): collection no longer waits for it, and other peers' rows do not bring it back.
+   */
+  forget(member: string): void {
+    if (member === this.self) return
+    this.seen.delete(member)
+    this.heard.delete(member)
+    this.retired.delete(member)
+    this.rows.delete(member)
+    this.left.add(member)
+    // Bounded like the members: the oldest notices go first.
+    if (this.left.size > MAX_MEMBERS) this.left.delete(this.left.values().next().value as string)
   }
 
   /**
@@ -201,7 +220,7 @@ export class Membership {
   /** Learns that this replica holds `member`'s state as of `seen`; news (a later time, or a new member) resets its silence. */
   private raise(member: string, seen: number): void {
     // A retired member stays as it was retired: its later news is what quarantine looks for.
-    if (this.retired.has(member)) return
+    if (this.retired.has(member) || this.left.has(member)) return
     const known = this.seen.get(member)
     if (known !== undefined && known >= seen) return
     this.seen.set(member, seen)

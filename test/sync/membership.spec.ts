@@ -82,4 +82,35 @@ describe('membership against rows no honest peer sends', () => {
     again.tick()
     expect(again.watermark()).toBe(clock.now)
   })
+
+  it('forgets a member that left for good; rows do not bring it back, a round with it does', () => {
+    const clock = { now: 1_700_000_000_000 }
+    const m = membership(clock)
+    m.merge(HONEST, [[HONEST, clock.now]], clock.now)
+    m.merge(
+      LIAR,
+      [
+        [LIAR, clock.now],
+        [HONEST, clock.now]
+      ],
+      clock.now
+    )
+    expect(m.status().members).toBe(3)
+    m.forget(HONEST)
+    expect(m.status().members).toBe(2)
+    m.merge(
+      LIAR,
+      [
+        [LIAR, clock.now + 1],
+        [HONEST, clock.now + 1]
+      ],
+      clock.now + 1
+    )
+    expect(m.status().members).toBe(2)
+    // It came back (a fresh replica under the same id): it counts again.
+    m.merge(HONEST, [[HONEST, clock.now + 2]], clock.now + 2)
+    expect(m.status().members).toBe(3)
+    m.forget(SELF)
+    expect(m.status().members).toBe(3)
+  })
 })
