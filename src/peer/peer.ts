@@ -13,12 +13,10 @@ import type { PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { Clock } from '../clock/index.js'
 import { ClockProbe } from '../clock/probe.js'
-import { ClockWatch } from '../clock/watch.js'
 import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
 import type {
   Callback,
-  ClockStatus,
   CollectionConfig,
   CounterConfig,
   Json,
@@ -29,7 +27,7 @@ import type {
   SaveConfig,
   SharedMemPeer
 } from '../contract.js'
-import { ErrorCode, invalidArgument, SharedMemError, stoppedError } from '../errors.js'
+import { invalidArgument, stoppedError } from '../errors.js'
 import { Gossip } from '../gossip/index.js'
 import { Persistence } from '../persist/index.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
@@ -39,12 +37,15 @@ import { Membership } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
 import { Rejections } from '../util/rejections.js'
 import { parseAddress } from './addresses.js'
-import { type ArgLimits, collectionArgs, counterArgs, deadlineOf, keyArgs, saveArgs } from './args.js'
+import { ClockGate, watchClock } from './clock-gate.js'
+import { Collector } from './collector.js'
 import { Dialer } from './dialer.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createNode, type SharedMemNode } from './node.js'
 import { Rendezvous, resolveRendezvous } from './rendezvous.js'
+import { peerStatus } from './status.js'
 import { parseSwarmKey } from './swarm-key.js'
+import { Verbs } from './verbs.js'
 
 const log = logger('sharedmem:peer')
 
@@ -109,21 +110,11 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly faults: PeerOptions['faults']
   private readonly rejections = new Rejections((event) => this.emit('reject', event))
   private readonly persistence: Persistence | undefined
-  private readonly clockWatch: ClockWatch
+  private readonly gate: ClockGate
   private readonly clockProbe: ClockProbe
-  /** Whether the refusal of writes for a clock set back has been logged (once until it clears). */
-  private loggedStampLead = false
+  private readonly verbs: Verbs
+  private readonly collector: Collector
   private unwatchFaults: (() => void) | undefined
-  private readonly limits: ArgLimits
-  private readonly maxEntries: number
-  private readonly durableWrites: boolean
-  private readonly collectInterval: number
-  private collectTimer: NodeJS.Timeout | undefined
-  /**
-   * Member times are read on each member's own clock: below a tombstone TTL of twice the skew
-   * allowed between clocks, the TTL alone is no margin for that, so collection waits this much more.
-   */
-  private readonly clockMargin: number
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
   private stopping: Promise<void> | undefined
   /** Settles when stop() is called: what a wait at start gives up on. */
@@ -132,7 +123,6 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   /** Whether bootstrap peers were given: then the clock is measured before the peer serves. */
   private readonly hasBootstrap: boolean
   private startedAt = 0
-  private readonly operations = { reads: 0, writes: 0 }
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
     this.emit('peer:join', evt.detail.toString())
   }
@@ -158,27 +148,8 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       maxValueBytes: options.maxValueBytes ?? defaults.DEFAULT_MAX_VALUE_BYTES,
       maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
     }
-    this.limits = decode
-    this.maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY
-    this.durableWrites = options.durableWrites === true && options.dataDir !== undefined
-    this.collectInterval = options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL
     const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
-    this.clockMargin = Math.max(0, 2 * clock.maxSkew - (options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL))
-    this.clockWatch = new ClockWatch({
-      maxSkew: clock.maxSkew,
-      onChange: ({ skewed, offsetMs, peers }) => {
-        this.emit('clock', { skewed, offsetMs, peers })
-        if (skewed) {
-          log.error(
-            'this clock is %d ms %s the swarm (median of %d peers; limit %d ms): saves and removes are refused until it is fixed',
-            Math.abs(offsetMs),
-            offsetMs > 0 ? 'ahead of' : 'behind',
-            peers,
-            clock.maxSkew
-          )
-        } else log('this clock agrees with the swarm again (%d ms off): saves and removes resume', offsetMs)
-      }
-    })
+    const clockWatch = watchClock(clock.maxSkew, (verdict) => this.emit('clock', verdict))
     this.replica = new Replica({
       node: this.peerId,
       // A fresh counter slot per incarnation: a restarted peer that lost its totals
@@ -220,10 +191,21 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       isolated: () => node.getConnections().length === 0,
       dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
     })
+    this.gate = new ClockGate(clockWatch, this.replica)
+    this.verbs = new Verbs({
+      replica: this.replica,
+      gossip: this.gossip,
+      gate: this.gate,
+      persistence: this.persistence,
+      limits: decode,
+      maxEntries: options.maxEntries ?? Number.POSITIVE_INFINITY,
+      durableWrites: options.durableWrites === true && options.dataDir !== undefined,
+      assertRunning: () => this.assertRunning()
+    })
     this.clockProbe = new ClockProbe({
       node,
       now: clock.now,
-      watch: this.clockWatch,
+      watch: clockWatch,
       interval: options.clockProbeInterval ?? defaults.DEFAULT_CLOCK_PROBE_INTERVAL,
       timeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
       swarmPeers: () => this.gossip.peers()
@@ -241,6 +223,14 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       maxSkew: clock.maxSkew,
       onRetire: (member) =>
         log.error('member %s silent for longer than memberTimeout: retired; rounds with it are refused', member)
+    })
+    this.collector = new Collector({
+      replica: this.replica,
+      membership: this.membership,
+      interval: options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL,
+      maxSkew: clock.maxSkew,
+      tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
+      running: () => this.state === 'started'
     })
     this.sync = new Sync({
       node,
@@ -326,23 +316,10 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
         if (this.faults?.blocked.has(connection.remotePeer.toString())) void connection.close().catch(() => {})
       }
     })
-    this.scheduleCollect()
+    this.collector.start()
     // With bootstrap peers to measure against, serve once this clock was measured (or a while
     // passed): a wrong clock then refuses the first write instead of acknowledging it.
-    if (this.hasBootstrap) await this.firstClockReading()
-  }
-
-  /** Settles at the first measurement of this clock, after DEFAULT_START_CLOCK_WAIT, or at stop. */
-  private async firstClockReading(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, defaults.DEFAULT_START_CLOCK_WAIT)
-    })
-    try {
-      await Promise.race([this.clockWatch.measured, waited, this.stopped])
-    } finally {
-      clearTimeout(timer)
-    }
+    if (this.hasBootstrap) await this.gate.firstReading(this.stopped)
   }
 
   stop(): Promise<void> {
@@ -357,77 +334,43 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   }
 
   save(config: SaveConfig, callback?: Callback<true>): Promise<true> {
-    return settle(() => {
-      this.assertRunning()
-      const { collection, key, value, expiresIn } = saveArgs(config, this.limits)
-      this.assertClockAgrees(collection, key)
-      if (this.maxEntries !== Number.POSITIVE_INFINITY && this.isFull() && this.replica.get(collection, key) === null) {
-        throw new SharedMemError(
-          ErrorCode.STORE_FULL,
-          `this peer holds maxEntries (${this.maxEntries}) entries: remove some, or raise maxEntries`
-        )
-      }
-      const expiresAt = deadlineOf(expiresIn, this.replica.clock.now())
-      this.gossip.queueEntry(
-        typeof value === 'string'
-          ? this.replica.save(collection, key, value, expiresAt)
-          : this.replica.saveEncoded(collection, key, value, expiresAt)
-      )
-      this.operations.writes++
-      return this.acknowledged(true as const)
-    }, callback)
+    return settle(() => this.verbs.save(config), callback)
   }
 
   get<T extends Json = Json>(config: KeyConfig, callback?: Callback<T | null>): Promise<T | null> {
-    return settle(() => this.getSync<T>(config), callback)
+    return settle(() => this.verbs.get<T>(config), callback)
   }
 
   remove(config: KeyConfig, callback?: Callback<boolean>): Promise<boolean> {
-    return settle(() => {
-      this.assertRunning()
-      const { collection, key } = keyArgs('remove', config, this.limits)
-      this.assertClockAgrees(collection, key)
-      const { update, existed } = this.replica.remove(collection, key)
-      this.gossip.queueEntry(update)
-      this.operations.writes++
-      return this.acknowledged(existed)
-    }, callback)
+    return settle(() => this.verbs.remove(config), callback)
   }
 
   getArray(config: CollectionConfig, callback?: Callback<Record<string, Json>>): Promise<Record<string, Json>> {
-    return settle(() => this.getArraySync(config), callback)
+    return settle(() => this.verbs.getArray(config), callback)
   }
 
   increment(config: CounterConfig, callback?: Callback<number>): Promise<number> {
-    return settle(() => this.acknowledged(this.add('increment', config, 1)), callback)
+    return settle(() => this.verbs.add('increment', config, 1), callback)
   }
 
   decrement(config: CounterConfig, callback?: Callback<number>): Promise<number> {
-    return settle(() => this.acknowledged(this.add('decrement', config, -1)), callback)
+    return settle(() => this.verbs.add('decrement', config, -1), callback)
   }
 
   getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number> {
-    return settle(() => this.getCounterSync(config), callback)
+    return settle(() => this.verbs.getCounter(config), callback)
   }
 
   getSync<T extends Json = Json>(config: KeyConfig): T | null {
-    this.assertRunning()
-    const { collection, key } = keyArgs('get', config, this.limits)
-    this.operations.reads++
-    // `T` is the caller's word for what it saved (SharedMem.get); the value is not checked against it.
-    return this.replica.get(collection, key) as T | null
+    return this.verbs.get<T>(config)
   }
 
   getArraySync(config: CollectionConfig): Record<string, Json> {
-    this.assertRunning()
-    this.operations.reads++
-    return this.replica.getArray(collectionArgs('getArray', config, this.limits))
+    return this.verbs.getArray(config)
   }
 
   getCounterSync(config: CounterConfig): number {
-    this.assertRunning()
-    this.operations.reads++
-    return this.replica.counter(counterArgs('getCounter', config, this.limits))
+    return this.verbs.getCounter(config)
   }
 
   collections(): string[] {
@@ -441,26 +384,23 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   }
 
   status(): PeerStatus {
-    // The digest as of now: values that expired since the last epoch leave it (as on every peer).
-    this.replica.ageDigest()
-    const size = this.replica.size()
-    return {
+    return peerStatus({
       peerId: this.peerId,
       addresses: this.addresses,
       swarm: this.swarm,
-      digest: this.replica.digest.root(),
-      peers: this.gossip.peers(),
       connections: this.node.getConnections().length,
-      ...size,
-      operations: { ...this.operations },
-      gossip: { ...this.gossip.stats },
-      rejections: { ...this.rejections.counts },
-      rendezvous: this.rendezvous?.dir ?? null,
-      persistence: this.persistence === undefined ? undefined : { ...this.persistence.status },
-      sync: { ...this.sync.stats, inSync: this.believesInSync(), membership: this.membership.status() },
-      clock: this.clockStatus(),
+      replica: this.replica,
+      gossip: this.gossip,
+      sync: this.sync,
+      membership: this.membership,
+      syncInterval: this.syncInterval,
+      verbs: this.verbs,
+      rejections: this.rejections,
+      rendezvous: this.rendezvous,
+      persistence: this.persistence,
+      gate: this.gate,
       startedAt: this.startedAt
-    }
+    })
   }
 
   async syncNow(): Promise<void> {
@@ -468,107 +408,13 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     await Promise.allSettled(this.gossip.peers().map((peer) => this.sync.syncWith(peer)))
   }
 
-  private add(verb: string, config: CounterConfig, delta: number): number {
-    this.assertRunning()
-    const { update, value } = this.replica.increment(counterArgs(verb, config, this.limits), delta)
-    this.gossip.queueCounter(update)
-    this.operations.writes++
-    return value
-  }
-
-  private isFull(): boolean {
-    return this.replica.size().entries >= this.maxEntries
-  }
-
-  /** A write's result, once it is durable when `durableWrites` asks for that. */
-  private acknowledged<T>(result: T): T | Promise<T> {
-    if (!this.durableWrites || this.persistence === undefined) return result
-    return this.persistence.persisted().then(() => result)
-  }
-
-  private believesInSync(): boolean {
-    if (this.gossip.peers().length === 0) return true
-    const { lastRoundInSync, lastSyncAt } = this.sync.stats
-    return lastRoundInSync && this.replica.clock.now() - lastSyncAt < 3 * this.syncInterval
-  }
-
   private assertRunning(): void {
     if (this.state !== 'started') throw stoppedError()
   }
 
-  private clockStatus(): ClockStatus {
-    const { clock } = this.replica
-    const verdict = this.clockWatch.verdict
-    const stampLeadMs = Math.max(clock.current.wall - clock.now(), 0)
-    return {
-      ...verdict,
-      skewed: verdict.skewed || stampLeadMs > clock.maxSkew,
-      stampLeadMs,
-      maxSkewMs: clock.maxSkew,
-      restoredAhead: clock.restoredAhead
-    }
-  }
-
-  /**
-   * Refuses a save or remove that the swarm would refuse or that would lose: while this clock
-   * disagrees with the swarm's, or when the key's stored write was restored with a stamp this
-   * clock cannot pass without stamping ahead of what peers accept. Counter changes carry no
-   * stamp (peers merge totals): they go on.
-   */
-  private assertClockAgrees(collection: string, key: string): void {
-    const { verdict } = this.clockWatch
-    if (verdict.skewed) {
-      throw new SharedMemError(
-        ErrorCode.CLOCK_UNSYNCED,
-        `this peer's clock is ${Math.abs(verdict.offsetMs)} ms ${verdict.offsetMs > 0 ? 'ahead of' : 'behind'} its swarm's (limit ${this.replica.clock.maxSkew} ms): fix the host's clock`
-      )
-    }
-    const { clock } = this.replica
-    const bound = clock.now() + clock.maxSkew
-    // The wall clock was set back while the peer ran: the next stamps would be as far ahead.
-    if (clock.current.wall > bound) {
-      if (!this.loggedStampLead) {
-        this.loggedStampLead = true
-        log.error(
-          'the wall clock is %d ms behind the latest timestamp: saves and removes are refused until it catches up, or restart the peer',
-          clock.current.wall - clock.now()
-        )
-      }
-      throw new SharedMemError(
-        ErrorCode.CLOCK_UNSYNCED,
-        `this peer's latest timestamp is ${clock.current.wall - clock.now()} ms ahead of its wall clock (limit ${clock.maxSkew} ms; the clock was set back): restart the peer, or wait`
-      )
-    }
-    this.loggedStampLead = false
-    if (clock.restoredAhead <= bound) return
-    const stored = this.replica.entry(collection, key)
-    if (stored !== undefined && stored.wall > bound) {
-      throw new SharedMemError(
-        ErrorCode.CLOCK_UNSYNCED,
-        `the stored write of ${collection}/${key} is stamped ${stored.wall - clock.now()} ms ahead of this clock, from a run on a clock that was ahead: it can be changed once the clock is within ${clock.maxSkew} ms of it`
-      )
-    }
-  }
-
-  /** Collects old tombstones every interval, a slice at a time so that reads and writes go on meanwhile. */
-  private scheduleCollect(): void {
-    this.collectTimer = setTimeout(() => {
-      // A pause of the process (a stopped container, a suspended host) is no running time.
-      this.membership.tick(2 * this.collectInterval)
-      const watermark = this.membership.watermark() - this.clockMargin
-      const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH, watermark)
-      const step = (): void => {
-        if (this.state !== 'started') return
-        if (steps.next().done === true) this.scheduleCollect()
-        else this.collectTimer = setTimeout(step, 0)
-      }
-      step()
-    }, this.collectInterval)
-  }
-
   private async shutdown(): Promise<void> {
     this.state = 'stopping'
-    clearTimeout(this.collectTimer)
+    this.collector.stop()
     this.unwatchFaults?.()
     try {
       // First, so that no peer of this host dials one that is going away.
