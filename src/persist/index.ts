@@ -1,11 +1,7 @@
 /**
- * Persistence of a replica in a data directory: a snapshot plus append-only
- * logs of CRC-framed records (records.ts), each record an UPDATES message of
- * the wire codec.
- *
- *   snapshot.bin       everything, as of some moment (written to a temporary file, fsynced, renamed)
- *   wal-<seq>.log      every entry stored and counter slot changed since, in group commits
- *   meta.json          when this peer last completed a sync round
+ * Persistence of a replica in a data directory (files.ts names its files): a
+ * snapshot plus append-only logs of CRC-framed records (records.ts), each record
+ * an UPDATES message of the wire codec, loaded back by replay.ts.
  *
  * Stored updates are buffered and appended every `fsyncInterval` ms (then
  * fsynced): a crash loses at most that much. Replaying a record twice is
@@ -14,17 +10,21 @@
  */
 
 import type { FileHandle } from 'node:fs/promises'
-import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { type Batch, Batcher } from '../codec/batcher.js'
-import { type DecodeLimits, decodeMessage, encodeUpdates } from '../codec/index.js'
+import { type DecodeLimits, encodeUpdates } from '../codec/index.js'
 import type { PersistenceStatus } from '../contract.js'
 import type { Replica } from '../store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import { META, readMeta, SNAPSHOT, syncDirectory, WAL, walName, writeDurably } from './files.js'
 import type { DataDirLock } from './lock.js'
-import { frameRecord, readRecords } from './records.js'
+import { frameRecord } from './records.js'
+import { type LoadReport, replay } from './replay.js'
+
+export type { LoadReport } from './replay.js'
 
 export interface PersistenceInit {
   dir: string
@@ -43,31 +43,6 @@ export interface PersistenceInit {
   /** The lock on `dir` (lock.ts), taken by the caller before anything else reads the directory; released by close(). */
   lock?: DataDirLock
 }
-
-/** What `open()` found. */
-export interface LoadReport {
-  /** Entries the replica holds after loading (tombstones included). */
-  entries: number
-  counters: number
-  ms: number
-  /** Bytes of torn or corrupt records dropped from the end of a log (a crash mid-append). */
-  droppedBytes: number
-  /** Entries and counter slots left out because they break the decoder's rules (the rest of their record loaded). */
-  skipped: number
-  /** Whole records left out: damaged in the middle of a file, or not a readable message. */
-  skippedRecords: number
-  /** Why the first of them was left out ('' when none was). */
-  skipReason: string
-  lastSyncAt: number
-  /** What sync kept of the swarm's members (src/sync/membership.ts), if anything. */
-  syncState?: unknown
-}
-
-const SNAPSHOT = 'snapshot.bin'
-const META = 'meta.json'
-const WAL = /^wal-(\d+)\.log$/
-const walName = (seq: number): string => `wal-${String(seq).padStart(10, '0')}.log`
-const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 export class Persistence {
   readonly status: PersistenceStatus
@@ -118,19 +93,12 @@ export class Persistence {
       skipReason: '',
       lastSyncAt: 0
     }
-    await this.replay(join(this.init.dir, SNAPSHOT), report)
+    await replay(join(this.init.dir, SNAPSHOT), report, this.init)
     const logs = (await readdir(this.init.dir)).filter((f) => WAL.test(f)).sort()
-    for (const name of logs) await this.replay(join(this.init.dir, name), report)
-    try {
-      const meta = JSON.parse(await readFile(join(this.init.dir, META), 'utf8')) as {
-        lastSyncAt?: unknown
-        members?: unknown
-      }
-      if (typeof meta.lastSyncAt === 'number') report.lastSyncAt = meta.lastSyncAt
-      if (typeof meta.members === 'object' && meta.members !== null) report.syncState = this.syncState = meta.members
-    } catch {
-      // No meta yet (a new directory): this peer never synced.
-    }
+    for (const name of logs) await replay(join(this.init.dir, name), report, this.init)
+    const meta = await readMeta(this.init.dir)
+    if (meta.lastSyncAt !== undefined) report.lastSyncAt = meta.lastSyncAt
+    if (meta.members !== undefined) report.syncState = this.syncState = meta.members
     const size = this.init.replica.size()
     report.entries = size.entries + size.dead
     this.lastSyncAt = this.savedSyncAt = report.lastSyncAt
@@ -232,54 +200,6 @@ export class Persistence {
     })
   }
 
-  private async replay(file: string, report: LoadReport): Promise<void> {
-    let bytes: Uint8Array
-    try {
-      bytes = await readFile(file)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw err
-    }
-    const { records, validBytes, torn, skipped } = readRecords(bytes, this.init.limits.maxMessageBytes)
-    if (skipped > 0)
-      this.skip(report, file, 'records', skipped, 'a record in the middle of the file failed its checksum')
-    const { replica } = this.init
-    let step = Math.floor(report.entries / 100_000)
-    for (const payload of records) {
-      let message: ReturnType<typeof decodeMessage>
-      try {
-        message = decodeMessage(payload, this.init.limits)
-      } catch (err) {
-        this.skip(report, file, 'records', 1, (err as Error).message)
-        continue
-      }
-      if (message.type !== 'updates') continue
-      if (message.refused.length > 0)
-        this.skip(report, file, 'entries', message.refused.length, message.refused[0].message)
-      for (const entry of message.entries) if (replica.mergeEntry(entry, 'restore')) report.entries++
-      for (const counter of message.counters) if (replica.mergeCounter(counter, 'restore')) report.counters++
-      if (Math.floor(report.entries / 100_000) > step) {
-        step = Math.floor(report.entries / 100_000)
-        this.init.onLoadProgress?.(report.entries)
-        await breathe()
-      }
-    }
-    if (torn) {
-      report.droppedBytes += bytes.byteLength - validBytes
-      this.log('dropped %d bytes of torn records at the end of %s', bytes.byteLength - validBytes, file)
-      await truncate(file, validBytes)
-    }
-  }
-
-  /** Counts what loading left out; logs the first reason only (the counts are in status()). */
-  private skip(report: LoadReport, file: string, what: 'entries' | 'records', count: number, reason: string): void {
-    if (what === 'entries') report.skipped += count
-    else report.skippedRecords += count
-    // Once: a file of many bad entries must not flood the log; the counts are in status().
-    if (report.skipReason === '') this.log.error('left out %d unreadable %s of %s: %s', count, what, file, reason)
-    if (report.skipReason === '') report.skipReason = reason
-  }
-
   /** Appends buffered updates as records and fsyncs; compacts when the log has grown. */
   private async flush(): Promise<void> {
     const wal = this.wal
@@ -339,36 +259,5 @@ export class Persistence {
     for (const name of this.oldLogs) await rm(join(this.init.dir, name), { force: true })
     this.oldLogs = []
     this.status.snapshots++
-  }
-}
-
-/**
- * Replaces `dir/name` with `text` so that a crash leaves the old file or the new one, never a torn
- * one: the members it holds are what keeps removed keys from coming back after a restart.
- */
-async function writeDurably(dir: string, name: string, text: string): Promise<void> {
-  const tmp = join(dir, `${name}.tmp`)
-  const out = await open(tmp, 'w')
-  try {
-    await out.writeFile(text)
-    await out.datasync()
-  } finally {
-    await out.close()
-  }
-  await rename(tmp, join(dir, name))
-  await syncDirectory(dir)
-}
-
-/** Makes a rename durable where the platform allows it (Windows cannot open a directory). */
-async function syncDirectory(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  } catch {
-    // Not supported here: the rename is still atomic, only its durability waits for the OS.
   }
 }
