@@ -1,19 +1,16 @@
 /**
- * The peer: builds the libp2p node and wires the replica, persistence, gossip,
- * sync (with its membership), the dialer, the clock probe and rendezvous, and owns
- * their lifecycle. Data flows one way: API → replica (local apply) → gossip
+ * The peer: builds the libp2p node, has parts.ts build and wire the replica,
+ * persistence, gossip, sync (with its membership), the dialer, the clock probe and
+ * rendezvous, and owns their lifecycle. Data flows one way: API → replica (local apply) → gossip
  * (broadcast); gossip and sync → codec → replica (merge).
  */
 import '../polyfill.js'
-import { randomBytes } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import { Clock } from '../clock/index.js'
-import { ClockProbe } from '../clock/probe.js'
-import type { DecodeLimits } from '../codec/index.js'
+import type { ClockProbe } from '../clock/probe.js'
 import * as defaults from '../constants.js'
 import type {
   Callback,
@@ -28,24 +25,25 @@ import type {
   SharedMemPeer
 } from '../contract.js'
 import { invalidArgument, stoppedError } from '../errors.js'
-import { Gossip } from '../gossip/index.js'
-import { Persistence } from '../persist/index.js'
+import type { Gossip } from '../gossip/index.js'
+import type { Persistence } from '../persist/index.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
-import { Replica } from '../store/replica.js'
-import { Sync } from '../sync/index.js'
-import { Membership } from '../sync/membership.js'
+import type { Replica } from '../store/replica.js'
+import type { Sync } from '../sync/index.js'
+import type { Membership } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
 import { Rejections } from '../util/rejections.js'
 import { parseAddress } from './addresses.js'
-import { ClockGate, watchClock } from './clock-gate.js'
-import { Collector } from './collector.js'
-import { Dialer } from './dialer.js'
+import type { ClockGate } from './clock-gate.js'
+import type { Collector } from './collector.js'
+import type { Dialer } from './dialer.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { createNode, type SharedMemNode } from './node.js'
-import { Rendezvous, resolveRendezvous } from './rendezvous.js'
+import { buildParts } from './parts.js'
+import type { Rendezvous } from './rendezvous.js'
 import { peerStatus } from './status.js'
 import { parseSwarmKey } from './swarm-key.js'
-import { Verbs } from './verbs.js'
+import type { Verbs } from './verbs.js'
 
 const log = logger('sharedmem:peer')
 
@@ -141,142 +139,37 @@ class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.node = node
     this.swarm = swarm
     this.peerId = node.peerId.toString()
-    const decode: DecodeLimits = {
-      maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
-      maxMessageEntries: options.maxMessageEntries ?? defaults.DEFAULT_MAX_MESSAGE_ENTRIES,
-      maxKeyLength: options.maxKeyLength ?? defaults.DEFAULT_MAX_KEY_LENGTH,
-      maxValueBytes: options.maxValueBytes ?? defaults.DEFAULT_MAX_VALUE_BYTES,
-      maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
-    }
-    const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
-    const clockWatch = watchClock(clock.maxSkew, (verdict) => this.emit('clock', verdict))
-    this.replica = new Replica({
-      node: this.peerId,
-      // A fresh counter slot per incarnation: a restarted peer that lost its totals
-      // must not reuse a slot whose higher totals other peers still hold.
-      slot: `${this.peerId}/${randomBytes(6).toString('base64url')}`,
-      clock,
-      tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
-      onChange: (event) => this.emit('change', event),
-      hasChangeListeners: () => this.listenerCount('change') > 0,
-      onStore: (update) => this.persistence?.record(update),
-      hasStore: () => this.persistence !== undefined
-    })
-    this.persistence =
-      options.dataDir === undefined
-        ? undefined
-        : new Persistence({
-            dir: options.dataDir,
-            replica: this.replica,
-            limits: decode,
-            fsyncInterval: options.fsyncInterval ?? defaults.DEFAULT_FSYNC_INTERVAL,
-            compactBytes: options.compactBytes ?? defaults.DEFAULT_COMPACT_BYTES,
-            chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
-            chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
-            onLoadProgress: options.onLoadProgress,
-            lock
-          })
-    this.gossip = new Gossip({
-      pubsub: node.services.pubsub,
-      topic: `sharedmem/${swarm}/updates/1`,
-      replica: this.replica,
-      limits: decode,
-      maxBatchEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
-      maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
-      requireSignedOrigin: options.signMessages ?? false,
-      rejections: this.rejections,
-      onAnnounce: (peers) => this.dialer.dialAnnounced(peers),
-      onLeave: (peerId) => this.membership.forget(peerId),
-      onSubscriber: () => this.dialer.announceSoon(),
-      isolated: () => node.getConnections().length === 0,
-      dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
-    })
-    this.gate = new ClockGate(clockWatch, this.replica)
-    this.verbs = new Verbs({
-      replica: this.replica,
-      gossip: this.gossip,
-      gate: this.gate,
-      persistence: this.persistence,
-      limits: decode,
-      maxEntries: options.maxEntries ?? Number.POSITIVE_INFINITY,
-      durableWrites: options.durableWrites === true && options.dataDir !== undefined,
-      assertRunning: () => this.assertRunning()
-    })
-    this.clockProbe = new ClockProbe({
+    const parts = buildParts({
+      peer: this,
+      peerId: this.peerId,
       node,
-      now: clock.now,
-      watch: clockWatch,
-      interval: options.clockProbeInterval ?? defaults.DEFAULT_CLOCK_PROBE_INTERVAL,
-      timeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
-      swarmPeers: () => this.gossip.peers()
+      swarm,
+      bootstrap,
+      options,
+      lock,
+      rejections: this.rejections,
+      addresses: () => this.addresses,
+      assertRunning: () => this.assertRunning(),
+      running: () => this.state === 'started'
     })
+    this.replica = parts.replica
+    this.persistence = parts.persistence
+    this.gossip = parts.gossip
+    this.gate = parts.gate
+    this.verbs = parts.verbs
+    this.clockProbe = parts.clockProbe
+    this.syncInterval = parts.syncInterval
+    this.membership = parts.membership
+    this.collector = parts.collector
+    this.sync = parts.sync
+    this.dialer = parts.dialer
+    this.defaultRendezvous = parts.defaultRendezvous
+    this.rendezvous = parts.rendezvous
     this.faults = options.faults
     this.hasBootstrap = bootstrap.length > 0
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve
     })
-    this.syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
-    this.membership = new Membership({
-      self: this.peerId,
-      memberTimeout: options.memberTimeout ?? defaults.DEFAULT_MEMBER_TIMEOUT,
-      now: clock.now,
-      maxSkew: clock.maxSkew,
-      onRetire: (member) =>
-        log.error('member %s silent for longer than memberTimeout: retired; rounds with it are refused', member)
-    })
-    this.collector = new Collector({
-      replica: this.replica,
-      membership: this.membership,
-      interval: options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL,
-      maxSkew: clock.maxSkew,
-      tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
-      running: () => this.state === 'started'
-    })
-    this.sync = new Sync({
-      node,
-      replica: this.replica,
-      swarm,
-      limits: decode,
-      interval: this.syncInterval,
-      timeout: options.syncTimeout ?? defaults.DEFAULT_SYNC_TIMEOUT,
-      chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
-      chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
-      scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
-      window: defaults.DEFAULT_SYNC_WINDOW,
-      membership: this.membership,
-      swarmPeers: () => this.gossip.peers(),
-      rejections: this.rejections,
-      onRound: (event) => {
-        if (this.persistence !== undefined) {
-          this.persistence.lastSyncAt = this.sync.stats.lastSyncAt
-          this.persistence.syncState = this.membership.toJSON()
-        }
-        this.emit('sync', event)
-      },
-      onProgress: (event) => this.emit('sync:progress', event)
-    })
-    this.dialer = new Dialer({
-      node,
-      bootstrap,
-      announce: (peers) => this.gossip.announce(peers),
-      announceInterval: options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL,
-      redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
-      dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
-      onRefuse: (reason, message) => this.rejections.record('gossip', reason, message)
-    })
-    const meeting = resolveRendezvous(options.rendezvous)
-    this.defaultRendezvous = meeting?.checkDirOwner === true
-    this.rendezvous =
-      meeting === undefined
-        ? undefined
-        : new Rendezvous({
-            ...meeting,
-            swarm,
-            peerId: this.peerId,
-            addresses: () => this.addresses,
-            interval: options.rendezvousInterval ?? defaults.DEFAULT_RENDEZVOUS_INTERVAL,
-            onFound: (peers) => this.dialer.dialDiscovered(peers)
-          })
   }
 
   get addresses(): string[] {

@@ -1,0 +1,215 @@
+/**
+ * The parts of a peer, built from its options and wired to one another: the replica and its
+ * persistence, gossip, the clock gate and probe, membership and sync, tombstone collection,
+ * the dialer and rendezvous. The peer (peer.ts) owns their lifecycle.
+ */
+import { randomBytes } from 'node:crypto'
+import type { EventEmitter } from 'node:events'
+import { logger } from '@libp2p/logger'
+import { Clock } from '../clock/index.js'
+import { ClockProbe } from '../clock/probe.js'
+import type { DecodeLimits } from '../codec/index.js'
+import * as defaults from '../constants.js'
+import type { PeerEvents, PeerOptions } from '../contract.js'
+import { Gossip } from '../gossip/index.js'
+import { Persistence } from '../persist/index.js'
+import type { DataDirLock } from '../persist/lock.js'
+import { Replica } from '../store/replica.js'
+import { Sync } from '../sync/index.js'
+import { Membership } from '../sync/membership.js'
+import type { Rejections } from '../util/rejections.js'
+import type { parseAddress } from './addresses.js'
+import { ClockGate, watchClock } from './clock-gate.js'
+import { Collector } from './collector.js'
+import { Dialer } from './dialer.js'
+import type { SharedMemNode } from './node.js'
+import { Rendezvous, resolveRendezvous } from './rendezvous.js'
+import { Verbs } from './verbs.js'
+
+const log = logger('sharedmem:peer')
+
+/** What the parts need of the peer that owns them. */
+export interface PartsInit {
+  /** The peer, which emits the parts' events. */
+  peer: EventEmitter<PeerEvents>
+  peerId: string
+  node: SharedMemNode
+  swarm: string
+  bootstrap: ReturnType<typeof parseAddress>[]
+  options: PeerOptions
+  lock: DataDirLock | undefined
+  rejections: Rejections
+  /** The addresses the node listens on now. */
+  addresses: () => string[]
+  /** Throws unless the peer is started. */
+  assertRunning: () => void
+  /** Whether the peer is started. */
+  running: () => boolean
+}
+
+export interface Parts {
+  replica: Replica
+  persistence: Persistence | undefined
+  gossip: Gossip
+  gate: ClockGate
+  verbs: Verbs
+  clockProbe: ClockProbe
+  syncInterval: number
+  membership: Membership
+  collector: Collector
+  sync: Sync
+  dialer: Dialer
+  /** Whether the rendezvous directory is the default one (which may fail without failing the start). */
+  defaultRendezvous: boolean
+  rendezvous: Rendezvous | undefined
+}
+
+export function buildParts(hooks: PartsInit): Parts {
+  const { peer, peerId, node, swarm, bootstrap, options, lock, rejections } = hooks
+  const decode: DecodeLimits = {
+    maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
+    maxMessageEntries: options.maxMessageEntries ?? defaults.DEFAULT_MAX_MESSAGE_ENTRIES,
+    maxKeyLength: options.maxKeyLength ?? defaults.DEFAULT_MAX_KEY_LENGTH,
+    maxValueBytes: options.maxValueBytes ?? defaults.DEFAULT_MAX_VALUE_BYTES,
+    maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
+  }
+  const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
+  const clockWatch = watchClock(clock.maxSkew, (verdict) => peer.emit('clock', verdict))
+  const replica: Replica = new Replica({
+    node: peerId,
+    // A fresh counter slot per incarnation: a restarted peer that lost its totals
+    // must not reuse a slot whose higher totals other peers still hold.
+    slot: `${peerId}/${randomBytes(6).toString('base64url')}`,
+    clock,
+    tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
+    onChange: (event) => peer.emit('change', event),
+    hasChangeListeners: () => peer.listenerCount('change') > 0,
+    onStore: (update) => persistence?.record(update),
+    hasStore: () => persistence !== undefined
+  })
+  const persistence: Persistence | undefined =
+    options.dataDir === undefined
+      ? undefined
+      : new Persistence({
+          dir: options.dataDir,
+          replica,
+          limits: decode,
+          fsyncInterval: options.fsyncInterval ?? defaults.DEFAULT_FSYNC_INTERVAL,
+          compactBytes: options.compactBytes ?? defaults.DEFAULT_COMPACT_BYTES,
+          chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+          chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
+          onLoadProgress: options.onLoadProgress,
+          lock
+        })
+  const gossip = new Gossip({
+    pubsub: node.services.pubsub,
+    topic: `sharedmem/${swarm}/updates/1`,
+    replica,
+    limits: decode,
+    maxBatchEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+    maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
+    requireSignedOrigin: options.signMessages ?? false,
+    rejections,
+    onAnnounce: (peers) => dialer.dialAnnounced(peers),
+    onLeave: (peerId) => membership.forget(peerId),
+    onSubscriber: () => dialer.announceSoon(),
+    isolated: () => node.getConnections().length === 0,
+    dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
+  })
+  const gate = new ClockGate(clockWatch, replica)
+  const verbs = new Verbs({
+    replica,
+    gossip,
+    gate: gate,
+    persistence,
+    limits: decode,
+    maxEntries: options.maxEntries ?? Number.POSITIVE_INFINITY,
+    durableWrites: options.durableWrites === true && options.dataDir !== undefined,
+    assertRunning: hooks.assertRunning
+  })
+  const clockProbe = new ClockProbe({
+    node,
+    now: clock.now,
+    watch: clockWatch,
+    interval: options.clockProbeInterval ?? defaults.DEFAULT_CLOCK_PROBE_INTERVAL,
+    timeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
+    swarmPeers: () => gossip.peers()
+  })
+  const syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
+  const membership = new Membership({
+    self: peerId,
+    memberTimeout: options.memberTimeout ?? defaults.DEFAULT_MEMBER_TIMEOUT,
+    now: clock.now,
+    maxSkew: clock.maxSkew,
+    onRetire: (member) =>
+      log.error('member %s silent for longer than memberTimeout: retired; rounds with it are refused', member)
+  })
+  const collector = new Collector({
+    replica,
+    membership,
+    interval: options.collectInterval ?? defaults.DEFAULT_COLLECT_INTERVAL,
+    maxSkew: clock.maxSkew,
+    tombstoneTtl: options.tombstoneTtl ?? defaults.DEFAULT_TOMBSTONE_TTL,
+    running: hooks.running
+  })
+  const sync = new Sync({
+    node,
+    replica,
+    swarm,
+    limits: decode,
+    interval: syncInterval,
+    timeout: options.syncTimeout ?? defaults.DEFAULT_SYNC_TIMEOUT,
+    chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
+    chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
+    scanBatch: defaults.DEFAULT_SYNC_SCAN_BATCH,
+    window: defaults.DEFAULT_SYNC_WINDOW,
+    membership,
+    swarmPeers: () => gossip.peers(),
+    rejections,
+    onRound: (event) => {
+      if (persistence !== undefined) {
+        persistence.lastSyncAt = sync.stats.lastSyncAt
+        persistence.syncState = membership.toJSON()
+      }
+      peer.emit('sync', event)
+    },
+    onProgress: (event) => peer.emit('sync:progress', event)
+  })
+  const dialer = new Dialer({
+    node,
+    bootstrap,
+    announce: (peers) => gossip.announce(peers),
+    announceInterval: options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL,
+    redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
+    dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
+    onRefuse: (reason, message) => rejections.record('gossip', reason, message)
+  })
+  const meeting = resolveRendezvous(options.rendezvous)
+  const defaultRendezvous = meeting?.checkDirOwner === true
+  const rendezvous =
+    meeting === undefined
+      ? undefined
+      : new Rendezvous({
+          ...meeting,
+          swarm,
+          peerId: peerId,
+          addresses: hooks.addresses,
+          interval: options.rendezvousInterval ?? defaults.DEFAULT_RENDEZVOUS_INTERVAL,
+          onFound: (peers) => dialer.dialDiscovered(peers)
+        })
+  return {
+    replica,
+    persistence,
+    gossip,
+    gate,
+    verbs,
+    clockProbe,
+    syncInterval,
+    membership,
+    collector,
+    sync,
+    dialer,
+    defaultRendezvous,
+    rendezvous
+  }
+}
