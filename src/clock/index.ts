@@ -16,6 +16,12 @@ export class Clock {
   readonly maxSkew: number
   private last: Timestamp = ZERO
   private ahead = 0
+  /**
+   * How far this clock leads the swarm's, in ms, once it is known to be off by more than
+   * `maxSkew` (0 otherwise): remote stamps are then judged against the swarm's time, so that a
+   * peer far ahead refuses what the swarm refuses, and one far behind accepts what it accepts.
+   */
+  swarmLead = 0
 
   constructor(init: ClockInit) {
     this.now = init.now ?? Date.now
@@ -65,12 +71,13 @@ export class Clock {
     this.last = receive(this.last, remote, now)
   }
 
-  /** Throws `ERR_CLOCK_SKEW` when a remote wall time lies too far ahead of `now`. */
+  /** Throws `ERR_CLOCK_SKEW` when a remote wall time lies too far ahead of `now` (of the swarm's time, see {@link swarmLead}). */
   checkSkew(wall: number, now = this.now()): void {
-    if (wall > now + this.maxSkew) {
+    const swarmNow = now - this.swarmLead
+    if (wall > swarmNow + this.maxSkew) {
       throw new SharedMemError(
         ErrorCode.CLOCK_SKEW,
-        `remote timestamp is ${wall - now} ms ahead of the local clock (limit ${this.maxSkew} ms)`
+        `remote timestamp is ${wall - swarmNow} ms ahead of the ${this.swarmLead === 0 ? 'local' : "swarm's"} clock (limit ${this.maxSkew} ms)`
       )
     }
   }

@@ -74,7 +74,10 @@ export function buildParts(hooks: PartsInit): Parts {
     maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
   }
   const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
-  const clockWatch = watchClock(clock.maxSkew, (verdict) => peer.emit('clock', verdict))
+  const clockWatch = watchClock(clock.maxSkew, (verdict) => {
+    clock.swarmLead = verdict.skewed ? verdict.offsetMs : 0
+    peer.emit('clock', verdict)
+  })
   const replica: Replica = new Replica({
     node: peerId,
     // A fresh counter slot per incarnation: a restarted peer that lost its totals

@@ -7,8 +7,12 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, type SharedMemPeer } from '../../src/index.js'
+import type { SharedMemNode } from '../../src/peer/node.js'
+import { hostileNode, TOPIC } from '../fixtures/hostile.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'
 import { waitFor } from '../fixtures/wait.js'
 
@@ -19,7 +23,11 @@ let root: string
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'sharedmem-clock-'))
 })
-afterEach(stopAll)
+const nodes: SharedMemNode[] = []
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()))
+  await stopAll()
+})
 afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
@@ -44,6 +52,35 @@ describe('clock skew', () => {
       code: ErrorCode.CLOCK_UNSYNCED
     })
     expect(off.getSync({ collection: 'c', key: 'first' })).toBeNull()
+  })
+
+  it('a skewed peer judges remote stamps by the swarm clock: it takes what the swarm takes, refuses what it refuses', async () => {
+    for (const offset of [HOUR, -HOUR]) {
+      const { off, good } = await swarmWithOneOff(offset)
+      // A write on the swarm's time reaches the peer 1 h behind (it refused it before).
+      await good[0].save({ collection: 'now', key: String(offset), variable: 'current' })
+      await waitFor(() => off.getSync({ collection: 'now', key: String(offset) }) === 'current', 'a current write')
+      // A write stamped 1 h ahead of the swarm (a peer as far off, a hostile one) is refused by all,
+      // the peer 1 h ahead included (it took it before, and held what no one else would).
+      const evil = await hostileNode()
+      nodes.push(evil)
+      evil.services.pubsub.subscribe(TOPIC)
+      await evil.dial(multiaddr(off.addresses[0]))
+      await waitFor(() => evil.services.pubsub.getSubscribers(TOPIC).length > 0, 'the raw node to see the peer')
+      const me = evil.peerId.toString()
+      const write = (key: string, wall: number) =>
+        encodeUpdates(
+          [
+            { update: { collection: 'ahead', key, wall, logical: 0, node: me, expiresAt: 0, deleted: false, value: 1 } }
+          ],
+          []
+        )
+      await evil.services.pubsub.publish(TOPIC, write('future', Date.now() + HOUR))
+      await evil.services.pubsub.publish(TOPIC, write('probe', Date.now()))
+      await waitFor(() => off.getSync({ collection: 'ahead', key: 'probe' }) === 1, 'the probe write')
+      expect(off.getSync({ collection: 'ahead', key: 'future' })).toBeNull()
+      await stopAll()
+    }
   })
 
   it("tells its 'clock' listeners when it becomes skewed, as the CLI logs it", async () => {
