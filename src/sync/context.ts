@@ -4,6 +4,7 @@
  * transfer of entries (transfer.ts) and the exchange that strings them together (session.ts).
  */
 import type { MemberRow, SyncMessage } from '../codec/sync.js'
+import type { SyncRoundEvent } from '../contract.js'
 import { decodeError } from '../errors.js'
 import type { Replica } from '../store/replica.js'
 import type { Membership } from './membership.js'
@@ -37,24 +38,13 @@ export interface SessionContext {
   onReject?: (reason: string, message: string) => void
 }
 
-export interface SessionResult {
-  /** True when the replicas were identical at the start of the round. */
-  inSync: boolean
-  /** Buckets found different. */
-  buckets: number
-  /** Entries and counter slots sent and received. */
-  sent: number
-  received: number
-  /** Received entries refused (clock skew). */
-  rejected: number
-  /** Digests were compared but the initiator requested no bucket ({@link SessionContext.deferAbove}): nothing was repaired. */
-  deferred: boolean
+/** What a round did, as a `sync` event reports it ({@link SyncRoundEvent}), and what the service needs more. */
+export interface SessionResult
+  extends Pick<SyncRoundEvent, 'inSync' | 'buckets' | 'sent' | 'received' | 'rejected' | 'deferred' | 'refused'> {
   /** When this side started the round (its clock): it then holds the other's state as of this time, once complete. */
   startedAt: number
   /** The other side's member row, as it sent it (empty until received). */
   remoteRow: MemberRow
-  /** Why this side refused the round (quarantine), if it did. */
-  refused?: string
   /** The round ran to its end: each side then holds the other's state as of the round's start. */
   complete: boolean
 }
