@@ -139,11 +139,17 @@ export function buildParts(hooks: PartsInit): Parts {
     swarmPeers: () => gossip.peers()
   })
   const syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
+  // Once any peer connected, this one belongs to a swarm, even while cut off from it.
+  let metPeer = false
+  node.addEventListener('peer:connect', () => {
+    metPeer = true
+  })
   const membership = new Membership({
     self: peerId,
     memberTimeout: options.memberTimeout ?? defaults.DEFAULT_MEMBER_TIMEOUT,
     now: clock.now,
     maxSkew: clock.maxSkew,
+    expectsPeers: () => bootstrap.length > 0 || node.getConnections().length > 0 || metPeer,
     onRetire: (member) =>
       log.error('member %s silent for longer than memberTimeout: retired; rounds with it are refused', member)
   })

@@ -31,6 +31,12 @@ export interface MembershipInit {
    * hostile peer) can make a member look heard of far into the future. @default unbounded
    */
   maxSkew?: number
+  /**
+   * Whether this peer belongs to a swarm it has not met yet (bootstrap peers given, or a
+   * connection seen): then knowing no member is not being alone, and nothing is collected
+   * until a round tells it who the members are. @default never
+   */
+  expectsPeers?: () => boolean
   /** Called once for each member retired (its id). */
   onRetire?: (member: string) => void
 }
@@ -168,6 +174,9 @@ export class Membership {
    */
   watermark(): number {
     if (this.uptime < this.holdUntil) return 0
+    // Not alone, only cut off before its first round (a restarted memory-only peer, say): its
+    // removals have reached no one, and collecting them would let the others' values back.
+    if (this.seen.size === 0 && this.init.expectsPeers?.() === true) return 0
     const now = this.init.now()
     let mark = now
     for (const [member, seen] of this.seen) if (!this.retired.has(member)) mark = Math.min(mark, seen)

@@ -338,6 +338,34 @@ describe('past the tombstone horizon', () => {
     expect(new Set(peers.map((p) => p.status().digest)).size).toBe(1)
   })
 
+  it('(d) a new peer cut off before its first round does not collect its own removals (chaos seed 310)', async () => {
+    const { peers, clock } = await swarm(2)
+    const [a, b] = peers
+    await a.save({ collection: 'c', key: 'k', variable: 'old' })
+    await Promise.all(peers.map((p) => p.syncNow()))
+    // A restarted memory-only peer: it knows no member yet, and is cut off from its first moment.
+    const faults = new Faults()
+    faults.set({ block: [a.peerId, b.peerId] })
+    const fresh = await startPeer({
+      now: () => clock.now,
+      tombstoneTtl: HOUR,
+      collectInterval: 3_600_000,
+      syncInterval: 3_600_000,
+      redialInterval: 100,
+      rendezvous: false,
+      faults,
+      bootstrap: [a.addresses[0]]
+    })
+    await fresh.remove({ collection: 'c', key: 'k' })
+    clock.now += 3 * HOUR
+    collectNow(fresh)
+    faults.set({ block: [] })
+    await waitFor(() => fresh.status().peers.length === 2, 'the fresh peer to join')
+    await fresh.syncNow()
+    await Promise.all(peers.map((p) => p.syncNow()))
+    for (const p of [...peers, fresh]) expect(p.getSync({ collection: 'c', key: 'k' })).toBeNull()
+  })
+
   it('(b) after the whole swarm was down for longer than the horizon, a stale peer does not bring a removed key back', async () => {
     const { mkdtemp, rm } = await import('node:fs/promises')
     const { tmpdir } = await import('node:os')
