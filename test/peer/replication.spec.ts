@@ -298,7 +298,7 @@ describe('past the tombstone horizon', () => {
       await Promise.all(peers.map((p) => p.syncNow()))
       await Promise.all(peers.map((p) => p.syncNow()))
     }
-    return { peers, clock, cut, heal }
+    return { peers, clock, cut, heal, options }
   }
 
   it('(a) two peers cut off together for longer than the horizon do not bring a removed key back', async () => {
@@ -339,23 +339,14 @@ describe('past the tombstone horizon', () => {
   })
 
   it('(d) a new peer cut off before its first round does not collect its own removals (chaos seed 310)', async () => {
-    const { peers, clock } = await swarm(2)
+    const { peers, clock, options } = await swarm(2)
     const [a, b] = peers
     await a.save({ collection: 'c', key: 'k', variable: 'old' })
     await Promise.all(peers.map((p) => p.syncNow()))
     // A restarted memory-only peer: it knows no member yet, and is cut off from its first moment.
     const faults = new Faults()
     faults.set({ block: [a.peerId, b.peerId] })
-    const fresh = await startPeer({
-      now: () => clock.now,
-      tombstoneTtl: HOUR,
-      collectInterval: 3_600_000,
-      syncInterval: 3_600_000,
-      redialInterval: 100,
-      rendezvous: false,
-      faults,
-      bootstrap: [a.addresses[0]]
-    })
+    const fresh = await startPeer({ ...options, faults, bootstrap: [a.addresses[0]] })
     // Later than the save (the fresh peer never saw it: the two are concurrent, and the later stamp wins).
     clock.now += 1000
     await fresh.remove({ collection: 'c', key: 'k' })
