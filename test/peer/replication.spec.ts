@@ -265,18 +265,20 @@ describe('past the tombstone horizon', () => {
     return internals.replica.collect(internals.membership?.watermark())
   }
 
+  /** Options of a peer on the fake `clock`, tombstone TTL one hour, timers that only the test drives. */
+  const onFakeClock = (clock: { now: number }) => ({
+    now: () => clock.now,
+    tombstoneTtl: HOUR,
+    collectInterval: 3_600_000,
+    syncInterval: 3_600_000,
+    redialInterval: 100,
+    rendezvous: false as const
+  })
+
   /** Peers sharing one fake clock (tombstone TTL one hour), each with its own faults, all connected and synced. */
   async function swarm(n: number, extra: Parameters<typeof startPeer>[0] = {}) {
     const clock = { now: Date.now() }
-    const options = {
-      now: () => clock.now,
-      tombstoneTtl: HOUR,
-      collectInterval: 3_600_000,
-      syncInterval: 3_600_000,
-      redialInterval: 100,
-      rendezvous: false as const,
-      ...extra
-    }
+    const options = { ...onFakeClock(clock), ...extra }
     const faults = Array.from({ length: n }, () => new Faults())
     const first = await startPeer({ ...options, faults: faults[0] })
     const rest = []
@@ -367,15 +369,7 @@ describe('past the tombstone horizon', () => {
     try {
       const dirs = [join(root, 'a'), join(root, 'b'), join(root, 's')]
       const clock = { now: Date.now() }
-      const options = {
-        now: () => clock.now,
-        tombstoneTtl: HOUR,
-        collectInterval: 3_600_000,
-        syncInterval: 3_600_000,
-        redialInterval: 100,
-        rendezvous: false as const,
-        fsyncInterval: 0
-      }
+      const options = { ...onFakeClock(clock), fsyncInterval: 0 }
       const start = async (i: number, faults: Faults, bootstrap?: SharedMemPeer) =>
         startPeer({ ...options, dataDir: dirs[i], faults, bootstrap: bootstrap && [bootstrap.addresses[0]] })
       const connected = (peers: SharedMemPeer[]) =>
