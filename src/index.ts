@@ -85,4 +85,4 @@ export type {
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'
 export { connect, DEFAULT_URL } from './http/client.js'
 export { startHttpServer } from './http/index.js'
-export { createPeer } from './peer/peer.js'
+export { createPeer } from './peer/create.js'

@@ -1,17 +1,14 @@
 /**
- * The peer: builds the libp2p node, has parts.ts build and wire the replica,
+ * The peer: on the libp2p node create.ts built, has parts.ts build and wire the replica,
  * persistence, gossip, sync (with its membership), the dialer, the clock probe and
  * rendezvous, and owns their lifecycle. Data flows one way: API → replica (local apply) → gossip
  * (broadcast); gossip and sync → codec → replica (merge).
  */
 import '../polyfill.js'
 import { EventEmitter } from 'node:events'
-import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import type { ClockProbe } from '../clock/probe.js'
-import * as defaults from '../constants.js'
 import type {
   Callback,
   CollectionConfig,
@@ -24,75 +21,29 @@ import type {
   SaveConfig,
   SharedMemPeer
 } from '../contract.js'
-import { invalidArgument, stoppedError } from '../errors.js'
+import { stoppedError } from '../errors.js'
 import type { Gossip } from '../gossip/index.js'
 import type { Persistence } from '../persist/index.js'
-import { type DataDirLock, lockDataDir } from '../persist/lock.js'
+import type { DataDirLock } from '../persist/lock.js'
 import type { Replica } from '../store/replica.js'
 import type { Sync } from '../sync/index.js'
 import type { Membership } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
 import { Rejections } from '../util/rejections.js'
-import { parseAddress } from './addresses.js'
+import type { parseAddress } from './addresses.js'
 import type { ClockGate } from './clock-gate.js'
 import type { Collector } from './collector.js'
 import type { Dialer } from './dialer.js'
-import { loadOrCreateIdentity } from './identity.js'
-import { createNode, type SharedMemNode } from './node.js'
+import type { SharedMemNode } from './node.js'
 import { buildParts } from './parts.js'
 import type { Rendezvous } from './rendezvous.js'
 import { peerStatus } from './status.js'
-import { parseSwarmKey } from './swarm-key.js'
 import type { Verbs } from './verbs.js'
 
 const log = logger('sharedmem:peer')
 
-/** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
-export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPeer> {
-  if (options.durableWrites === true && options.dataDir === undefined) {
-    throw invalidArgument('durableWrites needs a dataDir: without one, no write can be made durable')
-  }
-  // Before the identity is read or a port taken: a second process on this directory stops here.
-  const lock = options.dataDir === undefined ? undefined : await lockDataDir(options.dataDir)
-  try {
-    return await startPeer(options, lock)
-  } catch (err) {
-    await lock?.release()
-    throw err
-  }
-}
-
-async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): Promise<SharedMemPeer> {
-  const listen = (options.listen ?? defaults.DEFAULT_LISTEN).map(parseAddress)
-  const bootstrap = (options.bootstrap ?? []).map(parseAddress)
-  const swarmKey = options.swarmKey === undefined ? undefined : parseSwarmKey(options.swarmKey)
-  const allowed = options.allowPeers === undefined ? undefined : new Set(options.allowPeers)
-  const identity =
-    options.identity ?? (options.dataDir === undefined ? undefined : join(options.dataDir, 'identity.key'))
-  const privateKey =
-    options.privateKey ??
-    (identity !== undefined ? await loadOrCreateIdentity(identity) : await generateKeyPair('Ed25519'))
-  const swarm = options.swarm ?? defaults.DEFAULT_SWARM
-  const node = await createNode({
-    privateKey,
-    listen,
-    maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
-    maxOutboundBuffer: options.maxOutboundBuffer ?? defaults.DEFAULT_MAX_OUTBOUND_BUFFER,
-    allowPeer: (id) => (allowed === undefined || allowed.has(id)) && options.faults?.blocked.has(id) !== true,
-    swarmKey,
-    signMessages: options.signMessages ?? false
-  })
-  const peer = new Peer(node, swarm, bootstrap, options, lock)
-  try {
-    await peer.start()
-  } catch (err) {
-    await peer.stop().catch(() => {})
-    throw err
-  }
-  return peer
-}
-
-class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
+/** A started peer's lifecycle and verbs; {@link createPeer} (create.ts) builds and starts it. */
+export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   readonly peerId: string
   private readonly node: SharedMemNode
   private readonly swarm: string
