@@ -82,8 +82,16 @@ export const DEFAULT_SWARM = 'default'
 /** Embedded peers listen on loopback and a free port unless told otherwise: safe by default. */
 export const DEFAULT_LISTEN = ['/ip4/127.0.0.1/tcp/0']
 
-/** Port a standalone `sharedmem peer` listens on when given none. */
+/** Port a standalone `sharedmem peer` listens on when given none: the one address others bootstrap through. */
 export const DEFAULT_PEER_PORT = 7400
+
+/**
+ * P2P port of `sharedmem server` when given no `--listen`: a free one (0), printed at start. A server
+ * is reached over HTTP, and the peers of its host find it by rendezvous; a fixed default would
+ * collide with `sharedmem peer` (7400) or a second server on the same host. Give `--listen` to fix
+ * one that peers on other hosts can bootstrap through.
+ */
+export const DEFAULT_SERVER_PEER_PORT = 0
 
 /** HTTP port of `sharedmem server` when `-p` is not given (the classic sharedmem port). */
 export const DEFAULT_HTTP_PORT = 3000

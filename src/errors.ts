@@ -18,6 +18,8 @@ export const ErrorCode = {
   INVALID_NAME: 'ERR_INVALID_NAME',
   /** A listen or bootstrap address cannot be parsed. */
   INVALID_ADDRESS: 'ERR_INVALID_ADDRESS',
+  /** A port to listen on (p2p or HTTP) is held by another process: the message names the port and how to choose another. */
+  ADDRESS_IN_USE: 'ERR_ADDRESS_IN_USE',
   /** A save would add a key beyond `maxEntries`: remove keys, or raise the cap. */
   STORE_FULL: 'ERR_STORE_FULL',
   /** An increment or decrement would take a counter beyond the safe integers (±(2^53 − 1)). */
@@ -68,6 +70,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_VALUE_TOO_DEEP: 400,
   ERR_INVALID_NAME: 400,
   ERR_INVALID_ADDRESS: 400,
+  ERR_ADDRESS_IN_USE: 500,
   ERR_STORE_FULL: 507,
   ERR_COUNTER_OVERFLOW: 400,
   ERR_STOPPED: 503,
@@ -95,6 +98,26 @@ export class SharedMemError extends Error {
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
+  }
+}
+
+/**
+ * A port held by another process. `host` and `port` say which, so that each entry point names its
+ * own way to choose another (`createPeer`'s `listen`, the CLI's `--listen`, `-p` or `--http`).
+ */
+export class AddressInUseError extends SharedMemError {
+  readonly host: string
+  readonly port: number
+
+  /** `change` says how to choose another port, e.g. "choose another with --listen <port>". */
+  constructor(host: string, port: number, change: string, options?: { cause?: unknown }) {
+    super(
+      ErrorCode.ADDRESS_IN_USE,
+      `port ${port} on ${host} is in use by another process: ${change} (0 picks a free one)`,
+      options
+    )
+    this.host = host
+    this.port = port
   }
 }
 

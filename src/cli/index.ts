@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { DEFAULT_HTTP_PORT, DEFAULT_PEER_PORT, DEFAULT_SWARM } from '../constants.js'
+import { DEFAULT_HTTP_PORT, DEFAULT_PEER_PORT, DEFAULT_SERVER_PEER_PORT, DEFAULT_SWARM } from '../constants.js'
 import { invalidArgument, SharedMemError } from '../errors.js'
 import { DEFAULT_URL } from '../http/client.js'
 import { writeSwarmKey } from '../peer/swarm-key.js'
@@ -54,7 +54,7 @@ function peerOptions(cmd: Command): Command {
   const options = [
     option(
       '-l, --listen <addr>',
-      `address to listen on: multiaddr, port (on 127.0.0.1) or host:port; repeatable (default: ${DEFAULT_PEER_PORT})`,
+      `address to listen on: multiaddr, port (on 127.0.0.1) or host:port; repeatable (default: ${DEFAULT_PEER_PORT} for peer, a free port for server)`,
       collect
     ),
     option(
@@ -195,7 +195,10 @@ export async function main(argv: string[] = process.argv, io: CliIo = consoleIo)
     .description('run a standalone peer with the HTTP API and test page (the classic way: sharedmem server -p 3000)')
     .addOption(option('-p, --port <port>', 'HTTP port', port).default(DEFAULT_HTTP_PORT))
     .action(async (opts) => {
-      exitCode = await runPeer({ ...opts, http: opts.port }, io)
+      exitCode = await runPeer(
+        { ...opts, http: opts.port, httpFlag: '-p', listen: opts.listen ?? [String(DEFAULT_SERVER_PEER_PORT)] },
+        io
+      )
     })
 
   program

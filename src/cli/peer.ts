@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import { readFile } from 'node:fs/promises'
 import { DEFAULT_PEER_PORT } from '../constants.js'
 import type { PeerStatus } from '../contract.js'
-import { ErrorCode, invalidArgument, SharedMemError } from '../errors.js'
+import { AddressInUseError, ErrorCode, invalidArgument, SharedMemError } from '../errors.js'
 import { startHttpServer } from '../http/index.js'
 import { createPeer } from '../peer/create.js'
 import { Faults } from '../peer/faults.js'
@@ -20,6 +20,8 @@ export interface PeerCommandOptions {
   identity?: string
   swarm: string
   http?: number
+  /** The flag that set `http`, named when its port is in use. @default '--http' */
+  httpFlag?: string
   httpHost: string
   syncInterval?: number
   tombstoneTtl?: number
@@ -71,6 +73,8 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     maxEntries: opts.maxEntries,
     maxClockSkew: opts.maxClockSkew,
     faults
+  }).catch((err: unknown) => {
+    throw inCliTerms(err, '--listen <port>')
   })
   let http: Awaited<ReturnType<typeof startHttpServer>> | undefined
   try {
@@ -85,7 +89,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     }
   } catch (err) {
     await peer.stop()
-    throw err
+    throw inCliTerms(err, `${opts.httpFlag ?? '--http'} <port>`)
   }
   log.info(`sharedmem peer ${peer.peerId} (swarm "${opts.swarm}")`)
   for (const addr of peer.addresses) log.info(`listening ${addr}`)
@@ -195,6 +199,17 @@ export function warnings(addresses: string[], hasSwarmKey: boolean, httpHost?: s
     out.push(`WARNING: the HTTP API listens on ${httpHost} without --token: anyone who reaches it can read and write.`)
   }
   return out
+}
+
+/** A port in use, said with the flag that chooses another (`flag`); any other error as it is. */
+function inCliTerms(err: unknown, flag: string): unknown {
+  const change = `choose another with ${flag}`
+  if (err instanceof AddressInUseError) return new AddressInUseError(err.host, err.port, change, { cause: err })
+  const e = err as { code?: unknown; address?: unknown; port?: unknown }
+  if (e.code === 'EADDRINUSE' && typeof e.port === 'number') {
+    return new AddressInUseError(String(e.address), e.port, change, { cause: err })
+  }
+  return err
 }
 
 async function readSwarmKey(file: string): Promise<Uint8Array> {

@@ -11,6 +11,7 @@ import { invalidArgument } from '../errors.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
 import { parseAddress } from './addresses.js'
 import { loadOrCreateIdentity } from './identity.js'
+import { listenError } from './listen-error.js'
 import { createNode } from './node.js'
 import { Peer } from './peer.js'
 import { parseSwarmKey } from './swarm-key.js'
@@ -49,6 +50,9 @@ async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): P
     allowPeer: (id) => (allowed === undefined || allowed.has(id)) && options.faults?.blocked.has(id) !== true,
     swarmKey,
     signMessages: options.signMessages ?? false
+  }).catch((err: unknown) => {
+    // The node listens as it is created.
+    throw listenError(err)
   })
   const peer = new Peer(node, swarm, bootstrap, options, lock)
   try {
