@@ -21,7 +21,7 @@ async function main() {
   app.get('/peers', async () => ({ pid: process.pid, peers: mem.status().peers.length }))
 
   // Under a cluster, every process listens on this one port; the primary shares the connections out.
-  await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 3000) })
+  await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 8080) })
   console.log(`worker ${process.pid} serving http://127.0.0.1:${app.server.address().port}`)
 
   let stopping = false
@@ -38,6 +38,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err)
+  // One line: under a cluster, every worker that fails says it.
+  console.error(`worker ${process.pid} cannot start: ${err.message}`)
   process.exit(1)
 })

@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { isAlive, killAll, spawnJsonLines } from '../fixtures/processes.js'
+import { isAlive, killAll, runNode, spawnJsonLines } from '../fixtures/processes.js'
 import { waitFor } from '../fixtures/wait.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../docs/examples/', import.meta.url))
@@ -124,6 +124,30 @@ async function runExample(name: string, argv: string[], signal: NodeJS.Signals, 
 describe('docs/cluster.md examples, run as documented', () => {
   it('node:cluster with 4 workers (docs/examples/cluster.mjs)', async () => {
     await runExample('cluster', [join(EXAMPLES, 'cluster.mjs')], 'SIGTERM')
+  })
+
+  it('node:cluster: workers that fail before they ever served are not replaced, and the primary exits 1', async () => {
+    // The app's port held by another process (as `npm start` may hold one): every worker fails at listen.
+    const held: Server = createServer()
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = held.address() as { port: number }
+      const rendezvous = await tempDir('example-held')
+      // runNode SIGKILLs the primary (by PID) after 30 s: a primary that re-forks forever fails here.
+      const run = await runNode([join(EXAMPLES, 'cluster.mjs')], {
+        timeout: 30_000,
+        env: { ...process.env, PORT: String(port), SHAREDMEM_RENDEZVOUS: rendezvous }
+      })
+      expect(run.signal).toBeNull()
+      expect(run.code).toBe(1)
+      expect(run.stdout).not.toContain('starting another')
+      expect(run.stderr.match(/before it served; not starting another/g)).toHaveLength(WORKERS)
+      // One line per worker that failed, no stack trace.
+      expect(run.stderr.match(/cannot start: .*EADDRINUSE/g)).toHaveLength(WORKERS)
+      expect(run.stderr).not.toMatch(/^\s+at /m)
+    } finally {
+      await new Promise((resolve) => held.close(resolve))
+    }
   })
 
   it('pm2 cluster mode, -i 4 (docs/examples/pm2/ecosystem.config.cjs)', async () => {

@@ -10,7 +10,7 @@ module.exports = {
       exec_mode: 'cluster',
       // Time to stop the peer (publish pending writes, close connections) before pm2 kills it.
       kill_timeout: 5000,
-      env: { PORT: process.env.PORT ?? 3000 }
+      env: { PORT: process.env.PORT ?? 8080 }
     }
   ]
 }
