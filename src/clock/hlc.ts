@@ -60,7 +60,17 @@ export function compareTimestamps(a: Timestamp, b: Timestamp): number {
  * every replica picks the same winner between concurrent writes.
  */
 export function compareStamps(a: Stamp, b: Stamp): number {
-  const byTime = compareTimestamps(a, b)
-  if (byTime !== 0) return byTime
-  return a.node < b.node ? -1 : a.node > b.node ? 1 : 0
+  return compareStampParts(a.wall, a.logical, a.node, b.wall, b.logical, b.node)
+}
+
+/** {@link compareStamps} of two stamps given by their parts (a stored one lies in columns, not in an object). */
+export function compareStampParts(
+  wallA: number,
+  logicalA: number,
+  nodeA: string,
+  wallB: number,
+  logicalB: number,
+  nodeB: string
+): number {
+  return wallA - wallB || logicalA - logicalB || (nodeA < nodeB ? -1 : nodeA > nodeB ? 1 : 0)
 }

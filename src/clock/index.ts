@@ -1,7 +1,17 @@
 import { ErrorCode, SharedMemError } from '../errors.js'
 import { receive, restore, type Timestamp, tick, ZERO } from './hlc.js'
 
-export { compareStamps, compareTimestamps, receive, restore, type Stamp, type Timestamp, tick, ZERO } from './hlc.js'
+export {
+  compareStampParts,
+  compareStamps,
+  compareTimestamps,
+  receive,
+  restore,
+  type Stamp,
+  type Timestamp,
+  tick,
+  ZERO
+} from './hlc.js'
 
 export interface ClockInit {
   /** Wall clock in ms; injected so tests can drive time. @default Date.now */

@@ -1,12 +1,13 @@
 /**
  * The entries of one received UPDATES message, column by column over the
- * message's bytes: what the codec hands a replica to merge without an object or
- * a key string per entry (store/replica.ts `mergeBatch`). A late joiner receives
- * a whole replica this way; an entry object is made only for whoever asks for one
- * (change listeners, persistence, an entry that needs the general merge).
+ * message's bytes: what the codec hands a replica to merge (store/replica.ts
+ * `mergeBatch`). Each entry is read as an {@link EncodedEntry} whose key and value
+ * stay bytes of the message: a key string and a JS value are made only for whoever
+ * asks for one (change listeners, persistence), so a late joiner merges a whole
+ * replica without them.
  */
-import { readUtf8 } from '../bytes/utf8.js'
 import { EncodedEntry } from './encoded.js'
+import { KeyBytes } from './key.js'
 import type { EntryUpdate } from './types.js'
 
 /** Fields of {@link EntryBatch.fields}, per entry. */
@@ -16,11 +17,8 @@ const F_KEY_END = 2
 const F_NODE = 3
 const F_VALUE_START = 4
 const F_VALUE_END = 5
-/** Bit 0: deleted; bit 1: the key is all ASCII (its bytes are its characters). */
-const F_FLAGS = 6
+const F_DELETED = 6
 const FIELDS = 7
-const DELETED = 1
-const ASCII = 2
 
 export class EntryBatch {
   /** The message the entries are read from: keys and values are ranges of it. */
@@ -82,7 +80,7 @@ export class EntryBatch {
     this.fields[f + F_NODE] = node
     this.fields[f + F_VALUE_START] = valueStart
     this.fields[f + F_VALUE_END] = valueEnd
-    this.fields[f + F_FLAGS] = (deleted ? DELETED : 0) | (text === undefined ? ASCII : 0)
+    this.fields[f + F_DELETED] = deleted ? 1 : 0
     if (text !== undefined) this.texts.set(i, text)
     this.times[i * 3] = wall
     this.times[i * 3 + 1] = logical
@@ -99,11 +97,6 @@ export class EntryBatch {
 
   keyEnd(i: number): number {
     return this.fields[i * FIELDS + F_KEY_END]
-  }
-
-  /** Whether the key is all ASCII: then its bytes hash and compare as its characters. */
-  isAscii(i: number): boolean {
-    return (this.fields[i * FIELDS + F_FLAGS] & ASCII) !== 0
   }
 
   nodeOf(i: number): number {
@@ -123,7 +116,7 @@ export class EntryBatch {
   }
 
   deleted(i: number): boolean {
-    return (this.fields[i * FIELDS + F_FLAGS] & DELETED) !== 0
+    return this.fields[i * FIELDS + F_DELETED] !== 0
   }
 
   valueStart(i: number): number {
@@ -134,16 +127,13 @@ export class EntryBatch {
     return this.fields[i * FIELDS + F_VALUE_END]
   }
 
-  key(i: number): string {
-    return this.texts.get(i) ?? readUtf8(this.bytes, this.keyStart(i), this.keyEnd(i))
-  }
-
   /** Entry `i` as an object (its value still bytes of the message). */
   entry(i: number): EncodedEntry {
     const deleted = this.deleted(i)
     return new EncodedEntry(
       this.collections[this.collectionOf(i)],
-      this.key(i),
+      // A key not all ASCII was decoded while checked; any other is read from the message when asked for.
+      this.texts.get(i) ?? new KeyBytes(this.bytes, this.keyStart(i), this.keyEnd(i)),
       this.wall(i),
       this.logical(i),
       this.nodes[this.nodeOf(i)],

@@ -6,6 +6,8 @@
  * groups of LEAVES_PER_GROUP, which lets two peers find their differences in two
  * short messages whatever the replicas' size.
  */
+import { keyOfEntry } from './encoded.js'
+import type { Key } from './key.js'
 import type { EntryUpdate } from './types.js'
 
 export const GROUPS = 64
@@ -93,15 +95,28 @@ export function bucketOf(collection: string, key: string): number {
   return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
 }
 
-/** Bucket and hash of an entry version: the name, stamp, expiry and deletion (the value follows from the stamp). */
-export function hashEntry(e: EntryUpdate, target: MemberHash = { bucket: 0, h1: 0, h2: 0 }): MemberHash {
+/**
+ * Bucket and hash of an entry version: the name, stamp, expiry and deletion (the value follows
+ * from the stamp). `seed`: the {@link collectionSeed} of its collection, when the caller has it.
+ */
+export function hashEntry(
+  e: EntryUpdate,
+  target: MemberHash = { bucket: 0, h1: 0, h2: 0 },
+  seed?: Uint32Array
+): MemberHash {
   // nodeHash may use the scratch words itself: take it before the entry's hash starts in them.
   const node = nodeHash(e.node)
-  target.bucket = bucketOf(e.collection, e.key)
+  if (seed === undefined) seedOf(e.collection, scratch)
+  else {
+    scratch[0] = seed[0]
+    scratch[1] = seed[1]
+  }
+  hashKeyWords(keyOfEntry(e), scratch)
+  target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
   return hashStamp(e.wall, e.logical, node, e.expiresAt, e.deleted, target)
 }
 
-/** The hash words of a collection's name, from which the names of its keys go on (for {@link hashAsciiEntry}). */
+/** The hash words of a collection's name, from which the names of its keys go on (kept by each collection). */
 export function collectionSeed(collection: string): Uint32Array {
   const seed = new Uint32Array(2)
   seedOf(collection, seed)
@@ -114,34 +129,25 @@ function seedOf(collection: string, out: Uint32Array): void {
   hashString('\u0000', out[0], out[1], out)
 }
 
-/**
- * {@link hashEntry} of an entry whose key is all ASCII, given as its bytes
- * `bytes[start, end)` (which are its characters), in the collection whose
- * {@link collectionSeed} is `seed`: no key string needed.
- */
-export function hashAsciiEntry(
-  seed: Uint32Array,
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  wall: number,
-  logical: number,
-  nodeId: string,
-  expiresAt: number,
-  deleted: boolean,
-  target: MemberHash
-): MemberHash {
-  const node = nodeHash(nodeId)
-  let h1 = seed[0]
-  let h2 = seed[1]
-  for (let i = start; i < end; i++) {
+/** Goes on hashing the words in `out` with a key's characters (an ASCII key's bytes are its characters). */
+function hashKeyWords(key: Key, out: Uint32Array): void {
+  if (typeof key === 'string') {
+    hashString(key, out[0], out[1], out)
+    return
+  }
+  let h1 = out[0]
+  let h2 = out[1]
+  const { bytes, end } = key
+  for (let i = key.start; i < end; i++) {
+    if (bytes[i] >= 0x80) {
+      hashString(key.toString(), out[0], out[1], out)
+      return
+    }
     h1 = Math.imul(h1 ^ bytes[i], 2654435761)
     h2 = Math.imul(h2 ^ bytes[i], 1597334677)
   }
-  scratch[0] = h1
-  scratch[1] = h2
-  target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
-  return hashStamp(wall, logical, node, expiresAt, deleted, target)
+  out[0] = h1
+  out[1] = h2
 }
 
 /** Mixes a version's stamp into the name's hash words (in scratch) and finishes the member hash. */

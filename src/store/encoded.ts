@@ -11,6 +11,7 @@ import { decodeTrusted } from '../value/decode.js'
 import type { Json, ValueLimits } from '../value/json.js'
 import { checkEncodedSize } from '../value/sizes.js'
 import { Writer } from '../value/writer.js'
+import { type Key, keyText } from './key.js'
 import type { EntryUpdate } from './types.js'
 
 /** Values saved are written one after another into a slab, each kept as a view of it (no copy, no buffer per value). */
@@ -59,10 +60,12 @@ const UNDECODED = Symbol('undecoded')
  * An entry whose value is held as bytes (`source[start, end)`; none for a
  * tombstone) and decoded on first read. The bytes are a range of a larger
  * buffer (a received frame, an arena page): no view is made unless asked for.
+ * Its key may be given as bytes too ({@link rawKey}): made a string when read.
  */
 export class EncodedEntry implements EntryUpdate {
   readonly collection: string
-  readonly key: string
+  /** The key: a string, or (until read as one) UTF-8 bytes of the frame or record it came from. */
+  private heldKey: Key
   readonly wall: number
   readonly logical: number
   readonly node: string
@@ -75,7 +78,7 @@ export class EncodedEntry implements EntryUpdate {
 
   constructor(
     collection: string,
-    key: string,
+    key: Key,
     wall: number,
     logical: number,
     node: string,
@@ -86,7 +89,7 @@ export class EncodedEntry implements EntryUpdate {
     end = source?.byteLength ?? 0
   ) {
     this.collection = collection
-    this.key = key
+    this.heldKey = key
     this.wall = wall
     this.logical = logical
     this.node = node
@@ -95,6 +98,18 @@ export class EncodedEntry implements EntryUpdate {
     this.source = source
     this.start = start
     this.end = end
+  }
+
+  get key(): string {
+    const key = this.heldKey
+    if (typeof key === 'string') return key
+    this.heldKey = keyText(key)
+    return this.heldKey
+  }
+
+  /** The key in whichever form it is held (what the store hashes and compares without a string). */
+  get rawKey(): Key {
+    return this.heldKey
   }
 
   get encoded(): Uint8Array | undefined {
@@ -117,4 +132,9 @@ export class EncodedEntry implements EntryUpdate {
     const { collection, key, wall, logical, node, expiresAt, deleted, value } = this
     return { collection, key, wall, logical, node, expiresAt, deleted, value }
   }
+}
+
+/** The key of an entry in the form it holds it (bytes, for one read from a frame or a record). */
+export function keyOfEntry(update: EntryUpdate): Key {
+  return update instanceof EncodedEntry ? update.rawKey : update.key
 }

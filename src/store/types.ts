@@ -35,4 +35,19 @@ export interface CounterUpdate {
   readonly dec: number
 }
 
+import type { ChangeOrigin } from '../contract.js'
+
 export type { ChangeEvent, ChangeOrigin } from '../contract.js'
+
+/** Where a merged update comes from: local and remote ones are announced; restored ones (from disk) are not. */
+export type MergeOrigin = ChangeOrigin | 'restore'
+
+/** Counts of what a replica holds (kept up to date on every change: reading them is O(1)). */
+export interface ReplicaSize {
+  /** Entries holding a value (an expired one counts until it is collected). */
+  entries: number
+  /** Tombstones not yet collected. */
+  dead: number
+  counters: number
+  collections: number
+}

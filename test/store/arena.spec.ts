@@ -9,10 +9,12 @@ import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
 import { encodeUpdates, readEntryFrame } from '../../src/codec/index.js'
-import { Collection, hashKey, isCollectable, Writers } from '../../src/store/collection.js'
+import { Collection } from '../../src/store/collection.js'
 import { Digest, hashEntry } from '../../src/store/digest.js'
 import { decodeValue, EncodedEntry, encodeValue } from '../../src/store/encoded.js'
+import { isCollectable } from '../../src/store/lww.js'
 import type { EntryUpdate } from '../../src/store/types.js'
+import { Writers } from '../../src/store/writers.js'
 import type { Json } from '../../src/value/json.js'
 import { PEER_IDS, plain } from '../fixtures/entries.js'
 import { limits } from '../fixtures/limits.js'
@@ -29,21 +31,15 @@ function text(v: number, size: number): string {
 
 /** Stores `u` as a local write (its key new or not), as Replica.mergeEntry does. */
 function put(c: Collection, u: EntryUpdate): void {
-  const slot = c.find(u.key)
-  if (slot < 0) c.add(u.key, hashKey(u.key), u)
-  else c.set(slot, u)
+  c.put(c.find(u.key), u)
 }
 
 /** Stores `u` as an entry of a received frame (its key all ASCII), as Replica.mergeBatch does. */
-function putFromBatch(c: Collection, writers: Writers, u: EntryUpdate): void {
+function putFromBatch(c: Collection, u: EntryUpdate): void {
   const frame = readEntryFrame(encodeUpdates([{ update: u }], []), limits)
   if (frame === undefined) throw new Error('not an UPDATES frame')
-  const batch = frame.batch
-  const writer = writers.numberOf(batch.nodes[batch.nodeOf(0)])
-  const bytes = batch.bytes
-  const slot = c.findAscii(bytes, batch.keyStart(0), batch.keyEnd(0), hashKey(u.key))
-  if (slot < 0) c.addFromBatch(hashKey(u.key), batch, 0, writer)
-  else c.setFromBatch(slot, batch, 0, writer)
+  const entry = frame.batch.entry(0)
+  c.put(c.find(entry.rawKey), entry)
 }
 
 /** XOR digest of entries, as a replica keeps it. */
@@ -62,7 +58,7 @@ function expectHolds(c: Collection, model: Map<string, EntryUpdate>, keys: reado
     if (!c.has(slot)) continue
     const key = c.keyOf(slot) as string
     expect(model.has(key), `${step}: ${key} is stored but was never written or was dropped`).toBe(true)
-    stored.push(c.read(slot, 'c'))
+    stored.push(c.read(slot))
     if (c.isLive(slot, NOW)) live++
   }
   let modelLive = 0
@@ -73,7 +69,7 @@ function expectHolds(c: Collection, model: Map<string, EntryUpdate>, keys: reado
     const want = model.get(key)
     expect(slot >= 0, `${step}: ${key} found`).toBe(want !== undefined)
     if (want === undefined) continue
-    const got = plain(c.read(slot, 'c')) as EntryUpdate
+    const got = plain(c.read(slot)) as EntryUpdate
     // Stamps first, values apart: a failure names the field instead of printing a 200 KB diff.
     expect({ ...got, value: null }, `${step}: ${key} stamp`).toEqual({ ...want, value: null })
     expect(isDeepStrictEqual(got.value, want.value), `${step}: ${key} read`).toBe(true)
@@ -87,7 +83,7 @@ describe('arena: overwriting keys with values that fill pages', () => {
 
   it('reads every key back after each of 300 overwrites of 20 KB (the reported crash)', () => {
     const writers = new Writers()
-    const c = new Collection(writers)
+    const c = new Collection('c', writers)
     const model = new Map<string, EntryUpdate>()
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`)
     for (let i = 0; i < 300; i++) {
@@ -109,7 +105,7 @@ describe('arena: overwriting keys with values that fill pages', () => {
 
   it('does the same for entries received in frames (the batch path)', () => {
     const writers = new Writers()
-    const c = new Collection(writers)
+    const c = new Collection('c', writers)
     const model = new Map<string, EntryUpdate>()
     const keys = Array.from({ length: 16 }, (_, i) => `k${i}`)
     for (let i = 0; i < 300; i++) {
@@ -123,7 +119,7 @@ describe('arena: overwriting keys with values that fill pages', () => {
         deleted: false,
         value: text(i, 20_000)
       }
-      putFromBatch(c, writers, u)
+      putFromBatch(c, u)
       model.set(u.key, u)
       expectHolds(c, model, keys, `frame ${i}`)
     }
@@ -208,7 +204,7 @@ describe('arena: records at the edges of a page and of the own-buffer threshold'
   })
 
   it('fills a page to its last byte before opening the next', () => {
-    const c = new Collection(new Writers())
+    const c = new Collection('c', new Writers())
     const model = new Map<string, EntryUpdate>()
     const keys: string[] = []
     const store = (n: number) => {
@@ -235,7 +231,7 @@ describe('arena: records at the edges of a page and of the own-buffer threshold'
   })
 
   it('pages a record of 64 KiB and gives one byte more a buffer of its own', () => {
-    const c = new Collection(new Writers())
+    const c = new Collection('c', new Writers())
     const model = new Map<string, EntryUpdate>()
     let n = MAX_PAGED_RECORD
     while (recordOf(n) > MAX_PAGED_RECORD) n--
@@ -268,7 +264,7 @@ describe('arena: any sequence of writes, overwrites, removals and collections', 
     fc.assert(
       fc.property(fc.array(op, { minLength: 40, maxLength: 120, size: 'max' }), (ops) => {
         const writers = new Writers()
-        const c = new Collection(writers)
+        const c = new Collection('c', writers)
         const model = new Map<string, EntryUpdate>()
         /** Entries read earlier, with the value they had: pages they lie on may be compacted since. */
         const held: Array<{ entry: EncodedEntry; value: Json }> = []
@@ -290,7 +286,7 @@ describe('arena: any sequence of writes, overwrites, removals and collections', 
             const value: Json = o.shape === 'text' ? text(v, o.size) : { v, s: text(v, o.size) }
             const u: EntryUpdate = { ...base, value }
             const ascii = /^[a-z]+$/.test(o.key)
-            if (o.shape === 'batch' && ascii) putFromBatch(c, writers, u)
+            if (o.shape === 'batch' && ascii) putFromBatch(c, u)
             else if (o.shape === 'encoded' || o.shape === 'batch') {
               put(c, new EncodedEntry('c', o.key, u.wall, u.logical, u.node, u.expiresAt, false, encodeValue(value)))
             } else put(c, u)
@@ -317,7 +313,7 @@ describe('arena: any sequence of writes, overwrites, removals and collections', 
             for (let s = 0; s < c.slotLimit; s++) if (c.has(s) && c.isCollectable(s, horizon)) c.delete(s)
             for (const [k, e] of model) if (isCollectable(e.deleted, e.wall, e.expiresAt, horizon)) model.delete(k)
           } else if (slot >= 0) {
-            const entry = c.read(slot, 'c')
+            const entry = c.read(slot)
             held.push({ entry, value: entry.value })
           }
           expectHolds(c, model, KEYS, step)

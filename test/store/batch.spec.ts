@@ -81,7 +81,7 @@ function mergeFrame(before: EntryUpdate[], incoming: EntryUpdate[], batched: boo
     if (decoded.type !== 'updates') throw new Error('not an UPDATES message')
     for (const e of decoded.entries) {
       try {
-        if (r.mergeReceived(e, NOW, received)) stored++
+        if (r.mergeEntry(e, 'remote', NOW, received)) stored++
       } catch (err) {
         rejected.push(`${e.key}: ${(err as { code?: string }).code}`)
       }

@@ -1,8 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Collection, hashKey, Writers } from '../../src/store/collection.js'
+import { Collection } from '../../src/store/collection.js'
 import { EncodedEntry, encodeValue } from '../../src/store/encoded.js'
 import type { EntryUpdate } from '../../src/store/types.js'
+import { Writers } from '../../src/store/writers.js'
 import { plain } from '../fixtures/entries.js'
 
 const NOW = 1_700_000_000_000
@@ -24,7 +25,7 @@ function update(key: string, n: number): EntryUpdate {
 function contents(c: Collection): Map<string, EntryUpdate> {
   const out = new Map<string, EntryUpdate>()
   for (let slot = 0; slot < c.slotLimit; slot++)
-    if (c.keyOf(slot) !== undefined) out.set(c.keyOf(slot) as string, plain(c.read(slot, 'c')) as EntryUpdate)
+    if (c.keyOf(slot) !== undefined) out.set(c.keyOf(slot) as string, plain(c.read(slot)) as EntryUpdate)
   return out
 }
 
@@ -39,17 +40,15 @@ describe('collection index', () => {
     const op: fc.Arbitrary<Op> = fc.oneof(fc.record({ put: key, n: fc.nat(1000) }), fc.record({ del: key }))
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
-        const c = new Collection(new Writers())
+        const c = new Collection('c', new Writers())
         const model = new Map<string, EntryUpdate>()
         for (const o of ops) {
           if ('put' in o) {
             const u = update(o.put, o.n)
-            const slot = c.find(o.put, hashKey(o.put))
-            if (slot < 0) c.add(o.put, hashKey(o.put), u)
-            else c.set(slot, u)
+            c.put(c.find(o.put), u)
             model.set(o.put, u)
           } else {
-            const slot = c.find(o.del, hashKey(o.del))
+            const slot = c.find(o.del)
             expect(slot >= 0).toBe(model.has(o.del))
             if (slot >= 0) c.delete(slot)
             model.delete(o.del)
@@ -57,25 +56,25 @@ describe('collection index', () => {
         }
         expect(c.size).toBe(model.size)
         expect(contents(c)).toEqual(model)
-        for (let i = 0; i <= 60; i++) expect(c.find(name(i), hashKey(name(i))) >= 0).toBe(model.has(name(i)))
+        for (let i = 0; i <= 60; i++) expect(c.find(name(i)) >= 0).toBe(model.has(name(i)))
       }),
       { numRuns: 200 }
     )
   })
 
   it('keeps finding every key through growth, removal of most, and growth again', () => {
-    const c = new Collection(new Writers())
-    for (let i = 0; i < 50_000; i++) c.add(`k${i}`, hashKey(`k${i}`), update(`k${i}`, i))
-    for (let i = 0; i < 50_000; i++) if (i % 10 !== 0) c.delete(c.find(`k${i}`, hashKey(`k${i}`)))
+    const c = new Collection('c', new Writers())
+    for (let i = 0; i < 50_000; i++) c.put(-1, update(`k${i}`, i))
+    for (let i = 0; i < 50_000; i++) if (i % 10 !== 0) c.delete(c.find(`k${i}`))
     expect(c.size).toBe(5_000)
-    for (let i = 50_000; i < 60_000; i++) c.add(`k${i}`, hashKey(`k${i}`), update(`k${i}`, i))
+    for (let i = 50_000; i < 60_000; i++) c.put(-1, update(`k${i}`, i))
     expect(c.size).toBe(15_000)
     // Freed slots are reused: the slots in use stay close to the entries held.
     expect(c.slotLimit).toBe(50_000)
     for (let i = 0; i < 60_000; i++) {
-      const slot = c.find(`k${i}`, hashKey(`k${i}`))
+      const slot = c.find(`k${i}`)
       if (i < 50_000 && i % 10 !== 0) expect(slot).toBe(-1)
-      else expect(plain(c.read(slot, 'c'))).toEqual(update(`k${i}`, i))
+      else expect(plain(c.read(slot))).toEqual(update(`k${i}`, i))
     }
   })
 })
@@ -84,12 +83,12 @@ describe('collection arena', () => {
   const big = 'v'.repeat(100)
 
   it('compacts pages that overwrites leave mostly garbage, and keeps every value', () => {
-    const c = new Collection(new Writers())
+    const c = new Collection('c', new Writers())
     const put = (key: string, value: string, n: number) => {
       const u = { ...update(key, n), deleted: false, value }
       const slot = c.find(key)
-      if (slot < 0) c.add(key, hashKey(key), u)
-      else c.set(slot, u)
+      if (slot < 0) c.put(-1, u)
+      else c.put(slot, u)
     }
     for (let i = 0; i < 10_000; i++) put(`k${i}`, `${big}${i}`, 1)
     const held = c.arenaBytes()
@@ -100,50 +99,50 @@ describe('collection arena', () => {
   })
 
   it('keeps an entry read before its page was compacted intact', () => {
-    const c = new Collection(new Writers())
-    for (let i = 0; i < 20_000; i++) c.add(`k${i}`, hashKey(`k${i}`), { ...update(`k${i}`, 1), value: `${big}${i}` })
-    const early = c.read(c.find('k3'), 'c')
+    const c = new Collection('c', new Writers())
+    for (let i = 0; i < 20_000; i++) c.put(-1, { ...update(`k${i}`, 1), value: `${big}${i}` })
+    const early = c.read(c.find('k3'))
     for (let i = 0; i < 20_000; i++) if (i !== 3) c.delete(c.find(`k${i}`))
-    for (let i = 0; i < 20_000; i++) c.add(`n${i}`, hashKey(`n${i}`), { ...update(`n${i}`, 1), value: `other${i}` })
+    for (let i = 0; i < 20_000; i++) c.put(-1, { ...update(`n${i}`, 1), value: `other${i}` })
     expect(early.value).toBe(`${big}3`)
     expect(c.value(c.find('k3'))).toBe(`${big}3`)
   })
 
   it('stores keys of any script, values of any size, and wide logical counters', () => {
-    const c = new Collection(new Writers())
+    const c = new Collection('c', new Writers())
     const keys = ['é', 'ключ', '鍵', '🔑', 'a'.repeat(300), 'k']
     const huge = 'h'.repeat(200_000)
     for (const [n, key] of keys.entries()) {
-      c.add(key, hashKey(key), { ...update(key, 1), logical: 2 ** 40 + n, value: `${key}${huge}` })
+      c.put(-1, { ...update(key, 1), logical: 2 ** 40 + n, value: `${key}${huge}` })
     }
     for (const [n, key] of keys.entries()) {
       const slot = c.find(key)
       expect(c.keyOf(slot)).toBe(key)
       expect(c.value(slot)).toBe(`${key}${huge}`)
-      expect(c.read(slot, 'c').logical).toBe(2 ** 40 + n)
+      expect(c.read(slot).logical).toBe(2 ** 40 + n)
     }
     // A key whose UTF-8 bytes begin like another's is still another key.
     expect(c.find('é ')).toBe(-1)
-    c.set(c.find('🔑'), { ...update('🔑', 2), value: 'small' })
+    c.put(c.find('🔑'), { ...update('🔑', 2), value: 'small' })
     expect(c.value(c.find('🔑'))).toBe('small')
     // Around the 16-bit column's edge, and back below it.
     for (const logical of [0xfffe, 0xffff, 0x10000, 5]) {
-      c.set(c.find('k'), { ...update('k', 3), logical })
-      expect(c.read(c.find('k'), 'c').logical).toBe(logical)
+      c.put(c.find('k'), { ...update('k', 3), logical })
+      expect(c.read(c.find('k')).logical).toBe(logical)
     }
   })
 
   it('reads the value last written, not one it kept decoded', () => {
-    const c = new Collection(new Writers())
-    const slot = c.add('k', hashKey('k'), { ...update('k', 1), value: 'one' })
+    const c = new Collection('c', new Writers())
+    const slot = c.put(-1, { ...update('k', 1), value: 'one' })
     expect(c.value(slot)).toBe('one')
-    c.set(slot, { ...update('k', 2), deleted: false, value: 'two' })
+    c.put(slot, { ...update('k', 2), deleted: false, value: 'two' })
     expect(c.value(slot)).toBe('two')
     // A received entry carries bytes only; the value decoded before is dropped.
-    c.set(slot, new EncodedEntry('c', 'k', NOW + 3, 3, 'w0', 0, false, encodeValue({ n: 3 })))
+    c.put(slot, new EncodedEntry('c', 'k', NOW + 3, 3, 'w0', 0, false, encodeValue({ n: 3 })))
     expect(c.value(slot)).toEqual({ n: 3 })
     c.delete(slot)
-    const again = c.add('j', hashKey('j'), { ...update('j', 1), value: 'three' })
+    const again = c.put(-1, { ...update('j', 1), value: 'three' })
     expect(again).toBe(slot)
     expect(c.value(again)).toBe('three')
   })

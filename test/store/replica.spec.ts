@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
-import { DIGEST_EPOCH, digestEpoch, hashEntry } from '../../src/store/digest.js'
+import { DIGEST_EPOCH, Digest, digestEpoch } from '../../src/store/digest.js'
 import { Replica } from '../../src/store/replica.js'
 import type { ChangeEvent, CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { plain } from '../fixtures/entries.js'
@@ -111,12 +111,12 @@ describe('replica merge', () => {
     )
   })
 
-  it('stores the same, digest included, when a batch passes its clock reading and hashes', () => {
+  it('stores the same, digest included, when a sync responder passes its clock reading and received tally', () => {
     fc.assert(
       fc.property(updates, (u) => {
         const batched = replica()
-        const hash = { bucket: 0, h1: 0, h2: 0 }
-        for (const e of u.entries) batched.mergeEntry(e, 'remote', NOW, hashEntry(e, hash))
+        const received = new Digest()
+        for (const e of u.entries) batched.mergeEntry(e, 'remote', NOW, received)
         const plain = build({ entries: u.entries, counters: [] })
         expect(snapshot(batched)).toBe(snapshot(plain))
         expect(batched.digest.root()).toBe(plain.digest.root())
