@@ -12,7 +12,17 @@
  * checked for room) stays where it was.
  */
 import { ErrorCode, SharedMemError } from '../errors.js'
-import { type RecordPlan, recordSize, recordSlot } from './record.js'
+import { type Key, keyLength } from './key.js'
+import {
+  type RecordValue,
+  recordSize,
+  recordSizeFor,
+  recordSlot,
+  textLength,
+  valueLength,
+  writeRecordKey,
+  writeRecordValue
+} from './record.js'
 
 const PAGE_BITS = 20
 /** Bytes of one arena page. */
@@ -67,23 +77,31 @@ export class Arena {
     return loc === OWN ? 0 : loc & (PAGE - 1)
   }
 
-  /** Writes the record `plan` for its slot, replacing the slot's previous one (which becomes garbage). */
-  write(slot: number, plan: RecordPlan): void {
-    const size = plan.size
+  /**
+   * Writes the record of `slot`, `key` and `value` (bytes `value[start, end)`, a string, or
+   * none), replacing the slot's previous one (which becomes garbage).
+   */
+  write(slot: number, key: Key, value: RecordValue, start: number, end: number): void {
+    const keyBytes = keyLength(key)
+    const textBytes = textLength(value)
+    const size = recordSizeFor(keyBytes, valueLength(value, start, end, textBytes))
     const previous = this.loc[slot]
+    let target: Uint8Array
+    let at = 0
     if (size > MAX_PAGED_RECORD) {
-      const target = new Uint8Array(size)
-      plan.writeTo(target, 0)
+      target = new Uint8Array(size)
       this.loc[slot] = OWN
       this.own.set(slot, target)
     } else {
       if (this.pos + size > PAGE) this.openPage()
-      plan.writeTo(this.pages[this.page] as Uint8Array, this.pos)
-      this.loc[slot] = ((this.page << PAGE_BITS) | this.pos) >>> 0
+      target = this.pages[this.page] as Uint8Array
+      at = this.pos
+      this.loc[slot] = ((this.page << PAGE_BITS) | at) >>> 0
       this.pos += size
       this.filled[this.page] = this.pos
       this.live[this.page] += size
     }
+    writeRecordValue(target, writeRecordKey(target, at, slot, key, keyBytes), value, start, end, textBytes)
     if (previous !== FREE) this.release(slot, previous)
     this.compactQueued()
   }

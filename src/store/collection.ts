@@ -11,20 +11,9 @@ import { Arena } from './arena.js'
 import { collectionSeed } from './digest.js'
 import { decodeValue, EncodedEntry, encodeValue, keyOfEntry } from './encoded.js'
 import { hashKey, type Key, keyEquals } from './key.js'
-import { KeyIndex, MAX_SLOTS } from './key-index.js'
+import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
 import { isCollectable, isLive } from './lww.js'
-import {
-  keyAt,
-  keyHashAt,
-  keyLengthAt,
-  keyStartAt,
-  NO_VALUE,
-  RecordPlan,
-  type RecordValue,
-  recordSize,
-  valueEndAt,
-  valueStartAt
-} from './record.js'
+import { keyAt, keyHashAt, keyLengthAt, keyStartAt, recordSize, valueEndAt, valueStartAt } from './record.js'
 import { Stamps } from './stamps.js'
 import type { EntryUpdate } from './types.js'
 import { ValueCache } from './value-cache.js'
@@ -42,16 +31,7 @@ function own(out: Record<string, Json>, key: string, value: Json): void {
   else out[key] = value
 }
 
-/** The record value of an entry: its bytes where it has them, a string as it is, else its value encoded. */
-function recordValue(update: EntryUpdate): RecordValue {
-  if (update.deleted) return NO_VALUE
-  if (update instanceof EncodedEntry) return { value: update.source, start: update.start, end: update.end }
-  if (typeof update.value === 'string' && update.encoded === undefined) return { value: update.value, start: 0, end: 0 }
-  const bytes = update.encoded ?? encodeValue(update.value)
-  return { value: bytes, start: 0, end: bytes.byteLength }
-}
-
-export class Collection {
+export class Collection implements KeyHolder {
   /** The digest hash words of the collection's name, from which its entries' hashes go on. */
   readonly seed: Uint32Array
   readonly stamps: Stamps
@@ -86,11 +66,14 @@ export class Collection {
 
   /** The slot of `key` (whose {@link hashKey} is `hash`, when the caller has it already), or -1. */
   find(key: Key, hash = hashKey(key)): number {
-    return this.index.find(hash, (slot) => {
-      const bytes = this.arena.bytes(slot)
-      const at = this.arena.offset(slot)
-      return keyEquals(key, bytes, keyStartAt(bytes, at), keyLengthAt(bytes, at))
-    })
+    return this.index.find(hash, key, this)
+  }
+
+  /** Whether `slot` holds `key` (for the index's lookups). */
+  holds(slot: number, key: Key): boolean {
+    const bytes = this.arena.bytes(slot)
+    const at = this.arena.offset(slot)
+    return keyEquals(key, bytes, keyStartAt(bytes, at), keyLengthAt(bytes, at))
   }
 
   /**
@@ -101,7 +84,14 @@ export class Collection {
     const key = keyOfEntry(update)
     const added = slot < 0
     if (added) slot = this.nextSlot()
-    this.arena.write(slot, new RecordPlan(slot, key, recordValue(update)))
+    if (update.deleted) this.arena.write(slot, key, undefined, 0, 0)
+    else if (update instanceof EncodedEntry) this.arena.write(slot, key, update.source, update.start, update.end)
+    else if (typeof update.value === 'string' && update.encoded === undefined)
+      this.arena.write(slot, key, update.value, 0, 0)
+    else {
+      const bytes = update.encoded ?? encodeValue(update.value)
+      this.arena.write(slot, key, bytes, 0, bytes.byteLength)
+    }
     this.stamps.set(slot, update)
     // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
     if (update instanceof EncodedEntry) this.cache.delete(slot)

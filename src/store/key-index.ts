@@ -4,8 +4,15 @@
  * in its low SLOT_BITS and the top TAG_BITS of the key's hash above them, so a
  * probe passes over other keys without reading their records (a cache miss each,
  * in a large collection). Keys themselves are compared by the caller, who holds
- * the records: {@link KeyIndex.candidates} yields the slots whose tag matches.
+ * the records: {@link KeyIndex.find} asks it about each slot whose tag matches.
  */
+import type { Key } from './key.js'
+
+/** Who holds the keys of the slots indexed (a collection's records). */
+export interface KeyHolder {
+  /** Whether `slot` holds `key`. */
+  holds(slot: number, key: Key): boolean
+}
 
 const MIN_INDEX = 16
 const SLOT_BITS = 26
@@ -32,17 +39,17 @@ export class KeyIndex {
   }
 
   /**
-   * Calls `matches` for each slot indexed under a hash with `hash`'s tag, in probe order,
-   * until it returns true; returns that slot, or -1.
+   * The slot of `key`, whose hash is `hash`, or -1: asks `keys` about each slot indexed under
+   * a hash with `hash`'s tag, in probe order (an object, not a closure: none made per lookup).
    */
-  find(hash: number, matches: (slot: number) => boolean): number {
+  find(hash: number, key: Key, keys: KeyHolder): number {
     const table = this.table
     const mask = table.length - 1
     const tag = position(-1, hash)
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const p = table[i]
       if (p === 0) return -1
-      if (p > 0 && (p & ~SLOT_MASK) === tag && matches((p & SLOT_MASK) - 1)) return (p & SLOT_MASK) - 1
+      if (p > 0 && (p & ~SLOT_MASK) === tag && keys.holds((p & SLOT_MASK) - 1, key)) return (p & SLOT_MASK) - 1
     }
   }
 

@@ -10,55 +10,53 @@ import { utf8Length } from '../bytes/utf8.js'
 import { putVarint, readVarint, varintSize } from '../bytes/varint.js'
 import { strHeaderSize } from '../value/sizes.js'
 import { writeStr } from '../value/writer.js'
-import { hashKey, type Key, KeyBytes, keyLength, writeKey } from './key.js'
+import { hashKey, type Key, KeyBytes, writeKey } from './key.js'
 
 /**
- * A value as a record takes it: its MessagePack bytes `value[start, end)`, a string
- * (written as MessagePack straight into the record: the most common value, with no
- * buffer of its own), or none for a tombstone.
+ * A value as a record takes it: its MessagePack bytes `value[start, end)`, a string (written
+ * as MessagePack straight into the record: the most common value, with no buffer of its
+ * own), or none for a tombstone.
  */
-export interface RecordValue {
-  readonly value: Uint8Array | string | undefined
-  readonly start: number
-  readonly end: number
+export type RecordValue = Uint8Array | string | undefined
+
+/** The UTF-8 length of a string value (0 for any other): measured once, by the writer. */
+export function textLength(value: RecordValue): number {
+  return typeof value === 'string' ? utf8Length(value) : 0
 }
 
-/** A tombstone's record value. */
-export const NO_VALUE: RecordValue = { value: undefined, start: 0, end: 0 }
+/** The bytes a value takes in a record (`textBytes`: its {@link textLength}). */
+export function valueLength(value: RecordValue, start: number, end: number, textBytes: number): number {
+  return typeof value === 'string' ? strHeaderSize(textBytes) + textBytes : end - start
+}
 
-/** The record of `slot`, `key` and `value` as it will be written: its size, and how to write it. */
-export class RecordPlan {
-  readonly size: number
-  private readonly keyBytes: number
-  private readonly valueBytes: number
-  private readonly textBytes: number
+/** The size of a record of a key and a value of these lengths. */
+export function recordSizeFor(keyBytes: number, valueBytes: number): number {
+  return 4 + varintSize(keyBytes) + keyBytes + varintSize(valueBytes) + valueBytes
+}
 
-  constructor(
-    private readonly slot: number,
-    private readonly key: Key,
-    private readonly value: RecordValue
-  ) {
-    this.keyBytes = keyLength(key)
-    const v = value.value
-    this.textBytes = typeof v === 'string' ? utf8Length(v) : 0
-    this.valueBytes = typeof v === 'string' ? strHeaderSize(this.textBytes) + this.textBytes : value.end - value.start
-    this.size = 4 + varintSize(this.keyBytes) + this.keyBytes + varintSize(this.valueBytes) + this.valueBytes
-  }
+/** Writes a record's slot and key (of `keyBytes` UTF-8 bytes) at `at`; returns where its value goes. */
+export function writeRecordKey(target: Uint8Array, at: number, slot: number, key: Key, keyBytes: number): number {
+  target[at] = slot & 0xff
+  target[at + 1] = (slot >>> 8) & 0xff
+  target[at + 2] = (slot >>> 16) & 0xff
+  target[at + 3] = slot >>> 24
+  const p = putVarint(target, at + 4, keyBytes)
+  writeKey(target, p, key, keyBytes)
+  return p + keyBytes
+}
 
-  /** Writes the record at `at` (with {@link size} bytes of room). */
-  writeTo(target: Uint8Array, at: number): void {
-    const slot = this.slot
-    target[at] = slot & 0xff
-    target[at + 1] = (slot >>> 8) & 0xff
-    target[at + 2] = (slot >>> 16) & 0xff
-    target[at + 3] = slot >>> 24
-    let p = putVarint(target, at + 4, this.keyBytes)
-    writeKey(target, p, this.key, this.keyBytes)
-    p = putVarint(target, p + this.keyBytes, this.valueBytes)
-    const { value, start, end } = this.value
-    if (typeof value === 'string') writeStr(target, p, value, this.textBytes)
-    else if (value !== undefined) copyBytes(value, start, end, target, p)
-  }
+/** Writes a record's value at `at`, where {@link writeRecordKey} left off. */
+export function writeRecordValue(
+  target: Uint8Array,
+  at: number,
+  value: RecordValue,
+  start: number,
+  end: number,
+  textBytes: number
+): void {
+  const p = putVarint(target, at, valueLength(value, start, end, textBytes))
+  if (typeof value === 'string') writeStr(target, p, value, textBytes)
+  else if (value !== undefined) copyBytes(value, start, end, target, p)
 }
 
 /** The slot a record at `at` was written for. */

@@ -7,12 +7,19 @@ export class Writers {
   private readonly ids: string[] = []
   private readonly numbers = new Map<string, number>()
 
+  /** The writer asked for last, and its number: writes mostly come from one writer at a time. */
+  private lastId = ''
+  private lastNumber = -1
+
   numberOf(id: string): number {
+    if (id === this.lastId) return this.lastNumber
     let n = this.numbers.get(id)
     if (n === undefined) {
       n = this.ids.push(id) - 1
       this.numbers.set(id, n)
     }
+    this.lastId = id
+    this.lastNumber = n
     return n
   }
 
