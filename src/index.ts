@@ -53,6 +53,9 @@ export {
   DEFAULT_TOMBSTONE_TTL
 } from './constants.js'
 export type {
+  BootstrapAddressStatus,
+  BootstrapProblem,
+  BootstrapStatus,
   Callback,
   ChangeEvent,
   ChangeOrigin,

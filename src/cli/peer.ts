@@ -12,6 +12,7 @@ import { createPeer } from '../peer/create.js'
 import { Faults } from '../peer/faults.js'
 import type { CliIo } from './io.js'
 import { createLog, type LogFormat, type LogLevel } from './log.js'
+import { syncState, watchBootstrap } from './reachability.js'
 
 export interface PeerCommandOptions {
   listen?: string[]
@@ -123,6 +124,7 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   }
   peer.on('peer:join', (id) => log.info(`join ${id}`))
   peer.on('peer:leave', (id) => log.info(`leave ${id}`))
+  watchBootstrap(peer, log)
   const logged = new Map<string, number>()
   peer.on('sync:progress', ({ peer: other, sent, received }) => {
     const step = Math.floor((sent + received) / PROGRESS_STEP)
@@ -172,9 +174,9 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
 
 /** One line of status for the log: peers, entries, counters, last sync, sync state. */
 export function statusLine(status: PeerStatus, now = Date.now()): string {
-  const { lastSyncAt, inSync } = status.sync
+  const { lastSyncAt } = status.sync
   const last = lastSyncAt === 0 ? 'never synced' : `last sync ${Math.round((now - lastSyncAt) / 1000)} s ago`
-  return `status: ${status.peers.length} peers, ${status.entries} entries, ${status.counters} counters, ${last}, ${inSync ? 'in sync' : 'syncing'}`
+  return `status: ${status.peers.length} peers, ${status.entries} entries, ${status.counters} counters, ${last}, ${syncState(status)}`
 }
 
 /** True for an address that only this host can reach. */

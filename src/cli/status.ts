@@ -6,6 +6,7 @@
 import type { PeerStatus } from '../contract.js'
 import { connect, DEFAULT_URL } from '../http/client.js'
 import type { CliIo } from './io.js'
+import { describeBootstrap, syncState } from './reachability.js'
 
 export interface StatusCommandOptions {
   http?: string
@@ -41,12 +42,13 @@ export function formatStatus(s: PeerStatus, now = Date.now()): string {
     ['swarm', s.swarm],
     ['addresses', s.addresses.join('\n') || '(none)'],
     ['peers', s.peers.length === 0 ? '0' : `${s.peers.length}: ${s.peers.join(', ')}`],
+    ['bootstrap', s.bootstrap.addresses.map(describeBootstrap).join('\n') || '(none)'],
     ['entries', `${s.entries} in ${s.collections} collections, ${s.dead} tombstones`],
     ['counters', String(s.counters)],
     ['digest', s.digest],
     [
       'sync',
-      `${s.sync.inSync ? 'in sync' : 'syncing'}; last round ${ago(s.sync.lastSyncAt, now)}; ${s.sync.rounds} rounds, ${s.sync.failures} failed`
+      `${syncState(s)}; last round ${ago(s.sync.lastSyncAt, now)}; ${s.sync.rounds} rounds, ${s.sync.failures} failed`
     ],
     [
       'sync traffic',

@@ -1,4 +1,5 @@
 /** The events of a peer and what each carries. */
+import type { BootstrapAddressStatus } from './status.js'
 import type { Json } from './verbs.js'
 
 /** Where a change came from: this peer's API, or another peer. */
@@ -94,6 +95,13 @@ export interface PeerEvents {
    * `skewed`, saves and removes are refused (`ERR_CLOCK_UNSYNCED`).
    */
   clock: [event: ClockEvent]
+  /**
+   * A bootstrap address was reached, or could not be reached and why (or reached another peer
+   * than it names): once each time its state or problem changes, not at every redial. Dials made
+   * before `createPeer` resolved were reported before a listener could be added: read them from
+   * `status().bootstrap`.
+   */
+  bootstrap: [event: BootstrapAddressStatus]
 }
 
 /** A change of this peer's clock verdict (see `status().clock`). */

@@ -26,9 +26,14 @@ export interface PeerStatus {
   persistence?: PersistenceStatus
   /** Refusals of network input by `source:reason` (e.g. `gossip:decode`, `gossip:clock-skew`). */
   rejections: Record<string, number>
+  /** The bootstrap addresses given, whether each was reached, and whether this peer still waits for one. */
+  bootstrap: BootstrapStatus
   /** Anti-entropy sync: rounds, figures, and whether this peer believes itself in sync. */
   sync: SyncStatus & {
-    /** No peers, or the last round (recent) found the replicas identical. */
+    /**
+     * No peers (and none expected: no bootstrap addresses, or one was reached), or the last
+     * round (recent) found the replicas identical. False while `bootstrap.waiting`.
+     */
     inSync: boolean
     /** The swarm's members as this peer knows them: the collection watermark, retired members, refused rounds. */
     membership: MembershipStatus
@@ -39,6 +44,48 @@ export interface PeerStatus {
   clock: ClockStatus
   /** ms since the epoch. */
   startedAt: number
+}
+
+/** What `status().bootstrap` reports. */
+export interface BootstrapStatus {
+  /**
+   * True while bootstrap addresses were given and this peer has met no peer yet (none reached,
+   * none connected to it): it cannot know what the swarm holds, so `sync.inSync` is false.
+   */
+  waiting: boolean
+  /** Each bootstrap address, as last dialled (redialled every `redialInterval` while not connected). */
+  addresses: BootstrapAddressStatus[]
+}
+
+/** Why a bootstrap address was not reached, or reached another peer than the one it names. */
+export type BootstrapProblem =
+  /** Nothing listens there (connection refused). */
+  | 'refused'
+  /** No answer within `dialTimeout`. */
+  | 'timeout'
+  /** The host or network cannot be reached, or the name does not resolve. */
+  | 'unreachable'
+  /** The connection opened but the handshake failed: the swarm keys differ (or one side has none). */
+  | 'swarm-key'
+  /** Reached, but the peer there is not the one the address names (`/p2p/<id>`); kept connected. */
+  | 'peer-id'
+  /** Any other failure (`message` says which). */
+  | 'error'
+
+/** One bootstrap address, as `status().bootstrap.addresses` and the `bootstrap` event report it. */
+export interface BootstrapAddressStatus {
+  /** The address as a multiaddr. */
+  address: string
+  /** `dialling`: not reached yet (first dial under way); `connected`; `unreachable`: the last dial failed. */
+  state: 'dialling' | 'connected' | 'unreachable'
+  /** Peer id of the peer reached there; null before it was reached. */
+  peerId: string | null
+  /** Why the last dial failed (or `peer-id`: the peer reached is another than the address names); null when none. */
+  problem: BootstrapProblem | null
+  /** The problem in words, for a log; null when none. */
+  message: string | null
+  /** Dials that failed since it was last reached. */
+  failures: number
 }
 
 /** This peer's wall clock against its swarm's, as `status().clock` reports it. */

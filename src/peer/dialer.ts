@@ -9,6 +9,8 @@
  * Announcements come from anyone who reaches this peer, so what they can cost
  * is bounded ({@link AnnouncedPeers}): they are remembered in a bounded book and
  * dialled from it a few at a time, at a limited rate.
+ *
+ * What each bootstrap dial found is kept and reported by {@link BootstrapAddresses}.
  */
 import type { Logger, PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
@@ -16,8 +18,10 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { MAX_ANNOUNCED_ADDR_LENGTH, MAX_ANNOUNCED_PEERS, type PeerAddrs } from '../codec/index.js'
 import * as defaults from '../constants.js'
+import type { BootstrapAddressStatus } from '../contract.js'
 import { TokenBucket } from '../util/token-bucket.js'
 import { type AnnouncedLimits, AnnouncedPeers, type PeerState, targetsOf } from './announced.js'
+import { BootstrapAddresses, type DialResult } from './bootstrap.js'
 import type { SharedMemNode } from './node.js'
 
 /** The part of the libp2p node the dialer uses. */
@@ -48,6 +52,8 @@ export interface DialerInit {
   limits?: Partial<DialerLimits>
   /** Told of each refused announcement (or part of one), with a stable reason such as `announce-rate`. */
   onRefuse?: (reason: string, message: string) => void
+  /** Told when a bootstrap address's state or problem changes (not at every redial). */
+  onBootstrap?: (status: BootstrapAddressStatus) => void
   /** A monotonic clock, in ms. @default performance.now */
   now?: () => number
 }
@@ -68,13 +74,17 @@ export interface AnnouncedStats {
   dials: number
 }
 
+/** The outcome of one dial, or nothing when it was skipped (under way, or stopped). */
+type DialOutcome = DialResult | undefined
+
 export class Dialer {
   private readonly init: DialerInit
   private readonly limits: DialerLimits
   private readonly now: () => number
   private readonly log: Logger = logger('sharedmem:dialer')
-  /** Peer id learned for each bootstrap address (from its first connection). */
-  private readonly known = new Map<Multiaddr, PeerId | undefined>()
+  private readonly known: BootstrapAddresses
+  /** Whether a dial of this peer's ever reached a peer. */
+  private reached = false
   /** Dials under way, by bootstrap address or announced peer id. */
   private readonly inFlight = new Set<string>()
   private readonly book: AnnouncedPeers
@@ -109,7 +119,17 @@ export class Dialer {
     }
     this.book = new AnnouncedPeers(this.limits)
     this.dialTokens = new TokenBucket(this.limits.dialBurst, this.limits.dialInterval, this.now())
-    for (const addr of init.bootstrap) this.known.set(addr, undefined)
+    this.known = new BootstrapAddresses(init.bootstrap, init.dialTimeout, init.onBootstrap)
+  }
+
+  /** Each bootstrap address as last dialled. */
+  get bootstrap(): BootstrapAddressStatus[] {
+    return this.known.status
+  }
+
+  /** Whether a dial of this peer's (bootstrap or announced) ever reached a peer. */
+  get everReached(): boolean {
+    return this.reached
   }
 
   /** What announcements hold now. */
@@ -244,10 +264,10 @@ export class Dialer {
     this.announcedInFlight++
     this.announcedDials++
     try {
-      const remote = await this.dial(peerId, targets)
-      if (remote !== undefined) {
+      const outcome = await this.dial(peerId, targets)
+      if (outcome !== undefined && 'peer' in outcome) {
         this.book.succeeded(peerId)
-      } else if (this.started) {
+      } else if (outcome !== undefined && this.started) {
         this.book.failed(peerId, this.now())
         await this.forget(peerId)
       }
@@ -277,26 +297,27 @@ export class Dialer {
 
   /** Dials every bootstrap address not connected now, then re-arms itself. */
   private redial(): void {
-    for (const [addr, id] of this.known) {
-      if (id === undefined || this.init.node.getConnections(id).length === 0) {
-        void this.dial(addr.toString(), addr).then((peer) => {
-          if (peer !== undefined) this.known.set(addr, peer)
-        })
-      }
+    const connected = (peer: PeerId): boolean => this.init.node.getConnections(peer).length > 0
+    for (const addr of this.known.toDial(connected)) {
+      void this.dial(addr.toString(), addr).then((outcome) => {
+        if (outcome !== undefined && this.started) this.known.dialled(addr, outcome)
+      })
     }
     if (this.started) this.redialTimer = setTimeout(() => this.redial(), this.init.redialInterval)
   }
 
-  private async dial(label: string, target: Multiaddr | Multiaddr[]): Promise<PeerId | undefined> {
+  private async dial(label: string, target: Multiaddr | Multiaddr[]): Promise<DialOutcome> {
     if (this.inFlight.has(label) || !this.started) return undefined
     this.inFlight.add(label)
     try {
       const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.dialTimeout)])
       const connection = await this.init.node.dial(target, { signal })
-      return connection.remotePeer
+      this.reached = true
+      return { peer: connection.remotePeer }
     } catch (err) {
-      if (this.started) this.log('dial %s failed: %e', label, err)
-      return undefined
+      if (!this.started) return undefined
+      this.log('dial %s failed: %e', label, err)
+      return { err }
     } finally {
       this.inFlight.delete(label)
     }

@@ -191,7 +191,8 @@ export function buildParts(hooks: PartsInit): Parts {
     announceInterval: options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL,
     redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
     dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
-    onRefuse: (reason, message) => rejections.record('gossip', reason, message)
+    onRefuse: (reason, message) => rejections.record('gossip', reason, message),
+    onBootstrap: (status) => peer.emit('bootstrap', status)
   })
   const meeting = resolveRendezvous(options.rendezvous)
   const defaultRendezvous = meeting?.checkDirOwner === true

@@ -243,6 +243,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       rendezvous: this.rendezvous,
       persistence: this.persistence,
       gate: this.gate,
+      dialer: this.dialer,
       startedAt: this.startedAt
     })
   }

@@ -10,6 +10,7 @@ import type { Sync } from '../sync/index.js'
 import type { Membership } from '../sync/membership.js'
 import type { Rejections } from '../util/rejections.js'
 import type { ClockGate } from './clock-gate.js'
+import type { Dialer } from './dialer.js'
 import type { Rendezvous } from './rendezvous.js'
 import type { Verbs } from './verbs.js'
 
@@ -29,6 +30,7 @@ export interface StatusParts {
   rendezvous: Rendezvous | undefined
   persistence: Persistence | undefined
   gate: ClockGate
+  dialer: Dialer
   startedAt: number
 }
 
@@ -36,6 +38,10 @@ export function peerStatus(p: StatusParts): PeerStatus {
   // The digest as of now: values that expired since the last epoch leave it (as on every peer).
   p.replica.ageDigest()
   const size = p.replica.size()
+  const bootstrap = p.dialer.bootstrap
+  // Told of peers, it has met none: whatever it holds, it cannot know what the swarm holds.
+  const met = p.dialer.everReached || p.connections > 0 || p.sync.stats.rounds > 0
+  const waiting = bootstrap.length > 0 && !met
   return {
     peerId: p.peerId,
     addresses: p.addresses,
@@ -49,7 +55,8 @@ export function peerStatus(p: StatusParts): PeerStatus {
     rejections: { ...p.rejections.counts },
     rendezvous: p.rendezvous?.dir ?? null,
     persistence: p.persistence === undefined ? undefined : { ...p.persistence.status },
-    sync: { ...p.sync.stats, inSync: believesInSync(p), membership: p.membership.status() },
+    bootstrap: { waiting, addresses: bootstrap },
+    sync: { ...p.sync.stats, inSync: !waiting && believesInSync(p), membership: p.membership.status() },
     clock: p.gate.status(),
     startedAt: p.startedAt
   }

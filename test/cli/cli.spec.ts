@@ -64,7 +64,7 @@ describe('sharedmem CLI', () => {
 describe('status line', () => {
   it('tells peers, entries, last sync and sync state', async () => {
     const { statusLine } = await import('../../src/cli/peer.js')
-    const base = { peers: ['a', 'b'], entries: 10, counters: 1 }
+    const base = { peers: ['a', 'b'], entries: 10, counters: 1, bootstrap: { waiting: false, addresses: [] } }
     const status = (sync: object) => ({ ...base, sync }) as unknown as Parameters<typeof statusLine>[0]
     expect(statusLine(status({ lastSyncAt: 1000, inSync: true }), 4000)).toBe(
       'status: 2 peers, 10 entries, 1 counters, last sync 3 s ago, in sync'
