@@ -10,13 +10,19 @@
 import { readFileSync } from 'node:fs'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_HTTP_PORT, DEFAULT_PEER_PORT, DEFAULT_SERVER_PEER_PORT, DEFAULT_SWARM } from '../constants.js'
-import { invalidArgument, SharedMemError } from '../errors.js'
+import { ErrorCode, invalidArgument, SharedMemError } from '../errors.js'
 import { DEFAULT_URL } from '../http/client.js'
 import { writeSwarmKey } from '../peer/swarm-key.js'
 import type { CliIo } from './io.js'
 import { LOG_LEVELS } from './log.js'
 import { runPeer } from './peer.js'
 import { runStatus } from './status.js'
+
+/** Errors that say a flag (or a setting of the environment or config file) is wrong. */
+const FLAG_ERRORS = new Set<string>([ErrorCode.INVALID_ARGUMENT, ErrorCode.INVALID_ADDRESS])
+
+/** The line after a flag error: where every flag is explained (instead of the whole help text). */
+const helpHint = (command: string): string => `see \`${command} --help\``
 
 const consoleIo: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) }
 
@@ -173,6 +179,8 @@ function applyConfigFile(cmd: Command): void {
 
 export async function main(argv: string[] = process.argv, io: CliIo = consoleIo): Promise<number> {
   let exitCode = 0
+  /** The command running, whose --help a flag error points to. */
+  let command = 'sharedmem'
   const program = new Command()
     .name('sharedmem')
     .description(
@@ -181,17 +189,20 @@ export async function main(argv: string[] = process.argv, io: CliIo = consoleIo)
     .version(version())
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
-    .showHelpAfterError()
-    .hook('preAction', (_program, action) => applyConfigFile(action))
+    .showHelpAfterError(helpHint('sharedmem'))
+    .hook('preAction', (_program, action) => {
+      command = `sharedmem ${action.name()}`
+      applyConfigFile(action)
+    })
 
-  peerOptions(program.command('peer'))
+  peerOptions(program.command('peer').showHelpAfterError(helpHint('sharedmem peer')))
     .description('run a standalone peer (add --http <port> for the HTTP API and test page)')
     .addOption(option('--http <port>', 'serve the HTTP API and the test page on this port', port))
     .action(async (opts) => {
       exitCode = await runPeer(opts, io)
     })
 
-  peerOptions(program.command('server'))
+  peerOptions(program.command('server').showHelpAfterError(helpHint('sharedmem server')))
     .description('run a standalone peer with the HTTP API and test page (the classic way: sharedmem server -p 3000)')
     .addOption(option('-p, --port <port>', 'HTTP port', port).default(DEFAULT_HTTP_PORT))
     .action(async (opts) => {
@@ -203,6 +214,7 @@ export async function main(argv: string[] = process.argv, io: CliIo = consoleIo)
 
   program
     .command('status')
+    .showHelpAfterError(helpHint('sharedmem status'))
     .description("print a running peer's status (read over its HTTP API)")
     .addOption(option('--http <url>', `the peer's HTTP API (default: ${DEFAULT_URL})`))
     .addOption(option('--token <token>', 'bearer token of the HTTP API'))
@@ -213,6 +225,7 @@ export async function main(argv: string[] = process.argv, io: CliIo = consoleIo)
 
   program
     .command('keygen')
+    .showHelpAfterError(helpHint('sharedmem keygen'))
     .description('write a new private swarm key to <file> (mode 0600); give it to every peer with --swarm-key')
     .argument('<file>', 'where to write the key; an existing file is never overwritten')
     .action(async (file: string) => {
@@ -229,6 +242,7 @@ export async function main(argv: string[] = process.argv, io: CliIo = consoleIo)
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0
     if (typeof e.exitCode === 'number' && e.code?.startsWith('commander.')) return e.exitCode
     io.err(err instanceof SharedMemError ? `error: ${err.message} (${err.code})` : `error: ${(err as Error).message}`)
+    if (err instanceof SharedMemError && FLAG_ERRORS.has(err.code)) io.err(helpHint(command))
     return 1
   }
   return exitCode

@@ -9,7 +9,7 @@ import * as defaults from '../constants.js'
 import type { PeerOptions, SharedMemPeer } from '../contract.js'
 import { invalidArgument } from '../errors.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
-import { parseAddress } from './addresses.js'
+import { parseBootstrapAddress, parseListenAddress } from './addresses.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { listenError } from './listen-error.js'
 import { createNode } from './node.js'
@@ -32,8 +32,8 @@ export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPe
 }
 
 async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): Promise<SharedMemPeer> {
-  const listen = (options.listen ?? defaults.DEFAULT_LISTEN).map(parseAddress)
-  const bootstrap = (options.bootstrap ?? []).map(parseAddress)
+  const listen = (options.listen ?? defaults.DEFAULT_LISTEN).map(parseListenAddress)
+  const bootstrap = (options.bootstrap ?? []).map(parseBootstrapAddress)
   const swarmKey = options.swarmKey === undefined ? undefined : parseSwarmKey(options.swarmKey)
   const allowed = options.allowPeers === undefined ? undefined : new Set(options.allowPeers)
   const identity =
