@@ -28,7 +28,7 @@ export function* dropDead(
         s.wallOf(slot) < written &&
         !tally.counts(s.isDeleted(slot), s.wallOf(slot), s.expiryOf(slot))
       ) {
-        tally.remove(entries.read(slot), entries.seed)
+        tally.remove(entries, slot)
         entries.delete(slot)
         dropped++
       }

@@ -8,7 +8,7 @@ import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Json } from '../value/json.js'
 import type { Writer } from '../value/writer.js'
 import { Arena } from './arena.js'
-import { collectionSeed } from './digest.js'
+import { collectionSeed, hashStored, type MemberHash } from './digest.js'
 import { decodeValue, EncodedEntry, encodeValue, keyOfEntry } from './encoded.js'
 import { hashKey, type Key, keyEquals } from './key.js'
 import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
@@ -147,6 +147,11 @@ export class Collection implements KeyHolder {
       valueStartAt(bytes, at),
       valueEndAt(bytes, at)
     )
+  }
+
+  /** The digest hash of the version in `slot` (store/digest.ts), into `target`. */
+  hashOf(slot: number, target: MemberHash): MemberHash {
+    return hashStored(this.seed, keyAt(this.arena.bytes(slot), this.arena.offset(slot)), this.stamps, slot, target)
   }
 
   /** The value in `slot`, decoded (and kept decoded for the next read while the cache has room). */

@@ -116,6 +116,31 @@ export function hashEntry(
   return hashStamp(e.wall, e.logical, node, e.expiresAt, e.deleted, target)
 }
 
+/** {@link hashEntry} of a stored version, read from its collection's record and stamp columns (no entry object). */
+export function hashStored(
+  seed: Uint32Array,
+  key: Key,
+  stamp: StoredStamp,
+  slot: number,
+  target: MemberHash
+): MemberHash {
+  const node = nodeHash(stamp.nodeOf(slot))
+  scratch[0] = seed[0]
+  scratch[1] = seed[1]
+  hashKeyWords(key, scratch)
+  target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+  return hashStamp(stamp.wallOf(slot), stamp.logicalOf(slot), node, stamp.expiryOf(slot), stamp.isDeleted(slot), target)
+}
+
+/** The stamp columns a stored version is read from (store/stamps.ts). */
+export interface StoredStamp {
+  wallOf(slot: number): number
+  logicalOf(slot: number): number
+  nodeOf(slot: number): string
+  expiryOf(slot: number): number
+  isDeleted(slot: number): boolean
+}
+
 /** The hash words of a collection's name, from which the names of its keys go on (kept by each collection). */
 export function collectionSeed(collection: string): Uint32Array {
   const seed = new Uint32Array(2)

@@ -203,10 +203,10 @@ export class Replica {
     if (entries !== undefined && slot >= 0) {
       const order = entries.stamps.compare(update.wall, update.logical, update.node, slot)
       if (order < 0) return false
-      const current = entries.read(slot)
-      if (order === 0 && compareEntries(update, current) <= 0) return false
-      wasLive = isLive(current.deleted, current.expiresAt, now)
-      this.tally.remove(current, entries.seed)
+      // The same stamp twice (never from an honest peer): the contents decide, as on every replica.
+      if (order === 0 && compareEntries(update, entries.read(slot)) <= 0) return false
+      wasLive = entries.isLive(slot, now)
+      this.tally.remove(entries, slot)
       entries.put(slot, update)
     } else {
       // A restored dead entry stays until collection finds every member past it (src/sync/membership.ts).

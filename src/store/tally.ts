@@ -7,8 +7,7 @@
  * whenever each peer does, leaves the digest as it was (see {@link Tally.age}).
  */
 import type { Collection } from './collection.js'
-import { Digest, digestEpoch, hashEntry, type MemberHash } from './digest.js'
-import type { EntryUpdate } from './types.js'
+import { Digest, digestEpoch, type MemberHash } from './digest.js'
 
 export class Tally {
   readonly digest = new Digest()
@@ -38,11 +37,13 @@ export class Tally {
     if (deleted) this.tombstones++
   }
 
-  /** Undoes {@link add} for an entry leaving the store (of the collection whose seed is `seed`). */
-  remove(entry: EntryUpdate, seed: Uint32Array): void {
-    if (this.counts(entry.deleted, entry.wall, entry.expiresAt)) this.digest.toggle(hashEntry(entry, this.hash, seed))
+  /** Undoes {@link add} for the entry in `slot` of `entries`, about to leave the store. */
+  remove(entries: Collection, slot: number): void {
+    const s = entries.stamps
+    const deleted = s.isDeleted(slot)
+    if (this.counts(deleted, s.wallOf(slot), s.expiryOf(slot))) this.digest.toggle(entries.hashOf(slot, this.hash))
     this.stored--
-    if (entry.deleted) this.tombstones--
+    if (deleted) this.tombstones--
   }
 
   /**
@@ -61,8 +62,7 @@ export class Tally {
       for (let slot = 0; slot < entries.slotLimit; slot++) {
         if (!entries.has(slot)) continue
         const died = s.isDeleted(slot) ? s.wallOf(slot) : s.expiryOf(slot)
-        if (died !== 0 && died >= from && died < line)
-          this.digest.toggle(hashEntry(entries.read(slot), this.hash, entries.seed))
+        if (died !== 0 && died >= from && died < line) this.digest.toggle(entries.hashOf(slot, this.hash))
       }
     }
   }
