@@ -4,7 +4,7 @@
  * sync and persistence all cut their messages and records here.
  */
 import type { CounterUpdate } from '../store/types.js'
-import { type WireEntry, wireSize } from './index.js'
+import { type WireEntry, wireSize } from './updates.js'
 
 export interface Batch {
   entries: WireEntry[]

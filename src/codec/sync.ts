@@ -5,7 +5,7 @@
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
 import { isCount, isNodeId, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
-import { type DecodeLimits, type EntryFrame, readEntryFrame, unsupportedUpdates } from './index.js'
+import { type DecodeLimits, type EntryFrame, readEntryFrame, unsupportedUpdates } from './updates.js'
 
 export type SyncMessage =
   | { type: 'digest'; swarm: string; row: MemberRow; groups: Uint32Array }
