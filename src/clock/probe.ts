@@ -8,12 +8,11 @@
  * A question is one length-prefixed frame holding the byte 1 (the protocol's version);
  * the answer one frame holding the responder's wall clock in ms, a float64, big-endian.
  */
-import type { IdentifyResult, Logger, PeerId, Stream } from '@libp2p/interface'
+import type { IdentifyResult, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import * as lp from 'it-length-prefixed'
 import { raceSignal } from 'race-signal'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
-import type { SharedMemNode } from '../peer/node.js'
 import type { ClockWatch } from './watch.js'
 
 export const CLOCK_PROTOCOL = '/sharedmem/clock/1.0.0'
@@ -22,7 +21,7 @@ const QUESTION = Uint8Array.of(1)
 const ANSWER_BYTES = 8
 
 export interface ClockProbeInit {
-  node: SharedMemNode
+  node: Libp2p
   /** The wall clock this peer answers with and measures by, in ms. */
   now: () => number
   watch: ClockWatch
