@@ -43,10 +43,12 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.
  * A side-by-side comparison, computed from medians once every run is done:
  * `advantage(m)` gets a function returning the median of a named figure and says
  * how much better sharedmem does (> 1: better); `target` is the advantage required.
+ * `group`: the group its figures come from, when not one every full run makes (a scaling
+ * table): the comparison is left out of a run without it.
  */
 const comparisons = []
-function compare(name, advantage, target, detail) {
-  comparisons.push({ name, advantage, target, detail })
+function compare(name, advantage, target, detail, group) {
+  if (group === undefined || runs(group)) comparisons.push({ name, advantage, target, detail })
 }
 
 function fmt(v) {
@@ -150,7 +152,9 @@ compare(
 compare(
   'late join of 3,000,000 entries (target ≤ 1.0× Redis time)',
   (m) => m('Redis 3,000,000 entries: fresh replica full sync') / m('sharedmem 3,000,000 entries: fresh peer join'),
-  1
+  1,
+  undefined,
+  'scale-entries'
 )
 compare(
   `RSS for ${JOIN} entries, after the writes (target ≤ 1.2× redis-server)`,
