@@ -1,5 +1,6 @@
 /**
- * gossipsub as the swarm runs it: forwarding that honours IDONTWANT.
+ * gossipsub as the swarm runs it: forwarding that honours IDONTWANT, and a stop that
+ * clears its heartbeat.
  *
  * A peer that receives a large message tells its other mesh peers it does not want
  * it again (IDONTWANT, gossipsub v1.2). @chainsafe/libp2p-gossipsub 14 records these
@@ -11,9 +12,9 @@
  * gossipsub would have forwarded. It spares each receiver the copies it would only
  * decrypt, hash and drop (docs/benchmarks.md).
  *
- * This reaches into two members that are private in the type declarations (the
- * version is pinned); test/peer/gossipsub.spec.ts fails if an upgrade moves them,
- * and without them gossipsub is left as it is.
+ * This reaches into members that are private in the type declarations (the
+ * version is pinned); test/peer/gossipsub.spec.ts and test/peer/stop.spec.ts fail if
+ * an upgrade moves them, and without them gossipsub is left as it is.
  */
 import { createHash } from 'node:crypto'
 import { gossipsub } from '@chainsafe/libp2p-gossipsub'
@@ -59,12 +60,37 @@ export function honourIdontwant(service: ForwardingInternals): void {
   }
 }
 
-/** `gossipsub(init)`, with {@link honourIdontwant} applied to the service it builds. */
+/** The member of a GossipSub instance {@link clearHeartbeatOnStop} relies on. */
+interface HeartbeatInternals {
+  status: { heartbeatTimeout?: ReturnType<typeof setTimeout> }
+  stop(): Promise<void>
+}
+
+function hasHeartbeatInternals(service: unknown): service is HeartbeatInternals {
+  const s = service as Partial<HeartbeatInternals>
+  return typeof s.status === 'object' && s.status !== null && typeof s.stop === 'function'
+}
+
+/**
+ * Makes `service` clear its pending heartbeat as it stops. gossipsub 14 replaces its status on
+ * stop and so drops that timer without clearing it: a stopped peer's process stayed up until the
+ * next heartbeat (a heartbeat interval, 1 s) with nothing left to do.
+ */
+export function clearHeartbeatOnStop(service: HeartbeatInternals): void {
+  const stop = service.stop.bind(service)
+  service.stop = async () => {
+    clearTimeout(service.status.heartbeatTimeout)
+    await stop()
+  }
+}
+
+/** `gossipsub(init)`, with {@link honourIdontwant} and {@link clearHeartbeatOnStop} applied to the service it builds. */
 export function forwardingGossipsub(init: Parameters<typeof gossipsub>[0]): ReturnType<typeof gossipsub> {
   const build = gossipsub(init)
   return (components) => {
     const service = build(components)
     if (hasForwardingInternals(service)) honourIdontwant(service)
+    if (hasHeartbeatInternals(service)) clearHeartbeatOnStop(service)
     return service
   }
 }

@@ -38,6 +38,7 @@ import type { SharedMemNode } from './node.js'
 import { buildParts } from './parts.js'
 import type { Rendezvous } from './rendezvous.js'
 import { peerStatus } from './status.js'
+import { cancelPendingAddressUpdate } from './stop-timers.js'
 import type { Verbs } from './verbs.js'
 
 const log = logger('sharedmem:peer')
@@ -275,6 +276,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       this.node.removeEventListener('peer:connect', this.onConnect)
       this.node.removeEventListener('peer:disconnect', this.onDisconnect)
       await this.node.stop()
+      cancelPendingAddressUpdate(this.node)
       this.state = 'stopped'
     }
   }
