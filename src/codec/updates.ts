@@ -8,7 +8,7 @@ import { readName } from '../bytes/utf8.js'
 import { decodeError } from '../errors.js'
 import { EntryBatch } from '../store/batch.js'
 import { EncodedEntry } from '../store/encoded.js'
-import type { CounterUpdate, EntryUpdate } from '../store/types.js'
+import { type CounterUpdate, type CounterWindow, type EntryUpdate, FIRST_WINDOW } from '../store/types.js'
 import { checkName, MAX_DEADLINE } from '../store/validate.js'
 import { encodedSize, writeValue } from '../value/check.js'
 import type { ValueLimits } from '../value/json.js'
@@ -43,6 +43,8 @@ export interface Updates {
 
 /** Per-entry framing overhead estimate (tuple, stamp, indexes), in bytes. */
 const ENTRY_OVERHEAD = 48
+/** The same for a counter slot (tuple, four totals, the window's stamp and deadline). */
+const COUNTER_OVERHEAD = 80
 
 /** Estimated encoded size of an entry, for splitting batches by bytes. */
 export function wireSize(entry: WireEntry): number {
@@ -74,7 +76,8 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
   }
   for (const c of slots) {
     number(c.slot.slice(0, c.slot.indexOf('/')))
-    size += c.counter.length + c.slot.length + 24
+    if (c.window !== undefined && c.window.node !== '') number(c.window.node)
+    size += c.counter.length + c.slot.length + COUNTER_OVERHEAD
   }
   const w = new Writer(size + index.size * 60)
   writeHead(w, index.keys(), list.length)
@@ -95,12 +98,23 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
   w.arrayHeader(slots.length)
   for (const c of slots) {
     const cut = c.slot.indexOf('/')
-    w.arrayHeader(5)
+    w.arrayHeader(8)
     w.str(c.counter)
     w.uint(index.get(c.slot.slice(0, cut)) as number)
     w.str(c.slot.slice(cut + 1))
     w.uint(c.inc)
     w.uint(c.dec)
+    w.uint(c.baseInc ?? 0)
+    w.uint(c.baseDec ?? 0)
+    const window = c.window
+    if (window === undefined || window.node === '') w.nil()
+    else {
+      w.arrayHeader(4)
+      w.uint(window.wall)
+      w.uint(window.logical)
+      w.uint(index.get(window.node) as number)
+      w.uint(window.expiresAt)
+    }
   }
   return w.finish()
 }
@@ -271,16 +285,37 @@ function checkKeyLength(length: number, maxLength: number): void {
 }
 
 function readCounter(r: Reader, nodes: string[], limits: DecodeLimits): CounterUpdate {
-  if (r.array() !== 5) throw decodeError('counter is not a 5-field tuple')
+  if (r.array() !== 8) throw decodeError('counter is not an 8-field tuple')
   const counter = r.str()
   const nodeIdx = r.count()
   const incarnation = r.str()
   const inc = r.count()
   const dec = r.count()
+  const baseInc = r.count()
+  const baseDec = r.count()
   const node = nodes[nodeIdx as number]
   if (node === undefined || incarnation === undefined || incarnation.length > 64) {
     throw decodeError('counter has a bad slot')
   }
-  if (inc === undefined || dec === undefined) throw decodeError('counter totals are not non-negative integers')
-  return { counter: checkName('counter', counter, limits.maxKeyLength), slot: `${node}/${incarnation}`, inc, dec }
+  if (inc === undefined || dec === undefined || baseInc === undefined || baseDec === undefined)
+    throw decodeError('counter totals are not non-negative integers')
+  // A base is what a reset saw of the totals: never more than they are.
+  if (baseInc > inc || baseDec > dec) throw decodeError('counter base exceeds its total')
+  const window = readWindow(r, nodes)
+  const name = checkName('counter', counter, limits.maxKeyLength)
+  return { counter: name, slot: `${node}/${incarnation}`, inc, dec, baseInc, baseDec, window }
+}
+
+/** A counter slot's window: nil for the first one, else [wall, logical, node, expiresAt]. */
+function readWindow(r: Reader, nodes: string[]): CounterWindow {
+  if (r.nil()) return FIRST_WINDOW
+  if (r.array() !== 4) throw decodeError('counter window is not a 4-field tuple')
+  const wall = r.count()
+  const logical = r.count()
+  const node = nodes[r.count() as number]
+  const expiresAt = r.count()
+  if (wall === undefined || logical === undefined || expiresAt === undefined || node === undefined)
+    throw decodeError('counter window has a bad field')
+  if (wall > MAX_DEADLINE || expiresAt > MAX_DEADLINE) throw decodeError('counter window lies past the latest date')
+  return { wall, logical, node, expiresAt }
 }

@@ -8,7 +8,7 @@
  */
 import { keyOfEntry } from './encoded.js'
 import type { Key } from './key.js'
-import type { EntryUpdate } from './types.js'
+import { type CounterUpdate, type EntryUpdate, FIRST_WINDOW } from './types.js'
 
 export const GROUPS = 64
 export const LEAVES_PER_GROUP = 64
@@ -63,6 +63,12 @@ function hashString(s: string, h1: number, h2: number, out: Uint32Array): void {
 function mix(out: Uint32Array, x: number): void {
   out[0] = Math.imul(out[0] ^ x, 2654435761)
   out[1] = Math.imul(out[1] ^ x, 1597334677)
+}
+
+/** Mixes a non-negative safe integer into the scratch words, as its two 32-bit halves. */
+function mixNumber(n: number): void {
+  mix(scratch, n % 0x100000000)
+  mix(scratch, Math.floor(n / 0x100000000))
 }
 
 function finish(out: Uint32Array, target: MemberHash): MemberHash {
@@ -202,19 +208,20 @@ export function counterBucketOf(counter: string, slot: string): number {
   return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
 }
 
-/** Bucket and hash of a counter slot's state. */
-export function hashCounter(
-  counter: string,
-  slot: string,
-  inc: number,
-  dec: number,
-  target: MemberHash = { bucket: 0, h1: 0, h2: 0 }
-): MemberHash {
-  target.bucket = counterBucketOf(counter, slot)
-  mix(scratch, inc % 0x100000000)
-  mix(scratch, Math.floor(inc / 0x100000000))
-  mix(scratch, dec % 0x100000000)
-  mix(scratch, Math.floor(dec / 0x100000000))
+/** Bucket and hash of a counter slot's state: its totals, bases and window. */
+export function hashCounter(c: CounterUpdate, target: MemberHash = { bucket: 0, h1: 0, h2: 0 }): MemberHash {
+  const window = c.window ?? FIRST_WINDOW
+  // nodeHash may use the scratch words itself: take it before the slot's hash starts in them.
+  const node = window.node === '' ? 0 : nodeHash(window.node)
+  target.bucket = counterBucketOf(c.counter, c.slot)
+  mixNumber(c.inc)
+  mixNumber(c.dec)
+  mixNumber(c.baseInc ?? 0)
+  mixNumber(c.baseDec ?? 0)
+  mixNumber(window.wall)
+  mixNumber(window.logical)
+  mixNumber(window.expiresAt)
+  mix(scratch, node)
   return finish(scratch, target)
 }
 

@@ -10,7 +10,7 @@ import type { EntryBatch } from './batch.js'
 import { type ChangeHooks, Changes } from './changes.js'
 import { dropDead } from './collect.js'
 import { Collection } from './collection.js'
-import { Counters } from './counters.js'
+import { Counters, hasEnded } from './counters.js'
 import { collectionSeed, type Digest, hashEntry, type MemberHash } from './digest.js'
 import { EncodedEntry, keyOfEntry } from './encoded.js'
 import { compareEntries, isCollectable, isLive } from './lww.js'
@@ -49,7 +49,7 @@ export class Replica {
     this.clock = init.clock
     this.tombstoneTtl = init.tombstoneTtl
     this.tally = new Tally(init.tombstoneTtl, init.clock.now())
-    this.counters = new Counters(this.tally.digest)
+    this.counters = new Counters(this.tally.digest, (expiresAt) => this.tally.counts(false, 0, expiresAt))
     this.changes = new Changes(init)
   }
 
@@ -84,14 +84,32 @@ export class Replica {
   }
 
   /**
-   * Adds `delta` (positive or negative) to this incarnation's totals of `counter`. Throws
-   * `ERR_COUNTER_OVERFLOW`, changing nothing, when a total or the value would leave the
-   * safe integers, where sums are no longer exact.
+   * Adds `delta` (a safe integer, either sign) to this incarnation's totals of `counter`. An
+   * increment of a counter whose window has ended, or of a new counter given a deadline
+   * (`expiresAt`, 0: none), opens a window ending then (store/counters.ts). Throws
+   * `ERR_COUNTER_OVERFLOW`, changing nothing, when a total or the value would leave the safe
+   * integers, where sums are no longer exact.
    */
-  increment(counter: string, delta: number): { update: CounterUpdate; value: number } {
-    const update = this.counters.added(counter, this.slot, delta)
+  increment(counter: string, delta: number, expiresAt = 0): { update: CounterUpdate; value: number } {
+    let window = this.counters.windowOf(counter)
+    if (hasEnded(window, this.clock.now()) || (expiresAt !== 0 && !this.counters.has(counter))) {
+      const { wall, logical } = this.clock.tick()
+      window = { wall, logical, node: this.node, expiresAt }
+    }
+    const update = this.counters.added(counter, this.slot, delta, window)
     this.mergeCounter(update, 'local')
     return { update, value: this.counter(counter) }
+  }
+
+  /**
+   * Sets a counter to 0 where every replica will: raises each slot's base to the totals seen
+   * here, so increments made elsewhere that this replica has not seen still count. Returns the
+   * slots to broadcast.
+   */
+  resetCounter(counter: string): CounterUpdate[] {
+    const updates = this.counters.reset(counter)
+    for (const update of updates) this.mergeCounter(update, 'local')
+    return updates
   }
 
   /** The live value of a key, or null when absent, removed or expired. */
@@ -106,9 +124,35 @@ export class Replica {
     return this.collections.get(collection)?.liveObject(this.clock.now()) ?? {}
   }
 
+  /**
+   * Live keys of a collection (with `withValues`, their values too), read from slot `from` on until
+   * `limit` are found; `next` is the slot to go on from, or -1 when none is left. A key keeps its
+   * slot while it is stored, live or removed, so a walk from slot 0 meets a key that stays once.
+   */
+  liveKeys(
+    collection: string,
+    from: number,
+    limit: number,
+    withValues: boolean
+  ): { keys: string[]; values: Json[]; next: number } {
+    const keys: string[] = []
+    const values: Json[] = []
+    const entries = this.collections.get(collection)
+    if (entries === undefined) return { keys, values, next: -1 }
+    const now = this.clock.now()
+    const end = entries.slotLimit
+    let slot = from
+    for (; slot < end && keys.length < limit; slot++) {
+      if (!entries.has(slot) || !entries.isLive(slot, now)) continue
+      keys.push(entries.keyOf(slot) as string)
+      if (withValues) values.push(entries.value(slot))
+    }
+    return { keys, values, next: slot < end ? slot : -1 }
+  }
+
   /** A counter's total (0 for a counter never touched). */
   counter(counter: string): number {
-    return this.counters.value(counter)
+    return this.counters.value(counter, this.clock.now())
   }
 
   /** Names of the collections that hold at least one entry (live or dead). */
@@ -224,11 +268,16 @@ export class Replica {
     return true
   }
 
-  /** Merges a counter slot (element-wise max). Returns true when the total changed. */
+  /**
+   * Merges a counter slot (store/counters.ts). Returns true when it changed the counter. A slot
+   * of a window dead past the tombstone horizon is refused, as a dead entry is, unless restored.
+   */
   mergeCounter(update: CounterUpdate, origin: MergeOrigin = 'remote'): boolean {
-    const merged = this.counters.merge(update)
+    const now = this.clock.now()
+    const horizon = origin === 'restore' ? Number.NEGATIVE_INFINITY : now - this.tombstoneTtl
+    const merged = this.counters.merge(update, horizon)
     if (merged === undefined) return false
-    if (origin !== 'restore') this.changes.counter(merged, this.counters.value(update.counter), origin)
+    if (origin !== 'restore') this.changes.counter(merged, this.counters.value(update.counter, now), origin)
     return true
   }
 
@@ -263,7 +312,8 @@ export class Replica {
     this.ageDigest(now)
     const horizon = now - this.tombstoneTtl
     const written = Math.min(now, watermark ?? now) - this.tombstoneTtl
-    yield* dropDead(this.collections, this.tally, horizon, written, batch)
+    const counters = this.counters.collect(horizon, written)
+    for (const dropped of dropDead(this.collections, this.tally, horizon, written, batch)) yield dropped + counters
   }
 
   /**
@@ -272,7 +322,7 @@ export class Replica {
    * dead ones yet.
    */
   ageDigest(now = this.clock.now()): void {
-    this.tally.age(now, this.collections.values())
+    this.tally.age(now, this.collections.values(), this.counters)
   }
 
   /** The stored version of a key (tombstones included), if any. */

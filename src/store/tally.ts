@@ -48,15 +48,16 @@ export class Tally {
 
   /**
    * Moves the digest's line to the tombstone TTL before `now`, down to a multiple of the digest's
-   * epoch, leaving out the entries of `collections` that died before it. Every peer moves it at the
+   * epoch, leaving out the entries of `collections` (and the counters' slots) that died before it. Every peer moves it at the
    * same moments (by its clock), so replicas holding the same entries show the same digest whether
    * or not each has collected the dead ones yet. Scans the replica once per epoch.
    */
-  age(now: number, collections: Iterable<Collection>): void {
+  age(now: number, collections: Iterable<Collection>, counters: { age(from: number, line: number): void }): void {
     const line = this.lineAt(now)
     if (line <= this.line) return
     const from = this.line
     this.line = line
+    counters.age(from, line)
     for (const entries of collections) {
       const s = entries.stamps
       for (let slot = 0; slot < entries.slotLimit; slot++) {

@@ -23,9 +23,21 @@ export interface EntryUpdate extends Stamp {
 }
 
 /**
- * The state of one counter slot: the running totals of increments and
- * decrements made by one peer incarnation. Totals only grow, so merging takes
- * the larger of each and never loses a concurrent increment.
+ * A counter's window: opened by the write stamped `wall`/`logical`/`node`, ending at
+ * `expiresAt` (0: never). Totals count in one window; a later window replaces them all.
+ */
+export interface CounterWindow extends Stamp {
+  readonly expiresAt: number
+}
+
+/** The window every counter starts in: never ends, and any opened window replaces it. */
+export const FIRST_WINDOW: CounterWindow = { wall: 0, logical: 0, node: '', expiresAt: 0 }
+
+/**
+ * The state of one counter slot: the running totals of increments and decrements
+ * made by one peer incarnation in the counter's window. Totals only grow, so merging
+ * takes the larger of each and never loses a concurrent increment; a reset raises
+ * the slot's base to what it observed, and only what lies above the base counts.
  */
 export interface CounterUpdate {
   readonly counter: string
@@ -33,6 +45,12 @@ export interface CounterUpdate {
   readonly slot: string
   readonly inc: number
   readonly dec: number
+  /** The part of `inc` that a reset observed, and no longer counts (absent: 0). */
+  readonly baseInc?: number
+  /** The part of `dec` that a reset observed (absent: 0). */
+  readonly baseDec?: number
+  /** The window the totals count in (absent: {@link FIRST_WINDOW}). */
+  readonly window?: CounterWindow
 }
 
 import type { ChangeOrigin } from '../contract.js'

@@ -179,7 +179,7 @@ async function merge(ctx: SessionContext, msg: EntryFrame, result: SessionResult
     result.received += to - from - (result.rejected - before)
   }
   for (const counter of msg.counters) {
-    received?.toggle(hashCounter(counter.counter, counter.slot, counter.inc, counter.dec, hash))
+    received?.toggle(hashCounter(counter, hash))
     replica.mergeCounter(counter)
     result.received++
   }

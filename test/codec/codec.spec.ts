@@ -3,7 +3,7 @@ import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
-import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
+import { type CounterUpdate, type CounterWindow, type EntryUpdate, FIRST_WINDOW } from '../../src/store/types.js'
 import { MAX_DEADLINE } from '../../src/store/validate.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 import { PEER_IDS, plain } from '../fixtures/entries.js'
@@ -36,12 +36,26 @@ const entry: fc.Arbitrary<EntryUpdate> = fc
     value: json
   })
   .map((e) => (e.deleted ? { ...e, value: null } : e))
-const counter: fc.Arbitrary<CounterUpdate> = fc.record({
-  counter: name,
-  slot: fc.tuple(node, fc.string({ maxLength: 8 })).map(([n, i]) => `${n}/${i}`),
-  inc: count,
-  dec: count
-})
+const window: fc.Arbitrary<CounterWindow> = fc.oneof(
+  fc.constant(FIRST_WINDOW),
+  fc.record({
+    wall: fc.integer({ min: 1, max: 8.64e15 }),
+    logical: fc.nat(),
+    node,
+    expiresAt: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 8.64e15 }))
+  })
+)
+/** A total and the part of it a reset saw. */
+const total = fc.tuple(count, fc.double({ min: 0, max: 1, noNaN: true })).map(([n, f]) => [n, Math.floor(n * f)])
+const counter: fc.Arbitrary<CounterUpdate> = fc
+  .record({
+    counter: name,
+    slot: fc.tuple(node, fc.string({ maxLength: 8 })).map(([n, i]) => `${n}/${i}`),
+    inc: total,
+    dec: total,
+    window
+  })
+  .map(({ inc, dec, ...c }) => ({ ...c, inc: inc[0], baseInc: inc[1], dec: dec[0], baseDec: dec[1] }))
 
 const decodeCode = expect.objectContaining({ code: ErrorCode.DECODE })
 
