@@ -270,10 +270,23 @@ export class Replica {
 
   /**
    * Merges a counter slot (store/counters.ts). Returns true when it changed the counter. A slot
-   * of a window dead past the tombstone horizon is refused, as a dead entry is, unless restored.
+   * of a window dead past the tombstone horizon is refused, as a dead entry is, unless restored;
+   * so is a remote one whose window was opened too far ahead of this clock. The clock takes in
+   * the window's stamp, so that a window this peer opens later orders after it.
    */
   mergeCounter(update: CounterUpdate, origin: MergeOrigin = 'remote'): boolean {
     const now = this.clock.now()
+    const window = update.window
+    if (window !== undefined && window.node !== '') {
+      if (origin === 'restore') this.clock.observe(window)
+      else if (origin === 'remote') {
+        try {
+          this.clock.receive(window, now)
+        } catch {
+          return false
+        }
+      }
+    }
     const horizon = origin === 'restore' ? Number.NEGATIVE_INFINITY : now - this.tombstoneTtl
     const merged = this.counters.merge(update, horizon)
     if (merged === undefined) return false

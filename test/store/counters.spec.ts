@@ -162,4 +162,21 @@ describe('counter windows', () => {
     b.ageDigest()
     expect(a.digest.root()).toBe(b.digest.root())
   })
+
+  it('refuse a window opened too far ahead, and order a window opened later after a received one', () => {
+    const a = replica('a')
+    const ahead = {
+      counter: 'n',
+      slot: 'x/1',
+      inc: 9,
+      dec: 0,
+      window: { wall: NOW + 3_600_000, logical: 0, node: 'x', expiresAt: NOW + 3_700_000 }
+    }
+    expect(a.mergeCounter(ahead)).toBe(false)
+    expect(a.counter('n')).toBe(0)
+    // A window from a clock a little ahead (within the skew) is taken, and the clock follows it.
+    const near = { ...ahead, window: { wall: NOW + 30_000, logical: 0, node: 'x', expiresAt: NOW + 30_001 } }
+    expect(a.mergeCounter(near)).toBe(true)
+    expect(a.clock.tick().wall).toBeGreaterThanOrEqual(NOW + 30_000)
+  })
 })
