@@ -13,29 +13,25 @@ import { Faults } from '../peer/faults.js'
 import type { CliIo } from './io.js'
 import { createLog, type LogFormat, type LogLevel } from './log.js'
 import { syncState, watchBootstrap } from './reachability.js'
+import { peerOptionsOf } from './settings.js'
 
+/**
+ * The parsed settings of `peer` / `server` (settings.ts): those the command reads itself, and the
+ * table's others, passed on to createPeer by their PeerOptions name.
+ */
 export interface PeerCommandOptions {
+  [setting: string]: unknown
   listen?: string[]
-  bootstrap?: string[]
-  rendezvous?: string
   identity?: string
   swarm: string
   http?: number
   /** The flag that set `http`, named when its port is in use. @default '--http' */
   httpFlag?: string
   httpHost: string
-  syncInterval?: number
-  tombstoneTtl?: number
-  collectInterval?: number
-  maxEntries?: number
-  maxClockSkew?: number
   statusInterval: number
   swarmKey?: string
   dataDir?: string
-  fsyncInterval?: number
   durableWrites?: boolean
-  allowPeer?: string[]
-  signMessages?: boolean
   token?: string
   cors?: string[]
   testFaults?: boolean
@@ -56,23 +52,10 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
   const faults = opts.testFaults === true ? new Faults() : undefined
   const swarmKey = opts.swarmKey === undefined ? undefined : await readSwarmKey(opts.swarmKey)
   const peer = await createPeer({
-    swarmKey,
-    allowPeers: opts.allowPeer,
-    signMessages: opts.signMessages === true,
-    dataDir: opts.dataDir,
-    fsyncInterval: opts.fsyncInterval,
-    durableWrites: opts.durableWrites === true,
-    onLoadProgress: (loaded) => log.info(`loading ${opts.dataDir}: ${loaded} entries so far`),
+    ...peerOptionsOf(opts),
     listen: opts.listen ?? [String(DEFAULT_PEER_PORT)],
-    bootstrap: opts.bootstrap ?? [],
-    rendezvous: opts.rendezvous,
-    identity: opts.identity,
-    swarm: opts.swarm,
-    syncInterval: opts.syncInterval,
-    tombstoneTtl: opts.tombstoneTtl,
-    collectInterval: opts.collectInterval,
-    maxEntries: opts.maxEntries,
-    maxClockSkew: opts.maxClockSkew,
+    swarmKey,
+    onLoadProgress: (loaded) => log.info(`loading ${opts.dataDir}: ${loaded} entries so far`),
     faults
   }).catch((err: unknown) => {
     throw inCliTerms(err, '--listen <port>')
