@@ -8,6 +8,7 @@ import type {
   ChangeOrigin,
   CollectionConfig,
   ConnectOptions,
+  CounterChangeConfig,
   CounterConfig,
   GossipStats,
   HttpServer,
@@ -152,7 +153,8 @@ describe('the public contract', () => {
     expectTypeOf<SaveConfig['options']>().toEqualTypeOf<SaveOptions | undefined>()
     expectTypeOf<SharedMem['get']>().parameter(0).toEqualTypeOf<KeyConfig>()
     expectTypeOf<SharedMem['getArray']>().parameter(0).toEqualTypeOf<CollectionConfig>()
-    expectTypeOf<SharedMem['increment']>().parameter(0).toEqualTypeOf<CounterConfig>()
+    expectTypeOf<SharedMem['increment']>().parameter(0).toEqualTypeOf<CounterChangeConfig>()
+    expectTypeOf<SharedMem['resetCounter']>().parameter(0).toEqualTypeOf<CounterConfig>()
     expectTypeOf<SharedMem['get']>().parameter(1).toEqualTypeOf<Callback<Json> | undefined>()
     expectTypeOf<PeerEvents['change']>().toEqualTypeOf<[event: ChangeEvent]>()
     expectTypeOf<PeerEvents['reject']>().toEqualTypeOf<[event: RejectEvent]>()

@@ -41,6 +41,22 @@ export interface CounterConfig {
   counter: string
 }
 
+export interface CounterOptions {
+  /**
+   * A lifetime in ms for the window this change starts, when it starts one: for a counter never
+   * touched (or collected), or whose window has ended. The counter then reads 0 on every replica
+   * from the deadline on, and the next change starts a new window. Ignored while a window runs
+   * (as `INCR` then `PEXPIRE` on the first hit, in a Redis rate limiter). Omit (or null) for none.
+   */
+  expiresIn?: number | null
+}
+
+export interface CounterChangeConfig extends CounterConfig {
+  /** How much to add (increment) or subtract (decrement): a safe integer, 1 when omitted (Redis `INCRBY`). */
+  by?: number
+  options?: CounterOptions
+}
+
 /**
  * The classic sharedmem verbs. An embedded peer and a remote client both offer
  * them, so code moves between the two by changing one line. Each returns a
@@ -65,10 +81,15 @@ export interface SharedMem {
    * object keyed by key, not an array: the name is the ancestor's, kept for its callers.
    */
   getArray(config: CollectionConfig, callback?: Callback<Record<string, Json>>): Promise<Record<string, Json>>
-  /** Adds one to a counter and resolves its new value (1 for a new counter). */
-  increment(config: CounterConfig, callback?: Callback<number>): Promise<number>
-  /** Subtracts one from a counter and resolves its new value (-1 for a new counter). */
-  decrement(config: CounterConfig, callback?: Callback<number>): Promise<number>
+  /** Adds `by` (1 when omitted) to a counter and resolves its new value (1 for a new counter). */
+  increment(config: CounterChangeConfig, callback?: Callback<number>): Promise<number>
+  /** Subtracts `by` (1 when omitted) from a counter and resolves its new value (-1 for a new counter). */
+  decrement(config: CounterChangeConfig, callback?: Callback<number>): Promise<number>
+  /**
+   * Sets a counter to 0 on every replica. Increments made concurrently elsewhere, that this
+   * replica had not seen, still count once they arrive; none it had seen ever comes back. Resolves `true`.
+   */
+  resetCounter(config: CounterConfig, callback?: Callback<true>): Promise<true>
   /** A counter's value without changing it (0 for a new counter). */
   getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number>
 }

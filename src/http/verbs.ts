@@ -6,7 +6,7 @@
  * here, or here and not in the contract, does not compile.
  */
 import type { SharedMem } from '../contract.js'
-import { type ArgLimits, collectionArgs, counterArgs, keyArgs, saveArgs } from '../peer/args.js'
+import { type ArgLimits, collectionArgs, counterArgs, counterChangeArgs, keyArgs, saveArgs } from '../peer/args.js'
 
 /** The name of a verb. */
 export type Verb = keyof SharedMem
@@ -74,14 +74,22 @@ export const VERBS = {
   },
   increment: {
     kind: 'write',
-    check: (config, limits) => counterArgs('increment', config, limits),
-    synopsis: 'Adds one to a counter and returns its new value',
-    parameters: ['counter']
+    check: (config, limits) => counterChangeArgs('increment', config, limits),
+    synopsis: 'Adds by (1 when omitted) to a counter and returns its new value',
+    parameters: ['counter'],
+    options: ['expiresIn']
   },
   decrement: {
     kind: 'write',
-    check: (config, limits) => counterArgs('decrement', config, limits),
-    synopsis: 'Subtracts one from a counter and returns its new value',
+    check: (config, limits) => counterChangeArgs('decrement', config, limits),
+    synopsis: 'Subtracts by (1 when omitted) from a counter and returns its new value',
+    parameters: ['counter'],
+    options: ['expiresIn']
+  },
+  resetCounter: {
+    kind: 'write',
+    check: (config, limits) => counterArgs('resetCounter', config, limits),
+    synopsis: 'Sets a counter to 0 on every replica',
     parameters: ['counter']
   },
   getCounter: {

@@ -4,7 +4,7 @@
  * arguments or throws a typed error; nothing is written before it returns.
  */
 
-import type { CollectionConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
+import type { CollectionConfig, CounterChangeConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
 import { invalidArgument } from '../errors.js'
 import { encodeChecked } from '../store/encoded.js'
 import { checkName, MAX_DEADLINE } from '../store/validate.js'
@@ -40,6 +40,22 @@ export function collectionArgs(verb: string, config: CollectionConfig, limits: A
 
 export function counterArgs(verb: string, config: CounterConfig, limits: ArgLimits): string {
   return checkName('counter', object(verb, config, 'counter').counter, limits.maxKeyLength)
+}
+
+/** increment's and decrement's config: the counter, the amount `by` (a safe integer, 1 when absent) and a window's lifetime. */
+export function counterChangeArgs(
+  verb: string,
+  config: CounterChangeConfig,
+  limits: ArgLimits
+): { counter: string; by: number; expiresIn: number } {
+  const counter = counterArgs(verb, config, limits)
+  const by = config.by ?? 1
+  if (!Number.isSafeInteger(by)) {
+    throw invalidArgument(
+      `${verb}'s by must be a safe integer (±${Number.MAX_SAFE_INTEGER}), got ${JSON.stringify(by) ?? String(by)}`
+    )
+  }
+  return { counter, by, expiresIn: expiresInOf(config.options) }
 }
 
 export function saveArgs(

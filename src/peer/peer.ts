@@ -12,6 +12,7 @@ import type { ClockProbe } from '../clock/probe.js'
 import type {
   Callback,
   CollectionConfig,
+  CounterChangeConfig,
   CounterConfig,
   Json,
   KeyConfig,
@@ -194,12 +195,16 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     return settle(() => this.verbs.getArray(config), callback)
   }
 
-  increment(config: CounterConfig, callback?: Callback<number>): Promise<number> {
+  increment(config: CounterChangeConfig, callback?: Callback<number>): Promise<number> {
     return settle(() => this.verbs.add('increment', config, 1), callback)
   }
 
-  decrement(config: CounterConfig, callback?: Callback<number>): Promise<number> {
+  decrement(config: CounterChangeConfig, callback?: Callback<number>): Promise<number> {
     return settle(() => this.verbs.add('decrement', config, -1), callback)
+  }
+
+  resetCounter(config: CounterConfig, callback?: Callback<true>): Promise<true> {
+    return settle(() => this.verbs.resetCounter(config), callback)
   }
 
   getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number> {

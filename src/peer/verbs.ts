@@ -3,12 +3,12 @@
  * broadcast and counts itself; saves and removes pass the clock gate first. A write resolves
  * once it is durable when `durableWrites` asks for that.
  */
-import type { CollectionConfig, CounterConfig, Json, KeyConfig, SaveConfig } from '../contract.js'
+import type { CollectionConfig, CounterChangeConfig, CounterConfig, Json, KeyConfig, SaveConfig } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Gossip } from '../gossip/index.js'
 import type { Persistence } from '../persist/index.js'
 import type { Replica } from '../store/replica.js'
-import { type ArgLimits, collectionArgs, counterArgs, deadlineOf, keyArgs, saveArgs } from './args.js'
+import { type ArgLimits, collectionArgs, counterArgs, counterChangeArgs, deadlineOf, keyArgs, saveArgs } from './args.js'
 import type { ClockGate } from './clock-gate.js'
 
 export interface VerbsInit {
@@ -77,9 +77,17 @@ export class Verbs {
     return this.acknowledged(existed)
   }
 
-  /** Adds `delta` to a counter (`verb` names the caller in argument errors); resolves to the new total. */
-  add(verb: string, config: CounterConfig, delta: number): number | Promise<number> {
-    return this.acknowledged(this.change(verb, config, delta))
+  /** Adds `sign` × `by` to a counter (`verb` names the caller in argument errors); resolves to the new total. */
+  add(verb: string, config: CounterChangeConfig, sign: 1 | -1): number | Promise<number> {
+    return this.acknowledged(this.change(verb, config, sign))
+  }
+
+  resetCounter(config: CounterConfig): true | Promise<true> {
+    this.assertRunning()
+    const counter = counterArgs('resetCounter', config, this.limits)
+    for (const update of this.replica.resetCounter(counter)) this.gossip.queueCounter(update)
+    this.operations.writes++
+    return this.acknowledged(true as const)
   }
 
   get<T extends Json = Json>(config: KeyConfig): T | null {
@@ -102,9 +110,11 @@ export class Verbs {
     return this.replica.counter(counterArgs('getCounter', config, this.limits))
   }
 
-  private change(verb: string, config: CounterConfig, delta: number): number {
+  private change(verb: string, config: CounterChangeConfig, sign: 1 | -1): number {
     this.assertRunning()
-    const { update, value } = this.replica.increment(counterArgs(verb, config, this.limits), delta)
+    const { counter, by, expiresIn } = counterChangeArgs(verb, config, this.limits)
+    const expiresAt = deadlineOf(expiresIn, this.replica.clock.now())
+    const { update, value } = this.replica.increment(counter, sign * by, expiresAt)
     this.gossip.queueCounter(update)
     this.operations.writes++
     return value
