@@ -206,3 +206,12 @@ export const DEFAULT_ANNOUNCED_DIAL_BACKOFF_MAX = 60_000
 
 /** Peers whose failed dials are remembered for the backoff; the least recent is forgotten. */
 export const DEFAULT_DIAL_FAILURES_REMEMBERED = 1024
+
+/** Keys in a page of `keys()` when the caller names no limit: a page a client reads in one small response. */
+export const DEFAULT_KEYS_PAGE = 100
+
+/**
+ * Most keys a page of `keys()` may ask for: a page is read in one turn of the event loop (and
+ * its values, when asked for, sent in one response), so a page is kept small.
+ */
+export const MAX_KEYS_PAGE = 1000

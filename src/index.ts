@@ -62,6 +62,7 @@ export type {
   ClockEvent,
   ClockStatus,
   CollectionConfig,
+  CollectionIterator,
   ConnectOptions,
   CounterChangeConfig,
   CounterConfig,
@@ -69,8 +70,11 @@ export type {
   GossipStats,
   HttpServer,
   HttpServerOptions,
+  IterateConfig,
   Json,
   KeyConfig,
+  KeysConfig,
+  KeysPage,
   MembershipStatus,
   PeerEvents,
   PeerOptions,
@@ -85,6 +89,7 @@ export type {
   SyncProgressEvent,
   SyncRoundEvent,
   SyncStatus,
+  TouchConfig,
   WatchStats
 } from './contract.js'
 export { ErrorCode, HTTP_STATUS, isErrorCode, SharedMemError } from './errors.js'

@@ -1,7 +1,7 @@
 /** The HTTP API's server (`startHttpServer`) and its remote client (`connect`). */
 import type { FaultInjection } from './peer.js'
 import type { PeerStatus } from './status.js'
-import type { Callback, SharedMem } from './verbs.js'
+import type { Callback, CollectionIterator, SharedMem } from './verbs.js'
 
 /** Options of `startHttpServer()`. */
 export interface HttpServerOptions {
@@ -71,7 +71,7 @@ export interface ConnectOptions {
 }
 
 /** A client of a remote peer's HTTP API. */
-export interface RemoteSharedMem extends SharedMem {
+export interface RemoteSharedMem extends SharedMem, CollectionIterator {
   /** The remote peer's status. */
   status(callback?: Callback<PeerStatus>): Promise<PeerStatus>
 }

@@ -2,10 +2,10 @@
 import type { PrivateKey } from '@libp2p/interface'
 import type { PeerEvents } from './events.js'
 import type { PeerStatus } from './status.js'
-import type { CollectionConfig, CounterConfig, Json, KeyConfig, SharedMem } from './verbs.js'
+import type { CollectionConfig, CollectionIterator, CounterConfig, Json, KeyConfig, SharedMem } from './verbs.js'
 
 /** An embedded peer: the verbs, synchronous local reads, events and lifecycle. */
-export interface SharedMemPeer extends SharedMem, AsyncDisposable {
+export interface SharedMemPeer extends SharedMem, CollectionIterator, AsyncDisposable {
   /** This peer's id (base58btc). */
   readonly peerId: string
   /** Listening multiaddrs, each ending in /p2p/<peer id>: give one to others as `bootstrap`. */

@@ -92,4 +92,64 @@ export interface SharedMem {
   resetCounter(config: CounterConfig, callback?: Callback<true>): Promise<true>
   /** A counter's value without changing it (0 for a new counter). */
   getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number>
+  /**
+   * Removes every key of a collection this replica holds live, and resolves how many there were.
+   * Observed-remove: a save made elsewhere that this replica has not seen yet survives the clear
+   * (docs/semantics.md).
+   */
+  clear(config: CollectionConfig, callback?: Callback<number>): Promise<number>
+  /**
+   * Gives a live key a new deadline (`options.expiresIn` from now; none when omitted or null) without
+   * the caller sending its value again: a new write, stamped now, of the value held here. Resolves
+   * whether a live value was there; an absent, removed or expired key stays as it is.
+   */
+  touch(config: TouchConfig, callback?: Callback<boolean>): Promise<boolean>
+  /**
+   * A page of a collection's live keys, in no particular order, and the cursor of the next page.
+   * Paging through a collection that does not change gives each key once; see docs/semantics.md
+   * for one that does. A cursor is only meaningful to the peer that gave it.
+   */
+  keys(config: KeysConfig, callback?: Callback<KeysPage>): Promise<KeysPage>
+}
+
+export interface TouchConfig {
+  collection: string
+  key: string
+  /** The new deadline, counted from now: `{expiresIn}` in ms; omitted or null for no expiry. */
+  options?: SaveOptions
+}
+
+export interface KeysConfig {
+  collection: string
+  /** Where to go on from: the `cursor` of the page before (omit, or null, for the first page). */
+  cursor?: string | null
+  /** Most keys in a page, 1 to 1000. @default 100 */
+  limit?: number
+  /** Also give each key's value, in `values` (what {@link CollectionIterator.iterate} reads). @default false */
+  values?: boolean
+}
+
+/** A page of a collection's live keys. */
+export interface KeysPage {
+  keys: string[]
+  /** Each key's value, in the order of `keys`, when `values: true` was asked for. */
+  values?: Json[]
+  /** The cursor of the next page, or `null` when this page is the last. */
+  cursor: string | null
+}
+
+export interface IterateConfig {
+  collection: string
+  /** Keys read per page. @default 100 */
+  pageSize?: number
+}
+
+/** Every live key of a collection and its value, read page by page with {@link SharedMem.keys}. */
+export interface CollectionIterator {
+  /**
+   * Yields `[key, value]` for every live key of `collection`, one page of keys at a time: the
+   * paging guarantees of {@link SharedMem.keys} apply (docs/semantics.md).
+   * @example for await (const [key, value] of peer.iterate({ collection: 'users' })) console.log(key, value)
+   */
+  iterate<T extends Json = Json>(config: IterateConfig): AsyncIterableIterator<[string, T]>
 }

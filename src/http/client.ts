@@ -4,10 +4,19 @@
  * SharedMemErrors; network failures are `ERR_REMOTE`, time-outs `ERR_TIMEOUT`.
  */
 import { DEFAULT_HTTP_PORT } from '../constants.js'
-import type { Callback, ConnectOptions, PeerStatus, RemoteSharedMem, SharedMem } from '../contract.js'
+import type {
+  Callback,
+  ConnectOptions,
+  IterateConfig,
+  Json,
+  PeerStatus,
+  RemoteSharedMem,
+  SharedMem
+} from '../contract.js'
 import { ErrorCode, invalidArgument, isErrorCode, SharedMemError } from '../errors.js'
 import type { ArgLimits } from '../peer/args.js'
 import { settle } from '../util/callback.js'
+import { iterateKeys } from '../util/iterate.js'
 import { VERB_ENTRIES, type VERBS } from './verbs.js'
 
 /**
@@ -81,6 +90,7 @@ export function connect(url: string = DEFAULT_URL, options: ConnectOptions = {})
 
   return {
     ...verbs,
+    iterate: <T extends Json = Json>(config: IterateConfig) => iterateKeys<T>(verbs, config),
     status: (callback?: Callback<PeerStatus>) => settle(() => request<PeerStatus>('status'), callback)
   }
 }

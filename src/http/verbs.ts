@@ -6,7 +6,16 @@
  * here, or here and not in the contract, does not compile.
  */
 import type { SharedMem } from '../contract.js'
-import { type ArgLimits, collectionArgs, counterArgs, counterChangeArgs, keyArgs, saveArgs } from '../peer/args.js'
+import {
+  type ArgLimits,
+  collectionArgs,
+  counterArgs,
+  counterChangeArgs,
+  keyArgs,
+  keysArgs,
+  saveArgs,
+  touchArgs
+} from '../peer/args.js'
 
 /** The name of a verb. */
 export type Verb = keyof SharedMem
@@ -97,6 +106,25 @@ export const VERBS = {
     check: (config, limits) => counterArgs('getCounter', config, limits),
     synopsis: "A counter's value (0 for a new counter)",
     parameters: ['counter']
+  },
+  clear: {
+    kind: 'write',
+    check: (config, limits) => collectionArgs('clear', config, limits),
+    synopsis: 'Removes every key of a collection; the number removed',
+    parameters: ['collection']
+  },
+  touch: {
+    kind: 'write',
+    check: touchArgs,
+    synopsis: 'Gives a key a new expiry without resending its value; true when a live value was there',
+    parameters: ['collection', 'key'],
+    options: ['expiresIn']
+  },
+  keys: {
+    kind: 'read',
+    check: keysArgs,
+    synopsis: "A page of a collection's keys, {keys, cursor}: pass cursor back for the next (null: the last)",
+    parameters: ['collection']
   }
 } as const satisfies VerbTable
 

@@ -4,7 +4,16 @@
  * arguments or throws a typed error; nothing is written before it returns.
  */
 
-import type { CollectionConfig, CounterChangeConfig, CounterConfig, KeyConfig, SaveConfig } from '../contract.js'
+import { DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE } from '../constants.js'
+import type {
+  CollectionConfig,
+  CounterChangeConfig,
+  CounterConfig,
+  KeyConfig,
+  KeysConfig,
+  SaveConfig,
+  TouchConfig
+} from '../contract.js'
 import { invalidArgument } from '../errors.js'
 import { encodeChecked } from '../store/encoded.js'
 import { checkName, MAX_DEADLINE } from '../store/validate.js'
@@ -75,6 +84,51 @@ export function saveArgs(
     value = variable
   } else value = encodeChecked(variable, valueLimits)
   return { collection, key, value, expiresIn }
+}
+
+export function touchArgs(
+  config: TouchConfig,
+  limits: ArgLimits
+): { collection: string; key: string; expiresIn: number } {
+  const { collection, key } = keyArgs('touch', config, limits)
+  return { collection, key, expiresIn: expiresInOf(config.options) }
+}
+
+/**
+ * The arguments of `keys`. A GET's query string carries every field as text, so `limit` may
+ * also be a string of digits and `values` the words true or false.
+ */
+export function keysArgs(
+  config: KeysConfig,
+  limits: ArgLimits
+): { collection: string; from: number; limit: number; values: boolean } {
+  const c = object('keys', config, 'collection, cursor?, limit?, values?')
+  const collection = checkName('collection', c.collection, limits.maxKeyLength)
+  return { collection, from: cursorOf(c.cursor), limit: limitOf(c.limit), values: valuesOf(c.values) }
+}
+
+/** A cursor as `keys` gives it (the decimal slot to go on from), checked. */
+function cursorOf(cursor: unknown): number {
+  if (cursor === undefined || cursor === null || cursor === '') return 0
+  if (typeof cursor !== 'string' || !/^\d{1,15}$/.test(cursor))
+    throw invalidArgument(`cursor must be a cursor that keys returned, got ${JSON.stringify(cursor) ?? String(cursor)}`)
+  return Number(cursor)
+}
+
+function limitOf(limit: unknown): number {
+  if (limit === undefined || limit === null) return DEFAULT_KEYS_PAGE
+  const n = typeof limit === 'string' && /^\d{1,10}$/.test(limit) ? Number(limit) : limit
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_KEYS_PAGE)
+    throw invalidArgument(
+      `limit must be an integer from 1 to ${MAX_KEYS_PAGE}, got ${JSON.stringify(limit) ?? String(limit)}`
+    )
+  return n
+}
+
+function valuesOf(values: unknown): boolean {
+  if (values === undefined || values === null || values === false || values === 'false') return false
+  if (values === true || values === 'true') return true
+  throw invalidArgument(`values must be true or false, got ${JSON.stringify(values) ?? String(values)}`)
 }
 
 /** The `expiresIn` of a save's options, checked (0: no expiry). */

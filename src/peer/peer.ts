@@ -14,13 +14,17 @@ import type {
   CollectionConfig,
   CounterChangeConfig,
   CounterConfig,
+  IterateConfig,
   Json,
   KeyConfig,
+  KeysConfig,
+  KeysPage,
   PeerEvents,
   PeerOptions,
   PeerStatus,
   SaveConfig,
-  SharedMemPeer
+  SharedMemPeer,
+  TouchConfig
 } from '../contract.js'
 import { stoppedError } from '../errors.js'
 import type { Gossip } from '../gossip/index.js'
@@ -30,6 +34,7 @@ import type { Replica } from '../store/replica.js'
 import type { Sync } from '../sync/index.js'
 import type { Membership } from '../sync/membership.js'
 import { settle } from '../util/callback.js'
+import { iterateKeys } from '../util/iterate.js'
 import { Rejections } from '../util/rejections.js'
 import type { parseAddress } from './addresses.js'
 import type { ClockGate } from './clock-gate.js'
@@ -209,6 +214,22 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
 
   getCounter(config: CounterConfig, callback?: Callback<number>): Promise<number> {
     return settle(() => this.verbs.getCounter(config), callback)
+  }
+
+  clear(config: CollectionConfig, callback?: Callback<number>): Promise<number> {
+    return settle(() => this.verbs.clear(config), callback)
+  }
+
+  touch(config: TouchConfig, callback?: Callback<boolean>): Promise<boolean> {
+    return settle(() => this.verbs.touch(config), callback)
+  }
+
+  keys(config: KeysConfig, callback?: Callback<KeysPage>): Promise<KeysPage> {
+    return settle(() => this.verbs.keys(config), callback)
+  }
+
+  iterate<T extends Json = Json>(config: IterateConfig): AsyncIterableIterator<[string, T]> {
+    return iterateKeys<T>(this, config)
   }
 
   getSync<T extends Json = Json>(config: KeyConfig): T | null {

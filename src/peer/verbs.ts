@@ -3,12 +3,33 @@
  * broadcast and counts itself; saves and removes pass the clock gate first. A write resolves
  * once it is durable when `durableWrites` asks for that.
  */
-import type { CollectionConfig, CounterChangeConfig, CounterConfig, Json, KeyConfig, SaveConfig } from '../contract.js'
+import type {
+  CollectionConfig,
+  CounterChangeConfig,
+  CounterConfig,
+  Json,
+  KeyConfig,
+  KeysConfig,
+  KeysPage,
+  SaveConfig,
+  TouchConfig
+} from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Gossip } from '../gossip/index.js'
 import type { Persistence } from '../persist/index.js'
+import { isLive } from '../store/lww.js'
 import type { Replica } from '../store/replica.js'
-import { type ArgLimits, collectionArgs, counterArgs, counterChangeArgs, deadlineOf, keyArgs, saveArgs } from './args.js'
+import {
+  type ArgLimits,
+  collectionArgs,
+  counterArgs,
+  counterChangeArgs,
+  deadlineOf,
+  keyArgs,
+  keysArgs,
+  saveArgs,
+  touchArgs
+} from './args.js'
 import type { ClockGate } from './clock-gate.js'
 
 export interface VerbsInit {
@@ -88,6 +109,46 @@ export class Verbs {
     for (const update of this.replica.resetCounter(counter)) this.gossip.queueCounter(update)
     this.operations.writes++
     return this.acknowledged(true as const)
+  }
+
+  /**
+   * Writes a tombstone for every key of the collection live here (observed-remove: a key this
+   * replica has not seen gets none, so a save concurrent with the clear survives it).
+   */
+  clear(config: CollectionConfig): number | Promise<number> {
+    this.assertRunning()
+    const collection = collectionArgs('clear', config, this.limits)
+    const { keys } = this.replica.liveKeys(collection, 0, Number.POSITIVE_INFINITY, false)
+    // Every key passes the clock gate before the first is removed: a clear is refused whole or done whole.
+    for (const key of keys) this.gate.assertAgrees(collection, key)
+    for (const key of keys) this.gossip.queueEntry(this.replica.remove(collection, key).update)
+    this.operations.writes++
+    return this.acknowledged(keys.length)
+  }
+
+  /** A new write, stamped now, of the value held here with the new deadline; false (nothing written) for no live value. */
+  touch(config: TouchConfig): boolean | Promise<boolean> {
+    this.assertRunning()
+    const { collection, key, expiresIn } = touchArgs(config, this.limits)
+    this.gate.assertAgrees(collection, key)
+    const now = this.replica.clock.now()
+    const current = this.replica.entry(collection, key)
+    if (current === undefined || !isLive(current.deleted, current.expiresAt, now)) return false
+    const expiresAt = deadlineOf(expiresIn, now)
+    // A copy: the stored bytes are a view of the collection's records, which this write replaces.
+    const bytes = (current.encoded as Uint8Array).slice()
+    this.gossip.queueEntry(this.replica.saveEncoded(collection, key, bytes, expiresAt))
+    this.operations.writes++
+    return this.acknowledged(true)
+  }
+
+  keys(config: KeysConfig): KeysPage {
+    this.assertRunning()
+    const { collection, from, limit, values } = keysArgs(config, this.limits)
+    this.operations.reads++
+    const page = this.replica.liveKeys(collection, from, limit, values)
+    const cursor = page.next < 0 ? null : String(page.next)
+    return values ? { keys: page.keys, values: page.values, cursor } : { keys: page.keys, cursor }
   }
 
   get<T extends Json = Json>(config: KeyConfig): T | null {

@@ -3,6 +3,7 @@ import { connect, ErrorCode, type HttpServer, type SharedMemPeer, startHttpServe
 import { classicBehaviours } from '../fixtures/classic.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'
 import { killAll, startPeerProcess } from '../fixtures/processes.js'
+import { rawHttp } from '../fixtures/raw-http.js'
 import { waitFor } from '../fixtures/wait.js'
 
 let peer: SharedMemPeer
@@ -112,6 +113,18 @@ classicBehaviours('remote client', async () => {
   const remote = await startHttpServer(remotePeer, { port: 0 })
   return {
     mem: connect(remote.url),
+    close: async () => {
+      await remote.close()
+      await remotePeer.stop()
+    }
+  }
+})
+
+classicBehaviours('raw HTTP', async () => {
+  const remotePeer = await startPeer()
+  const remote = await startHttpServer(remotePeer, { port: 0 })
+  return {
+    mem: rawHttp(remote.url),
     close: async () => {
       await remote.close()
       await remotePeer.stop()

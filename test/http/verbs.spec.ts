@@ -5,7 +5,19 @@ import { connect } from '../../src/http/client.js'
 import { perfectApiConfig } from '../../src/http/perfectapi.js'
 import { VERB_ENTRIES, VERBS, type VerbTable } from '../../src/http/verbs.js'
 
-const CONTRACT_VERBS = ['save', 'get', 'remove', 'getArray', 'increment', 'decrement', 'resetCounter', 'getCounter']
+const CONTRACT_VERBS = [
+  'save',
+  'get',
+  'remove',
+  'getArray',
+  'increment',
+  'decrement',
+  'resetCounter',
+  'getCounter',
+  'clear',
+  'touch',
+  'keys'
+]
 
 describe('the verb table', () => {
   it('has one entry for each verb of the contract, and nothing else', () => {
