@@ -76,6 +76,15 @@ export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
  */
 export const DEFAULT_RENDEZVOUS_INTERVAL = 2_000
 
+/**
+ * The longest a peer that found peers of its swarm on this host (the rendezvous directory) but is
+ * connected to none waits before `ready()` resolves without them, in ms: the bound of each of those
+ * dials (the dial timeout) plus one scan interval, for dials the first scan queued behind others.
+ * A peer with no one to meet is ready as soon as each bootstrap address was dialled once and the
+ * first scan found no one; a connected peer, when its first sync round ends.
+ */
+export const DEFAULT_READY_WAIT = DEFAULT_DIAL_TIMEOUT + DEFAULT_RENDEZVOUS_INTERVAL
+
 /** Name of the swarm when none is given: peers only share data with peers of the same swarm name. */
 export const DEFAULT_SWARM = 'default'
 

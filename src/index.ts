@@ -77,6 +77,7 @@ export type {
   KeysPage,
   MembershipStatus,
   PeerEvents,
+  PeerLogger,
   PeerOptions,
   PeerStatus,
   PersistenceStatus,

@@ -6,6 +6,8 @@ const Fastify = require('fastify')
 
 async function main() {
   const mem = await createPeer()
+  // Serve nothing before this worker holds what the others hold (its first sync round ended).
+  await mem.ready()
   const app = Fastify()
 
   app.get('/flags/:name', async (req) => ({
@@ -23,6 +25,7 @@ async function main() {
   // Under a cluster, every process listens on this one port; the primary shares the connections out.
   await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 8080) })
   console.log(`worker ${process.pid} serving http://127.0.0.1:${app.server.address().port}`)
+  process.send?.('ready') // pm2's wait_ready (ecosystem.config.cjs); ignored by node:cluster's primary
 
   let stopping = false
   const stop = async () => {

@@ -144,7 +144,16 @@ export async function runPeer(opts: PeerCommandOptions, io: CliIo): Promise<numb
     opts.statusInterval > 0
       ? setInterval(() => log.info(statusLine(peer.status())), opts.statusInterval * 1000)
       : undefined
-  log.info('ready')
+  // Ready once its first sync round ended (or it had no one to meet): a supervisor waiting for it
+  // (pm2's wait_ready, which listens for process.send('ready')) sends it traffic only then.
+  const ready = peer.ready().then(
+    () => true,
+    () => false
+  )
+  if (await Promise.race([ready, signal.then(() => false)])) {
+    log.info('ready')
+    process.send?.('ready')
+  }
 
   const [name] = await signal
   log.info(`stopping (${String(name ?? 'signal')})`)

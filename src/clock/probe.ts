@@ -31,11 +31,13 @@ export interface ClockProbeInit {
   timeout: number
   /** Peer ids of the swarm's peers now: the ones measured, and the only ones the verdict counts. */
   swarmPeers: () => string[]
+  /** Where this part logs. @default @libp2p/logger's `sharedmem:clock` */
+  log?: Logger
 }
 
 export class ClockProbe {
   private readonly init: ClockProbeInit
-  private readonly log: Logger = logger('sharedmem:clock')
+  private readonly log: Logger
   /** Connected peers known (from identify) to speak the clock protocol. */
   private readonly speakers = new Set<string>()
   private controller = new AbortController()
@@ -55,6 +57,7 @@ export class ClockProbe {
 
   constructor(init: ClockProbeInit) {
     this.init = init
+    this.log = init.log ?? logger('sharedmem:clock')
   }
 
   async start(): Promise<void> {

@@ -23,6 +23,19 @@ export interface SharedMemPeer extends SharedMem, CollectionIterator, AsyncDispo
   status(): PeerStatus
   /** Runs a sync round with every connected swarm peer now; resolves when all are done. */
   syncNow(): Promise<void>
+  /**
+   * Resolves once this peer can serve what its swarm holds: when its first complete sync round
+   * with a swarm peer has ended (its replica then holds what that peer held), or, with no one to
+   * meet, once its bootstrap addresses and same-host discovery had their bounded chance (each
+   * bootstrap address dialled once and the first scan of the rendezvous directory found no one,
+   * or `DEFAULT_READY_WAIT` passed without a swarm peer). Rejects with `ERR_STOPPED` if the peer
+   * stops first, or with the signal's reason when it aborts. `status().ready` says the same, and
+   * is false again while the clock disagrees with the swarm's.
+   * @example
+   * const mem = await createPeer()
+   * await mem.ready() // a new cluster worker now holds what the others hold
+   */
+  ready(options?: { signal?: AbortSignal }): Promise<void>
   on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
   off<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
   once<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): this
@@ -138,10 +151,30 @@ export interface PeerOptions {
   compactBytes?: number
   /** With `dataDir`: called as loading makes progress (entries loaded so far, every 100,000). */
   onLoadProgress?: (loaded: number) => void
+  /**
+   * Where the peer's own log lines go: a pino logger (or anything with `trace`, `debug`, `info`,
+   * `warn` and `error` taking a message), so the app's logs carry the peer's, each line from a
+   * `child({ component })` when the logger has `child`. The peer logs its warnings (a bootstrap
+   * address unreachable, a connection refused for a swarm key that differs, input refused, its
+   * clock off the swarm's) at `warn`, failures at `error`, the rest at `debug` and `trace`.
+   * @default none: the peer's lines go to the `debug` module (`DEBUG=sharedmem:*`)
+   */
+  logger?: PeerLogger
   /** Test-only fault injection: a `Faults` of `sharedmem/testing`. @internal */
   faults?: FaultInjection
   /** Wall clock, in ms since the epoch; for tests. @default Date.now */
   now?: () => number
+}
+
+/** A logger the peer writes to (the shape of pino's): each method takes a message. */
+export interface PeerLogger {
+  trace(message: string): void
+  debug(message: string): void
+  info(message: string): void
+  warn(message: string): void
+  error(message: string): void
+  /** A logger whose lines carry `bindings` (the peer passes `{ component: 'sharedmem:sync' }`). */
+  child?(bindings: Record<string, unknown>): PeerLogger
 }
 
 /** Test-only fault settings (the `Faults` class of `sharedmem/testing`). */

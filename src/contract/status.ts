@@ -42,6 +42,12 @@ export interface PeerStatus {
   rendezvous: string | null
   /** This peer's wall clock against its swarm's (docs/semantics.md, Clock skew). */
   clock: ClockStatus
+  /**
+   * Whether this peer can serve truthfully: `ready()` has resolved (its first complete sync round
+   * ended, or it had no one to meet), and its clock agrees with the swarm's (`clock.skewed` false).
+   * HTTP `/readyz` answers 503 while it is false.
+   */
+  ready: boolean
   /** ms since the epoch. */
   startedAt: number
 }

@@ -74,6 +74,8 @@ export interface GossipInit {
   isolated?: () => boolean
   /** Test-only fault injection: true to drop this received message. */
   dropIncoming?: () => boolean
+  /** Where this part logs. @default @libp2p/logger's `sharedmem:gossip` */
+  log?: Logger
 }
 
 type Decoded = EntryFrame | Announce | Leave
@@ -89,7 +91,7 @@ export class Gossip {
     lagMs: 0
   }
   private readonly init: GossipInit
-  private readonly log: Logger = logger('sharedmem:gossip')
+  private readonly log: Logger
   /**
    * Queued entry writes, oldest first; a key written again in the same turn is sent once,
    * its latest write ({@link latestOfEachKey}, at flush). An array, not a map kept up to
@@ -107,6 +109,7 @@ export class Gossip {
 
   constructor(init: GossipInit) {
     this.init = init
+    this.log = init.log ?? logger('sharedmem:gossip')
   }
 
   start(): void {

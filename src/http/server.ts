@@ -56,7 +56,8 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   if (options.token !== undefined) {
     const expected = digestOf(options.token)
     // The perfectapi client reads its config with fixed headers: it describes the API and holds no data.
-    const open = new Set(['/healthz', '/sharedmem/testapp', '/sharedmem/config'])
+    // Probes (/livez, /readyz) come from supervisors that hold no token, and learn nothing of the data.
+    const open = new Set(['/healthz', '/livez', '/readyz', '/sharedmem/testapp', '/sharedmem/config'])
     app.addHook('onRequest', async (req) => {
       if (req.method === 'OPTIONS' || open.has(req.url.split('?')[0])) return
       const query = (req.query as { token?: unknown }).token
@@ -119,6 +120,16 @@ export async function startHttpServer(peer: SharedMemPeer, options: HttpServerOp
   const metrics = createMetrics(peer)
   app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.scrape()))
   app.get('/healthz', async () => ({ status: 'ok', peerId: peer.peerId }))
+  // Alive: the process answers. A supervisor restarts it when this fails, never for /readyz.
+  app.get('/livez', async () => ({ status: 'ok', peerId: peer.peerId }))
+  // Ready: its first sync round ended (or it had no one to meet), and its clock agrees with the
+  // swarm's; until then a load balancer should send it no traffic (503).
+  app.get('/readyz', async (_req, reply) => {
+    const { ready, clock } = peer.status()
+    if (ready) return { status: 'ready', peerId: peer.peerId }
+    const reason = clock.skewed ? 'clock-unsynced' : 'syncing'
+    return reply.code(503).send({ status: 'not ready', reason, peerId: peer.peerId })
+  })
   let page: Buffer | undefined // read once: the file does not change while the server runs
   app.get('/sharedmem/testapp', async (_req, reply) => {
     page ??= await readFile(TESTAPP)

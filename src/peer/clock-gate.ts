@@ -3,17 +3,15 @@
  * swarm's, the gate that refuses stamped writes while it disagrees, the wait for its first
  * measurement at start, and the clock part of `status()`.
  */
-import { logger } from '@libp2p/logger'
 import { type ClockVerdict, ClockWatch } from '../clock/watch.js'
 import * as defaults from '../constants.js'
 import type { ClockStatus } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Replica } from '../store/replica.js'
-
-const log = logger('sharedmem:peer')
+import type { PartLog } from './log.js'
 
 /** A watch of this clock against the swarm's that reports each change of verdict, and logs it. */
-export function watchClock(maxSkew: number, onChange: (verdict: ClockVerdict) => void): ClockWatch {
+export function watchClock(maxSkew: number, onChange: (verdict: ClockVerdict) => void, log: PartLog): ClockWatch {
   return new ClockWatch({
     maxSkew,
     onChange: ({ skewed, offsetMs, peers }) => {
@@ -26,7 +24,7 @@ export function watchClock(maxSkew: number, onChange: (verdict: ClockVerdict) =>
           peers,
           maxSkew
         )
-      } else log('this clock agrees with the swarm again (%d ms off): saves and removes resume', offsetMs)
+      } else log.info('this clock agrees with the swarm again (%d ms off): saves and removes resume', offsetMs)
     }
   })
 }
@@ -34,12 +32,14 @@ export function watchClock(maxSkew: number, onChange: (verdict: ClockVerdict) =>
 export class ClockGate {
   private readonly watch: ClockWatch
   private readonly replica: Replica
+  private readonly log: PartLog
   /** Whether the refusal of writes for a clock set back has been logged (once until it clears). */
   private loggedStampLead = false
 
-  constructor(watch: ClockWatch, replica: Replica) {
+  constructor(watch: ClockWatch, replica: Replica, log: PartLog) {
     this.watch = watch
     this.replica = replica
+    this.log = log
   }
 
   /** Settles at the first measurement of this clock, after DEFAULT_START_CLOCK_WAIT, or when `stopped` settles. */
@@ -88,7 +88,7 @@ export class ClockGate {
     if (clock.current.wall > bound) {
       if (!this.loggedStampLead) {
         this.loggedStampLead = true
-        log.error(
+        this.log.error(
           'the wall clock is %d ms behind the latest timestamp: saves and removes are refused until it catches up, or restart the peer',
           clock.current.wall - clock.now()
         )

@@ -56,6 +56,8 @@ export interface DialerInit {
   onBootstrap?: (status: BootstrapAddressStatus) => void
   /** A monotonic clock, in ms. @default performance.now */
   now?: () => number
+  /** Where this part logs. @default @libp2p/logger's `sharedmem:dialer` */
+  log?: Logger
 }
 
 /** What the dialer did with announcements, for tests and status. */
@@ -81,7 +83,7 @@ export class Dialer {
   private readonly init: DialerInit
   private readonly limits: DialerLimits
   private readonly now: () => number
-  private readonly log: Logger = logger('sharedmem:dialer')
+  private readonly log: Logger
   private readonly known: BootstrapAddresses
   /** Whether a dial of this peer's ever reached a peer. */
   private reached = false
@@ -100,6 +102,7 @@ export class Dialer {
 
   constructor(init: DialerInit) {
     this.init = init
+    this.log = init.log ?? logger('sharedmem:dialer')
     this.now = init.now ?? (() => performance.now())
     const senderBurst = init.limits?.senderBurst ?? defaults.DEFAULT_ANNOUNCE_SENDER_BURST
     this.limits = {
@@ -310,8 +313,12 @@ export class Dialer {
     if (this.inFlight.has(label) || !this.started) return undefined
     this.inFlight.add(label)
     try {
-      const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.dialTimeout)])
-      const connection = await this.init.node.dial(target, { signal })
+      const timeout = AbortSignal.timeout(this.init.dialTimeout)
+      const signal = AbortSignal.any([this.controller.signal, timeout])
+      // Node 20 holds the sources of AbortSignal.any weakly: with nothing else holding the timeout
+      // signal, a collection of garbage during the dial dropped it, and a dial of a peer that
+      // never answers never ended (the peer never became ready). Held here until the dial ends.
+      const connection = await this.init.node.dial(target, { signal }).finally(() => timeout.aborted)
       this.reached = true
       return { peer: connection.remotePeer }
     } catch (err) {

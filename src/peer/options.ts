@@ -41,6 +41,7 @@ const KNOWN: Record<keyof PeerOptions, true> = {
   fsyncInterval: true,
   compactBytes: true,
   onLoadProgress: true,
+  logger: true,
   faults: true,
   now: true
 }

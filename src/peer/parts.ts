@@ -5,12 +5,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { EventEmitter } from 'node:events'
-import { logger } from '@libp2p/logger'
 import { Clock } from '../clock/index.js'
 import { ClockProbe } from '../clock/probe.js'
 import type { DecodeLimits } from '../codec/index.js'
 import * as defaults from '../constants.js'
-import type { PeerEvents, PeerOptions } from '../contract.js'
+import type { BootstrapAddressStatus, PeerEvents, PeerOptions } from '../contract.js'
 import { Gossip } from '../gossip/index.js'
 import { Persistence } from '../persist/index.js'
 import type { DataDirLock } from '../persist/lock.js'
@@ -22,11 +21,11 @@ import type { parseAddress } from './addresses.js'
 import { ClockGate, watchClock } from './clock-gate.js'
 import { Collector } from './collector.js'
 import { Dialer } from './dialer.js'
+import { type PartLog, partLogs } from './log.js'
 import type { SharedMemNode } from './node.js'
+import { Readiness } from './readiness.js'
 import { Rendezvous, resolveRendezvous } from './rendezvous.js'
 import { Verbs } from './verbs.js'
-
-const log = logger('sharedmem:peer')
 
 /** What the parts need of the peer that owns them. */
 export interface PartsInit {
@@ -62,10 +61,15 @@ export interface Parts {
   /** Whether the rendezvous directory is the default one (which may fail without failing the start). */
   defaultRendezvous: boolean
   rendezvous: Rendezvous | undefined
+  readiness: Readiness
+  /** The peer's own log (`sharedmem:peer`), through the `logger` option when given. */
+  log: PartLog
 }
 
 export function buildParts(hooks: PartsInit): Parts {
   const { peer, peerId, node, swarm, bootstrap, options, lock, rejections } = hooks
+  const logs = partLogs(options.logger)
+  const log = logs('sharedmem:peer')
   const decode: DecodeLimits = {
     maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
     maxMessageEntries: options.maxMessageEntries ?? defaults.DEFAULT_MAX_MESSAGE_ENTRIES,
@@ -74,10 +78,14 @@ export function buildParts(hooks: PartsInit): Parts {
     maxValueDepth: options.maxValueDepth ?? defaults.DEFAULT_MAX_VALUE_DEPTH
   }
   const clock = new Clock({ now: options.now, maxSkew: options.maxClockSkew ?? defaults.DEFAULT_MAX_CLOCK_SKEW })
-  const clockWatch = watchClock(clock.maxSkew, (verdict) => {
-    clock.swarmLead = verdict.skewed ? verdict.offsetMs : 0
-    peer.emit('clock', verdict)
-  })
+  const clockWatch = watchClock(
+    clock.maxSkew,
+    (verdict) => {
+      clock.swarmLead = verdict.skewed ? verdict.offsetMs : 0
+      peer.emit('clock', verdict)
+    },
+    log
+  )
   const replica: Replica = new Replica({
     node: peerId,
     // A fresh counter slot per incarnation: a restarted peer that lost its totals
@@ -102,7 +110,8 @@ export function buildParts(hooks: PartsInit): Parts {
           chunkEntries: options.maxBatchEntries ?? defaults.DEFAULT_MAX_BATCH_ENTRIES,
           chunkBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
           onLoadProgress: options.onLoadProgress,
-          lock
+          lock,
+          log: logs('sharedmem:persist')
         })
   const gossip = new Gossip({
     pubsub: node.services.pubsub,
@@ -117,9 +126,10 @@ export function buildParts(hooks: PartsInit): Parts {
     onLeave: (peerId) => membership.forget(peerId),
     onSubscriber: () => dialer.announceSoon(),
     isolated: () => node.getConnections().length === 0,
-    dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true
+    dropIncoming: options.faults === undefined ? undefined : () => options.faults?.shouldDropGossip() === true,
+    log: logs('sharedmem:gossip')
   })
-  const gate = new ClockGate(clockWatch, replica)
+  const gate = new ClockGate(clockWatch, replica, log)
   const verbs = new Verbs({
     replica,
     gossip,
@@ -136,7 +146,8 @@ export function buildParts(hooks: PartsInit): Parts {
     watch: clockWatch,
     interval: options.clockProbeInterval ?? defaults.DEFAULT_CLOCK_PROBE_INTERVAL,
     timeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
-    swarmPeers: () => gossip.peers()
+    swarmPeers: () => gossip.peers(),
+    log: logs('sharedmem:clock')
   })
   const syncInterval = options.syncInterval ?? defaults.DEFAULT_SYNC_INTERVAL
   // Once any peer connected, this one belongs to a swarm, even while cut off from it.
@@ -144,6 +155,14 @@ export function buildParts(hooks: PartsInit): Parts {
   node.addEventListener('peer:connect', () => {
     metPeer = true
   })
+  const readiness = new Readiness({
+    wait: defaults.DEFAULT_READY_WAIT,
+    connections: () => node.getConnections().length,
+    bootstrapDialled: () => dialer.bootstrap.every((b) => b.state !== 'dialling'),
+    onReady: () => log.info('ready: %s', sync.stats.rounds > 0 ? 'synced with a peer' : 'no one to meet')
+  })
+  // Alone again before a round ended: no one is left to wait for.
+  node.addEventListener('peer:disconnect', () => readiness.check())
   const membership = new Membership({
     self: peerId,
     memberTimeout: options.memberTimeout ?? defaults.DEFAULT_MEMBER_TIMEOUT,
@@ -175,7 +194,9 @@ export function buildParts(hooks: PartsInit): Parts {
     membership,
     swarmPeers: () => gossip.peers(),
     rejections,
+    log: logs('sharedmem:sync'),
     onRound: (event) => {
+      readiness.roundEnded(event)
       if (persistence !== undefined) {
         persistence.lastSyncAt = sync.stats.lastSyncAt
         persistence.syncState = membership.toJSON()
@@ -192,7 +213,12 @@ export function buildParts(hooks: PartsInit): Parts {
     redialInterval: options.redialInterval ?? defaults.DEFAULT_REDIAL_INTERVAL,
     dialTimeout: options.dialTimeout ?? defaults.DEFAULT_DIAL_TIMEOUT,
     onRefuse: (reason, message) => rejections.record('gossip', reason, message),
-    onBootstrap: (status) => peer.emit('bootstrap', status)
+    onBootstrap: (status) => {
+      logBootstrap(log, status)
+      peer.emit('bootstrap', status)
+      readiness.check()
+    },
+    log: logs('sharedmem:dialer')
   })
   const meeting = resolveRendezvous(options.rendezvous)
   const defaultRendezvous = meeting?.checkDirOwner === true
@@ -205,7 +231,9 @@ export function buildParts(hooks: PartsInit): Parts {
           peerId: peerId,
           addresses: hooks.addresses,
           interval: options.rendezvousInterval ?? defaults.DEFAULT_RENDEZVOUS_INTERVAL,
-          onFound: (peers) => dialer.dialDiscovered(peers)
+          onFound: (peers) => dialer.dialDiscovered(peers),
+          onScan: (found) => readiness.scanned(found),
+          log: logs('sharedmem:rendezvous')
         })
   return {
     replica,
@@ -220,6 +248,15 @@ export function buildParts(hooks: PartsInit): Parts {
     sync,
     dialer,
     defaultRendezvous,
-    rendezvous
+    rendezvous,
+    readiness,
+    log
   }
+}
+
+/** A bootstrap address unreachable (or reached at another peer id) is a warning; reached, info. */
+function logBootstrap(log: PartLog, b: BootstrapAddressStatus): void {
+  if (b.state === 'unreachable') log.warn('bootstrap %s unreachable (%s): %s', b.address, b.problem, b.message)
+  else if (b.problem !== null) log.warn('bootstrap %s: %s', b.address, b.message)
+  else if (b.state === 'connected') log.info('bootstrap %s reached (%s)', b.address, b.peerId)
 }

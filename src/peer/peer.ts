@@ -7,7 +7,6 @@
 import '../polyfill.js'
 import { EventEmitter } from 'node:events'
 import type { PeerId } from '@libp2p/interface'
-import { logger } from '@libp2p/logger'
 import type { ClockProbe } from '../clock/probe.js'
 import type {
   Callback,
@@ -40,14 +39,14 @@ import type { parseAddress } from './addresses.js'
 import type { ClockGate } from './clock-gate.js'
 import type { Collector } from './collector.js'
 import type { Dialer } from './dialer.js'
+import type { PartLog } from './log.js'
 import type { SharedMemNode } from './node.js'
 import { buildParts } from './parts.js'
+import type { Readiness } from './readiness.js'
 import type { Rendezvous } from './rendezvous.js'
 import { peerStatus } from './status.js'
 import { cancelPendingAddressUpdate } from './stop-timers.js'
 import type { Verbs } from './verbs.js'
-
-const log = logger('sharedmem:peer')
 
 /** A started peer's lifecycle and verbs; {@link createPeer} (create.ts) builds and starts it. */
 export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
@@ -64,12 +63,18 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly membership: Membership
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
-  private readonly rejections = new Rejections((event) => this.emit('reject', event))
+  private readonly rejections = new Rejections((event) => {
+    // Once per reason: a hostile peer must not be able to flood the log (status() counts them all).
+    if (event.first) this.log.warn('rejected %s input (%s): %s', event.source, event.reason, event.message)
+    this.emit('reject', event)
+  })
   private readonly persistence: Persistence | undefined
   private readonly gate: ClockGate
   private readonly clockProbe: ClockProbe
   private readonly verbs: Verbs
   private readonly collector: Collector
+  private readonly readiness: Readiness
+  private readonly log: PartLog
   private unwatchFaults: (() => void) | undefined
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new'
   private stopping: Promise<void> | undefined
@@ -123,6 +128,8 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.dialer = parts.dialer
     this.defaultRendezvous = parts.defaultRendezvous
     this.rendezvous = parts.rendezvous
+    this.readiness = parts.readiness
+    this.log = parts.log
     this.faults = options.faults
     this.hasBootstrap = bootstrap.length > 0
     this.stopped = new Promise((resolve) => {
@@ -152,6 +159,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.node.addEventListener('peer:connect', this.onConnect)
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.gossip.start()
+    this.readiness.start()
     this.dialer.start()
     try {
       await this.rendezvous?.start()
@@ -159,9 +167,10 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       // A directory the user chose must work; the default one is a convenience: without it the
       // peer still joins by bootstrap addresses, and status().rendezvous says it is off.
       if (!this.defaultRendezvous) throw err
-      log('same-host discovery is off: %s', (err as Error).message)
+      this.log.warn('same-host discovery is off: %s', (err as Error).message)
       this.rendezvous = undefined
     }
+    if (this.rendezvous === undefined) this.readiness.scanned(0)
     this.unwatchFaults = this.faults?.onChange(() => {
       for (const connection of this.node.getConnections()) {
         if (this.faults?.blocked.has(connection.remotePeer.toString())) void connection.close().catch(() => {})
@@ -271,8 +280,13 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       persistence: this.persistence,
       gate: this.gate,
       dialer: this.dialer,
+      ready: this.readiness.ready,
       startedAt: this.startedAt
     })
+  }
+
+  ready(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.readiness.wait(options.signal)
   }
 
   async syncNow(): Promise<void> {
@@ -286,6 +300,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
 
   private async shutdown(): Promise<void> {
     this.state = 'stopping'
+    this.readiness.stop()
     this.collector.stop()
     this.unwatchFaults?.()
     try {

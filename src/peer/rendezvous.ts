@@ -55,6 +55,10 @@ export interface RendezvousInit {
   interval: number
   /** Called with the live peers found (this one excluded). */
   onFound: (peers: PeerAddrs[]) => void
+  /** Where this part logs. @default @libp2p/logger's `sharedmem:rendezvous` */
+  log?: Logger
+  /** Called after each scan with the number of live peers found (0 also when the scan failed). */
+  onScan?: (found: number) => void
 }
 
 function processAlive(pid: number): boolean {
@@ -71,13 +75,14 @@ export class Rendezvous {
   /** This swarm's directory. */
   readonly dir: string
   private readonly init: RendezvousInit
-  private readonly log: Logger = logger('sharedmem:rendezvous')
+  private readonly log: Logger
   private timer: NodeJS.Timeout | undefined
   private scanning: Promise<void> | undefined
   private started = false
 
   constructor(init: RendezvousInit) {
     this.init = init
+    this.log = init.log ?? logger('sharedmem:rendezvous')
     // Swarm names are free text: a hash makes a safe, fixed-length directory name.
     const swarmDir = createHash('sha256').update(init.swarm).digest('hex').slice(0, 16)
     this.dir = join(init.dir, swarmDir)
@@ -141,7 +146,11 @@ export class Rendezvous {
   private scanSoon(delay: number): void {
     this.timer = setTimeout(() => {
       this.scanning = this.scan()
-        .catch((err: unknown) => this.log('scan of %s failed: %e', this.dir, err))
+        .then((found) => this.init.onScan?.(found))
+        .catch((err: unknown) => {
+          this.log('scan of %s failed: %e', this.dir, err)
+          this.init.onScan?.(0)
+        })
         .finally(() => {
           this.scanning = undefined
           if (this.started) this.scanSoon(this.init.interval)
@@ -149,8 +158,8 @@ export class Rendezvous {
     }, delay)
   }
 
-  /** Reads every entry; deletes those of dead processes; hands on the live ones. */
-  private async scan(): Promise<void> {
+  /** Reads every entry; deletes those of dead processes; hands on the live ones and counts them. */
+  private async scan(): Promise<number> {
     const found: PeerAddrs[] = []
     for (const name of await readdir(this.dir)) {
       if (!name.endsWith('.json') || name === `${this.init.peerId}.json`) continue
@@ -170,5 +179,6 @@ export class Rendezvous {
       found.push({ peerId: entry.peerId, addrs: entry.addrs.filter((a) => typeof a === 'string') })
     }
     if (this.started && found.length > 0) this.init.onFound(found)
+    return found.length
   }
 }

@@ -31,6 +31,8 @@ export interface StatusParts {
   persistence: Persistence | undefined
   gate: ClockGate
   dialer: Dialer
+  /** Whether the peer became ready (readiness.ts). */
+  ready: boolean
   startedAt: number
 }
 
@@ -42,6 +44,7 @@ export function peerStatus(p: StatusParts): PeerStatus {
   // Told of peers, it has met none: whatever it holds, it cannot know what the swarm holds.
   const met = p.dialer.everReached || p.connections > 0 || p.sync.stats.rounds > 0
   const waiting = bootstrap.length > 0 && !met
+  const clock = p.gate.status()
   return {
     peerId: p.peerId,
     addresses: p.addresses,
@@ -57,7 +60,9 @@ export function peerStatus(p: StatusParts): PeerStatus {
     persistence: p.persistence === undefined ? undefined : { ...p.persistence.status },
     bootstrap: { waiting, addresses: bootstrap },
     sync: { ...p.sync.stats, inSync: !waiting && believesInSync(p), membership: p.membership.status() },
-    clock: p.gate.status(),
+    clock,
+    // A clock the swarm disagrees with makes saves and removes fail: not a peer to send traffic to.
+    ready: p.ready && !clock.skewed,
     startedAt: p.startedAt
   }
 }

@@ -42,6 +42,8 @@ export interface PersistenceInit {
   onLoadProgress?: (loaded: number) => void
   /** The lock on `dir` (lock.ts), taken by the caller before anything else reads the directory; released by close(). */
   lock?: DataDirLock
+  /** Where this part logs. @default @libp2p/logger's `sharedmem:persist` */
+  log?: Logger
 }
 
 export class Persistence {
@@ -50,7 +52,7 @@ export class Persistence {
   /** What sync knows of the swarm's members: written with lastSyncAt, so a restart keeps waiting for the same members. */
   syncState: unknown
   private readonly init: PersistenceInit
-  private readonly log: Logger = logger('sharedmem:persist')
+  private readonly log: Logger
   private readonly entries = new Map<string, EntryUpdate>()
   private readonly counters = new Map<string, CounterUpdate>()
   private wal: FileHandle | undefined
@@ -65,6 +67,7 @@ export class Persistence {
 
   constructor(init: PersistenceInit) {
     this.init = init
+    this.log = init.log ?? logger('sharedmem:persist')
     this.status = {
       dataDir: init.dir,
       loadedEntries: 0,

@@ -4,12 +4,13 @@
  * (a crash mid-append) is cut off the file.
  */
 import { readFile, truncate } from 'node:fs/promises'
+import type { Logger } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { type DecodeLimits, decodeMessage } from '../codec/index.js'
 import type { Replica } from '../store/replica.js'
 import { readRecords } from './records.js'
 
-const log = logger('sharedmem:persist')
+const defaultLog = logger('sharedmem:persist')
 
 /** What `open()` found. */
 export interface LoadReport {
@@ -35,6 +36,8 @@ export interface ReplayInit {
   limits: DecodeLimits
   /** Called every 100,000 records' worth of entries loaded. */
   onLoadProgress?: (loaded: number) => void
+  /** Where replay logs. @default @libp2p/logger's `sharedmem:persist` */
+  log?: Logger
 }
 
 const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -48,8 +51,9 @@ export async function replay(file: string, report: LoadReport, init: ReplayInit)
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
     throw err
   }
+  const log = init.log ?? defaultLog
   const { records, validBytes, torn, skipped } = readRecords(bytes, init.limits.maxMessageBytes)
-  if (skipped > 0) skip(report, file, 'records', skipped, 'a record in the middle of the file failed its checksum')
+  if (skipped > 0) skip(log, report, file, 'records', skipped, 'a record in the middle of the file failed its checksum')
   const { replica } = init
   let step = Math.floor(report.entries / 100_000)
   for (const payload of records) {
@@ -57,11 +61,12 @@ export async function replay(file: string, report: LoadReport, init: ReplayInit)
     try {
       message = decodeMessage(payload, init.limits)
     } catch (err) {
-      skip(report, file, 'records', 1, (err as Error).message)
+      skip(log, report, file, 'records', 1, (err as Error).message)
       continue
     }
     if (message.type !== 'updates') continue
-    if (message.refused.length > 0) skip(report, file, 'entries', message.refused.length, message.refused[0].message)
+    if (message.refused.length > 0)
+      skip(log, report, file, 'entries', message.refused.length, message.refused[0].message)
     for (const entry of message.entries) if (replica.mergeEntry(entry, 'restore')) report.entries++
     for (const counter of message.counters) if (replica.mergeCounter(counter, 'restore')) report.counters++
     if (Math.floor(report.entries / 100_000) > step) {
@@ -78,7 +83,14 @@ export async function replay(file: string, report: LoadReport, init: ReplayInit)
 }
 
 /** Counts what loading left out; logs the first reason only (the counts are in status()). */
-function skip(report: LoadReport, file: string, what: 'entries' | 'records', count: number, reason: string): void {
+function skip(
+  log: Logger,
+  report: LoadReport,
+  file: string,
+  what: 'entries' | 'records',
+  count: number,
+  reason: string
+): void {
   if (what === 'entries') report.skipped += count
   else report.skippedRecords += count
   // Once: a file of many bad entries must not flood the log; the counts are in status().

@@ -51,6 +51,8 @@ export interface SyncInit {
   rejections: Rejections
   onRound?: (event: SyncRoundEvent) => void
   onProgress?: (event: SyncProgressEvent) => void
+  /** Where this part logs. @default @libp2p/logger's `sharedmem:sync` */
+  log?: Logger
 }
 
 type Role = SyncRoundEvent['role']
@@ -68,7 +70,7 @@ export class Sync {
     bytesReceived: 0
   }
   private readonly init: SyncInit
-  private readonly log: Logger = logger('sharedmem:sync')
+  private readonly log: Logger
   private readonly rounds = new Rounds()
   private readonly deferrals = new Deferrals()
   private controller = new AbortController()
@@ -83,6 +85,7 @@ export class Sync {
 
   constructor(init: SyncInit) {
     this.init = init
+    this.log = init.log ?? logger('sharedmem:sync')
   }
 
   async start(): Promise<void> {

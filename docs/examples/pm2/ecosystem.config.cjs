@@ -10,6 +10,11 @@ module.exports = {
       exec_mode: 'cluster',
       // Time to stop the peer (publish pending writes, close connections) before pm2 kills it.
       kill_timeout: 5000,
+      // A reload starts an instance's successor, and stops the old one only once the new one sent
+      // 'ready' (app.cjs: after its first sync round): no instance serves from an empty replica.
+      // listen_timeout bounds that wait: more than a lone peer's longest wait (12 s).
+      wait_ready: true,
+      listen_timeout: 15000,
       env: { PORT: process.env.PORT ?? 8080 }
     }
   ]
