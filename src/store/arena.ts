@@ -5,6 +5,8 @@
  * A page that falls below half live is compacted (its live records copied to the
  * current page) and dropped, so an entry read earlier keeps valid bytes (its page
  * stays alive while it is referenced). A record over 64 KiB gets a buffer of its own.
+ * A page is opened about as large as the records the arena holds (1 KiB to 1 MiB), so
+ * that a collection of a few keys holds a few KiB, not a whole 1 MiB page.
  *
  * Compaction moves records, so it runs only once a change is complete (the last
  * step of {@link Arena.write} and {@link Arena.remove}): while a record is written,
@@ -25,8 +27,10 @@ import {
 } from './record.js'
 
 const PAGE_BITS = 20
-/** Bytes of one arena page. */
+/** Bytes of the largest arena page (an offset in a page must fit PAGE_BITS). */
 const PAGE = 1 << PAGE_BITS
+/** Bytes of the smallest: what a collection of a handful of small entries needs. */
+const MIN_PAGE = 1024
 /** Records larger than this get a buffer of their own. */
 const MAX_PAGED_RECORD = 64 * 1024
 /** Pages addressable by a 32-bit location: 4 GiB of records per collection. */
@@ -45,7 +49,11 @@ export class Arena {
   private readonly filled: number[] = []
   private readonly freePages: number[] = []
   private page = -1
-  private pos = PAGE
+  /** The write position in the current page, and that page's size. */
+  private pos = 0
+  private room = 0
+  /** Live record bytes in all pages (what the next page is sized by). */
+  private liveTotal = 0
   /** Pages due for compaction, compacted by {@link compactQueued} once the change that made them due is complete. */
   private readonly compactQueue: number[] = []
 
@@ -93,13 +101,14 @@ export class Arena {
       this.loc[slot] = OWN
       this.own.set(slot, target)
     } else {
-      if (this.pos + size > PAGE) this.openPage()
+      if (this.pos + size > this.room) this.openPage(size)
       target = this.pages[this.page] as Uint8Array
       at = this.pos
       this.loc[slot] = ((this.page << PAGE_BITS) | at) >>> 0
       this.pos += size
       this.filled[this.page] = this.pos
       this.live[this.page] += size
+      this.liveTotal += size
     }
     writeRecordValue(target, writeRecordKey(target, at, slot, key, keyBytes), value, start, end, textBytes)
     if (previous !== FREE) this.release(slot, previous)
@@ -148,7 +157,9 @@ export class Arena {
     }
     const page = loc >>> PAGE_BITS
     const bytes = this.pages[page] as Uint8Array
-    this.live[page] -= recordSize(bytes, loc & (PAGE - 1))
+    const size = recordSize(bytes, loc & (PAGE - 1))
+    this.live[page] -= size
+    this.liveTotal -= size
     if (page !== this.page && this.live[page] * 2 < this.filled[page]) this.queueCompaction(page)
   }
 
@@ -157,19 +168,25 @@ export class Arena {
     return this.freePages.length > 0 || this.pages.length < MAX_PAGES
   }
 
-  /** Makes a fresh page the current one; the page it closes is queued for compaction if mostly garbage. */
-  private openPage(): void {
+  /**
+   * Makes a fresh page, with room for a record of `need` bytes, the current one; the page it
+   * closes is queued for compaction if mostly garbage.
+   */
+  private openPage(need: number): void {
     if (!this.canOpenPage()) {
       throw new SharedMemError(ErrorCode.STORE_FULL, 'a collection holds 4 GiB of keys and values, its limit')
     }
     const closed = this.page
     const page = this.freePages.pop() ?? this.pages.length
     // Plain Uint8Arrays, like a received batch's bytes: copying a range between them costs less than with Buffers.
-    this.pages[page] = new Uint8Array(PAGE)
+    let size = MIN_PAGE
+    while (size < PAGE && (size < need || size < this.liveTotal)) size *= 2
+    this.pages[page] = new Uint8Array(size)
     this.live[page] = 0
     this.filled[page] = 0
     this.page = page
     this.pos = 0
+    this.room = size
     if (closed >= 0 && this.live[closed] * 2 < this.filled[closed]) this.queueCompaction(closed)
   }
 
@@ -199,9 +216,9 @@ export class Arena {
       const size = recordSize(bytes, at)
       const slot = recordSlot(bytes, at)
       if (this.loc[slot] === ((page << PAGE_BITS) | at) >>> 0) {
-        if (this.pos + size > PAGE) {
+        if (this.pos + size > this.room) {
           if (!this.canOpenPage()) return false
-          this.openPage()
+          this.openPage(size)
         }
         const target = this.pages[this.page] as Uint8Array
         target.set(bytes.subarray(at, at + size), this.pos)

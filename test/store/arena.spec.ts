@@ -181,8 +181,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 )
 
 describe('arena: records at the edges of a page and of the own-buffer threshold', () => {
-  /** The arena's page (collection.ts PAGE) and its largest paged record (MAX_PAGED_RECORD). */
-  const PAGE = 1 << 20
+  /** The arena's largest paged record (arena.ts MAX_PAGED_RECORD). */
   const MAX_PAGED_RECORD = 64 * 1024
   /**
    * Bytes of the record of a 3-byte key and a string value of `n` ASCII characters: slot (4),
@@ -214,19 +213,24 @@ describe('arena: records at the edges of a page and of the own-buffer threshold'
       put(c, u)
       model.set(key, u)
     }
-    let filled = 0
-    while (filled + recordOf(20_000) <= PAGE) {
-      store(20_000)
-      filled += recordOf(20_000)
+    store(20_000)
+    // The first page, sized to the first record (a power of two of at least 1 KiB).
+    const page = c.arenaBytes()
+    expect(page).toBe(32 * 1024)
+    let filled = recordOf(20_000)
+    while (filled + recordOf(5_000) <= page) {
+      store(5_000)
+      filled += recordOf(5_000)
     }
     // The value whose record takes exactly the bytes left.
-    let n = PAGE - filled - recordOf(0)
-    while (recordOf(n) > PAGE - filled) n--
-    expect(recordOf(n)).toBe(PAGE - filled)
+    let n = page - filled - recordOf(0)
+    while (recordOf(n) > page - filled) n--
+    expect(recordOf(n)).toBe(page - filled)
     store(n)
-    expect(c.arenaBytes()).toBe(PAGE)
+    expect(c.arenaBytes()).toBe(page)
+    // The next page is sized to what the arena holds: one page's worth.
     store(0)
-    expect(c.arenaBytes()).toBe(2 * PAGE)
+    expect(c.arenaBytes()).toBe(2 * page)
     expectHolds(c, model, keys, 'page edge')
   })
 
@@ -244,7 +248,7 @@ describe('arena: records at the edges of a page and of the own-buffer threshold'
       put(c, u)
       model.set(key, u)
     }
-    expect(c.arenaBytes()).toBe(PAGE + MAX_PAGED_RECORD + 1)
+    expect(c.arenaBytes()).toBe(MAX_PAGED_RECORD + MAX_PAGED_RECORD + 1)
     // Overwritten both ways: paged to own and own to paged.
     for (const [key, size] of [
       ['k00', n + 1],
@@ -255,7 +259,7 @@ describe('arena: records at the edges of a page and of the own-buffer threshold'
       model.set(key, u)
     }
     expectHolds(c, model, ['k00', 'k01'], 'own-buffer edge')
-    expect(c.arenaBytes()).toBe(PAGE + MAX_PAGED_RECORD + 1)
+    expect(c.arenaBytes()).toBe(MAX_PAGED_RECORD + MAX_PAGED_RECORD + 1)
   })
 })
 

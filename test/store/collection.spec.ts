@@ -147,3 +147,16 @@ describe('collection arena', () => {
     expect(c.value(again)).toBe('three')
   })
 })
+
+describe('collection memory', () => {
+  it('holds a few KiB for a handful of small entries, and pages as large as its records as it grows', () => {
+    const small = new Collection('c', new Writers())
+    for (let i = 0; i < 3; i++) small.put(-1, { ...update(`k${i}`, 1), value: 'x'.repeat(200) })
+    expect(small.arenaBytes()).toBeLessThanOrEqual(4096)
+    const large = new Collection('c', new Writers())
+    for (let i = 0; i < 20_000; i++) large.put(-1, { ...update(`k${i}`, 1), value: 'x'.repeat(200) })
+    // About 4.5 MB of records: in a dozen pages or so, not thousands of small ones.
+    expect(large.arenaBytes()).toBeLessThan(2 * 20_000 * 220 + (1 << 20))
+    for (let i = 0; i < 20_000; i += 997) expect(large.value(large.find(`k${i}`))).toBe('x'.repeat(200))
+  })
+})
