@@ -85,6 +85,13 @@ export const DEFAULT_RENDEZVOUS_INTERVAL = 2_000
  */
 export const DEFAULT_READY_WAIT = DEFAULT_DIAL_TIMEOUT + DEFAULT_RENDEZVOUS_INTERVAL
 
+/**
+ * Remote hosts a peer remembers having warned about for a failed inbound handshake (a wrong swarm
+ * key): each is warned about once; past this many the list starts over, so that a scan of the
+ * port from many addresses costs a bounded set and, at worst, a warning again.
+ */
+export const DEFAULT_HANDSHAKE_HOSTS_REMEMBERED = 1024
+
 /** Name of the swarm when none is given: peers only share data with peers of the same swarm name. */
 export const DEFAULT_SWARM = 'default'
 

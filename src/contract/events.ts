@@ -36,9 +36,9 @@ export type ChangeEvent =
 
 /** A refusal of hostile or malformed network input, as reported to `reject` listeners. */
 export interface RejectEvent {
-  /** Where it came from. */
-  source: 'gossip' | 'sync'
-  /** A stable reason: `decode`, `clock-skew`, `forged-origin`. */
+  /** Where it came from (`connection`: an inbound connection that failed its handshake). */
+  source: 'gossip' | 'sync' | 'connection'
+  /** A stable reason: `decode`, `clock-skew`, `forged-origin`; for a connection, `swarm-key`, `timeout`, `error`. */
   reason: string
   /** Details for the log. */
   message: string

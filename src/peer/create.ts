@@ -10,6 +10,7 @@ import type { PeerOptions, SharedMemPeer } from '../contract.js'
 import { invalidArgument } from '../errors.js'
 import { type DataDirLock, lockDataDir } from '../persist/lock.js'
 import { parseBootstrapAddress, parseListenAddress } from './addresses.js'
+import { InboundHandshakes } from './handshakes.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { listenError } from './listen-error.js'
 import { createNode } from './node.js'
@@ -44,6 +45,7 @@ async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): P
     options.privateKey ??
     (identity !== undefined ? await loadOrCreateIdentity(identity) : await generateKeyPair('Ed25519'))
   const swarm = options.swarm ?? defaults.DEFAULT_SWARM
+  const handshakes = new InboundHandshakes(defaults.DEFAULT_HANDSHAKE_HOSTS_REMEMBERED)
   const node = await createNode({
     privateKey,
     listen,
@@ -51,12 +53,13 @@ async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): P
     maxOutboundBuffer: options.maxOutboundBuffer ?? defaults.DEFAULT_MAX_OUTBOUND_BUFFER,
     allowPeer: (id) => (allowed === undefined || allowed.has(id)) && options.faults?.blocked.has(id) !== true,
     swarmKey,
-    signMessages: options.signMessages ?? false
+    signMessages: options.signMessages ?? false,
+    handshakes
   }).catch((err: unknown) => {
     // The node listens as it is created.
     throw listenError(err)
   })
-  const peer = new Peer(node, swarm, bootstrap, options, lock)
+  const peer = new Peer(node, swarm, bootstrap, options, lock, handshakes)
   try {
     await peer.start()
   } catch (err) {

@@ -12,6 +12,7 @@ import { type TCPSocketOptions, tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { forwardingGossipsub, messageId } from './gossipsub.js'
+import type { InboundHandshakes } from './handshakes.js'
 
 export interface NodeInit {
   privateKey: PrivateKey
@@ -26,6 +27,8 @@ export interface NodeInit {
   swarmKey?: Uint8Array
   /** Sign every gossip message and accept only signed ones (gossipsub StrictSign). */
   signMessages: boolean
+  /** Told of each inbound connection's handshake, so that a failed one is said. */
+  handshakes?: InboundHandshakes
 }
 
 export type SharedMemNode = Libp2p<{ identify: unknown; pubsub: PubSub }>
@@ -53,7 +56,14 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
     ...(init.swarmKey === undefined ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     connectionGater: {
       denyDialPeer: deny,
-      denyInboundEncryptedConnection: deny,
+      denyInboundConnection: async (maConn) => {
+        init.handshakes?.started(maConn)
+        return false
+      },
+      denyInboundEncryptedConnection: async (peerId, maConn) => {
+        init.handshakes?.encrypted(maConn)
+        return deny(peerId)
+      },
       denyOutboundEncryptedConnection: deny
     },
     services: {

@@ -21,6 +21,7 @@ import type { parseAddress } from './addresses.js'
 import { ClockGate, watchClock } from './clock-gate.js'
 import { Collector } from './collector.js'
 import { Dialer } from './dialer.js'
+import type { InboundHandshakes } from './handshakes.js'
 import { type PartLog, partLogs } from './log.js'
 import type { SharedMemNode } from './node.js'
 import { Readiness } from './readiness.js'
@@ -37,6 +38,8 @@ export interface PartsInit {
   bootstrap: ReturnType<typeof parseAddress>[]
   options: PeerOptions
   lock: DataDirLock | undefined
+  /** Inbound handshakes as the node's gater saw them: a failed one is said once per host. */
+  handshakes?: InboundHandshakes
   rejections: Rejections
   /** The addresses the node listens on now. */
   addresses: () => string[]
@@ -70,6 +73,11 @@ export function buildParts(hooks: PartsInit): Parts {
   const { peer, peerId, node, swarm, bootstrap, options, lock, rejections } = hooks
   const logs = partLogs(options.logger)
   const log = logs('sharedmem:peer')
+  // Counted in status() each time (rejections connection:<problem>), said once per host.
+  hooks.handshakes?.onFailure(({ problem, message, first }) => {
+    rejections.record('connection', problem, message)
+    if (first) log.warn('%s; further ones from there are only counted in status().rejections', message)
+  })
   const decode: DecodeLimits = {
     maxMessageBytes: options.maxMessageBytes ?? defaults.DEFAULT_MAX_MESSAGE_BYTES,
     maxMessageEntries: options.maxMessageEntries ?? defaults.DEFAULT_MAX_MESSAGE_ENTRIES,

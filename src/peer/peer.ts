@@ -39,6 +39,7 @@ import type { parseAddress } from './addresses.js'
 import type { ClockGate } from './clock-gate.js'
 import type { Collector } from './collector.js'
 import type { Dialer } from './dialer.js'
+import type { InboundHandshakes } from './handshakes.js'
 import type { PartLog } from './log.js'
 import type { SharedMemNode } from './node.js'
 import { buildParts } from './parts.js'
@@ -65,7 +66,9 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly faults: PeerOptions['faults']
   private readonly rejections = new Rejections((event) => {
     // Once per reason: a hostile peer must not be able to flood the log (status() counts them all).
-    if (event.first) this.log.warn('rejected %s input (%s): %s', event.source, event.reason, event.message)
+    // A failed connection is logged once per host where it is seen (parts.ts).
+    if (event.first && event.source !== 'connection')
+      this.log.warn('rejected %s input (%s): %s', event.source, event.reason, event.message)
     this.emit('reject', event)
   })
   private readonly persistence: Persistence | undefined
@@ -96,7 +99,8 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     swarm: string,
     bootstrap: ReturnType<typeof parseAddress>[],
     options: PeerOptions,
-    lock?: DataDirLock
+    lock?: DataDirLock,
+    handshakes?: InboundHandshakes
   ) {
     super()
     this.node = node
@@ -110,6 +114,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       bootstrap,
       options,
       lock,
+      handshakes,
       rejections: this.rejections,
       addresses: () => this.addresses,
       assertRunning: () => this.assertRunning(),
