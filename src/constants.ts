@@ -125,6 +125,13 @@ export const DEFAULT_SYNC_INTERVAL = 10_000
 export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
 
 /**
+ * Longest a round of a peer still catching up waits for the round before it (src/sync/catch-up.ts):
+ * a join of a few million entries takes seconds, and two joiners that open rounds with each other
+ * at once, each holding its own turn, must not wait on each other for long.
+ */
+export const CATCH_UP_TURN_WAIT = 30_000
+
+/**
  * UPDATES frames a sync sender may have unacknowledged: at most 16 × 512 KiB queued in a
  * receiver, while frames still stream at about 80 MB/s over a 50 ms round trip.
  */

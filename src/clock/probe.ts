@@ -108,7 +108,10 @@ export class ClockProbe {
   /** One exchange with `peer`; a failure is logged (the next interval tries again). */
   private async measure(peer: PeerId | string): Promise<void> {
     if (!this.started) return
-    const signal = AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)])
+    // Node 20 holds the sources of AbortSignal.any weakly: the timeout is held (to `finally`) so
+    // that a collection of garbage cannot drop it and leave a peer that never answers unbounded.
+    const timeout = AbortSignal.timeout(this.init.timeout)
+    const signal = AbortSignal.any([this.controller.signal, timeout])
     let stream: Stream | undefined
     try {
       const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
@@ -125,6 +128,8 @@ export class ClockProbe {
     } catch (err) {
       stream?.abort(err instanceof Error ? err : new Error(String(err)))
       if (this.started) this.log('measuring the clock of %s failed: %e', peer.toString(), err)
+    } finally {
+      void timeout.aborted
     }
   }
 

@@ -36,6 +36,11 @@ export interface SessionContext {
   onProgress?: (result: SessionResult) => void
   /** Called for each received entry refused (its reason and details). */
   onReject?: (reason: string, message: string) => void
+  /**
+   * Waits, once in a round, for this side's turn to take entries in (catch-up.ts): the responder
+   * before it answers the DIGEST, the initiator once it has the LEAVES. None: no waiting.
+   */
+  takeTurn?: () => Promise<void>
 }
 
 /** What a round did, as a `sync` event reports it ({@link SyncRoundEvent}), and what the service needs more. */

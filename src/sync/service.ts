@@ -11,6 +11,7 @@ import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from '../contract.
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
+import { CatchUp } from './catch-up.js'
 import { FrameCompressor } from './compress.js'
 import { newResult, type SessionContext, type SessionResult } from './context.js'
 import { Deferrals } from './deferral.js'
@@ -73,6 +74,7 @@ export class Sync {
   private readonly log: Logger
   private readonly rounds = new Rounds()
   private readonly deferrals = new Deferrals()
+  private readonly catchUp = new CatchUp()
   private controller = new AbortController()
   private timer: NodeJS.Timeout | undefined
   private started = false
@@ -165,13 +167,20 @@ export class Sync {
     const result = newResult()
     const limits = roundLimits(this.init)
     const ctx = this.context(peer, limits, deferAbove)
+    let release = (): void => {}
+    ctx.takeTurn = async () => {
+      release = await this.catchUp.turn(this.controller.signal)
+    }
     const side = role === 'initiator' ? initiate : respond
+    // Node 20 holds the sources of AbortSignal.any weakly: the timeout is held (to `finally`) so
+    // that a collection of garbage during the round cannot drop it and leave the round unbounded.
+    const timeout = AbortSignal.timeout(this.init.timeout)
     try {
       await runOverStream(stream, (inbox) => side(ctx, inbox, result), {
         limits: this.init.limits,
         readAhead: limits.readAhead,
         counts: this.stats,
-        signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.init.timeout)]),
+        signal: AbortSignal.any([this.controller.signal, timeout]),
         peer
       })
     } catch (err) {
@@ -181,6 +190,9 @@ export class Sync {
         this.init.rejections.record('sync', 'decode', `from ${peer}: ${(err as Error).message}`)
       this.log('sync %s with %s failed: %e', role, peer, err)
       throw err
+    } finally {
+      release()
+      void timeout.aborted
     }
     this.settle(role, peer, result)
     this.init.onRound?.({ ...result, peer, role, durationMs: Date.now() - started })
@@ -215,6 +227,7 @@ export class Sync {
       // Nothing was repaired: this side knows no more than before.
       this.stats.deferred++
     } else if (result.complete) {
+      this.catchUp.completed()
       // This side now holds the other's state as of the round's start, and transitively what it held.
       this.init.membership.merge(peer, result.remoteRow, result.startedAt)
       this.stats.lastSyncAt = this.init.replica.clock.now()

@@ -29,6 +29,8 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
   yield opened.reply
   const leaves = expect(await next(inbox), 'leaves')
   if (leaves === undefined) return
+  // The request compares this side's leaves as they are after the wait (entries may have come in).
+  await ctx.takeTurn?.()
   const request = answerLeaves(ctx, opened.groups, leaves, result)
   if (request === undefined) return
   yield request.reply
@@ -41,6 +43,7 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
 export async function* respond(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
   const digest = expect(await next(inbox), 'digest')
   if (digest === undefined) return
+  await ctx.takeTurn?.()
   yield answerDigest(ctx, digest, result)
   if (result.inSync) return
   const request = expect(await next(inbox), 'request')

@@ -1,0 +1,53 @@
+/**
+ * A peer's first catch-up comes from one peer at a time. A late joiner (or a restarted
+ * peer) meets every peer of the swarm at once, and each would send it its whole replica
+ * in a round of its own: three peers sent a 50,000-entry joiner 108 MB together, and a
+ * replaced worker among 16 would be sent 15 replicas (docs/benchmarks.md). Until this peer
+ * completes its first round, its rounds take turns to take entries in; the rounds after the
+ * first find only what changed meanwhile. A responder takes its turn before it answers the
+ * DIGEST, an initiator once it has the LEAVES (so that it never holds a turn while a peer
+ * waits for its own to answer it), and it compares leaves after the wait. A round waits at
+ * most CATCH_UP_TURN_WAIT (src/constants.ts): two joiners that open rounds with each other
+ * at the same moment, each holding its turn for the other's, are never stuck for long.
+ */
+import { CATCH_UP_TURN_WAIT } from '../constants.js'
+
+export class CatchUp {
+  private caughtUp = false
+  /** Settles when the round that took the last turn releases it. */
+  private last: Promise<void> = Promise.resolve()
+
+  /** Whether this peer has completed a round (then rounds run side by side). */
+  get done(): boolean {
+    return this.caughtUp
+  }
+
+  /**
+   * Waits for a round's turn (none once caught up), at most CATCH_UP_TURN_WAIT or until
+   * `signal` aborts; returns the release, to call when the round ends, however.
+   */
+  async turn(signal: AbortSignal): Promise<() => void> {
+    if (this.caughtUp) return () => {}
+    const before = this.last
+    let release = (): void => {}
+    this.last = new Promise((resolve) => {
+      release = resolve
+    })
+    let timer: NodeJS.Timeout | undefined
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CATCH_UP_TURN_WAIT)
+      signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+    try {
+      await Promise.race([before, waited])
+    } finally {
+      clearTimeout(timer)
+    }
+    return release
+  }
+
+  /** A round completed: this peer holds what a peer held, and its rounds no longer take turns. */
+  completed(): void {
+    this.caughtUp = true
+  }
+}
