@@ -13,7 +13,7 @@ import { startRedis, waitReplicaCaughtUp, waitReplicaSynced } from './redis.mjs'
 import { scaleCases } from './scale.mjs'
 
 const QUICK = process.env.BENCH_QUICK === '1'
-/** BENCH_ONLY=reads,replication,join,counters: run only these groups (while working on one figure). */
+/** BENCH_ONLY=reads,replication,join,counters,ratelimit: run only these groups (while working on one figure). */
 const ONLY = process.env.BENCH_ONLY?.split(',')
 /** BENCH_SCALE=1: also the scaling tables (peers, value sizes, entries; long). */
 const SCALE = process.env.BENCH_SCALE === '1'
@@ -394,6 +394,59 @@ async function counters() {
 }
 
 /**
+ * The overshoot of a limit held on a replicated counter (docs/semantics.md): 8 processes, one key,
+ * a limit of 1,000 per window through sharedmem/rate-limit's store. One process opens the window
+ * and every process sees it first (concurrent openers are another term of the bound); then all 8
+ * hit the key at the same rate, from the same moment, well inside the window. The bound is
+ * L + (N − 1)·r·d, with r the rate each process hits at and d the visibility p99 measured here.
+ */
+async function rateLimit() {
+  const N = 8
+  const LIMIT = 1_000
+  const rate = QUICK ? 250 : 500
+  const windowMs = 10_000
+  const hammerMs = 2_000
+  const peers = [await worker()]
+  const { address } = await peers[0].call('start')
+  for (let i = 1; i < N; i++) {
+    peers.push(await worker())
+    await peers[i].call('start', { bootstrap: [address] })
+  }
+  for (const p of peers) await p.call('waitPeers', { count: N - 1 })
+  // d: the visibility of one process's writes at 1,000 writes/s, in this swarm, timed by listeners.
+  const n = QUICK ? 500 : 1_000
+  await Promise.all(peers.slice(1).map((p) => p.call('watch', { collection: 'vis', expect: n, listen: true })))
+  await peers[0].call('write', { n, size: 100, rate: 1_000, collection: 'vis' })
+  const seen = await Promise.all(peers.slice(1).map((p) => p.call('watched', {})))
+  const d = percentile(
+    seen.flatMap((r) => r.latencies),
+    99
+  )
+  record('ratelimit', `sharedmem visibility p99 among ${N} processes at 1,000 writes/s`, d, 'ms')
+
+  await peers[0].call('hit', { key: 'one', windowMs })
+  await Promise.all(peers.map((p) => p.call('waitCounter', { counter: 'bench:one', target: 1 })))
+  const startAt = Date.now() + 500
+  const results = await Promise.all(
+    peers.map((p) => p.call('hammer', { key: 'one', windowMs, limit: LIMIT, rate, ms: hammerMs, startAt }))
+  )
+  const admitted = 1 + results.reduce((sum, r) => sum + r.admitted, 0)
+  const attempts = 1 + results.reduce((sum, r) => sum + r.attempts, 0)
+  const r = results.reduce((sum, x) => sum + x.attempts / (x.ms / 1000), 0) / N
+  const bound = LIMIT + (N - 1) * r * (d / 1000)
+  record(
+    'ratelimit',
+    `${N} processes, one key, limit ${fmt(LIMIT)}/window: admitted in the window`,
+    admitted,
+    'requests',
+    `of ${fmt(attempts)} made at ${fmt(r)}/s per process; bound L + (N − 1)·r·d = ${fmt(bound)} at d = ${d.toFixed(1)} ms`
+  )
+  record('ratelimit', `${N} processes, one key: admitted past the limit of ${fmt(LIMIT)}`, admitted - LIMIT, 'requests')
+  record('ratelimit', `${N} processes, one key: bound L + (N − 1)·r·d past the limit`, bound - LIMIT, 'requests')
+  await Promise.all(peers.map((p) => p.stop()))
+}
+
+/**
  * The peer-to-peer anchor: GUN (npm gun 0.2020.x) in three in-memory processes over loopback
  * websockets, then a fourth joining late; the same counts as sharedmem's cases, bounded in time
  * (how far it got is reported when it cannot finish).
@@ -606,6 +659,7 @@ try {
     if (runs('replication')) await replication()
     if (runs('join')) await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
     if (runs('counters')) await counters()
+    if (runs('ratelimit')) await rateLimit()
     if (runs('gun')) await gunAnchor()
     if (runs('scale-peers')) await scale.peersTable()
     if (runs('scale-values')) await scale.valuesTable()

@@ -1,12 +1,14 @@
 // One benchmark peer process, driven by run.mjs over IPC. It embeds a peer
 // (the built library in ../dist) and answers commands; it never decides anything.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { SharedMemRateLimitStore } from '../dist/adapters/rate-limit.js'
 import { createPeer } from '../dist/index.js'
 import { serve } from './ipc.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 let peer
 let watch
+let limitStore
 let busySince = performance.eventLoopUtilization()
 let cpuSince = process.cpuUsage()
 
@@ -221,6 +223,31 @@ const handlers = {
     const started = now()
     while (peer.getCounterSync({ counter }) !== target && now() - started < timeout) await sleep(5)
     return { at: now(), value: peer.getCounterSync({ counter }) }
+  },
+  /** One hit on `key` through sharedmem/rate-limit's store (a window of `windowMs`); resolves its totalHits. */
+  async hit({ key, windowMs }) {
+    limitStore ??= new SharedMemRateLimitStore({ peer, prefix: 'bench:' })
+    limitStore.init({ windowMs })
+    return (await limitStore.increment(key)).totalHits
+  },
+  /**
+   * From `startAt` (ms since the epoch, the same moment in every process) for `ms`, hits `key` at
+   * `rate` per second, as a limiter of `limit` per window would: a hit is admitted when the count
+   * it gets back is at most `limit`. Resolves the hits made and admitted, and over what time.
+   */
+  async hammer({ key, windowMs, limit, rate, ms, startAt }) {
+    limitStore ??= new SharedMemRateLimitStore({ peer, prefix: 'bench:' })
+    limitStore.init({ windowMs })
+    await sleep(Math.max(startAt - Date.now(), 0))
+    const started = now()
+    let attempts = 0
+    let admitted = 0
+    while (now() - started < ms) {
+      const due = Math.floor(((now() - started) / 1000) * rate)
+      for (; attempts < due; attempts++) if ((await limitStore.increment(key)).totalHits <= limit) admitted++
+      await sleep(1)
+    }
+    return { attempts, admitted, ms: now() - started }
   },
   /**
    * RSS right away, and once settled: gossipsub keeps each published message for five
