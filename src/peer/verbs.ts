@@ -17,7 +17,6 @@ import type {
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Gossip } from '../gossip/index.js'
 import type { Persistence } from '../persist/index.js'
-import { isLive } from '../store/lww.js'
 import type { Replica } from '../store/replica.js'
 import {
   type ArgLimits,
@@ -131,13 +130,9 @@ export class Verbs {
     this.assertRunning()
     const { collection, key, expiresIn } = touchArgs(config, this.limits)
     this.gate.assertAgrees(collection, key)
-    const now = this.replica.clock.now()
-    const current = this.replica.entry(collection, key)
-    if (current === undefined || !isLive(current.deleted, current.expiresAt, now)) return false
-    const expiresAt = deadlineOf(expiresIn, now)
-    // A copy: the stored bytes are a view of the collection's records, which this write replaces.
-    const bytes = (current.encoded as Uint8Array).slice()
-    this.gossip.queueEntry(this.replica.saveEncoded(collection, key, bytes, expiresAt))
+    const touched = this.replica.touch(collection, key, deadlineOf(expiresIn, this.replica.clock.now()))
+    if (touched === undefined) return false
+    this.gossip.queueEntry(touched)
     this.operations.writes++
     return this.acknowledged(true)
   }

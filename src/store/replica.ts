@@ -73,6 +73,34 @@ export class Replica {
     return update
   }
 
+  /**
+   * A new deadline (`expiresAt`, 0: none) for the live value of a key, written as the version
+   * held here one logical step later, by the same writer: it replaces that version (and copies of
+   * it) everywhere, while any write or remove made after that version orders after the touch
+   * too, so a touch never brings back a value removed elsewhere meanwhile. Undefined, writing
+   * nothing, when no live value is held.
+   */
+  touch(collection: string, key: string, expiresAt: number): EntryUpdate | undefined {
+    const current = this.entry(collection, key)
+    if (current === undefined || !isLive(current.deleted, current.expiresAt, this.clock.now())) return undefined
+    // A copy: the stored bytes are a view of the collection's records, which this write replaces.
+    const bytes = (current.encoded as Uint8Array).slice()
+    const touched = new EncodedEntry(
+      collection,
+      key,
+      current.wall,
+      current.logical + 1,
+      current.node,
+      expiresAt,
+      false,
+      bytes
+    )
+    // Later local writes order after the touch, as after any write this clock made.
+    this.clock.observe(touched)
+    this.mergeEntry(touched, 'local')
+    return touched
+  }
+
   /** Writes a tombstone locally; `existed` tells whether a live value was there. */
   remove(collection: string, key: string): { update: EntryUpdate; existed: boolean } {
     // Not `get() !== null`: a saved null is a value that existed.

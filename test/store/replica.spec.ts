@@ -262,3 +262,39 @@ describe('replica merge', () => {
     expect(events[0]).toMatchObject({ collection: 'c', key: 'k', value: 'v', origin: 'local', node: 'self' })
   })
 })
+
+describe('touch', () => {
+  it('gives the value a new deadline everywhere, and never brings back a value removed elsewhere meanwhile', () => {
+    let now = NOW
+    const clock = (node: string) =>
+      new Replica({
+        node,
+        slot: `${node}/1`,
+        clock: new Clock({ now: () => now, maxSkew: 60_000 }),
+        tombstoneTtl: 60_000
+      })
+    const a = clock('a')
+    const b = clock('b')
+    const saved = a.save('s', 'sid', 'session', 0)
+    b.mergeEntry(saved)
+    now += 5
+    // a logs out; before the remove reaches b, b touches the session.
+    const removed = a.remove('s', 'sid').update
+    now += 5
+    const touched = b.touch('s', 'sid', now + 1000) as EntryUpdate
+    expect(b.get('s', 'sid')).toBe('session')
+    a.mergeEntry(touched)
+    b.mergeEntry(removed)
+    expect([a.get('s', 'sid'), b.get('s', 'sid')]).toEqual([null, null])
+    expect(a.digest.root()).toBe(b.digest.root())
+    // A touch of a live value replaces it everywhere, with its deadline; a write after it wins.
+    const again = a.save('s', 'k', 'v', 0)
+    b.mergeEntry(again)
+    const t = b.touch('s', 'k', now + 500) as EntryUpdate
+    a.mergeEntry(t)
+    expect(a.entry('s', 'k')?.expiresAt).toBe(now + 500)
+    expect(b.save('s', 'k', 'w', 0).logical).toBeGreaterThanOrEqual(0)
+    expect(b.get('s', 'k')).toBe('w')
+    expect(b.touch('s', 'absent', 0)).toBeUndefined()
+  })
+})
