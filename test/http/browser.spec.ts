@@ -69,6 +69,12 @@ it.skipIf(decision.action === 'skip')(
     await page.fill('#counter-name', 'clicks')
     await page.click('#increment-button')
     await expect.poll(() => page.textContent('#result')).toContain('"result": 1')
+    await page.fill('#counter-by', '5')
+    await page.click('#increment-button')
+    await expect.poll(() => page.textContent('#result')).toContain('"result": 6')
+    await page.click('#resetCounter-button')
+    await expect.poll(() => page.textContent('#result')).toContain('resetCounter → 200')
+    expect(a.getCounterSync({ counter: 'clicks' })).toBe(0)
 
     await mkdir(ARTIFACTS, { recursive: true })
     await page.screenshot({ path: `${ARTIFACTS}testapp.png`, fullPage: true })
