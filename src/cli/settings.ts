@@ -189,6 +189,7 @@ export const PEER_SETTINGS: { [K in keyof PeerOptions]-?: Setting | EmbeddedOnly
     d.DEFAULT_COMPACT_BYTES
   ),
   onLoadProgress: { embeddedOnly: 'a callback: the command logs the progress of a load' },
+  logger: { embeddedOnly: "a logger object: the command's own log takes --log-level and --log-format" },
   faults: { embeddedOnly: 'test-only fault injection: the command has the hidden --test-faults' },
   now: { embeddedOnly: 'a clock function, for tests' }
 }
