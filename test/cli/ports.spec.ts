@@ -4,22 +4,12 @@
  * names it and the flag to change.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer, type Server } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
+import { portHolder } from '../fixtures/ports.js'
 import { BIN, runNode } from '../fixtures/processes.js'
 
-const held: Server[] = []
-afterAll(async () => {
-  await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))))
-})
-
 /** A port on 127.0.0.1 that this test holds. */
-async function heldPort(): Promise<number> {
-  const server = createServer()
-  held.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return (server.address() as { port: number }).port
-}
+const heldPort = portHolder()
 
 /** Runs `sharedmem …args` to its end (it fails at start), killed by PID after 20 s at most. */
 async function failing(...args: string[]) {

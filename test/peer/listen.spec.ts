@@ -2,23 +2,13 @@
  * A port another process holds: createPeer rejects with ERR_ADDRESS_IN_USE and one line naming the
  * port and the option to change, instead of libp2p's multi-line advice and stack.
  */
-import { createServer, type Server } from 'node:net'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AddressInUseError } from '../../src/errors.js'
 import { createPeer, ErrorCode } from '../../src/index.js'
-
-const held: Server[] = []
-afterAll(async () => {
-  await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))))
-})
+import { portHolder } from '../fixtures/ports.js'
 
 /** A port on 127.0.0.1 that this test holds. */
-async function heldPort(): Promise<number> {
-  const server = createServer()
-  held.push(server)
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return (server.address() as { port: number }).port
-}
+const heldPort = portHolder()
 
 describe('a listen port in use', () => {
   it('rejects with ERR_ADDRESS_IN_USE, naming the port and the listen option, in one line', async () => {
