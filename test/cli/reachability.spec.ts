@@ -2,25 +2,16 @@
  * How `sharedmem status` and `sharedmem peer`'s log tell of bootstrap addresses: read from a real
  * peer whose bootstrap address has nothing listening, on 127.0.0.1.
  */
-import { createServer } from 'node:net'
 import { afterAll, describe, expect, it } from 'vitest'
 import { statusLine } from '../../src/cli/peer.js'
 import { watchBootstrap } from '../../src/cli/reachability.js'
 import { formatStatus } from '../../src/cli/status.js'
 import type { PeerStatus } from '../../src/contract.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'
+import { closedPort } from '../fixtures/ports.js'
 import { waitFor } from '../fixtures/wait.js'
 
 afterAll(stopAll)
-
-/** A port on 127.0.0.1 where nothing listens (it did a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 describe('bootstrap reachability in the CLI', () => {
   it('status says "waiting for bootstrap" and why the address is unreachable; the log warns once', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
+import { closedPort as freePort } from '../fixtures/ports.js'
 import { isAlive, killAll, runNode, spawnJsonLines } from '../fixtures/processes.js'
 import { waitFor } from '../fixtures/wait.js'
 
@@ -24,15 +25,6 @@ async function tempDir(name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `sharedmem-${name}-`))
   dirs.push(dir)
   return dir
-}
-
-/** A free port on 127.0.0.1 (the cluster's workers share it). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** One request on a connection of its own, so the cluster hands each to the next worker. */

@@ -15,6 +15,7 @@ import { DEFAULT_READY_WAIT } from '../../src/constants.js'
 import { ErrorCode, type PeerLogger } from '../../src/index.js'
 import { Readiness } from '../../src/peer/readiness.js'
 import { startPeer, startPeers, stopAll } from '../fixtures/peers.js'
+import { closedPort } from '../fixtures/ports.js'
 
 let root: string
 beforeAll(async () => {
@@ -27,15 +28,6 @@ afterEach(async () => {
 afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
-
-/** A port on 127.0.0.1 where nothing listens. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 describe('ready()', () => {
   it("a late joiner's ready() resolves after its first round, and its replica then holds the swarm's data", async () => {
