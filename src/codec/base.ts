@@ -1,15 +1,14 @@
 /**
- * What every message shares: the MessagePack codec instances, the type and
- * version numbers, and the checks used while decoding untrusted fields.
+ * What every message shares: the type and version numbers, the envelope every
+ * message but UPDATES is written and read in, and the checks used while decoding
+ * untrusted fields. Every message is MessagePack written by src/value/writer.ts
+ * and read by src/value/reader.ts, field by field: no generic decoder builds an
+ * object tree of untrusted bytes.
  */
-// The pure-JS entry points: the main one loads msgpackr's native string extractor where a
-// prebuilt binary exists, which returns each value as a slice of one string bundling all the
-// strings of a message. A stored value would then pin its message's keys and values
-// (docs/benchmarks.md).
 import { peerIdFromString } from '@libp2p/peer-id'
-import { Packr } from 'msgpackr/pack'
-import { Unpackr } from 'msgpackr/unpack'
 import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
+import { Reader } from '../value/reader.js'
+import { Writer } from '../value/writer.js'
 
 /** Message types: the first field of every message. */
 export const MessageType = {
@@ -45,16 +44,40 @@ export const UPDATES_VERSION = 2
 /** Longest peer id accepted (real ones are about 52 characters). */
 const MAX_NODE_ID_LENGTH = 128
 
-export const packr = new Packr({ useRecords: false, moreTypes: false, bundleStrings: false, variableMapSize: true })
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: false })
+/**
+ * A writer holding the start of a message of `type` (not UPDATES) with `fields` fields:
+ * its array header, type and {@link WIRE_VERSION}. `size` is a guess of its length in bytes.
+ */
+export function startMessage(type: number, fields: number, size = 16): Writer {
+  const w = new Writer(size)
+  w.arrayHeader(fields)
+  w.uint(type)
+  w.uint(WIRE_VERSION)
+  return w
+}
 
-export function unpackSafely(bytes: Uint8Array): unknown {
-  try {
-    return unpackr.unpack(bytes)
-  } catch (err) {
-    // msgpackr throws plain errors (and RangeError on absurd nesting): all mean "malformed".
-    throw decodeError('bytes are not valid MessagePack', err)
-  }
+/** The start of a received message: its field count, type and version, and a reader at its third field. */
+export interface Envelope {
+  r: Reader
+  fields: number
+  /** Undefined when the field is no non-negative integer. */
+  type: number | undefined
+  version: number | undefined
+}
+
+/** Reads the start of a message; throws `ERR_DECODE` unless it is an array with a type and version. */
+export function readEnvelope(bytes: Uint8Array): Envelope {
+  return guard(() => {
+    const r = new Reader(bytes)
+    const fields = r.array()
+    if (fields < 2) throw decodeError('message is not an array with a type and version')
+    return { r, fields, type: r.count(), version: r.count() }
+  })
+}
+
+/** Throws `ERR_DECODE` when `r` has not read the whole message (the layout's fields are all there are). */
+export function checkEnd(r: Reader): void {
+  if (!r.done) throw decodeError('message has bytes after its end')
 }
 
 /** Rethrows any validation error as `ERR_DECODE`: from the network, every bad field is a decode failure. */

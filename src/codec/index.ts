@@ -1,6 +1,6 @@
 /**
  * The versioned wire format (docs/protocol.md). Messages are MessagePack
- * (msgpackr) arrays whose first two fields are the message type and version.
+ * arrays whose first two fields are the message type and version.
  * Values travel inline, so a batch is encoded and decoded in one pass; the
  * message size limit bounds the work before decoding, and every value is then
  * checked against the value limits. Decoding validates every field: malformed
@@ -11,7 +11,7 @@
  */
 import { decodeError } from '../errors.js'
 import { type Announce, decodeAnnounce, decodeLeave, type Leave } from './announce.js'
-import { MessageType, unpackSafely, WIRE_VERSION } from './base.js'
+import { MessageType, readEnvelope, WIRE_VERSION } from './base.js'
 import { type DecodeLimits, type EntryFrame, readEntryFrame, type Updates, unsupportedUpdates } from './updates.js'
 
 export {
@@ -54,9 +54,8 @@ export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame
   }
   const frame = readEntryFrame(bytes, limits)
   if (frame !== undefined) return frame
-  const msg = unpackSafely(bytes)
-  if (!Array.isArray(msg) || msg.length < 2) throw decodeError('message is not an array with a type and version')
-  const [type, version] = msg
+  const msg = readEnvelope(bytes)
+  const { type, version } = msg
   if (type === MessageType.UPDATES) throw unsupportedUpdates(version)
   if (type !== MessageType.ANNOUNCE && type !== MessageType.LEAVE)
     throw decodeError(`unknown message type ${String(type)}`)

@@ -4,7 +4,9 @@
  */
 import { decodeError } from '../errors.js'
 import { BUCKETS, GROUPS, LEAVES_PER_GROUP } from '../store/digest.js'
-import { isCount, isNodeId, MessageType, packr, unpackSafely, WIRE_VERSION } from './base.js'
+import type { Reader } from '../value/reader.js'
+import type { Writer } from '../value/writer.js'
+import { checkEnd, guard, isCount, isNodeId, MessageType, readEnvelope, startMessage, WIRE_VERSION } from './base.js'
 import { type DecodeLimits, type EntryFrame, readEntryFrame, unsupportedUpdates } from './updates.js'
 
 export type SyncMessage =
@@ -43,39 +45,69 @@ function bytesToWords(bytes: Uint8Array): Uint32Array {
   return words
 }
 
+/** Bytes a member row takes at most: a header and, per member, a pair, a peer id and a time. */
+const rowSize = (row: MemberRow) => 5 + row.length * 80
+
 export function encodeDigest(swarm: string, row: MemberRow, groups: Uint32Array): Uint8Array {
-  return packr.pack([MessageType.SYNC_DIGEST, WIRE_VERSION, swarm, row, wordsToBytes(groups)])
+  const w = startMessage(MessageType.SYNC_DIGEST, 5, 32 + swarm.length * 3 + rowSize(row) + groups.byteLength)
+  w.str(swarm)
+  writeRow(w, row)
+  w.bin(wordsToBytes(groups))
+  return w.finish()
 }
 
 export function encodeLeaves(row: MemberRow, groups: number[], leaves: Uint32Array): Uint8Array {
-  return packr.pack([MessageType.SYNC_LEAVES, WIRE_VERSION, row, groups, wordsToBytes(leaves)])
+  const w = startMessage(MessageType.SYNC_LEAVES, 5, 32 + rowSize(row) + groups.length * 9 + leaves.byteLength)
+  writeRow(w, row)
+  w.arrayHeader(groups.length)
+  for (const g of groups) w.number(g)
+  w.bin(wordsToBytes(leaves))
+  return w.finish()
+}
+
+function writeRow(w: Writer, row: MemberRow): void {
+  w.arrayHeader(row.length)
+  for (const [member, seen] of row) {
+    w.arrayHeader(2)
+    w.str(member)
+    w.number(seen)
+  }
 }
 
 /** A member row as received: pairs of a peer id and a count, the first one (the sender) required. */
-function readRow(row: unknown): MemberRow {
-  if (!Array.isArray(row) || row.length === 0 || row.length > MAX_ROW_MEMBERS) throw decodeError('malformed member row')
-  for (const pair of row) {
-    if (!Array.isArray(pair) || pair.length !== 2 || !isNodeId(pair[0]) || !isCount(pair[1])) {
-      throw decodeError('malformed member row')
-    }
+function readRow(r: Reader): MemberRow {
+  // The count is checked before anything is read or kept for it.
+  const count = r.array()
+  if (count === 0 || count > MAX_ROW_MEMBERS) throw decodeError('malformed member row')
+  const row: MemberRow = []
+  for (let i = 0; i < count; i++) {
+    if (r.array() !== 2) throw decodeError('malformed member row')
+    const member = r.str()
+    const seen = r.count()
+    if (!isNodeId(member) || !isCount(seen)) throw decodeError('malformed member row')
+    row.push([member, seen])
   }
-  return row as MemberRow
+  return row
 }
 
 /** `mask` has one byte per bucket (non-zero = wanted); it travels as a bitmap. */
 export function encodeRequest(mask: Uint8Array): Uint8Array {
   const bits = new Uint8Array(BUCKETS / 8)
   for (let b = 0; b < BUCKETS; b++) if (mask[b] !== 0) bits[b >> 3] |= 1 << (b & 7)
-  return packr.pack([MessageType.SYNC_REQUEST, WIRE_VERSION, bits])
+  const w = startMessage(MessageType.SYNC_REQUEST, 3, 16 + bits.byteLength)
+  w.bin(bits)
+  return w.finish()
 }
 
 export function encodeDone(): Uint8Array {
-  return packr.pack([MessageType.SYNC_DONE, WIRE_VERSION])
+  return startMessage(MessageType.SYNC_DONE, 2).finish()
 }
 
 /** Acknowledges `frames` UPDATES frames merged: the sender's credit (flow control). */
 export function encodeAck(frames: number): Uint8Array {
-  return packr.pack([MessageType.SYNC_ACK, WIRE_VERSION, frames])
+  const w = startMessage(MessageType.SYNC_ACK, 3)
+  w.number(frames)
+  return w.finish()
 }
 
 /** A DEFLATED frame's content: the compressed bytes of a frame of `length` bytes. */
@@ -86,7 +118,10 @@ export interface Deflated {
 
 /** Wraps an UPDATES frame of `length` bytes compressed with raw DEFLATE. */
 export function encodeDeflated({ length, compressed }: Deflated): Uint8Array {
-  return packr.pack([MessageType.SYNC_DEFLATED, WIRE_VERSION, length, compressed])
+  const w = startMessage(MessageType.SYNC_DEFLATED, 4, 24 + compressed.byteLength)
+  w.number(length)
+  w.bin(compressed)
+  return w.finish()
 }
 
 /**
@@ -95,11 +130,16 @@ export function encodeDeflated({ length, compressed }: Deflated): Uint8Array {
  */
 export function deflatedPayload(bytes: Uint8Array): Deflated | undefined {
   if (bytes.byteLength < 3 || bytes[0] !== 0x94 || bytes[1] !== MessageType.SYNC_DEFLATED) return undefined
-  const [, version, length, compressed] = unpackSafely(bytes) as unknown[]
-  if (version !== WIRE_VERSION || !isCount(length) || length === 0 || !(compressed instanceof Uint8Array)) {
-    throw decodeError('malformed compressed frame')
-  }
-  return { length, compressed }
+  const { r, version } = readEnvelope(bytes)
+  return guard(() => {
+    const length = r.count()
+    const compressed = r.bin()
+    if (version !== WIRE_VERSION || !isCount(length) || length === 0 || compressed === undefined) {
+      throw decodeError('malformed compressed frame')
+    }
+    checkEnd(r)
+    return { length, compressed }
+  })
 }
 
 /** Decodes one frame of a sync stream; throws `ERR_DECODE` for anything malformed or out of place. */
@@ -108,49 +148,59 @@ export function decodeSyncMessage(bytes: Uint8Array, limits: DecodeLimits): Sync
   // Entries of the current layout stay columns over the frame: a replica merges them without an object each.
   const frame = readEntryFrame(bytes, limits)
   if (frame !== undefined) return frame
-  const msg = unpackSafely(bytes)
-  if (!Array.isArray(msg) || msg.length < 2) throw decodeError('sync frame is not an array with a type and version')
-  const [type, version] = msg
+  const { r, fields, type, version } = readEnvelope(bytes)
   // UPDATES frames have their own layout version: readEntryFrame took those of the one there is.
   if (type === MessageType.UPDATES) throw unsupportedUpdates(version)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
+  return guard(() => {
+    const msg = readSyncFields(r, fields, type)
+    checkEnd(r)
+    return msg
+  })
+}
+
+/** The fields of a sync message of `type` after its type and version, each checked as it is read. */
+function readSyncFields(r: Reader, fields: number, type: number | undefined): SyncMessage {
   switch (type) {
     case MessageType.SYNC_DIGEST: {
-      const [, , swarm, row, groups] = msg
-      if (msg.length !== 5 || typeof swarm !== 'string' || swarm.length > 256) {
-        throw decodeError('malformed sync digest')
-      }
-      if (!(groups instanceof Uint8Array) || groups.byteLength !== GROUP_BYTES) throw decodeError('bad group hashes')
-      return { type: 'digest', swarm, row: readRow(row), groups: bytesToWords(groups) }
+      if (fields !== 5) throw decodeError('malformed sync digest')
+      const swarm = r.str()
+      if (swarm === undefined || swarm.length > 256) throw decodeError('malformed sync digest')
+      const row = readRow(r)
+      const groups = r.bin()
+      if (groups === undefined || groups.byteLength !== GROUP_BYTES) throw decodeError('bad group hashes')
+      return { type: 'digest', swarm, row, groups: bytesToWords(groups) }
     }
     case MessageType.SYNC_LEAVES: {
-      const [, , row, groups, leaves] = msg
-      if (msg.length !== 5 || !Array.isArray(groups) || groups.length > GROUPS) {
-        throw decodeError('malformed sync leaves')
+      if (fields !== 5) throw decodeError('malformed sync leaves')
+      const row = readRow(r)
+      const count = r.array()
+      if (count > GROUPS) throw decodeError('malformed sync leaves')
+      const groups: number[] = []
+      for (let i = 0; i < count; i++) {
+        const g = r.count()
+        if (g === undefined || g >= GROUPS || groups.includes(g)) throw decodeError('bad group numbers')
+        groups.push(g)
       }
-      if (!groups.every((g) => isCount(g) && g < GROUPS) || new Set(groups).size !== groups.length) {
-        throw decodeError('bad group numbers')
-      }
-      if (!(leaves instanceof Uint8Array) || leaves.byteLength !== groups.length * LEAF_GROUP_BYTES) {
+      const leaves = r.bin()
+      if (leaves === undefined || leaves.byteLength !== groups.length * LEAF_GROUP_BYTES) {
         throw decodeError('bad leaf hashes')
       }
-      return { type: 'leaves', row: readRow(row), groups, leaves: bytesToWords(leaves) }
+      return { type: 'leaves', row, groups, leaves: bytesToWords(leaves) }
     }
     case MessageType.SYNC_REQUEST: {
-      const [, , bits] = msg
-      if (msg.length !== 3 || !(bits instanceof Uint8Array) || bits.byteLength !== BUCKETS / 8) {
-        throw decodeError('malformed sync request')
-      }
+      const bits = fields === 3 ? r.bin() : undefined
+      if (bits === undefined || bits.byteLength !== BUCKETS / 8) throw decodeError('malformed sync request')
       const mask = new Uint8Array(BUCKETS)
       for (let b = 0; b < BUCKETS; b++) mask[b] = (bits[b >> 3] >> (b & 7)) & 1
       return { type: 'request', mask }
     }
     case MessageType.SYNC_DONE:
-      if (msg.length !== 2) throw decodeError('malformed sync end')
+      if (fields !== 2) throw decodeError('malformed sync end')
       return { type: 'done' }
     case MessageType.SYNC_ACK: {
-      const [, , frames] = msg
-      if (msg.length !== 3 || !isCount(frames) || frames === 0) throw decodeError('malformed sync acknowledgement')
+      const frames = fields === 3 ? r.count() : undefined
+      if (!isCount(frames) || frames === 0) throw decodeError('malformed sync acknowledgement')
       return { type: 'ack', frames }
     }
     default:

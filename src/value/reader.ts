@@ -135,6 +135,20 @@ export class Reader {
     return length
   }
 
+  /** A byte string (bin 8, 16 or 32), as a view of the bytes read; else undefined (the item skipped). */
+  bin(): Uint8Array | undefined {
+    const t = this.byte()
+    const length = t === 0xc4 ? this.byte() : t === 0xc5 ? this.u16() : t === 0xc6 ? this.u32() : undefined
+    if (length === undefined) {
+      this.pos--
+      this.skip()
+      return undefined
+    }
+    this.need(length)
+    this.pos += length
+    return this.bytes.subarray(this.pos - length, this.pos)
+  }
+
   /** A name (valid UTF-8: {@link readName}); else undefined (the item skipped). */
   str(): string | undefined {
     const length = this.strBytes()

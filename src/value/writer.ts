@@ -9,7 +9,8 @@
  * work (a value is packed on every save and unpacked on every read), and with
  * this writer and reader.ts a replica keeps values as bytes, which holds far less
  * memory than JS values (the figures: docs/benchmarks.md, "Figures behind source
- * comments"). Messages other than UPDATES are msgpackr's (codec/base.ts).
+ * comments"). Every message is written with it too (src/codec/), so the wire
+ * format needs no MessagePack library.
  */
 import { allocBytes, copyBytes } from '../bytes/copy.js'
 import { utf8Length, writeUtf8, writeUtf8Unmeasured } from '../bytes/utf8.js'
@@ -152,6 +153,26 @@ export class Writer {
     if (header !== guess) this.buf.copyWithin(this.pos + header, this.pos + guess, this.pos + guess + bytes)
     writeStrHeader(this.buf, this.pos, bytes)
     this.pos += header + bytes
+  }
+
+  /** A byte string, under the shortest bin header its length takes. */
+  bin(bytes: Uint8Array): void {
+    const n = bytes.byteLength
+    this.ensure(n + 5)
+    if (n < 0x100) {
+      this.buf[this.pos++] = 0xc4
+      this.buf[this.pos++] = n
+    } else if (n < 0x10000) {
+      this.buf[this.pos++] = 0xc5
+      this.view.setUint16(this.pos, n)
+      this.pos += 2
+    } else {
+      this.buf[this.pos++] = 0xc6
+      this.view.setUint32(this.pos, n)
+      this.pos += 4
+    }
+    copyBytes(bytes, 0, n, this.buf, this.pos)
+    this.pos += n
   }
 
   /** `source[start, end)`, which already is one MessagePack item. */

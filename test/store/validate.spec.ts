@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { packr } from '../../src/codec/base.js'
 import { ErrorCode } from '../../src/errors.js'
 import { decodeValue, encodeChecked } from '../../src/store/encoded.js'
 import { checkName } from '../../src/store/validate.js'
 import { encodedSize, freezeJson } from '../../src/value/check.js'
 import type { Json } from '../../src/value/json.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
+import { pack } from '../fixtures/msgpack.js'
 
 const code = (c: string) => expect.objectContaining({ code: c })
 const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
@@ -15,7 +15,7 @@ describe('value validation', () => {
   it('checks and encodes a saved value in one pass, leaving it as it was', () => {
     const input = { a: [1, { b: 'x' }], n: null, t: true }
     const bytes = encodeChecked(input, lim(64))
-    expect(Buffer.from(bytes).equals(packr.pack(input))).toBe(true)
+    expect(Buffer.from(bytes).equals(pack(input))).toBe(true)
     expect(Object.isFrozen(input)).toBe(false)
     const out = decodeValue(bytes) as { a: [number, { b: string }] }
     expect(out).toEqual(input)
@@ -37,7 +37,7 @@ describe('value validation', () => {
     )
     for (let i = 0; i < 50; i++) add([i, 'after'])
     for (const [i, bytes] of encoded.entries()) {
-      expect(Buffer.from(bytes).equals(packr.pack(values[i]))).toBe(true)
+      expect(Buffer.from(bytes).equals(pack(values[i]))).toBe(true)
     }
   })
 
@@ -45,7 +45,7 @@ describe('value validation', () => {
     const inner = { k: 'inner' }
     const outer = {
       get a() {
-        return Buffer.from(encodeChecked(inner, lim(64))).equals(packr.pack(inner))
+        return Buffer.from(encodeChecked(inner, lim(64))).equals(pack(inner))
       },
       b: 2
     }
@@ -133,8 +133,8 @@ describe('value validation', () => {
     )
     fc.assert(
       fc.property(fc.oneof(json, extremes), (value) => {
-        const packed = packr.pack(value)
-        // The same bytes msgpackr writes, so every peer measures and compares a value alike.
+        const packed = pack(value)
+        // The same bytes the reference encoder writes, so every peer measures and compares a value alike.
         expect(Buffer.from(encodeChecked(value, lim(64))).equals(packed)).toBe(true)
         // Stored values are frozen: measuring one again must neither throw nor change the figure.
         const frozen = freezeJson(decodeValue(packed), lim(64))

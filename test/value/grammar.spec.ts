@@ -1,12 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { packr } from '../../src/codec/base.js'
 import { ErrorCode } from '../../src/errors.js'
 import { decodeValue } from '../../src/store/encoded.js'
 import { encodedSize, freezeJson, writeValue } from '../../src/value/check.js'
 import { Reader } from '../../src/value/reader.js'
 import { Writer } from '../../src/value/writer.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
+import { pack, unpack } from '../fixtures/msgpack.js'
 
 const lim = (maxDepth: number, maxBytes = Number.POSITIVE_INFINITY) => ({ maxDepth, maxBytes })
 const code = (c: string) => expect.objectContaining({ code: c })
@@ -21,7 +21,7 @@ describe('value bytes', () => {
   it('measures an encoded value as the value rules do, and decodes it back frozen', () => {
     fc.assert(
       fc.property(acceptedJson(6), (value) => {
-        const bytes = packr.pack(value)
+        const bytes = pack(value)
         expect(check(bytes)).toBe(encodedSize(freezeJson(structuredClone(value), lim(64)).value))
         const back = decodeValue(bytes)
         expect(back).toEqual(value)
@@ -31,13 +31,13 @@ describe('value bytes', () => {
     )
   })
 
-  it('encodes any accepted value to the very bytes msgpackr writes', () => {
+  it('encodes any accepted value to the very bytes the reference encoder (and msgpackr) writes', () => {
     fc.assert(
       fc.property(acceptedJson(6), fc.double(), fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), (value, d, i) => {
         for (const v of [value, Number.isFinite(d) ? d : 0, i]) {
           const w = new Writer(4)
           writeValue(v, w)
-          expect(Buffer.from(w.finish())).toEqual(Buffer.from(packr.pack(v)))
+          expect(Buffer.from(w.finish())).toEqual(Buffer.from(pack(v)))
         }
       }),
       { numRuns: 300 }
@@ -47,7 +47,7 @@ describe('value bytes', () => {
   it('refuses what a full decode would refuse, with the same codes', () => {
     const refused: Array<[string, Uint8Array]> = [
       ['binary', Uint8Array.of(0xc4, 1, 0)],
-      ['an extension (a timestamp)', packr.pack(new Date(0))],
+      ['an extension (a timestamp)', pack(new Date(0))],
       ['a 64-bit integer', Uint8Array.of(0xcf, 0, 0, 0, 0, 0, 0, 0, 1)],
       ['NaN', Uint8Array.of(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0)],
       ['a map with a number key', Uint8Array.of(0x81, 0x01, 0x02)],
@@ -59,10 +59,10 @@ describe('value bytes', () => {
     for (const [name, bytes] of refused) {
       expect(() => check(bytes), name).toThrowError(code(ErrorCode.DECODE))
     }
-    const deep = packr.pack([[[[1]]]])
+    const deep = pack([[[[1]]]])
     expect(check(deep, 4)).toBeGreaterThan(0)
     expect(() => check(deep, 3)).toThrowError(code(ErrorCode.VALUE_TOO_DEEP))
-    expect(() => check(packr.pack('x'.repeat(100)), 64, 100)).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
+    expect(() => check(pack('x'.repeat(100)), 64, 100)).toThrowError(code(ErrorCode.VALUE_TOO_LARGE))
   })
 
   it('never throws anything but its typed errors on random bytes', () => {
@@ -80,7 +80,7 @@ describe('value bytes', () => {
     )
   })
 
-  it('writes long strings with the header their UTF-8 length needs, as msgpackr does', () => {
+  it('writes long strings with the header their UTF-8 length needs, as the reference encoder does', () => {
     const boundaries = [
       'x'.repeat(64),
       'x'.repeat(255),
@@ -97,7 +97,7 @@ describe('value bytes', () => {
         (text) => {
           const w = new Writer(4)
           w.str(text)
-          expect(Buffer.from(w.finish()).equals(packr.pack(text))).toBe(true)
+          expect(Buffer.from(w.finish()).equals(pack(text))).toBe(true)
         }
       ),
       { numRuns: 300 }
@@ -114,17 +114,17 @@ describe('value bytes', () => {
     const long = 'x'.repeat(5000)
     w.str(long)
     const second = w.item()
-    expect(packr.unpack(first)).toBe(head)
-    expect(packr.unpack(second)).toBe(long)
+    expect(unpack(first)).toBe(head)
+    expect(unpack(second)).toBe(long)
     // Sized for the item alone, not for everything written before it too.
     expect(w.capacity).toBeLessThan(first.byteLength + second.byteLength)
     w.startItem()
     w.uint(7)
-    expect(packr.unpack(w.item())).toBe(7)
-    expect(packr.unpack(first)).toBe(head)
+    expect(unpack(w.item())).toBe(7)
+    expect(unpack(first)).toBe(head)
   })
 
-  it('writes integers and strings that msgpackr reads back, splicing encoded values', () => {
+  it('writes integers and strings that the reference decoder reads back, splicing encoded values', () => {
     fc.assert(
       fc.property(
         fc.array(fc.oneof(fc.maxSafeNat(), fc.string({ unit: 'binary', maxLength: 300 }), acceptedJson(3)), {
@@ -136,9 +136,9 @@ describe('value bytes', () => {
           for (const item of items) {
             if (typeof item === 'number' && Number.isSafeInteger(item) && item >= 0) w.uint(item)
             else if (typeof item === 'string') w.str(item)
-            else w.raw(packr.pack(item))
+            else w.raw(pack(item))
           }
-          expect(packr.unpack(w.finish())).toEqual(items)
+          expect(unpack(w.finish())).toEqual(items)
         }
       ),
       { numRuns: 300 }
@@ -161,7 +161,7 @@ describe('UTF-8 without Buffer internals', () => {
       const w = new fresh.Writer(4)
       w.str(text)
       const bytes = w.finish()
-      expect(packr.unpack(bytes)).toBe(text)
+      expect(unpack(bytes)).toBe(text)
       expect(utf8.readUtf8(bytes, bytes.byteLength - utf8.utf8Length(text), bytes.byteLength)).toBe(text)
     } finally {
       Object.assign(proto, saved)
