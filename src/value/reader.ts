@@ -51,7 +51,7 @@ export class Reader {
     throw decodeError('expected an array')
   }
 
-  /** A non-negative safe integer (any integer form msgpackr writes, a float64 only when integral); else undefined. */
+  /** A non-negative safe integer (any unsigned integer form up to 32 bits, a float64 only when integral); else undefined. */
   count(): number | undefined {
     const t = this.byte()
     if (t < 0x80) return t

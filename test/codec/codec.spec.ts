@@ -1,5 +1,4 @@
 import fc from 'fast-check'
-import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
@@ -7,6 +6,7 @@ import { type CounterUpdate, type CounterWindow, type EntryUpdate, FIRST_WINDOW 
 import { MAX_DEADLINE } from '../../src/store/validate.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 import { PEER_IDS, plain } from '../fixtures/entries.js'
+import { pack } from '../fixtures/msgpack.js'
 
 const N = PEER_IDS[0]
 
@@ -102,14 +102,13 @@ describe('wire codec', () => {
   })
 
   it('never throws anything but ERR_DECODE on arbitrary well-formed MessagePack', () => {
-    const packr = new Packr({ useRecords: false })
     const anything = fc.anything({ maxDepth: 4, withMap: true, withSet: true, withDate: true, withTypedArray: true })
     const shaped = fc.tuple(fc.constantFrom(1, 2, 3), fc.constantFrom(1, 2), anything, anything, anything)
     fc.assert(
       fc.property(fc.oneof(anything, shaped), (value) => {
         let bytes: Uint8Array
         try {
-          bytes = packr.pack(value)
+          bytes = pack(value)
         } catch {
           return
         }
@@ -124,10 +123,9 @@ describe('wire codec', () => {
   })
 
   it('rejects unknown types and versions, and messages over the limits', () => {
-    const packr = new Packr({ useRecords: false })
-    expect(() => decodeMessage(packr.pack([9, 1, [], [], []]), limits)).toThrowError(decodeCode)
-    expect(() => decodeMessage(packr.pack([1, 3, [], [], []]), limits)).toThrowError(decodeCode)
-    expect(() => decodeMessage(packr.pack([2, 2, [], 0]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(pack([9, 1, [], [], []]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(pack([1, 3, [], [], []]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(pack([2, 2, [], 0]), limits)).toThrowError(decodeCode)
     const many = Array.from({ length: 101 }, (_, i) => ({ counter: `c${i}`, slot: `${N}/1`, inc: 1, dec: 0 }))
     expect(() => decodeMessage(encodeUpdates([], many), limits)).toThrowError(decodeCode)
     expect(() => decodeMessage(new Uint8Array(limits.maxMessageBytes + 1), limits)).toThrowError(decodeCode)
@@ -145,20 +143,18 @@ describe('wire codec', () => {
     let deep: unknown = 1
     for (let i = 0; i < 9; i++) deep = [deep]
     refusedAlone(encodeUpdates([{ update: { ...base, value: deep as never } }], []))
-    const packr = new Packr({ useRecords: false })
-    refusedAlone(packr.pack([1, 2, [N], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []]))
+    refusedAlone(pack([1, 2, [N], [['c', 'k', 1, 0, 0, 0, false, new Date()]], []]))
   })
 
   it('refuses an UPDATES message of any layout but the current one whole (one wire format before 1.0)', () => {
-    const packr = new Packr({ useRecords: false })
     // Layout 1 carried each value as a nested MessagePack byte string; no peer or data file has it.
-    const v1 = packr.pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, packr.pack({ a: [1, 'x'] })]], []])
+    const v1 = pack([1, 1, [N], [['c', 'k', 5, 1, 0, 0, false, pack({ a: [1, 'x'] })]], []])
     expect(() => decodeMessage(v1, limits)).toThrowError(decodeCode)
-    expect(() => decodeMessage(packr.pack([1, 3, [N], [], []]), limits)).toThrowError(decodeCode)
+    expect(() => decodeMessage(pack([1, 3, [N], [], []]), limits)).toThrowError(decodeCode)
     // The current layout's fields under another array header than the one its writers write.
-    const fix = packr.pack([1, 2, [N], [], []])
+    const fix = pack([1, 2, [N], [], []])
     const other = Buffer.concat([Buffer.from([0xdc, 0, 5]), fix.subarray(1)])
     expect(() => decodeMessage(other, limits)).toThrowError(decodeCode)
-    expect(decodeMessage(packr.pack([1, 2, [N], [], []]), limits)).toMatchObject({ type: 'updates', entries: [] })
+    expect(decodeMessage(pack([1, 2, [N], [], []]), limits)).toMatchObject({ type: 'updates', entries: [] })
   })
 })

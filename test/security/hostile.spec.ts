@@ -8,7 +8,6 @@ import { deflateRawSync } from 'node:zlib'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as lp from 'it-length-prefixed'
 import { pipe } from 'it-pipe'
-import { Packr } from 'msgpackr'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeUpdates } from '../../src/codec/index.js'
 import { encodeDeflated } from '../../src/codec/sync.js'
@@ -17,6 +16,7 @@ import type { SharedMemNode } from '../../src/peer/node.js'
 import type { EntryUpdate } from '../../src/store/types.js'
 import { SYNC_PROTOCOL } from '../../src/sync/index.js'
 import { hostileNode, TOPIC } from '../fixtures/hostile.js'
+import { pack } from '../fixtures/msgpack.js'
 import { startPeers, stopAll } from '../fixtures/peers.js'
 import { waitFor } from '../fixtures/wait.js'
 
@@ -25,8 +25,6 @@ afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()))
   await stopAll()
 })
-
-const packr = new Packr({ useRecords: false })
 
 /** Starts a hostile node subscribed to the topic and connected to `victim`, seen by it as a swarm peer. */
 async function joinHostile(victim: SharedMemPeer, signMessages = false): Promise<SharedMemNode> {
@@ -63,10 +61,10 @@ describe('hostile gossip', () => {
     const me = evil.peerId.toString()
 
     await publish(evil, new Uint8Array([0xc1, 0xff, 0x00, 0x13])) // not MessagePack
-    await publish(evil, packr.pack({ not: 'an array' }))
-    await publish(evil, packr.pack([1, 99, [], [], []])) // unknown version
-    await publish(evil, packr.pack([42, 1])) // unknown type
-    await publish(evil, packr.pack([1, 1, [me], [['evil', 'k', -1, 0, 0, 0, false, null]], []])) // bad stamp
+    await publish(evil, pack({ not: 'an array' }))
+    await publish(evil, pack([1, 99, [], [], []])) // unknown version
+    await publish(evil, pack([42, 1])) // unknown type
+    await publish(evil, pack([1, 1, [me], [['evil', 'k', -1, 0, 0, 0, false, null]], []])) // bad stamp
     await publish(evil, encodeUpdates([{ update: entry(me, { value: 'x'.repeat(70 * 1024) }) }], [])) // over 64 KiB
     let deep: unknown = 1
     for (let i = 0; i < 200; i++) deep = [deep]
@@ -114,8 +112,8 @@ describe('hostile sync streams', () => {
     const evil = await joinHostile(a)
     for (const garbage of [
       new Uint8Array([1, 2, 3]),
-      packr.pack([3, 1, 'default', 0, new Uint8Array(7)]),
-      packr.pack([5, 1]),
+      pack([3, 1, 'default', 0, new Uint8Array(7)]),
+      pack([5, 1]),
       // A compressed frame announcing 1 KB that would inflate to 8 MiB (of zeros, in 8 KiB).
       encodeDeflated({ length: 1000, compressed: deflateRawSync(new Uint8Array(8 << 20)) })
     ]) {
