@@ -66,6 +66,12 @@ export const DEFAULT_REDIAL_INTERVAL = 5_000
 /** Time limit for one dial, in ms. */
 export const DEFAULT_DIAL_TIMEOUT = 10_000
 
+/**
+ * How long a bootstrap address whose dial timed out is given to send the first bytes of a raw
+ * connection (src/peer/dial-failure.ts): a peer with a private swarm key sends its nonce at once.
+ */
+export const HANDSHAKE_PROBE_WAIT = 1_000
+
 /** How often a peer announces its addresses so that peers who share a bootstrap find each other, in ms. */
 export const DEFAULT_ANNOUNCE_INTERVAL = 10_000
 

@@ -2,6 +2,7 @@
  * Why a dial failed, in words a user can act on: libp2p's errors name the layer that failed
  * (TCP, the encryption handshake, the timeout), not what the user got wrong.
  */
+import { connect } from 'node:net'
 import type { BootstrapProblem } from '../contract.js'
 
 export interface DialFailure {
@@ -32,4 +33,30 @@ export function dialFailure(err: unknown, timeout: number): DialFailure {
     }
   }
   return { problem: 'error', message: `${name ?? 'Error'}: ${String(message)}` }
+}
+
+/**
+ * The error to report for a bootstrap dial that timed out at `host`:`port`: a swarm-key error
+ * when a raw connection there is sent bytes before it sends any. A peer with a private swarm key
+ * sends its 24-byte nonce at once; when the keys differ, the enciphered handshake that follows
+ * reads as garbage and may wait for bytes that never come, until the dial times out. A peer
+ * without a key, or a server that says nothing, sends nothing first: the timeout stands.
+ */
+export async function explainTimeout(err: unknown, host: string, port: number, waitMs: number): Promise<unknown> {
+  const spoke = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port })
+    const done = (answer: boolean): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(answer)
+    }
+    const timer = setTimeout(() => done(false), waitMs)
+    socket.once('data', () => done(true))
+    socket.once('error', () => done(false))
+    socket.once('close', () => done(false))
+  })
+  if (!spoke) return err
+  return Object.assign(new Error('the peer sent a private swarm nonce, then the handshake never finished'), {
+    name: 'EncryptionFailedError'
+  })
 }

@@ -22,6 +22,7 @@ import type { BootstrapAddressStatus } from '../contract.js'
 import { TokenBucket } from '../util/token-bucket.js'
 import { type AnnouncedLimits, AnnouncedPeers, type PeerState, targetsOf } from './announced.js'
 import { BootstrapAddresses, type DialResult } from './bootstrap.js'
+import { dialFailure, explainTimeout } from './dial-failure.js'
 import type { SharedMemNode } from './node.js'
 
 /** The part of the libp2p node the dialer uses. */
@@ -302,11 +303,22 @@ export class Dialer {
   private redial(): void {
     const connected = (peer: PeerId): boolean => this.init.node.getConnections(peer).length > 0
     for (const addr of this.known.toDial(connected)) {
-      void this.dial(addr.toString(), addr).then((outcome) => {
-        if (outcome !== undefined && this.started) this.known.dialled(addr, outcome)
-      })
+      void this.dial(addr.toString(), addr)
+        .then((outcome) => this.explained(addr, outcome))
+        .then((outcome) => {
+          if (outcome !== undefined && this.started) this.known.dialled(addr, outcome)
+        })
     }
     if (this.started) this.redialTimer = setTimeout(() => this.redial(), this.init.redialInterval)
+  }
+
+  /** A bootstrap dial's outcome, a timeout looked at again (dial-failure.ts `explainTimeout`). */
+  private async explained(addr: Multiaddr, outcome: DialOutcome): Promise<DialOutcome> {
+    if (outcome === undefined || !('err' in outcome) || dialFailure(outcome.err, 0).problem !== 'timeout')
+      return outcome
+    const tcp = addr.toOptions()
+    if (tcp.transport !== 'tcp') return outcome
+    return { err: await explainTimeout(outcome.err, tcp.host, tcp.port, defaults.HANDSHAKE_PROBE_WAIT) }
   }
 
   private async dial(label: string, target: Multiaddr | Multiaddr[]): Promise<DialOutcome> {

@@ -56,7 +56,8 @@ it('refuses --durable-writes without --data-dir with one line', async () => {
   expect(run.code).toBe(1)
   expect(run.stdout).toBe('')
   expect(run.stderr.trimEnd().split('\n')).toEqual([
-    'error: --durable-writes needs --data-dir: without one, no write can be made durable (ERR_INVALID_ARGUMENT)'
+    'error: --durable-writes needs --data-dir: without one, no write can be made durable (ERR_INVALID_ARGUMENT)',
+    'see `sharedmem peer --help`'
   ])
 })
 
