@@ -28,17 +28,24 @@ const SEED = randomBytes(4).readUInt32LE(0)
 
 /** The 32-bit hash a key is indexed by, over its characters whichever form it comes in. */
 export function hashKey(key: Key): number {
+  if (typeof key !== 'string') return hashKeyRange(key.bytes, key.start, key.end)
   let h = SEED
-  if (typeof key === 'string') {
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x9e3779b1)
-  } else {
-    const { bytes, end } = key
-    for (let i = key.start; i < end; i++) {
-      // Beyond ASCII, bytes are not characters: hash the string.
-      if (bytes[i] >= 0x80) return hashKey(key.toString())
-      h = Math.imul(h ^ bytes[i], 0x9e3779b1)
-    }
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x9e3779b1)
+  return finish(h)
+}
+
+/** {@link hashKey} of the key whose UTF-8 bytes are `bytes[start, end)` (what a record holds: no object made). */
+export function hashKeyRange(bytes: Uint8Array, start: number, end: number): number {
+  let h = SEED
+  for (let i = start; i < end; i++) {
+    // Beyond ASCII, bytes are not characters: hash the string.
+    if (bytes[i] >= 0x80) return hashKey(readUtf8(bytes, start, end))
+    h = Math.imul(h ^ bytes[i], 0x9e3779b1)
   }
+  return finish(h)
+}
+
+function finish(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b)
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
   return (h ^ (h >>> 16)) >>> 0

@@ -10,7 +10,7 @@ import { utf8Length } from '../bytes/utf8.js'
 import { putVarint, readVarint, varintSize } from '../bytes/varint.js'
 import { strHeaderSize } from '../value/sizes.js'
 import { writeStr } from '../value/writer.js'
-import { hashKey, type Key, KeyBytes, writeKey } from './key.js'
+import { hashKeyRange, type Key, KeyBytes, writeKey } from './key.js'
 
 /**
  * A value as a record takes it: its MessagePack bytes `value[start, end)`, a string (written
@@ -83,7 +83,8 @@ export function keyAt(bytes: Uint8Array, at: number): KeyBytes {
 
 /** The {@link hashKey} of the key of the record at `at`. */
 export function keyHashAt(bytes: Uint8Array, at: number): number {
-  return hashKey(keyAt(bytes, at))
+  const start = keyStartAt(bytes, at)
+  return hashKeyRange(bytes, start, start + keyLengthAt(bytes, at))
 }
 
 /** Where the value's varint length of the record at `at` lies. */
