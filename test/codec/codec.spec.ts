@@ -1,22 +1,17 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
+import { decodeMessage, encodeAnnounce, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import { type CounterUpdate, type CounterWindow, type EntryUpdate, FIRST_WINDOW } from '../../src/store/types.js'
 import { MAX_DEADLINE } from '../../src/store/validate.js'
 import { acceptedJson } from '../fixtures/arbitraries.js'
 import { PEER_IDS, plain } from '../fixtures/entries.js'
+import { smallLimits } from '../fixtures/limits.js'
 import { pack } from '../fixtures/msgpack.js'
 
 const N = PEER_IDS[0]
 
-const limits: DecodeLimits = {
-  maxMessageBytes: 1 << 20,
-  maxMessageEntries: 100,
-  maxKeyLength: 64,
-  maxValueBytes: 4096,
-  maxValueDepth: 8
-}
+const limits = smallLimits
 
 const json = acceptedJson(4)
 const name = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.length <= 20)

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type DecodeLimits, decodeMessage, encodeAnnounce, encodeLeave } from '../../src/codec/index.js'
+import { decodeMessage, encodeAnnounce, encodeLeave } from '../../src/codec/index.js'
 import {
   decodeSyncMessage,
   deflatedPayload,
@@ -20,6 +20,7 @@ import {
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
 import { GROUPS, LEAVES_PER_GROUP } from '../../src/store/digest.js'
 import { PEER_IDS } from '../fixtures/entries.js'
+import { smallLimits } from '../fixtures/limits.js'
 import { Ext, pack } from '../fixtures/msgpack.js'
 
 const [A, B] = PEER_IDS
@@ -142,13 +143,7 @@ describe('message bytes, on random input', () => {
 })
 
 describe('message decoding', () => {
-  const limits: DecodeLimits = {
-    maxMessageBytes: 1 << 20,
-    maxMessageEntries: 100,
-    maxKeyLength: 64,
-    maxValueBytes: 4096,
-    maxValueDepth: 8
-  }
+  const limits = smallLimits
   const decodeCode = expect.objectContaining({ code: ErrorCode.DECODE })
   const sync = (bytes: Uint8Array) => decodeSyncMessage(bytes, limits)
   const groups = new Uint32Array(GROUPS * 2).fill(9)

@@ -5,19 +5,14 @@
  * round or a restart down with it.
  */
 import { describe, expect, it } from 'vitest'
-import { type DecodeLimits, decodeMessage, encodeUpdates } from '../../src/codec/index.js'
+import { decodeMessage, encodeUpdates } from '../../src/codec/index.js'
 import { ErrorCode } from '../../src/errors.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { MAX_DEADLINE } from '../../src/store/validate.js'
 import { PEER_IDS } from '../fixtures/entries.js'
+import { smallLimits } from '../fixtures/limits.js'
 
-const limits: DecodeLimits = {
-  maxMessageBytes: 1 << 20,
-  maxMessageEntries: 100,
-  maxKeyLength: 64,
-  maxValueBytes: 4096,
-  maxValueDepth: 8
-}
+const limits = smallLimits
 
 const NODE = PEER_IDS[0]
 const entry = (key: string, overrides: Partial<EntryUpdate> = {}): EntryUpdate => ({
