@@ -145,9 +145,11 @@ export class Counters {
   }
 
   /**
-   * Merges a counter slot: ignored when its window is older than the counter's, or, for a window
-   * the counter does not hold, when it ended before `horizon` and the digest no longer counts it
-   * (dead, as a collected entry is); replacing every slot when its window is newer; else
+   * Merges a counter slot: ignored when its window is older than the counter's, or, for a counter
+   * not held here, when its window ended before `horizon` and the digest no longer counts it (dead,
+   * as a collected entry is: only a counter not held, as with entries, so that a replica holding an
+   * older window still takes the newer one that replaced it everywhere); replacing every slot when
+   * its window is newer; else
    * element-wise max of totals and bases. Returns the slot's state after, or undefined when
    * nothing changed.
    */
@@ -156,7 +158,7 @@ export class Counters {
     let state = this.counters.get(update.counter)
     const order = state === undefined ? 1 : compareStamps(window, state.window)
     if (order < 0) return undefined
-    if (order > 0 && window.expiresAt !== 0 && window.expiresAt < horizon && !this.counts(window.expiresAt))
+    if (state === undefined && window.expiresAt !== 0 && window.expiresAt < horizon && !this.counts(window.expiresAt))
       return undefined
     if (state !== undefined && order > 0) this.drop(update.counter, state)
     if (state === undefined || compareStamps(window, state.window) !== 0) {

@@ -23,27 +23,33 @@ export class CatchUp {
   }
 
   /**
-   * Waits for a round's turn (none once caught up), at most CATCH_UP_TURN_WAIT or until
-   * `signal` aborts; returns the release, to call when the round ends, however.
+   * A round's place in the turns (none once caught up): `wait` resolves when its turn comes (at most
+   * CATCH_UP_TURN_WAIT, or when `signal` aborts); `release`, called when the round ends however,
+   * and before its turn came too, lets the next round go.
    */
-  async turn(signal: AbortSignal): Promise<() => void> {
-    if (this.caughtUp) return () => {}
+  enter(): { wait: (signal: AbortSignal) => Promise<void>; release: () => void } {
+    if (this.caughtUp) return { wait: async () => {}, release: () => {} }
     const before = this.last
     let release = (): void => {}
     this.last = new Promise((resolve) => {
       release = resolve
     })
-    let timer: NodeJS.Timeout | undefined
-    const waited = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, CATCH_UP_TURN_WAIT)
-      signal.addEventListener('abort', () => resolve(), { once: true })
-    })
-    try {
-      await Promise.race([before, waited])
-    } finally {
-      clearTimeout(timer)
+    const wait = async (signal: AbortSignal): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined
+      let onAbort = (): void => {}
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CATCH_UP_TURN_WAIT)
+        onAbort = () => resolve()
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+      try {
+        await Promise.race([before, waited])
+      } finally {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
+      }
     }
-    return release
+    return { wait, release }
   }
 
   /** A round completed: this peer holds what a peer held, and its rounds no longer take turns. */

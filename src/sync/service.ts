@@ -167,20 +167,23 @@ export class Sync {
     const result = newResult()
     const limits = roundLimits(this.init)
     const ctx = this.context(peer, limits, deferAbove)
-    let release = (): void => {}
-    ctx.takeTurn = async () => {
-      release = await this.catchUp.turn(this.controller.signal)
-    }
     const side = role === 'initiator' ? initiate : respond
     // Node 20 holds the sources of AbortSignal.any weakly: the timeout is held (to `finally`) so
     // that a collection of garbage during the round cannot drop it and leave the round unbounded.
     const timeout = AbortSignal.timeout(this.init.timeout)
+    const signal = AbortSignal.any([this.controller.signal, timeout])
+    // The round takes its place in the turns when it needs it (session.ts), and gives it up however it ends.
+    let turn: ReturnType<CatchUp['enter']> | undefined
+    ctx.takeTurn = () => {
+      turn = this.catchUp.enter()
+      return turn.wait(signal)
+    }
     try {
       await runOverStream(stream, (inbox) => side(ctx, inbox, result), {
         limits: this.init.limits,
         readAhead: limits.readAhead,
         counts: this.stats,
-        signal: AbortSignal.any([this.controller.signal, timeout]),
+        signal,
         peer
       })
     } catch (err) {
@@ -191,7 +194,7 @@ export class Sync {
       this.log('sync %s with %s failed: %e', role, peer, err)
       throw err
     } finally {
-      release()
+      turn?.release()
       void timeout.aborted
     }
     this.settle(role, peer, result)

@@ -179,4 +179,22 @@ describe('counter windows', () => {
     expect(a.mergeCounter(near)).toBe(true)
     expect(a.clock.tick().wall).toBeGreaterThanOrEqual(NOW + 30_000)
   })
+
+  it('take a newer window dead past the horizon over an older one held, so no replaced count comes back', () => {
+    let now = NOW
+    const r = replica('r', () => now)
+    const a = replica('a', () => now)
+    // Cut apart, r opens a long window, then a opens a short one, stamped later.
+    const long = r.increment('n', 7, NOW + 100 * TTL).update
+    now += 1
+    const short = a.increment('n', 1, now + 1).update
+    now += 2 * TTL
+    // The digest's line moves (as before every sync round): the short window is past it.
+    r.ageDigest()
+    a.ageDigest()
+    r.mergeCounter(short)
+    a.mergeCounter(long)
+    expect([r.counter('n'), a.counter('n')]).toEqual([0, 0])
+    expect(r.digest.root()).toBe(a.digest.root())
+  })
 })
