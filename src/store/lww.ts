@@ -8,16 +8,16 @@ import { encodeValue } from './encoded.js'
 import type { EntryUpdate } from './types.js'
 
 /**
- * Last-writer-wins order: by stamp, and — only for two different writes with the
- * same stamp, which an honest peer never makes — by content (deletion, expiry,
- * then the value's MessagePack bytes), so that even then every replica keeps the
- * same one.
+ * Last-writer-wins order: by stamp, and — for two versions with the same stamp (a touch, which
+ * keeps its version's stamp; otherwise only a dishonest peer) — by content: deletion, then the
+ * later deadline (none counts as the latest: a touch extends a value's life), then the value's
+ * MessagePack bytes, so that every replica keeps the same one.
  */
 export function compareEntries(a: EntryUpdate, b: EntryUpdate): number {
   const byStamp = compareStamps(a, b)
   if (byStamp !== 0 || a === b) return byStamp
   if (a.deleted !== b.deleted) return a.deleted ? 1 : -1
-  if (a.expiresAt !== b.expiresAt) return a.expiresAt - b.expiresAt
+  if (a.expiresAt !== b.expiresAt) return a.expiresAt === 0 ? 1 : b.expiresAt === 0 ? -1 : a.expiresAt - b.expiresAt
   if (a.deleted) return 0
   // By the value's bytes: the same write received twice compares equal without decoding.
   return Buffer.compare(bytesOf(a), bytesOf(b))

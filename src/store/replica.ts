@@ -29,29 +29,22 @@ export class Replica extends ReplicaState {
   }
 
   /**
-   * A new deadline (`expiresAt`, 0: none) for the live value of a key, written as the version
-   * held here one logical step later, by the same writer: it replaces that version (and copies of
-   * it) everywhere, while any write or remove made after that version orders after the touch
-   * too, so a touch never brings back a value removed elsewhere meanwhile. Undefined, writing
-   * nothing, when no live value is held.
+   * A new deadline (`expiresAt`, 0: none) for the live value of a key. A later deadline (or none)
+   * is the held version again, with its stamp and the new deadline: it replaces that version
+   * everywhere (versions with one stamp order by deadline, store/lww.ts) and loses to every write
+   * or remove made after it, so a touch never brings back a value removed elsewhere meanwhile, nor
+   * outranks a later save. An earlier deadline is a new write of the value, stamped now, ordering
+   * as a save does. Undefined, writing nothing, when no live value is held.
    */
   touch(collection: string, key: string, expiresAt: number): EntryUpdate | undefined {
     const current = this.entry(collection, key)
     if (current === undefined || !isLive(current.deleted, current.expiresAt, this.clock.now())) return undefined
     // A copy: the stored bytes are a view of the collection's records, which this write replaces.
     const bytes = (current.encoded as Uint8Array).slice()
-    const touched = new EncodedEntry(
-      collection,
-      key,
-      current.wall,
-      current.logical + 1,
-      current.node,
-      expiresAt,
-      false,
-      bytes
-    )
-    // Later local writes order after the touch, as after any write this clock made.
-    this.clock.observe(touched)
+    const later = expiresAt === 0 || (current.expiresAt !== 0 && expiresAt >= current.expiresAt)
+    if (!later) return this.saveEncoded(collection, key, bytes, expiresAt)
+    const { wall, logical, node } = current
+    const touched = new EncodedEntry(collection, key, wall, logical, node, expiresAt, false, bytes)
     this.mergeEntry(touched, 'local')
     return touched
   }

@@ -275,7 +275,7 @@ describe('touch', () => {
       })
     const a = clock('a')
     const b = clock('b')
-    const saved = a.save('s', 'sid', 'session', 0)
+    const saved = a.save('s', 'sid', 'session', NOW + 500)
     b.mergeEntry(saved)
     now += 5
     // a logs out; before the remove reaches b, b touches the session.
@@ -288,7 +288,7 @@ describe('touch', () => {
     expect([a.get('s', 'sid'), b.get('s', 'sid')]).toEqual([null, null])
     expect(a.digest.root()).toBe(b.digest.root())
     // A touch of a live value replaces it everywhere, with its deadline; a write after it wins.
-    const again = a.save('s', 'k', 'v', 0)
+    const again = a.save('s', 'k', 'v', now + 100)
     b.mergeEntry(again)
     const t = b.touch('s', 'k', now + 500) as EntryUpdate
     a.mergeEntry(t)
@@ -296,5 +296,32 @@ describe('touch', () => {
     expect(b.save('s', 'k', 'w', 0).logical).toBeGreaterThanOrEqual(0)
     expect(b.get('s', 'k')).toBe('w')
     expect(b.touch('s', 'absent', 0)).toBeUndefined()
+  })
+
+  it("never outranks the writer's next write, made in the same millisecond", () => {
+    const now = NOW
+    const make = (node: string) =>
+      new Replica({
+        node,
+        slot: `${node}/1`,
+        clock: new Clock({ now: () => now, maxSkew: 60_000 }),
+        tombstoneTtl: 60_000
+      })
+    const x = make('x')
+    const y = make('y')
+    const v1 = x.save('s', 'k', 'v1', now + 500)
+    const v2 = x.save('s', 'k', 'v2', now + 500)
+    y.mergeEntry(v1)
+    // y holds v1 only, and extends it; x's v2 is one logical step after v1.
+    const touched = y.touch('s', 'k', now + 1000) as EntryUpdate
+    x.mergeEntry(touched)
+    y.mergeEntry(v2)
+    expect([x.get('s', 'k'), y.get('s', 'k')]).toEqual(['v2', 'v2'])
+    expect(x.digest.root()).toBe(y.digest.root())
+    // A touch that shortens the deadline is a write of its own, stamped now: it orders as a save.
+    const shorter = x.touch('s', 'k', now + 10) as EntryUpdate
+    expect(shorter.logical > v2.logical || shorter.wall > v2.wall).toBe(true)
+    y.mergeEntry(shorter)
+    expect(y.entry('s', 'k')?.expiresAt).toBe(now + 10)
   })
 })
