@@ -266,13 +266,7 @@ describe('replica merge', () => {
 describe('touch', () => {
   it('gives the value a new deadline everywhere, and never brings back a value removed elsewhere meanwhile', () => {
     let now = NOW
-    const clock = (node: string) =>
-      new Replica({
-        node,
-        slot: `${node}/1`,
-        clock: new Clock({ now: () => now, maxSkew: 60_000 }),
-        tombstoneTtl: 60_000
-      })
+    const clock = (node: string) => replica(node, [], () => now)
     const a = clock('a')
     const b = clock('b')
     const saved = a.save('s', 'sid', 'session', NOW + 500)
@@ -300,13 +294,7 @@ describe('touch', () => {
 
   it("never outranks the writer's next write, made in the same millisecond", () => {
     const now = NOW
-    const make = (node: string) =>
-      new Replica({
-        node,
-        slot: `${node}/1`,
-        clock: new Clock({ now: () => now, maxSkew: 60_000 }),
-        tombstoneTtl: 60_000
-      })
+    const make = (node: string) => replica(node, [], () => now)
     const x = make('x')
     const y = make('y')
     const v1 = x.save('s', 'k', 'v1', now + 500)
