@@ -10,7 +10,7 @@ export async function* iterateKeys<T extends Json = Json>(
 ): AsyncIterableIterator<[string, T]> {
   const { collection, pageSize } = (config ?? {}) as Partial<IterateConfig>
   let cursor: string | null = null
-  // Each page's cursor lies past the one before (store/replica.ts liveKeys), so the pages end.
+  // Each page's cursor lies past the one before (store/state.ts liveKeys), so the pages end.
   do {
     const page: KeysPage = await source.keys({
       collection: collection as string,
