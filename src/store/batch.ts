@@ -1,6 +1,6 @@
 /**
  * The entries of one received UPDATES message, column by column over the
- * message's bytes: what the codec hands a replica to merge (store/replica.ts
+ * message's bytes: what the codec hands a replica to merge (store/state.ts
  * `mergeBatch`). Each entry is read as an {@link EncodedEntry} whose key and value
  * stay bytes of the message: a key string and a JS value are made only for whoever
  * asks for one (change listeners, persistence), so a late joiner merges a whole

@@ -1,6 +1,6 @@
 /**
  * Values kept as their MessagePack bytes. A replica stores every value encoded
- * (store/collection.ts), sends it on as those bytes, and receives it as bytes
+ * (store/arena.ts, in records), sends it on as those bytes, and receives it as bytes
  * checked without decoding (value/reader.ts); a JS value is made only when
  * something reads it. An entry read from the store or the wire is an
  * {@link EncodedEntry}: its `value` is decoded on first use.
