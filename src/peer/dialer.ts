@@ -16,11 +16,12 @@ import type { Logger, PeerId } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { MAX_ANNOUNCED_ADDR_LENGTH, MAX_ANNOUNCED_PEERS, type PeerAddrs } from '../codec/index.js'
+import type { PeerAddrs } from '../codec/index.js'
 import * as defaults from '../constants.js'
 import type { BootstrapAddressStatus } from '../contract.js'
 import { TokenBucket } from '../util/token-bucket.js'
 import { type AnnouncedLimits, AnnouncedPeers, type PeerState, targetsOf } from './announced.js'
+import { announcement } from './announcement.js'
 import { BootstrapAddresses, type DialResult } from './bootstrap.js'
 import { dialFailure, explainTimeout } from './dial-failure.js'
 import type { SharedMemNode } from './node.js'
@@ -171,32 +172,9 @@ export class Dialer {
     })
   }
 
-  /**
-   * Announces this peer and every connected peer whose listen addresses identify has told us,
-   * within what receivers keep: the decoder's limits, and the addresses a receiver dials.
-   */
   private async announce(): Promise<void> {
-    const node = this.init.node
-    const peers: PeerAddrs[] = [{ peerId: node.peerId.toString(), addrs: this.announceable(node.getMultiaddrs()) }]
-    const ids = new Set(node.getConnections().map((c) => c.remotePeer))
-    for (const id of ids) {
-      if (peers.length >= MAX_ANNOUNCED_PEERS) break
-      try {
-        const { addresses } = await node.peerStore.get(id)
-        const addrs = this.announceable(addresses.map((a) => a.multiaddr.encapsulate(`/p2p/${id}`)))
-        if (addrs.length > 0) peers.push({ peerId: id.toString(), addrs })
-      } catch {
-        // Not in the peer store (yet): identify has not finished; the next announcement lists it.
-      }
-    }
+    const peers = await announcement(this.init.node, this.limits.addrsPerPeer)
     if (this.started) this.init.announce(peers)
-  }
-
-  private announceable(addrs: Multiaddr[]): string[] {
-    return addrs
-      .map(String)
-      .filter((a) => a.length <= MAX_ANNOUNCED_ADDR_LENGTH)
-      .slice(0, this.limits.addrsPerPeer)
   }
 
   /**
