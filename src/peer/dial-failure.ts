@@ -42,14 +42,25 @@ export function dialFailure(err: unknown, timeout: number): DialFailure {
  * reads as garbage and may wait for bytes that never come, until the dial times out. A peer
  * without a key, or a server that says nothing, sends nothing first: the timeout stands.
  */
-export async function explainTimeout(err: unknown, host: string, port: number, waitMs: number): Promise<unknown> {
+export async function explainTimeout(
+  err: unknown,
+  host: string,
+  port: number,
+  waitMs: number,
+  signal: AbortSignal
+): Promise<unknown> {
+  if (signal.aborted) return err
   const spoke = await new Promise<boolean>((resolve) => {
     const socket = connect({ host, port })
     const done = (answer: boolean): void => {
       clearTimeout(timer)
+      signal.removeEventListener('abort', stop)
       socket.destroy()
       resolve(answer)
     }
+    // A peer that stops does not wait for the probe.
+    const stop = (): void => done(false)
+    signal.addEventListener('abort', stop, { once: true })
     const timer = setTimeout(() => done(false), waitMs)
     socket.once('data', () => done(true))
     socket.once('error', () => done(false))

@@ -296,7 +296,9 @@ export class Dialer {
       return outcome
     const tcp = addr.toOptions()
     if (tcp.transport !== 'tcp') return outcome
-    return { err: await explainTimeout(outcome.err, tcp.host, tcp.port, defaults.HANDSHAKE_PROBE_WAIT) }
+    return {
+      err: await explainTimeout(outcome.err, tcp.host, tcp.port, defaults.HANDSHAKE_PROBE_WAIT, this.controller.signal)
+    }
   }
 
   private async dial(label: string, target: Multiaddr | Multiaddr[]): Promise<DialOutcome> {

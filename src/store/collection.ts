@@ -78,9 +78,10 @@ export class Collection implements KeyHolder {
 
   /**
    * Stores `update` in `slot` (a newer version of its key), or in a new slot when `slot` is -1
-   * (a key not present: {@link find} returned -1). Returns the slot.
+   * (a key not present: {@link find} returned -1; `hash`, its {@link hashKey}, when the caller has
+   * it). Returns the slot.
    */
-  put(slot: number, update: EntryUpdate): number {
+  put(slot: number, update: EntryUpdate, hash?: number): number {
     const key = keyOfEntry(update)
     const added = slot < 0
     if (added) slot = this.nextSlot()
@@ -96,7 +97,7 @@ export class Collection implements KeyHolder {
     // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
     if (update instanceof EncodedEntry) this.cache.delete(slot)
     else this.cache.set(slot, update.deleted ? null : update.value, this.stamps.capacity)
-    if (added) this.index.insert(slot, hashKey(key))
+    if (added) this.index.insert(slot, hash ?? hashKey(key))
     return slot
   }
 

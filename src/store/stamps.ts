@@ -14,7 +14,7 @@ const DELETED = 0x80000000
  */
 const WIDE = 0xffff
 
-/** What a slot's stamp is set from (an entry, or a row of a received batch). */
+/** What a slot's stamp is set from: an entry (a received one included, store/batch.ts). */
 export interface StampFields {
   readonly node: string
   readonly wall: number

@@ -15,6 +15,7 @@ import { Collection } from './collection.js'
 import { Counters } from './counters.js'
 import { collectionSeed, type Digest, hashEntry, type MemberHash } from './digest.js'
 import { keyOfEntry } from './encoded.js'
+import { hashKey } from './key.js'
 import { compareEntries, isCollectable } from './lww.js'
 import { allEntries, encodeEverything, scanBuckets } from './scan.js'
 import { Tally } from './tally.js'
@@ -190,7 +191,10 @@ export class ReplicaState {
       if (receiveEach) this.clock.receive(update, now)
       else this.clock.checkSkew(update.wall, now)
     } else if (origin === 'restore') this.clock.observe(update)
-    const slot = entries === undefined ? -1 : entries.find(keyOfEntry(update))
+    // The key is hashed once, for the lookup and, for a new key, the index.
+    const key = keyOfEntry(update)
+    const keyHash = hashKey(key)
+    const slot = entries === undefined ? -1 : entries.find(key, keyHash)
     let wasLive = false
     if (entries !== undefined && slot >= 0) {
       const order = entries.stamps.compare(update.wall, update.logical, update.node, slot)
@@ -209,7 +213,7 @@ export class ReplicaState {
         entries = new Collection(update.collection, this.writers)
         this.collections.set(update.collection, entries)
       }
-      entries.put(-1, update)
+      entries.put(-1, update, keyHash)
     }
     this.tally.add(update.deleted, counted, hash)
     if (origin !== 'restore') this.changes.entry(update, origin, wasLive)

@@ -17,11 +17,6 @@ export class CatchUp {
   /** Settles when the round that took the last turn releases it. */
   private last: Promise<void> = Promise.resolve()
 
-  /** Whether this peer has completed a round (then rounds run side by side). */
-  get done(): boolean {
-    return this.caughtUp
-  }
-
   /**
    * A round's place in the turns (none once caught up): `wait` resolves when its turn comes (at most
    * CATCH_UP_TURN_WAIT, or when `signal` aborts); `release`, called when the round ends however,

@@ -3,7 +3,7 @@
  * (reader.ts `Reader.value`, when a value was stored or received) into a JS value,
  * objects and arrays frozen. No bounds checks: the bytes were checked once, when
  * they came in. Short strings are built by hand and longer ones by Buffer's native
- * decoder, which for a single small value costs less than msgpackr's set-up.
+ * decoder, which for a single small value costs less than a general decoder's set-up.
  */
 import { readUtf8 } from '../bytes/utf8.js'
 import { decodeError } from '../errors.js'
