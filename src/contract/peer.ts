@@ -21,7 +21,11 @@ export interface SharedMemPeer extends SharedMem, CollectionIterator, AsyncDispo
   /** Stored entries (tombstones included) of each collection. */
   collectionSizes(): Record<string, number>
   status(): PeerStatus
-  /** Runs a sync round with every connected swarm peer now; resolves when all are done. */
+  /**
+   * Runs a sync round with every connected swarm peer now; resolves when all are done, each peer
+   * then holding this one's state as of the call and this one each peer's. Rejects (ERR_REMOTE,
+   * naming each peer and why) if any round failed; the others still ran.
+   */
   syncNow(): Promise<void>
   /**
    * Resolves once this peer can serve what its swarm holds: when its first complete sync round

@@ -296,7 +296,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
 
   async syncNow(): Promise<void> {
     this.assertRunning()
-    await Promise.allSettled(this.gossip.peers().map((peer) => this.sync.syncWith(peer)))
+    await this.sync.syncAll(this.gossip.peers())
   }
 
   private assertRunning(): void {

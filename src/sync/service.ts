@@ -58,6 +58,11 @@ export interface SyncInit {
 
 type Role = SyncRoundEvent['role']
 
+const reasonText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+/** Running rounds a {@link Sync.syncWith} call waits for at most before it opens its own. */
+const MAX_ROUNDS_AWAITED = 3
+
 export class Sync {
   readonly stats: SyncStatus = {
     lastSyncAt: 0,
@@ -100,7 +105,7 @@ export class Sync {
         const peer = connection.remotePeer.toString()
         // A failed round is logged and counted in round(); an unhandled rejection here
         // would let any peer crash this process with a few bad bytes.
-        this.rounds.track(peer, 'in', this.round(stream, 'responder', peer)).catch(() => {})
+        this.rounds.track(peer, 'in', () => this.round(stream, 'responder', peer)).round.catch(() => {})
       },
       { maxInboundStreams: 4 }
     )
@@ -119,27 +124,62 @@ export class Sync {
   }
 
   /**
-   * Runs one round with `peer` as initiator. A call while a round with `peer` runs joins it,
-   * whichever side opened it: a round syncs both ways, and a second one alongside would have
-   * the initiator send again every entry in every bucket that still differs, which is most of
-   * them while a late joiner fills (docs/benchmarks.md). If the round it joined deferred its
-   * transfer, it then runs one of its own: this call never settles on a deferred round.
+   * Runs a round with `peer` that holds both sides' state as of this call (a new connection's round,
+   * `syncNow()`), and never defers. A call while this peer's own round with `peer` opens joins it: a
+   * round syncs both ways, and a second one alongside would have the initiator send again every
+   * entry in every bucket that still differs, which is most of them while a late joiner fills
+   * (docs/benchmarks.md). A round already past its digest, one the other peer opened, or one that
+   * deferred does not hold what this call asks for: the call waits for it, then runs its own.
    */
-  syncWith(peer: PeerId | string): Promise<SessionResult> {
-    return this.roundWith(peer, false).then((result) => (result.deferred ? this.syncWith(peer) : result))
+  async syncWith(peer: PeerId | string): Promise<SessionResult> {
+    const id = `${peer}`
+    const ask = this.rounds.ask()
+    // Bounded: rounds the other peer opens one after another never hold this call back for long.
+    for (let waits = 0; waits < MAX_ROUNDS_AWAITED; waits++) {
+      const running = this.rounds.with(id)
+      if (running === undefined) break
+      const result = await running.round.catch(() => undefined)
+      if (result?.complete === true && !result.deferred && running.covers >= ask) return result
+    }
+    return this.openRound(peer, undefined)
   }
 
-  /** {@link syncWith}; a `periodic` round may defer its transfer (deferral.ts). */
-  private roundWith(peer: PeerId | string, periodic: boolean): Promise<SessionResult> {
-    const current = this.rounds.with(`${peer}`)
-    if (current !== undefined) return current
+  /**
+   * {@link syncWith} every peer of `peers` at once; rejects once all are done if any round failed
+   * (ERR_REMOTE, naming each such peer and why: the others' rounds still ran to their end).
+   */
+  async syncAll(peers: string[]): Promise<void> {
+    const outcomes = await Promise.allSettled(peers.map((peer) => this.syncWith(peer)))
+    const failed = outcomes.flatMap((o, i) =>
+      o.status === 'rejected' ? [`${peers[i]} (${reasonText(o.reason)})`] : []
+    )
+    if (failed.length > 0) {
+      throw new SharedMemError(
+        ErrorCode.REMOTE,
+        `sync failed with ${failed.length} of ${peers.length} peers: ${failed.join(', ')}`
+      )
+    }
+  }
+
+  /** A periodic round with `peer`, which may defer its transfer (deferral.ts); none while one with `peer` runs. */
+  private roundWith(peer: string): Promise<SessionResult> | undefined {
+    if (this.rounds.with(peer) !== undefined) return undefined
+    return this.openRound(peer, this.deferrals.threshold(true))
+  }
+
+  private openRound(peer: PeerId | string, deferAbove: number | undefined): Promise<SessionResult> {
     if (!this.started) return Promise.reject(new SharedMemError(ErrorCode.STOPPED, 'sync is stopped'))
-    return this.rounds.track(`${peer}`, 'out', this.open(peer, this.deferrals.threshold(periodic)))
+    return this.rounds.track(`${peer}`, 'out', (opened) => this.open(peer, deferAbove, opened)).round
   }
 
-  private async open(peer: PeerId | string, deferAbove: number | undefined): Promise<SessionResult> {
+  private async open(
+    peer: PeerId | string,
+    deferAbove: number | undefined,
+    opened: () => void
+  ): Promise<SessionResult> {
     const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
     const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
+    opened()
     return this.round(stream, 'initiator', target.toString(), deferAbove)
   }
 
@@ -155,7 +195,7 @@ export class Sync {
       const peers = this.init.swarmPeers()
       if (peers.length > 0) {
         const peer = peers[Math.floor(Math.random() * peers.length)]
-        void this.roundWith(peer, true).catch(() => {})
+        void this.roundWith(peer)?.catch(() => {})
       }
       if (this.started) this.schedule()
     }, this.init.interval)

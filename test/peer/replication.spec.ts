@@ -111,7 +111,7 @@ describe('replication between peers in one process', () => {
 })
 
 describe('joining', () => {
-  it('a round asked for while the other side runs one with this peer joins it, instead of sending everything again', async () => {
+  it('syncNow while the catch-up round runs waits for it, instead of sending everything again', async () => {
     const n = 2000
     // Small frames (200 entries, compressed), so the event loop turns between them.
     const full = await startPeer({ syncInterval: 60_000, maxBatchEntries: 50 })
@@ -120,8 +120,16 @@ describe('joining', () => {
     const joiner = await startPeer({ bootstrap: [full.addresses[0]], syncInterval: 60_000 })
     const started = new Promise<void>((resolve) => joiner.once('sync:progress', () => resolve()))
     const rounds: string[] = []
-    full.on('sync', (e) => rounds.push(`full ${e.role}`))
-    joiner.on('sync', (e) => rounds.push(`joiner ${e.role}`))
+    const transferred: string[] = []
+    for (const [name, peer] of [
+      ['full', full],
+      ['joiner', joiner]
+    ] as const) {
+      peer.on('sync', (e) => {
+        rounds.push(`${name} ${e.role}`)
+        if (e.sent + e.received > 0) transferred.push(`${name} ${e.role}`)
+      })
+    }
     // The joiner merges slowly (half a millisecond an entry), so the round outlasts the topic handshake.
     joiner.on('change', () => {
       const until = performance.now() + 0.5
@@ -133,15 +141,31 @@ describe('joining', () => {
       'the two to share the topic'
     )
     expect(Object.keys(joiner.getArraySync({ collection: 'c' })).length).toBeLessThan(n)
-    // Each side asks for a round (as its periodic timer would) while the first one still runs.
+    // Each side asks for a round while the first one still runs.
     await Promise.all([full.syncNow(), joiner.syncNow()])
     expect(joiner.status().digest).toBe(full.status().digest)
-    // One round in all, opened by the peer whose id sorts first.
+    // One round moved entries, the one the peer whose id sorts first opened; the rounds each
+    // syncNow ran after it (its digest was older than the call) found the two in sync.
     const fullOpened = full.peerId < joiner.peerId
-    expect(rounds.sort()).toEqual(
+    expect(transferred.sort()).toEqual(
       fullOpened ? ['full initiator', 'joiner responder'] : ['full responder', 'joiner initiator']
     )
+    expect(rounds.length).toBeGreaterThan(2)
     expect(joiner.status().sync.entriesReceived).toBe(n)
+  })
+
+  it('syncNow rejects, naming the peer, when a round fails; it still syncs with the others', async () => {
+    const [a, b, c] = await startPeers(3)
+    await waitFor(() => a.status().peers.length === 2, 'a to share the topic with both')
+    // Not public API: b stops answering sync, its gossip still up.
+    await (b as unknown as { sync: { stop(): Promise<void> } }).sync.stop()
+    a.save({ collection: 'c', key: 'k', variable: 1 })
+    const failure = await a.syncNow().then(
+      () => undefined,
+      (err: unknown) => err
+    )
+    expect(failure).toMatchObject({ code: 'ERR_REMOTE', message: expect.stringContaining(`1 of 2 peers: ${b.peerId}`) })
+    expect(c.getSync({ collection: 'c', key: 'k' })).toBe(1)
   })
 
   it('a lone peer publishes nothing; a peer that connects later still gets every write', async () => {
@@ -184,7 +208,7 @@ describe('joining', () => {
 describe('periodic sync while writes arrive', () => {
   const MISSED = 3000
   /** Not public API: lets a test start a periodic round, as the peer's timer does. */
-  type SyncInternals = { sync: { roundWith(peer: string, periodic: boolean): Promise<SyncRoundEvent> } }
+  type SyncInternals = { sync: { roundWith(peer: string): Promise<SyncRoundEvent> | undefined } }
 
   /**
    * Peer a (periodic rounds every `syncInterval` ms) and peer b (none), b losing all of a's
@@ -246,10 +270,16 @@ describe('periodic sync while writes arrive', () => {
   it('syncNow repairs even when it meets a periodic round that defers', async () => {
     const { a, b, missing, stop } = await missedWhileWriting(60_000)
     try {
-      const periodic = (a as unknown as SyncInternals).sync.roundWith(b.peerId, true)
+      // A periodic round starts once no other round between the two runs (the new connection's may).
+      const sync = (a as unknown as SyncInternals).sync
+      let periodic: Promise<SyncRoundEvent> | undefined
+      await waitFor(() => {
+        periodic = sync.roundWith(b.peerId)
+        return periodic !== undefined
+      }, 'a periodic round')
       await a.syncNow()
       expect(missing()).toBe(0)
-      expect((await periodic).deferred).toBe(true)
+      expect((await periodic)?.deferred).toBe(true)
     } finally {
       stop()
     }

@@ -1,13 +1,13 @@
 /**
  * The sync service against a fake libp2p node (`SyncNode`): two services joined by in-memory
- * streams, with no network. When it opens rounds, that a round asked for while one runs joins
- * it, and its lifecycle.
+ * streams, with no network. When it opens rounds, which running round a request for one joins,
+ * and its lifecycle.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
 import { ErrorCode } from '../../src/errors.js'
 import { Replica } from '../../src/store/replica.js'
-import { SYNC_PROTOCOL, Sync, type SyncNode } from '../../src/sync/index.js'
+import { SYNC_PROTOCOL, Sync, type SyncInit, type SyncNode } from '../../src/sync/index.js'
 import { Membership } from '../../src/sync/membership.js'
 import { Rejections } from '../../src/util/rejections.js'
 import { PEER_IDS } from '../fixtures/entries.js'
@@ -108,7 +108,12 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()))
 })
 
-function service(self: string, net: Map<string, Map<string, Handler>>, interval = 60_000) {
+function service(
+  self: string,
+  net: Map<string, Map<string, Handler>>,
+  interval = 60_000,
+  more: Partial<SyncInit> = {}
+) {
   const node = fakeNode(self, net)
   const replica = new Replica({ node: self, slot: `${self}/1`, clock: new Clock({ maxSkew: DAY }), tombstoneTtl: DAY })
   const membership = new Membership({ self, memberTimeout: DAY, now: replica.clock.now })
@@ -125,7 +130,8 @@ function service(self: string, net: Map<string, Map<string, Handler>>, interval 
     window: 4,
     membership,
     swarmPeers: () => [...net.keys()].filter((p) => p !== self),
-    rejections: new Rejections()
+    rejections: new Rejections(),
+    ...more
   })
   running.push(sync)
   return { node, replica, sync }
@@ -155,20 +161,45 @@ describe('sync service', () => {
     expect(large.sync.stats.bytesReceived).toBeGreaterThan(0)
   })
 
-  it('a round asked for while one with the same peer runs, whichever side opened it, joins it', async () => {
+  it('a round asked for while this side opens one with the same peer joins it', async () => {
     const net = new Map()
     const [a, b] = [service(PEER_IDS[0], net), service(PEER_IDS[1], net)]
     await Promise.all([a.sync.start(), b.sync.start()])
     for (let i = 0; i < 2_000; i++) a.replica.save('c', `k${i}`, i, 0)
     const first = a.sync.syncWith(PEER_IDS[1])
     const second = a.sync.syncWith(PEER_IDS[1])
-    // The fake node hands b the stream as a dials: b asks while a's round runs, and joins it.
-    const third = b.sync.syncWith(PEER_IDS[0])
-    const results = await Promise.all([first, second, third])
+    const results = await Promise.all([first, second])
     expect(results[0].sent).toBe(2_000)
     expect(results[1]).toBe(results[0])
     expect(a.node.dialed + b.node.dialed).toBe(1)
     expect([a.sync.stats.rounds, b.sync.stats.rounds]).toEqual([1, 1])
+  })
+
+  it('a round asked for while one runs that cannot hold what was written before (the other side opened it, or it took its digest) runs after it', async () => {
+    const net = new Map()
+    let asked: Promise<unknown>[] = []
+    const [a, b] = [
+      service(PEER_IDS[0], net, 60_000, {
+        // While b's round runs, past both digests, each side writes and asks for a round, once.
+        onProgress: ({ received }) => {
+          if (asked.length > 0 || received === 0) return
+          for (let i = 0; i < 50; i++) a.replica.save('c', `late${i}`, i, 0)
+          b.replica.save('c', 'late-b', 1, 0)
+          asked = [a.sync.syncWith(PEER_IDS[1]), b.sync.syncWith(PEER_IDS[0])]
+        }
+      }),
+      service(PEER_IDS[1], net)
+    ]
+    await Promise.all([a.sync.start(), b.sync.start()])
+    for (let i = 0; i < 2_000; i++) b.replica.save('c', `k${i}`, i, 0)
+    const theirs = b.sync.syncWith(PEER_IDS[0])
+    await waitFor(() => asked.length > 0, "the requests, while b's round runs")
+    const [first, second, third] = await Promise.all([theirs, ...asked])
+    for (let i = 0; i < 50; i++) expect(b.replica.get('c', `late${i}`)).toBe(i)
+    expect(a.replica.get('c', 'late-b')).toBe(1)
+    // Neither joined a round it could not rely on: each side opened one after the one it met.
+    expect(new Set([first, second, third]).size).toBe(3)
+    expect([a.node.dialed, b.node.dialed]).toEqual([1, 2])
   })
 
   it('opens a round with a swarm peer every interval, on its own', async () => {

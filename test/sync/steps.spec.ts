@@ -185,22 +185,43 @@ describe('running sync rounds', () => {
     const in1 = pending()
     const in2 = pending()
     const out = pending()
-    const tracked1 = rounds.track(A, 'in', in1.promise)
-    rounds.track(A, 'in', in2.promise).catch(() => {})
+    const tracked1 = rounds.track(A, 'in', () => in1.promise)
+    rounds.track(A, 'in', () => in2.promise).round.catch(() => {})
     expect(rounds.with(A)).toBe(tracked1)
     expect(rounds.with(B)).toBeUndefined()
-    const trackedOut = rounds.track(A, 'out', out.promise)
+    const trackedOut = rounds.track(A, 'out', () => out.promise)
     expect(rounds.with(A)).toBe(trackedOut)
     out.settle(false)
-    await trackedOut
+    await trackedOut.round
     expect(rounds.with(A)).toBe(tracked1)
     in1.settle(true)
-    await expect(tracked1).rejects.toThrow('failed')
+    await expect(tracked1.round).rejects.toThrow('failed')
     expect(rounds.with(A)).not.toBe(tracked1)
     expect(rounds.with(A)).toBeDefined()
     const all = rounds.settled()
     in2.settle(false)
     await all
     expect(rounds.with(A)).toBeUndefined()
+  })
+
+  it('a round this peer opened covers the requests made before it opened; one the other opened covers none', async () => {
+    const rounds = new Rounds()
+    const before = rounds.ask()
+    let mark = (): void => {}
+    const out = rounds.track(A, 'out', (opened) => {
+      mark = opened
+      return pending().promise
+    })
+    const whileDialling = rounds.ask()
+    expect(out.covers).toBeLessThan(before)
+    mark()
+    const after = rounds.ask()
+    expect(out.covers).toBeGreaterThanOrEqual(whileDialling)
+    expect(out.covers).toBeLessThan(after)
+    const inbound = rounds.track(B, 'in', (opened) => {
+      opened()
+      return pending().promise
+    })
+    expect(inbound.covers).toBeLessThan(before)
   })
 })
