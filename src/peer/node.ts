@@ -4,7 +4,6 @@
  */
 import '../polyfill.js'
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey, PubSub } from '@libp2p/interface'
 import { preSharedKey } from '@libp2p/pnet'
@@ -13,6 +12,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { forwardingGossipsub, messageId } from './gossipsub.js'
 import type { InboundHandshakes } from './handshakes.js'
+import { halfWindowYamux } from './yamux.js'
 
 export interface NodeInit {
   privateKey: PrivateKey
@@ -49,7 +49,7 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
       tcp({ listenOpts: { exclusive: true } as TCPSocketOptions })
     ],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [halfWindowYamux()],
     // A ping slower than the monitor's timeout is what a busy peer under a publish
     // backlog looks like; aborting then would drop the queued writes silently.
     connectionMonitor: { abortConnectionOnPingFailure: false },
