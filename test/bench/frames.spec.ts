@@ -1,0 +1,17 @@
+/**
+ * The plumbing of bench/frames.mjs (which loads dist/, built by `npm test` first): it runs to
+ * its end and prints its table. A count, not a timing: the figure it prints is asserted only
+ * where it is exact (two peers, one frame a message: no forwards, no window updates).
+ */
+import { fileURLToPath } from 'node:url'
+import { expect, it } from 'vitest'
+import { runNode } from '../fixtures/processes.js'
+
+const SCRIPT = fileURLToPath(new URL('../../bench/frames.mjs', import.meta.url))
+
+it('bench/frames.mjs counts one socket write a gossip message between two peers', async () => {
+  const run = await runNode([SCRIPT, '2'], { timeout: 60_000 })
+  expect(run.stderr).toBe('')
+  expect(run.code).toBe(0)
+  expect(run.stdout).toContain('| 2 | 1.0 | 1 |')
+})
