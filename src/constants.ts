@@ -211,6 +211,21 @@ export const DEFAULT_ANNOUNCE_SENDER_BURST = 8
 export const DEFAULT_ANNOUNCE_SENDERS_TRACKED = 1024
 
 /**
+ * Gossip messages from this size on are answered with IDONTWANT to mesh peers (gossipsub v1.2;
+ * gossipsub's own default is 512 bytes). Below it, an IDONTWANT costs a frame to every mesh peer
+ * for every message, while the forwards it would spare are left out anyway wherever the
+ * publisher reached the peer itself (src/peer/neighbours.ts); at 8 peers it was a fifth of a
+ * process's CPU a write. From here on, a duplicate's bytes cost more than the frames (docs/benchmarks.md).
+ */
+export const GOSSIP_IDONTWANT_MIN_BYTES = 64 * 1024
+
+/**
+ * Announce intervals an announcement says who its sender is connected to, for forwarding
+ * (src/peer/neighbours.ts): one missed announcement is not yet a lost connection.
+ */
+export const NEIGHBOURS_FRESH_INTERVALS = 3
+
+/**
  * Dials of announced peers at once: a whole burst, since a handshake can take seconds on a busy
  * host and a joining peer should not wait for each; few enough that unreachable addresses cannot
  * hold many sockets (each dial tries its addresses one after the other).

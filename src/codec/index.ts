@@ -7,11 +7,12 @@
  * input throws `ERR_DECODE` and nothing else.
  *
  * Each message has its module (updates.ts, announce.ts, sync.ts); this entry
- * re-exports them and tells a gossip message's type from its first bytes.
+ * re-exports them and tells a gossip message's type, and its publisher, from its first bytes.
  */
 import { decodeError } from '../errors.js'
+import { Reader } from '../value/reader.js'
 import { type Announce, decodeAnnounce, decodeLeave, type Leave } from './announce.js'
-import { MessageType, readEnvelope, WIRE_VERSION } from './base.js'
+import { isNodeId, MessageType, readEnvelope, UPDATES_VERSION, WIRE_VERSION } from './base.js'
 import { type DecodeLimits, type EntryFrame, readEntryFrame, type Updates, unsupportedUpdates } from './updates.js'
 
 export {
@@ -61,4 +62,24 @@ export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame
     throw decodeError(`unknown message type ${String(type)}`)
   if (version !== WIRE_VERSION) throw decodeError(`unsupported wire version ${String(version)}`)
   return type === MessageType.LEAVE ? decodeLeave(msg) : decodeAnnounce(msg)
+}
+
+/**
+ * The peer that published a gossip UPDATES message, read from its first bytes: the first of its
+ * node table, which a publisher numbers from its own writes (an entry's writer, a counter slot's
+ * owner) before any other node a counter window names. Undefined for any other message, or one
+ * whose head is not well formed. A hint for routing (who has the message already), never trusted
+ * for a write: the decoder checks every writer.
+ */
+export function publisherOf(bytes: Uint8Array): string | undefined {
+  if (bytes.byteLength < 4 || bytes[0] !== 0x95 || bytes[1] !== MessageType.UPDATES || bytes[2] !== UPDATES_VERSION)
+    return undefined
+  try {
+    const r = new Reader(bytes, 3)
+    if (r.array() === 0) return undefined
+    const node = r.str()
+    return isNodeId(node) ? node : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -13,6 +13,7 @@ import { parseBootstrapAddress, parseListenAddress } from './addresses.js'
 import { InboundHandshakes } from './handshakes.js'
 import { loadOrCreateIdentity } from './identity.js'
 import { listenError } from './listen-error.js'
+import { Neighbours } from './neighbours.js'
 import { createNode } from './node.js'
 import { checkOptionNames } from './options.js'
 import { Peer } from './peer.js'
@@ -46,6 +47,10 @@ async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): P
     (identity !== undefined ? await loadOrCreateIdentity(identity) : await generateKeyPair('Ed25519'))
   const swarm = options.swarm ?? defaults.DEFAULT_SWARM
   const handshakes = new InboundHandshakes(defaults.DEFAULT_HANDSHAKE_HOSTS_REMEMBERED)
+  const neighbours = new Neighbours({
+    maxAge: defaults.NEIGHBOURS_FRESH_INTERVALS * (options.announceInterval ?? defaults.DEFAULT_ANNOUNCE_INTERVAL),
+    maxAnnouncers: defaults.DEFAULT_ANNOUNCE_SENDERS_TRACKED
+  })
   const node = await createNode({
     privateKey,
     listen,
@@ -54,12 +59,13 @@ async function startPeer(options: PeerOptions, lock: DataDirLock | undefined): P
     allowPeer: (id) => (allowed === undefined || allowed.has(id)) && options.faults?.blocked.has(id) !== true,
     swarmKey,
     signMessages: options.signMessages ?? false,
-    handshakes
+    handshakes,
+    directRecipients: (data) => neighbours.direct(data)
   }).catch((err: unknown) => {
     // The node listens as it is created.
     throw listenError(err)
   })
-  const peer = new Peer(node, swarm, bootstrap, options, lock, handshakes)
+  const peer = new Peer(node, swarm, bootstrap, options, { lock, handshakes, neighbours })
   try {
     await peer.start()
   } catch (err) {

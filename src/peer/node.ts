@@ -10,7 +10,8 @@ import { preSharedKey } from '@libp2p/pnet'
 import { type TCPSocketOptions, tcp } from '@libp2p/tcp'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { forwardingGossipsub, messageId } from './gossipsub.js'
+import { GOSSIP_IDONTWANT_MIN_BYTES } from '../constants.js'
+import { type DirectRecipients, forwardingGossipsub, messageId } from './gossipsub.js'
 import type { InboundHandshakes } from './handshakes.js'
 import { halfWindowYamux } from './yamux.js'
 
@@ -29,6 +30,8 @@ export interface NodeInit {
   signMessages: boolean
   /** Told of each inbound connection's handshake, so that a failed one is said. */
   handshakes?: InboundHandshakes
+  /** Who a gossip message's publisher sent it to: a forward leaves them out (gossipsub.ts). @default nobody known */
+  directRecipients?: DirectRecipients
 }
 
 export type SharedMemNode = Libp2p<{ identify: unknown; pubsub: PubSub }>
@@ -68,19 +71,23 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
     },
     services: {
       identify: identify(),
-      pubsub: forwardingGossipsub({
-        // Unsigned by default: peers are authenticated by noise (and the swarm key) at
-        // the connection level; see docs/security.md for when to sign.
-        globalSignaturePolicy: init.signMessages ? 'StrictSign' : 'StrictNoSign',
-        ...(init.signMessages ? {} : { msgIdFn: messageId }),
-        // A swarm of one (or a write before the mesh forms) is normal, not an error.
-        allowPublishToZeroTopicPeers: true,
-        emitSelf: false,
-        fallbackToFloodsub: false,
-        maxInboundDataLength: init.maxMessageBytes + RPC_OVERHEAD,
-        // Unbounded by default: a receiver that falls behind would grow our memory without limit.
-        maxOutboundBufferSize: init.maxOutboundBuffer
-      })
+      pubsub: forwardingGossipsub(
+        {
+          // Unsigned by default: peers are authenticated by noise (and the swarm key) at
+          // the connection level; see docs/security.md for when to sign.
+          globalSignaturePolicy: init.signMessages ? 'StrictSign' : 'StrictNoSign',
+          ...(init.signMessages ? {} : { msgIdFn: messageId }),
+          // A swarm of one (or a write before the mesh forms) is normal, not an error.
+          allowPublishToZeroTopicPeers: true,
+          emitSelf: false,
+          fallbackToFloodsub: false,
+          maxInboundDataLength: init.maxMessageBytes + RPC_OVERHEAD,
+          // Unbounded by default: a receiver that falls behind would grow our memory without limit.
+          maxOutboundBufferSize: init.maxOutboundBuffer,
+          idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES
+        },
+        init.directRecipients
+      )
     }
   }) as Promise<SharedMemNode>
 }

@@ -23,6 +23,7 @@ import { Collector } from './collector.js'
 import { Dialer } from './dialer.js'
 import type { InboundHandshakes } from './handshakes.js'
 import { type PartLog, partLogs } from './log.js'
+import type { Neighbours } from './neighbours.js'
 import type { SharedMemNode } from './node.js'
 import { Readiness } from './readiness.js'
 import { Rendezvous, resolveRendezvous } from './rendezvous.js'
@@ -40,6 +41,8 @@ export interface PartsInit {
   lock: DataDirLock | undefined
   /** Inbound handshakes as the node's gater saw them: a failed one is said once per host. */
   handshakes?: InboundHandshakes
+  /** Who is connected to whom, learnt from announcements: forwards leave out who has a message already. */
+  neighbours?: Neighbours
   rejections: Rejections
   /** The addresses the node listens on now. */
   addresses: () => string[]
@@ -130,7 +133,10 @@ export function buildParts(hooks: PartsInit): Parts {
     maxBatchBytes: options.maxBatchBytes ?? defaults.DEFAULT_MAX_BATCH_BYTES,
     requireSignedOrigin: options.signMessages ?? false,
     rejections,
-    onAnnounce: (peers) => dialer.dialAnnounced(peers),
+    onAnnounce: (peers) => {
+      hooks.neighbours?.announced(peers)
+      dialer.dialAnnounced(peers)
+    },
     onLeave: (peerId) => membership.forget(peerId),
     onSubscriber: () => dialer.announceSoon(),
     isolated: () => node.getConnections().length === 0,

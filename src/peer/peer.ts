@@ -41,6 +41,7 @@ import type { Collector } from './collector.js'
 import type { Dialer } from './dialer.js'
 import type { InboundHandshakes } from './handshakes.js'
 import type { PartLog } from './log.js'
+import type { Neighbours } from './neighbours.js'
 import type { SharedMemNode } from './node.js'
 import { buildParts } from './parts.js'
 import type { Readiness } from './readiness.js'
@@ -64,6 +65,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
   private readonly membership: Membership
   private readonly syncInterval: number
   private readonly faults: PeerOptions['faults']
+  private readonly neighbours: Neighbours | undefined
   private readonly rejections = new Rejections((event) => {
     // Once per reason: a hostile peer must not be able to flood the log (status() counts them all).
     // A failed connection is logged once per host where it is seen (parts.ts).
@@ -91,6 +93,8 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.emit('peer:join', evt.detail.toString())
   }
   private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    // Peers leave this one out of forwards while its announcement lists the other (neighbours.ts).
+    this.dialer.announceSoon()
     this.emit('peer:leave', evt.detail.toString())
   }
 
@@ -99,8 +103,11 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     swarm: string,
     bootstrap: ReturnType<typeof parseAddress>[],
     options: PeerOptions,
-    lock?: DataDirLock,
-    handshakes?: InboundHandshakes
+    {
+      lock,
+      handshakes,
+      neighbours
+    }: { lock?: DataDirLock; handshakes?: InboundHandshakes; neighbours?: Neighbours } = {}
   ) {
     super()
     this.node = node
@@ -115,6 +122,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       options,
       lock,
       handshakes,
+      neighbours,
       rejections: this.rejections,
       addresses: () => this.addresses,
       assertRunning: () => this.assertRunning(),
@@ -136,6 +144,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
     this.readiness = parts.readiness
     this.log = parts.log
     this.faults = options.faults
+    this.neighbours = neighbours
     this.hasBootstrap = bootstrap.length > 0
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve
@@ -312,6 +321,7 @@ export class Peer extends EventEmitter<PeerEvents> implements SharedMemPeer {
       // First, so that no peer of this host dials one that is going away.
       await this.rendezvous?.stop()
       this.dialer.stop()
+      this.neighbours?.clear()
       await this.clockProbe.stop()
       await this.sync.stop()
       // Nothing of a memory-only peer outlives it: the others need not hold collection back for it.

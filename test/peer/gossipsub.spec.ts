@@ -4,10 +4,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { encodeUpdates } from '../../src/codec/index.js'
 import {
   type ForwardingInternals,
+  forwardSparingly,
   hasForwardingInternals,
-  honourIdontwant,
   messageId
 } from '../../src/peer/gossipsub.js'
+import type { Neighbours } from '../../src/peer/neighbours.js'
 import { createNode } from '../../src/peer/node.js'
 import type { EntryUpdate } from '../../src/store/types.js'
 import { startPeer, stopAll } from '../fixtures/peers.js'
@@ -20,14 +21,29 @@ async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
 }
 
-function fakeService(): ForwardingInternals & { calls: Array<[string, string[]]>; started: boolean } {
+type IHaves = Array<{ topicID: string; messageIDs: Uint8Array[] }>
+
+function fakeService(): ForwardingInternals & {
+  calls: Array<[string, string[]]>
+  gossip: Array<[string, IHaves]>
+  heartbeats: number
+  started: boolean
+} {
   const service = {
     calls: [] as Array<[string, string[]]>,
+    gossip: [] as Array<[string, IHaves]>,
+    heartbeats: 0,
     started: true,
     idontwants: new Map<string, Map<string, number>>(),
     isStarted: () => service.started,
     forwardMessage: (id: string, _raw: unknown, _source?: string, exclude?: Set<string>) => {
       service.calls.push([id, [...(exclude ?? [])].sort()])
+    },
+    pushGossip: (peer: string, ihave: IHaves) => {
+      service.gossip.push([peer, ihave])
+    },
+    heartbeat: async () => {
+      service.heartbeats++
     }
   }
   return service
@@ -84,10 +100,10 @@ describe('message ids of unsigned messages', () => {
 describe('gossip forwarding', () => {
   it('forwards after the sockets are read again, leaving out peers that said IDONTWANT', async () => {
     const service = fakeService()
-    honourIdontwant(service)
+    forwardSparingly(service)
     service.idontwants.set('b', new Map([['m1', 0]]))
-    service.forwardMessage('m1', {}, 'a')
-    service.forwardMessage('m2', {}, 'a', new Set(['z']))
+    service.forwardMessage('m1', { topic: 't' }, 'a')
+    service.forwardMessage('m2', { topic: 't' }, 'a', new Set(['z']))
     expect(service.calls).toEqual([])
     // An IDONTWANT that arrives while the message is being merged still counts.
     service.idontwants.set('c', new Map([['m1', 0]]))
@@ -97,9 +113,41 @@ describe('gossip forwarding', () => {
       ['m2', ['z']]
     ])
     service.started = false
-    service.forwardMessage('m3', {}, 'a')
+    service.forwardMessage('m3', { topic: 't' }, 'a')
     await turns(3)
     expect(service.calls).toHaveLength(2)
+  })
+
+  it("leaves out the publisher and the peers it sent the message to, and tells those the message's id on the next heartbeat", async () => {
+    const service = fakeService()
+    const data = new Uint8Array([1, 2, 3])
+    forwardSparingly(service, (d) => (d === data ? { publisher: 'w', peers: ['a', 'p', 'q', 'x'] } : undefined))
+    service.idontwants.set('x', new Map([['AAEC', 0]]))
+    // From a, which the publisher also sent it to; x said IDONTWANT: told nothing more.
+    service.forwardMessage('AAEC', { topic: 't', data }, 'a')
+    service.forwardMessage('AAED', { topic: 't', data }, 'a')
+    service.forwardMessage('BBBB', { topic: 't', data: new Uint8Array([9]) }, 'a')
+    await turns(3)
+    expect(service.calls).toEqual([
+      ['AAEC', ['p', 'q', 'w', 'x']],
+      ['AAED', ['p', 'q', 'w', 'x']],
+      ['BBBB', []]
+    ])
+    expect(service.gossip).toEqual([])
+    await service.heartbeat()
+    expect(service.heartbeats).toBe(1)
+    const told = service.gossip.map(([peer, ihave]) => [
+      peer,
+      ihave.map((h) => [h.topicID, h.messageIDs.map((id) => Buffer.from(id).toString('base64'))])
+    ])
+    expect(told).toEqual([
+      ['p', [['t', ['AAEC', 'AAED']]]],
+      ['q', [['t', ['AAEC', 'AAED']]]],
+      ['x', [['t', ['AAED']]]]
+    ])
+    // Told once: the next heartbeat has nothing new to tell.
+    await service.heartbeat()
+    expect(service.gossip).toHaveLength(3)
   })
 
   it('applies to the gossipsub the node runs (fails if an upgrade moved what it relies on)', async () => {
@@ -141,5 +189,73 @@ describe('gossip forwarding', () => {
     await a.save({ collection: 'c', key: 'k', variable: 'x'.repeat(2000) })
     await waitFor(() => c.getSync({ collection: 'c', key: 'k' }) !== null, 'the forwarded write', { timeout: 5000 })
     expect(c.status().peers).not.toContain(a.peerId)
+  })
+
+  it('carries a write from one leaf of a star to every other, through the hub', async () => {
+    const options = { syncInterval: 60_000 }
+    const hub = await startPeer(options)
+    const leaves = []
+    for (let i = 0; i < 3; i++) {
+      leaves.push(await startPeer({ ...options, allowPeers: [hub.peerId], bootstrap: [hub.addresses[0]] }))
+    }
+    await waitFor(() => hub.status().peers.length === 3, 'the star to form')
+    const [a, ...others] = leaves
+    let probe = 0
+    await waitFor(
+      async () => {
+        await a.save({ collection: 'probe', key: 'p', variable: ++probe })
+        return others.every((o) => o.getSync({ collection: 'probe', key: 'p' }) !== null)
+      },
+      'a probe to reach every leaf',
+      { timeout: 10_000, interval: 300 }
+    )
+    for (let i = 0; i < 20; i++) a.save({ collection: 'c', key: `k${i}`, variable: i })
+    await waitFor(
+      () => others.every((o) => Object.keys(o.getArraySync({ collection: 'c' })).length === 20),
+      'the forwarded writes at every leaf',
+      { timeout: 5000 }
+    )
+    for (const o of others) expect(o.status().peers).toEqual([hub.peerId])
+  })
+
+  it('a peer left out of a forward because it was thought to have the message asks for it after the next heartbeat', async () => {
+    // A line w — r — p, with announcements a minute apart; r is then told, wrongly, that w and p
+    // are connected: r leaves p out of its forwards of w's messages, and p gets them from r's
+    // IHAVE (sync is a minute away too).
+    const options = { syncInterval: 60_000, announceInterval: 60_000 }
+    const r = await startPeer(options)
+    const w = await startPeer({ ...options, allowPeers: [r.peerId], bootstrap: [r.addresses[0]] })
+    const p = await startPeer({ ...options, allowPeers: [r.peerId], bootstrap: [r.addresses[0]] })
+    await waitFor(() => r.status().peers.length === 2 && p.status().peers.includes(r.peerId), 'the line to form')
+    let probe = 0
+    await waitFor(
+      async () => {
+        await w.save({ collection: 'probe', key: 'p', variable: ++probe })
+        return p.getSync({ collection: 'probe', key: 'p' }) !== null
+      },
+      'a probe to cross',
+      { timeout: 10_000, interval: 300 }
+    )
+    // Not public API: what r believes of the others' connections.
+    const neighbours = (r as unknown as { neighbours: Neighbours }).neighbours
+    neighbours.announced([
+      { peerId: w.peerId, addrs: [] },
+      { peerId: p.peerId, addrs: [] }
+    ])
+    neighbours.announced([
+      { peerId: p.peerId, addrs: [] },
+      { peerId: w.peerId, addrs: [] }
+    ])
+    expect(neighbours.connectedTo(w.peerId)).toEqual([p.peerId])
+    const synced = p.status().sync.entriesReceived
+    const started = Date.now()
+    await w.save({ collection: 'c', key: 'k', variable: 'late' })
+    await waitFor(() => p.getSync({ collection: 'c', key: 'k' }) === 'late', 'the write, by IHAVE and IWANT', {
+      timeout: 10_000
+    })
+    // Within a few heartbeats (one second each): not a forward, not sync.
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(p.status().peers).not.toContain(w.peerId)
+    expect(p.status().sync.entriesReceived).toBe(synced)
   })
 })
