@@ -84,7 +84,11 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
           maxInboundDataLength: init.maxMessageBytes + RPC_OVERHEAD,
           // Unbounded by default: a receiver that falls behind would grow our memory without limit.
           maxOutboundBufferSize: init.maxOutboundBuffer,
-          idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES
+          idontwantMinDataSize: GOSSIP_IDONTWANT_MIN_BYTES,
+          // No penalty for peers that share an IP address: the workers of one host all do. With
+          // gossipsub's default (-5 per peer past 10, squared) every peer of a host running 16
+          // fell below the graylist threshold, and every gossip RPC among them was ignored.
+          scoreParams: { IPColocationFactorWeight: 0 }
         },
         init.directRecipients
       )
