@@ -10,7 +10,7 @@ import * as vega from 'vega'
 import * as vl from 'vega-lite'
 import { connect } from './ipc.mjs'
 import { startRedis, waitReplicaCaughtUp, waitReplicaSynced } from './redis.mjs'
-import { scaleCases } from './scale.mjs'
+import { PEER_COUNTS, scaleCases } from './scale.mjs'
 
 const QUICK = process.env.BENCH_QUICK === '1'
 /** BENCH_ONLY=reads,replication,join,counters,ratelimit: run only these groups (while working on one figure). */
@@ -540,7 +540,7 @@ async function scaleChart(rows) {
   const points = []
   const add = (panel, series, x, row) => row && points.push({ panel, series, x, y: row.median })
   const find = (re) => rows.find((r) => re.test(r.name))
-  for (const n of [2, 3, 5, 8]) {
+  for (const n of PEER_COUNTS) {
     add(
       'writes/s converged, by peers',
       'sharedmem, one writer',

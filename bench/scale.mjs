@@ -10,6 +10,9 @@ function cpuOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10_000
 }
 
+/** Swarm sizes of the peers table (and its chart in run.mjs). */
+export const PEER_COUNTS = [2, 4, 8, 16]
+
 export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
   /** `count` sharedmem peers, each its own process, all bootstrapped to the first. */
   async function swarm(count) {
@@ -82,7 +85,7 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
 
   async function peersTable() {
     const n = quick ? 10_000 : 50_000
-    for (const count of [2, 3, 5, 8]) {
+    for (const count of PEER_COUNTS) {
       const peers = await swarm(count)
       const one = await converge(peers, 1, n, 200, `one${count}`)
       record(
@@ -96,6 +99,12 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
         'scale · peers',
         `sharedmem ${count} peers, one writer: CPU per write (all processes)`,
         one.cpuPerWrite,
+        'µs'
+      )
+      record(
+        'scale · peers',
+        `sharedmem ${count} peers, one writer: CPU per write per process`,
+        one.cpuPerWrite / count,
         'µs'
       )
       const all = await converge(peers, count, n, 200, `all${count}`)
@@ -121,6 +130,12 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
         r.cpuPerWrite,
         'µs'
       )
+      record(
+        'scale · peers',
+        `Redis primary + ${count - 1} replicas: CPU per write per process`,
+        r.cpuPerWrite / count,
+        'µs'
+      )
     }
   }
 
@@ -144,6 +159,12 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
         (r.rate * size) / 1e6,
         'MB/s'
       )
+      record(
+        'scale · values',
+        `sharedmem ${label} values on 3 processes: CPU per KB written (all processes)`,
+        r.cpuPerWrite / (size / 1000),
+        'µs'
+      )
     }
     await Promise.all(peers.map((p) => p.stop()))
     for (const [i, size] of sizes.entries()) {
@@ -155,6 +176,12 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
         `Redis ${label} values, primary + 2 replicas: MB/s replicated`,
         (r.rate * size) / 1e6,
         'MB/s'
+      )
+      record(
+        'scale · values',
+        `Redis ${label} values, primary + 2 replicas: CPU per KB written (all processes)`,
+        r.cpuPerWrite / (size / 1000),
+        'µs'
       )
     }
   }
