@@ -138,6 +138,14 @@ export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
 export const CATCH_UP_TURN_WAIT = 30_000
 
 /**
+ * How long a request for a round (`syncNow()`, a new connection) waits for running rounds with
+ * the same peer that cannot hold what it asks for (src/sync/service.ts) before it opens its own
+ * alongside: a slow round (a late joiner's fill) or a peer's rounds one after another never hold
+ * `syncNow()` back for long.
+ */
+export const SYNC_REQUEST_WAIT = 30_000
+
+/**
  * UPDATES frames a sync sender may have unacknowledged: at most 16 × 512 KiB queued in a
  * receiver, while frames still stream at about 80 MB/s over a 50 ms round trip.
  */
@@ -214,10 +222,17 @@ export const DEFAULT_ANNOUNCE_SENDERS_TRACKED = 1024
  * Gossip messages from this size on are answered with IDONTWANT to mesh peers (gossipsub v1.2;
  * gossipsub's own default is 512 bytes). Below it, an IDONTWANT costs a frame to every mesh peer
  * for every message, while the forwards it would spare are left out anyway wherever the
- * publisher reached the peer itself (src/peer/neighbours.ts); at 8 peers it was a fifth of a
- * process's CPU a write. From here on, a duplicate's bytes cost more than the frames (docs/benchmarks.md).
+ * publisher reached the peer itself (src/peer/neighbours.ts). From here on, a duplicate's bytes
+ * cost more than the frames (docs/benchmarks.md, "Frames per gossip message").
  */
 export const GOSSIP_IDONTWANT_MIN_BYTES = 64 * 1024
+
+/**
+ * Message ids sent to one peer by IHAVE per heartbeat for the forwards left out because the
+ * publisher reached that peer itself (src/peer/gossipsub.ts); past it, only sync repairs a copy
+ * lost on the way. About 34 KB: the RPC stays well within the smallest message limit's headroom.
+ */
+export const GOSSIP_IHAVE_MAX_IDS = 1000
 
 /**
  * Announce intervals an announcement says who its sender is connected to, for forwarding

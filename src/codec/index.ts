@@ -66,10 +66,9 @@ export function decodeFrame(bytes: Uint8Array, limits: DecodeLimits): EntryFrame
 
 /**
  * The peer that published a gossip UPDATES message, read from its first bytes: the first of its
- * node table, which a publisher numbers from its own writes (an entry's writer, a counter slot's
- * owner) before any other node a counter window names. Undefined for any other message, or one
- * whose head is not well formed. A hint for routing (who has the message already), never trusted
- * for a write: the decoder checks every writer.
+ * node table, where a publisher numbers itself (encodeUpdates' `publisher`). Undefined for any
+ * other message, or one whose head is not well formed. A hint for routing (who has the message
+ * already), never trusted for a write: the decoder checks every writer.
  */
 export function publisherOf(bytes: Uint8Array): string | undefined {
   if (bytes.byteLength < 4 || bytes[0] !== 0x95 || bytes[1] !== MessageType.UPDATES || bytes[2] !== UPDATES_VERSION)

@@ -59,9 +59,14 @@ export function wireSize(entry: WireEntry): number {
 
 /**
  * Encodes a batch of updates as one UPDATES message. Values that carry their
- * bytes (`encoded`) are copied in as they are; others are encoded here.
+ * bytes (`encoded`) are copied in as they are; others are encoded here. A gossip
+ * `publisher` is numbered first in the node table, where routing reads it.
  */
-export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<CounterUpdate>): Uint8Array {
+export function encodeUpdates(
+  entries: Iterable<WireEntry>,
+  counters: Iterable<CounterUpdate>,
+  publisher?: string
+): Uint8Array {
   const list = Array.isArray(entries) ? (entries as WireEntry[]) : [...entries]
   const slots = [...counters]
   // The node table comes first: number the writers before writing anything.
@@ -69,6 +74,8 @@ export function encodeUpdates(entries: Iterable<WireEntry>, counters: Iterable<C
   const number = (node: string): void => {
     if (!index.has(node)) index.set(node, index.size)
   }
+  // The publisher first, whatever it sends (a reset carries every peer's slot): publisherOf reads it there.
+  if (publisher !== undefined) number(publisher)
   let size = 64
   for (const entry of list) {
     number(entry.update.node)

@@ -206,7 +206,7 @@ export class Gossip {
 
   private async publish(entries: WireEntry[], counters: CounterUpdate[]): Promise<void> {
     try {
-      const data = encodeUpdates(entries, counters)
+      const data = encodeUpdates(entries, counters, this.init.replica.node)
       this.stats.messagesOut++
       await this.init.pubsub.publish(this.init.topic, data)
     } catch (err) {

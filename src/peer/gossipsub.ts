@@ -22,6 +22,7 @@
 import { createHash } from 'node:crypto'
 import { gossipsub } from '@chainsafe/libp2p-gossipsub'
 import { fromString } from 'uint8arrays/from-string'
+import { GOSSIP_IHAVE_MAX_IDS } from '../constants.js'
 
 /**
  * The id of an unsigned message: SHA-256 of every byte of it, so that two distinct
@@ -52,6 +53,8 @@ export interface ForwardingInternals {
   /** Peer id → ids of the messages it said it does not want (and when). */
   idontwants: Map<string, Map<string, number>>
   isStarted(): boolean
+  /** Topic → the peers of this peer's mesh for it (those a forward goes to). */
+  mesh: Map<string, Set<string>>
   /** Queues IHAVEs for a peer, sent at the end of the next heartbeat. */
   pushGossip(peer: string, ihave: IHave[]): void
   heartbeat(): Promise<void>
@@ -64,6 +67,7 @@ export function hasForwardingInternals(service: unknown): service is ForwardingI
     typeof s.forwardMessage === 'function' &&
     s.idontwants instanceof Map &&
     typeof s.isStarted === 'function' &&
+    s.mesh instanceof Map &&
     typeof s.pushGossip === 'function' &&
     typeof s.heartbeat === 'function'
   )
@@ -74,9 +78,6 @@ export function hasForwardingInternals(service: unknown): service is ForwardingI
  * and the publisher; undefined when the message does not say who published it.
  */
 export type DirectRecipients = (data: Uint8Array) => { publisher: string; peers: Iterable<string> } | undefined
-
-/** Message ids an IHAVE carries at most (gossipsub's GossipsubMaxIHaveLength: a receiver asks for no more). */
-const MAX_IHAVE_IDS = 5000
 
 /**
  * Makes `service` forward a message (later, see above) only to peers that did not say IDONTWANT
@@ -96,8 +97,10 @@ export function forwardSparingly(service: ForwardingInternals, direct?: DirectRe
       const sent = rawMsg.data === undefined ? undefined : direct?.(rawMsg.data)
       if (sent !== undefined) {
         exclude.add(sent.publisher)
+        // Only mesh peers: the others would not have been forwarded to anyway.
+        const mesh = service.mesh.get(rawMsg.topic)
         for (const peer of sent.peers) {
-          if (exclude.has(peer) || peer === propagationSource) continue
+          if (exclude.has(peer) || peer === propagationSource || mesh?.has(peer) !== true) continue
           exclude.add(peer)
           remember(peer, rawMsg.topic, msgIdStr)
         }
@@ -112,7 +115,7 @@ export function forwardSparingly(service: ForwardingInternals, direct?: DirectRe
     lazy.set(peer, topics)
     const ids = topics.get(topic)
     if (ids === undefined) topics.set(topic, [id])
-    else if (ids.length < MAX_IHAVE_IDS) ids.push(id)
+    else if (ids.length < GOSSIP_IHAVE_MAX_IDS) ids.push(id)
   }
   // Queued before gossipsub's own heartbeat, which sends them with its own gossip at its end.
   service.heartbeat = async () => {

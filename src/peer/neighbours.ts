@@ -3,8 +3,7 @@
  * leave out of a gossip forward the peers that the message's publisher sent it to itself
  * (gossipsub.ts). A publisher sends every message to each peer it is connected to (flood
  * publish); in a swarm where every peer is connected to every other, as announcements make it,
- * a forward then only repeats what the receiver has, and at 8 peers those repeats were most of
- * what a message cost (docs/benchmarks.md).
+ * a forward then only repeats what the receiver has (docs/benchmarks.md, "Frames per gossip message").
  *
  * Two peers count as connected only while the latest announcement of each, both younger than
  * `maxAge`, lists the other: a connection either side has lost, or a claim one side makes alone,

@@ -4,11 +4,10 @@
  *
  * @chainsafe/libp2p-yamux 7 sends a WINDOW_UPDATE each time a stream's reader takes a frame.
  * Gossip sends one small frame per message, so every message copy had a second frame sent back:
- * encrypted, written with a syscall of its own, read and decrypted by the other side. Counted on
- * three peers in one process: 1,030 of 1,600 socket writes for 200 gossip messages were these
- * updates. go-yamux and rust-yamux send one once half the window is consumed, as here
- * (docs/benchmarks.md). Flow control is unchanged: a sender still never has more in flight than
- * the window its receiver granted, and a receiver still grants more as it reads.
+ * encrypted, written with a syscall of its own, read and decrypted by the other side (half of all
+ * frames: docs/benchmarks.md, "Frames per gossip message"). go-yamux and rust-yamux send one
+ * once half the window is consumed, as here. Flow control is unchanged: a sender still never has
+ * more in flight than the window its receiver granted, and a receiver still grants more as it reads.
  *
  * This reaches into members that are private in the type declarations (the version is pinned);
  * test/peer/yamux.spec.ts fails if an upgrade moves them, and without them yamux is left as it is.

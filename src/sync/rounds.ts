@@ -23,6 +23,8 @@ export interface Running {
 export class Rounds {
   private readonly outbound = new Map<string, Running>()
   private readonly inbound = new Map<string, Set<Running>>()
+  /** Every round running, also one a round opened alongside it replaced in `outbound`. */
+  private readonly all = new Set<Running>()
   private asks = 0
 
   /** Numbers a request for a round: one that a round covers once it says so in {@link opened}. */
@@ -58,6 +60,7 @@ export class Rounds {
         return covers
       }
     }
+    this.all.add(running)
     if (direction === 'out') {
       this.outbound.set(peer, running)
     } else {
@@ -69,6 +72,7 @@ export class Rounds {
   }
 
   private forget(peer: string, running: Running): void {
+    this.all.delete(running)
     if (this.outbound.get(peer) === running) this.outbound.delete(peer)
     const set = this.inbound.get(peer)
     if (set?.delete(running) === true && set.size === 0) this.inbound.delete(peer)
@@ -76,8 +80,6 @@ export class Rounds {
 
   /** Resolves once every round running now has settled (however). */
   async settled(): Promise<void> {
-    const running: Promise<SessionResult>[] = [...this.outbound.values()].map((r) => r.round)
-    for (const rounds of this.inbound.values()) for (const r of rounds) running.push(r.round)
-    await Promise.allSettled(running)
+    await Promise.allSettled([...this.all].map((r) => r.round))
   }
 }

@@ -7,6 +7,7 @@
 import type { IdentifyResult, Libp2p, Logger, PeerId, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
 import type { DecodeLimits } from '../codec/index.js'
+import { SYNC_REQUEST_WAIT } from '../constants.js'
 import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from '../contract.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Replica } from '../store/replica.js'
@@ -36,6 +37,8 @@ export interface SyncInit {
   interval: number
   /** Time limit of one round, in ms. */
   timeout: number
+  /** How long a request for a round waits for running rounds it cannot join, in ms. @default SYNC_REQUEST_WAIT */
+  requestWait?: number
   /** Entries per frame (a round's frames hold a multiple: version.ts). */
   chunkEntries: number
   /** Soft byte limit of one frame's values. */
@@ -62,6 +65,20 @@ const reasonText = (err: unknown): string => (err instanceof Error ? err.message
 
 /** Running rounds a {@link Sync.syncWith} call waits for at most before it opens its own. */
 const MAX_ROUNDS_AWAITED = 3
+
+/** `round`'s result (undefined if it failed), or 'late' if it has not settled within `ms`. */
+async function settledWithin(round: Promise<SessionResult>, ms: number): Promise<SessionResult | undefined | 'late'> {
+  if (ms <= 0) return 'late'
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms)
+  })
+  try {
+    return await Promise.race([round.catch(() => undefined), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 export class Sync {
   readonly stats: SyncStatus = {
@@ -134,11 +151,14 @@ export class Sync {
   async syncWith(peer: PeerId | string): Promise<SessionResult> {
     const id = `${peer}`
     const ask = this.rounds.ask()
-    // Bounded: rounds the other peer opens one after another never hold this call back for long.
+    // Bounded in count and time: rounds the other peer opens one after another, or a slow one, never
+    // hold this call back for long; it then opens its own alongside.
+    const deadline = Date.now() + (this.init.requestWait ?? SYNC_REQUEST_WAIT)
     for (let waits = 0; waits < MAX_ROUNDS_AWAITED; waits++) {
       const running = this.rounds.with(id)
       if (running === undefined) break
-      const result = await running.round.catch(() => undefined)
+      const result = await settledWithin(running.round, deadline - Date.now())
+      if (result === 'late') break
       if (result?.complete === true && !result.deferred && running.covers >= ask) return result
     }
     return this.openRound(peer, undefined)
@@ -146,12 +166,15 @@ export class Sync {
 
   /**
    * {@link syncWith} every peer of `peers` at once; rejects once all are done if any round failed
-   * (ERR_REMOTE, naming each such peer and why: the others' rounds still ran to their end).
+   * with a peer still connected (ERR_REMOTE, naming each and why: the others' rounds still ran to
+   * their end), or with ERR_STOPPED if sync stopped meanwhile. A peer that left is not a failure.
    */
   async syncAll(peers: string[]): Promise<void> {
     const outcomes = await Promise.allSettled(peers.map((peer) => this.syncWith(peer)))
+    if (!this.started) throw new SharedMemError(ErrorCode.STOPPED, 'sync is stopped')
+    const connected = new Set(this.init.node.getConnections().map((c) => c.remotePeer.toString()))
     const failed = outcomes.flatMap((o, i) =>
-      o.status === 'rejected' ? [`${peers[i]} (${reasonText(o.reason)})`] : []
+      o.status === 'rejected' && connected.has(peers[i]) ? [`${peers[i]} (${reasonText(o.reason)})`] : []
     )
     if (failed.length > 0) {
       throw new SharedMemError(

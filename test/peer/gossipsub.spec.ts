@@ -35,6 +35,7 @@ function fakeService(): ForwardingInternals & {
     heartbeats: 0,
     started: true,
     idontwants: new Map<string, Map<string, number>>(),
+    mesh: new Map([['t', new Set(['a', 'p', 'q', 'x'])]]),
     isStarted: () => service.started,
     forwardMessage: (id: string, _raw: unknown, _source?: string, exclude?: Set<string>) => {
       service.calls.push([id, [...(exclude ?? [])].sort()])
@@ -121,7 +122,8 @@ describe('gossip forwarding', () => {
   it("leaves out the publisher and the peers it sent the message to, and tells those the message's id on the next heartbeat", async () => {
     const service = fakeService()
     const data = new Uint8Array([1, 2, 3])
-    forwardSparingly(service, (d) => (d === data ? { publisher: 'w', peers: ['a', 'p', 'q', 'x'] } : undefined))
+    // y is connected to the publisher but not in this peer's mesh: never forwarded to, nor told.
+    forwardSparingly(service, (d) => (d === data ? { publisher: 'w', peers: ['a', 'p', 'q', 'x', 'y'] } : undefined))
     service.idontwants.set('x', new Map([['AAEC', 0]]))
     // From a, which the publisher also sent it to; x said IDONTWANT: told nothing more.
     service.forwardMessage('AAEC', { topic: 't', data }, 'a')

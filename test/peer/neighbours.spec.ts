@@ -63,6 +63,8 @@ describe('publisherOf', () => {
       publisherOf(encodeUpdates([], [{ ...slot(B), window: { wall: 1, logical: 0, node: C, expiresAt: 9 } }]))
     ).toBe(B)
     expect(publisherOf(encodeUpdates([], []))).toBeUndefined()
+    // A reset carries every peer's slot: the publisher, numbered first, is named all the same.
+    expect(publisherOf(encodeUpdates([], [slot(B), slot(C)], A))).toBe(A)
     expect(publisherOf(new Uint8Array())).toBeUndefined()
     // Whatever a publisher batches of its own writes, it is named; and no bytes make it throw.
     fc.assert(

@@ -202,6 +202,18 @@ describe('sync service', () => {
     expect([a.node.dialed, b.node.dialed]).toEqual([1, 2])
   })
 
+  it('a round asked for behind one that does not end waits a bounded time, then opens its own', async () => {
+    const net = new Map()
+    const a = service(PEER_IDS[0], net, 60_000, { requestWait: 100 })
+    await a.sync.start()
+    // A peer that takes the stream and never answers.
+    net.set(PEER_IDS[2], new Map([[SYNC_PROTOCOL, () => {}]]))
+    void a.sync.syncWith(PEER_IDS[2]).catch(() => {})
+    await waitFor(() => a.node.dialed === 1, 'the first round to open')
+    void a.sync.syncWith(PEER_IDS[2]).catch(() => {})
+    await waitFor(() => a.node.dialed === 2, 'a round of its own, alongside')
+  })
+
   it('opens a round with a swarm peer every interval, on its own', async () => {
     const net = new Map()
     const [a, b] = [service(PEER_IDS[0], net, 20), service(PEER_IDS[1], net)]
