@@ -23,8 +23,9 @@ export interface SharedMemPeer extends SharedMem, CollectionIterator, AsyncDispo
   status(): PeerStatus
   /**
    * Runs a sync round with every connected swarm peer now; resolves when all are done, each peer
-   * then holding this one's state as of the call and this one each peer's. Rejects (ERR_REMOTE,
-   * naming each peer and why) if any round failed; the others still ran.
+   * then holding this one's state as of the call and this one each peer's. Rejects with ERR_REMOTE,
+   * naming each peer and why, if a round failed with a peer still connected (the others still ran;
+   * a peer that left meanwhile is not a failure), and with ERR_STOPPED if the peer stopped.
    */
   syncNow(): Promise<void>
   /**
