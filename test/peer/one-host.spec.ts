@@ -1,8 +1,9 @@
 /**
  * Many peers on one host, as node:cluster runs 16 workers: they share one IP address, which
- * gossipsub's default scoring penalised (-5 per peer past 10, squared). From 15 peers on, every
- * peer fell below the graylist threshold and every gossip RPC among them was ignored: the 16th
- * never heard a subscription, and writes crossed only by sync.
+ * gossipsub's default scoring penalised (-5 per peer past 10, squared). From 16 peers on (15
+ * others on one address: -125), every peer fell below the graylist threshold (-80) and every
+ * gossip RPC among them was ignored: the 16th never heard a subscription, and writes crossed
+ * only by sync.
  */
 import { afterEach, expect, it } from 'vitest'
 import { startPeers, stopAll } from '../fixtures/peers.js'
