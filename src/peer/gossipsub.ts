@@ -119,10 +119,16 @@ export function forwardSparingly(service: ForwardingInternals, direct?: DirectRe
   }
   // Queued before gossipsub's own heartbeat, which sends them with its own gossip at its end.
   service.heartbeat = async () => {
+    // An id left out for several peers is decoded once.
+    const decoded = new Map<string, Uint8Array>()
+    const bytesOf = (id: string): Uint8Array => {
+      const bytes = decoded.get(id) ?? fromString(id, 'base64')
+      decoded.set(id, bytes)
+      return bytes
+    }
     for (const [peer, topics] of lazy) {
       const ihave: IHave[] = []
-      for (const [topicID, ids] of topics)
-        ihave.push({ topicID, messageIDs: ids.map((id) => fromString(id, 'base64')) })
+      for (const [topicID, ids] of topics) ihave.push({ topicID, messageIDs: ids.map(bytesOf) })
       service.pushGossip(peer, ihave)
     }
     lazy.clear()

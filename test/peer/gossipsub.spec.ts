@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeUpdates } from '../../src/codec/index.js'
+import type { SharedMemPeer } from '../../src/index.js'
 import {
   type ForwardingInternals,
   forwardSparingly,
@@ -98,6 +99,23 @@ describe('message ids of unsigned messages', () => {
   })
 })
 
+/**
+ * Saves probes from `writer` until one reaches every one of `readers`: a forwarding peer's gossip
+ * mesh forms on heartbeats (every second), and a message that reaches it before a reader is in its
+ * mesh goes on only by sync. Once a probe crosses, the readers are in the mesh.
+ */
+async function probeUntilCrossed(writer: SharedMemPeer, readers: SharedMemPeer[]): Promise<void> {
+  let probe = 0
+  await waitFor(
+    async () => {
+      await writer.save({ collection: 'probe', key: 'p', variable: ++probe })
+      return readers.every((r) => r.getSync({ collection: 'probe', key: 'p' }) !== null)
+    },
+    'a probe to cross',
+    { timeout: 10_000, interval: 300 }
+  )
+}
+
 describe('gossip forwarding', () => {
   it('forwards after the sockets are read again, leaving out peers that said IDONTWANT', async () => {
     const service = fakeService()
@@ -177,17 +195,7 @@ describe('gossip forwarding', () => {
     const a = await startPeer({ ...options, allowPeers: [b.peerId], bootstrap: [b.addresses[0]] })
     const c = await startPeer({ ...options, allowPeers: [b.peerId], bootstrap: [b.addresses[0]] })
     await waitFor(() => b.status().peers.length === 2 && c.status().peers.includes(b.peerId), 'the line to form')
-    // b forwards along its gossip mesh, which forms on heartbeats (every second); a message that
-    // reaches b before c is in it goes to c by sync. Probe until one crosses, then c is in the mesh.
-    let probe = 0
-    await waitFor(
-      async () => {
-        await a.save({ collection: 'probe', key: 'p', variable: ++probe })
-        return c.getSync({ collection: 'probe', key: 'p' }) !== null
-      },
-      'a probe to cross',
-      { timeout: 10_000, interval: 300 }
-    )
+    await probeUntilCrossed(a, [c])
     await a.save({ collection: 'c', key: 'k', variable: 'x'.repeat(2000) })
     await waitFor(() => c.getSync({ collection: 'c', key: 'k' }) !== null, 'the forwarded write', { timeout: 5000 })
     expect(c.status().peers).not.toContain(a.peerId)
@@ -202,15 +210,7 @@ describe('gossip forwarding', () => {
     }
     await waitFor(() => hub.status().peers.length === 3, 'the star to form')
     const [a, ...others] = leaves
-    let probe = 0
-    await waitFor(
-      async () => {
-        await a.save({ collection: 'probe', key: 'p', variable: ++probe })
-        return others.every((o) => o.getSync({ collection: 'probe', key: 'p' }) !== null)
-      },
-      'a probe to reach every leaf',
-      { timeout: 10_000, interval: 300 }
-    )
+    await probeUntilCrossed(a, others)
     for (let i = 0; i < 20; i++) a.save({ collection: 'c', key: `k${i}`, variable: i })
     await waitFor(
       () => others.every((o) => Object.keys(o.getArraySync({ collection: 'c' })).length === 20),
@@ -229,15 +229,7 @@ describe('gossip forwarding', () => {
     const w = await startPeer({ ...options, allowPeers: [r.peerId], bootstrap: [r.addresses[0]] })
     const p = await startPeer({ ...options, allowPeers: [r.peerId], bootstrap: [r.addresses[0]] })
     await waitFor(() => r.status().peers.length === 2 && p.status().peers.includes(r.peerId), 'the line to form')
-    let probe = 0
-    await waitFor(
-      async () => {
-        await w.save({ collection: 'probe', key: 'p', variable: ++probe })
-        return p.getSync({ collection: 'probe', key: 'p' }) !== null
-      },
-      'a probe to cross',
-      { timeout: 10_000, interval: 300 }
-    )
+    await probeUntilCrossed(w, [p])
     // Not public API: what r believes of the others' connections.
     const neighbours = (r as unknown as { neighbours: Neighbours }).neighbours
     neighbours.announced([
