@@ -79,6 +79,10 @@ export async function createNode(init: NodeInit): Promise<SharedMemNode> {
           ...(init.signMessages ? {} : { msgIdFn: messageId }),
           // A swarm of one (or a write before the mesh forms) is normal, not an error.
           allowPublishToZeroTopicPeers: true,
+          // A published message is encoded once for all its peers, not once a peer: at 8 peers the
+          // writer made 7 copies of each batch (docs/benchmarks.md). Control messages that would have
+          // ridden along with a publish go out with the next heartbeat instead.
+          batchPublish: true,
           emitSelf: false,
           fallbackToFloodsub: false,
           maxInboundDataLength: init.maxMessageBytes + RPC_OVERHEAD,

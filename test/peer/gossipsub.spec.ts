@@ -182,6 +182,8 @@ describe('gossip forwarding', () => {
       const pubsub = node.services.pubsub
       expect(hasForwardingInternals(pubsub)).toBe(true)
       expect(Object.hasOwn(pubsub, 'forwardMessage')).toBe(true)
+      // A publish is encoded once for every peer it goes to (node.ts).
+      expect((pubsub as unknown as { opts: { batchPublish?: boolean } }).opts.batchPublish).toBe(true)
     } finally {
       await node.stop()
     }
