@@ -14,11 +14,12 @@ import { connect, serve } from './ipc.mjs'
 const ROUNDS = Number(process.env.ROUNDS ?? 6)
 const MESSAGES = Number(process.env.MESSAGES ?? 100)
 /**
- * Writes per message and bytes per write: the replication case's batches, whose UPDATES message
- * for 1,000 saves of its 200 B values (`{t, pad}`, keys `w0`…) measures 202,062 bytes.
+ * Writes per message and bytes per write: by default the replication case's batches, whose UPDATES
+ * message for 1,000 saves of its 200 B values (`{t, pad}`, keys `w0`…) measures 202,062 bytes;
+ * WRITES=5 BYTES=100000 is the batch of the values table's 100 KB case (a batch holds 512 KiB at most).
  */
-const WRITES = 1000
-const BYTES = 202
+const WRITES = Number(process.env.WRITES ?? 1000)
+const BYTES = Number(process.env.BYTES ?? 202)
 const TOPIC = 'floor'
 
 async function child() {
@@ -107,6 +108,7 @@ async function main() {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     const sums = []
+    console.log(`${MESSAGES} messages of ${WRITES} writes × ${BYTES} B a round`)
     console.log('round  writes/s (equivalent)  CPU µs/write: writer  receiver  receiver  summed')
     for (let round = 0; round < ROUNDS; round++) {
       const before = await Promise.all(all.map((p) => p.call('cpu')))
