@@ -13,7 +13,16 @@ import { decodeValue, EncodedEntry, encodeValue, keyOfEntry } from './encoded.js
 import { hashKey, type Key, keyEquals } from './key.js'
 import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
 import { isCollectable, isLive } from './lww.js'
-import { keyAt, keyHashAt, keyLengthAt, keyStartAt, recordSize, valueEndAt, valueStartAt } from './record.js'
+import {
+  isTombstoneAt,
+  keyAt,
+  keyHashAt,
+  keyLengthAt,
+  keyStartAt,
+  recordSize,
+  valueEndAt,
+  valueStartAt
+} from './record.js'
 import { Stamps } from './stamps.js'
 import type { EntryUpdate } from './types.js'
 import { ValueCache } from './value-cache.js'
@@ -83,6 +92,7 @@ export class Collection implements KeyHolder {
    */
   put(slot: number, update: EntryUpdate, hash?: number): number {
     const key = keyOfEntry(update)
+    const keyHash = hash ?? hashKey(key)
     const added = slot < 0
     if (added) slot = this.nextSlot()
     if (update.deleted) this.arena.write(slot, key, undefined, 0, 0)
@@ -95,9 +105,9 @@ export class Collection implements KeyHolder {
     }
     this.stamps.set(slot, update)
     // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
-    if (update instanceof EncodedEntry) this.cache.delete(slot)
-    else this.cache.set(slot, update.deleted ? null : update.value, this.stamps.capacity)
-    if (added) this.index.insert(slot, hash ?? hashKey(key))
+    if (update.deleted || update instanceof EncodedEntry || typeof key !== 'string') this.cache.delete(slot, keyHash)
+    else this.cache.set(key, keyHash, slot, update.value, this.stamps.capacity)
+    if (added) this.index.insert(slot, keyHash)
     return slot
   }
 
@@ -118,10 +128,11 @@ export class Collection implements KeyHolder {
 
   /** Removes the entry in `slot`. */
   delete(slot: number): void {
-    this.index.remove(slot, keyHashAt(this.arena.bytes(slot), this.arena.offset(slot)))
+    const hash = keyHashAt(this.arena.bytes(slot), this.arena.offset(slot))
+    this.index.remove(slot, hash)
     this.arena.remove(slot)
     this.stamps.clear(slot)
-    this.cache.delete(slot)
+    this.cache.delete(slot, hash)
     this.free.push(slot)
   }
 
@@ -155,15 +166,39 @@ export class Collection implements KeyHolder {
     return hashStored(this.seed, keyAt(this.arena.bytes(slot), this.arena.offset(slot)), this.stamps, slot, target)
   }
 
-  /** The value in `slot`, decoded (and kept decoded for the next read while the cache has room). */
-  value(slot: number): Json {
-    const cached = this.cache.get(slot)
-    if (cached !== undefined) return cached
-    if (this.stamps.isDeleted(slot)) return null
+  /**
+   * The live value of `key`, or null: from the cache when it holds the key, which touches
+   * neither the index nor the record. `now` is read only when the collection expires entries.
+   */
+  get(key: string, now: () => number): Json {
+    const hash = hashKey(key)
+    const line = this.cache.find(key, hash)
+    if (line >= 0) {
+      const live = !this.stamps.expires || isLive(false, this.stamps.expiryOf(this.cache.slotAt(line)), now())
+      return live ? this.cache.valueAt(line) : null
+    }
+    const slot = this.index.find(hash, key, this)
+    if (slot < 0) return null
     const bytes = this.arena.bytes(slot)
-    const value = decodeValue(bytes, valueStartAt(bytes, this.arena.offset(slot)))
-    this.cache.set(slot, value, this.stamps.capacity)
+    const at = this.arena.offset(slot)
+    // Removed: told by the record the lookup has just read, not by the stamps (one place less in memory).
+    if (isTombstoneAt(bytes, at)) return null
+    if (this.stamps.expires && !isLive(false, this.stamps.expiryOf(slot), now())) return null
+    const value = decodeValue(bytes, valueStartAt(bytes, at))
+    this.cache.set(key, hash, slot, value, this.stamps.capacity)
     return value
+  }
+
+  /** The value in `slot` (null if removed), from the cache when it holds it. */
+  value(slot: number): Json {
+    if (this.stamps.isDeleted(slot)) return null
+    const line = this.cache.findSlot(slot, keyHashAt(this.arena.bytes(slot), this.arena.offset(slot)))
+    return line >= 0 ? this.cache.valueAt(line) : this.decode(slot)
+  }
+
+  private decode(slot: number): Json {
+    const bytes = this.arena.bytes(slot)
+    return decodeValue(bytes, valueStartAt(bytes, this.arena.offset(slot)))
   }
 
   /**

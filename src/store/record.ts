@@ -87,6 +87,11 @@ export function keyHashAt(bytes: Uint8Array, at: number): number {
   return hashKeyRange(bytes, start, start + keyLengthAt(bytes, at))
 }
 
+/** Whether the record at `at` has no value bytes: a tombstone's (a MessagePack value is never empty). */
+export function isTombstoneAt(bytes: Uint8Array, at: number): boolean {
+  return bytes[valueHeaderAt(bytes, at)] === 0
+}
+
 /** Where the value's varint length of the record at `at` lies. */
 function valueHeaderAt(bytes: Uint8Array, at: number): number {
   return keyStartAt(bytes, at) + keyLengthAt(bytes, at)

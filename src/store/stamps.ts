@@ -102,6 +102,11 @@ export class Stamps {
     return (this.writer[slot] & DELETED) !== 0
   }
 
+  /** Whether any entry of the collection ever had an expiry (else every {@link expiryOf} is 0). */
+  get expires(): boolean {
+    return this.expiresAt !== undefined
+  }
+
   expiryOf(slot: number): number {
     return this.expiresAt === undefined ? 0 : this.expiresAt[slot]
   }

@@ -63,9 +63,7 @@ export class ReplicaState {
 
   /** The live value of a key, or null when absent, removed or expired. */
   get(collection: string, key: string): Json {
-    const entries = this.collections.get(collection)
-    const slot = entries?.find(key) ?? -1
-    return slot >= 0 && entries?.isLive(slot, this.clock.now()) === true ? entries.value(slot) : null
+    return this.collections.get(collection)?.get(key, this.clock.now) ?? null
   }
 
   /** Every live key of a collection and its value, as a plain object. */
@@ -203,7 +201,7 @@ export class ReplicaState {
       if (order === 0 && compareEntries(update, entries.read(slot)) <= 0) return false
       wasLive = entries.isLive(slot, now)
       this.tally.remove(entries, slot)
-      entries.put(slot, update)
+      entries.put(slot, update, keyHash)
     } else {
       // A restored dead entry stays until collection finds every member past it (src/sync/membership.ts).
       const horizon = now - this.tombstoneTtl

@@ -1,8 +1,13 @@
 /**
- * The values a collection read or wrote last, kept decoded so that hot keys read
- * at Map speed while every value is stored as bytes: a direct-mapped cache, slot &
- * mask → that slot's value (if `slots` says it is there). Sized to the slots, up to
- * MAX_CACHE, and made anew, empty, as they grow.
+ * The values a collection read or wrote last, kept decoded so that hot keys read at Map
+ * speed while every value is stored as bytes: a direct-mapped cache addressed by the key's
+ * hash, each line holding a key, its slot and its live value. A hit touches the line and
+ * the key's string only, not the key index, the record or the stamps: the lookups a miss
+ * makes cost a cache miss of the CPU each in a large collection (docs/benchmarks.md).
+ *
+ * A line is only ever what the slot holds now: the collection clears or replaces the line
+ * of a key each time that key's slot changes (collection.ts), and never caches a removed
+ * entry. Sized to the slots, up to MAX_CACHE, and made anew, empty, as they grow.
  */
 import type { Json } from '../value/json.js'
 
@@ -10,29 +15,52 @@ import type { Json } from '../value/json.js'
 const MAX_CACHE = 16_384
 
 export class ValueCache {
-  private slots: Int32Array | undefined
-  private values: Json[] = []
+  /**
+   * Line i is lines[3i, 3i + 3): its key (undefined: empty), slot and value, side by side so
+   * that a lookup reads one place in memory, not three arrays.
+   */
+  private lines: unknown[] = [undefined, 0, undefined]
   private mask = 0
 
-  /** The value of `slot` if kept, else undefined (a kept value is never undefined). */
-  get(slot: number): Json | undefined {
-    const at = slot & this.mask
-    return this.slots !== undefined && this.slots[at] === slot ? this.values[at] : undefined
+  /** The line that holds `key` (whose hashKey is `hash`), or -1. */
+  find(key: string, hash: number): number {
+    const at = (hash & this.mask) * 3
+    return this.lines[at] === key ? at : -1
   }
 
-  /** Keeps the value of `slot`, in a collection of `capacity` slots. */
-  set(slot: number, value: Json, capacity: number): void {
-    if (this.slots === undefined || (this.mask < MAX_CACHE - 1 && this.mask < capacity - 1)) {
+  /** The line that holds the value of `slot`, whose key hashes to `hash`, or -1. */
+  findSlot(slot: number, hash: number): number {
+    const at = (hash & this.mask) * 3
+    return this.lines[at] !== undefined && this.lines[at + 1] === slot ? at : -1
+  }
+
+  slotAt(line: number): number {
+    return this.lines[line + 1] as number
+  }
+
+  valueAt(line: number): Json {
+    return this.lines[line + 2] as Json
+  }
+
+  /** Keeps `value`, the live value of `key` (hash `hash`) in `slot`, in a collection of `capacity` slots. */
+  set(key: string, hash: number, slot: number, value: Json, capacity: number): void {
+    if (this.mask < MAX_CACHE - 1 && this.mask < capacity - 1) {
       const size = Math.min(MAX_CACHE, capacity)
-      this.slots = new Int32Array(size).fill(-1)
-      this.values = new Array(size).fill(null)
+      this.lines = new Array(size * 3).fill(undefined)
       this.mask = size - 1
     }
-    this.slots[slot & this.mask] = slot
-    this.values[slot & this.mask] = value
+    const at = (hash & this.mask) * 3
+    this.lines[at] = key
+    this.lines[at + 1] = slot
+    this.lines[at + 2] = value
   }
 
-  delete(slot: number): void {
-    if (this.slots !== undefined && this.slots[slot & this.mask] === slot) this.slots[slot & this.mask] = -1
+  /** Forgets the value of `slot`, whose key hashes to `hash` (its slot changed or was freed). */
+  delete(slot: number, hash: number): void {
+    const at = this.findSlot(slot, hash)
+    if (at >= 0) {
+      this.lines[at] = undefined
+      this.lines[at + 2] = undefined
+    }
   }
 }

@@ -79,6 +79,105 @@ describe('collection index', () => {
   })
 })
 
+describe('collection reads', () => {
+  type ReadOp =
+    | { save: string; n: number; ttl: number; remote: boolean; removed: boolean }
+    | { drop: string }
+    | { read: string }
+    | { wait: number }
+
+  it('reads what the model holds under any sequence of local and received writes, removals, drops, expiries and reads', () => {
+    // Few keys, so that reads fill the cache of decoded values, keys share its lines, and a slot
+    // freed by a drop is reused by another key: a read must never answer from a line gone stale.
+    const name = (i: number) => (i % 4 === 0 ? `ключ${i}` : `k${i}`)
+    const key = fc.integer({ min: 0, max: 40 }).map(name)
+    const op: fc.Arbitrary<ReadOp> = fc.oneof(
+      fc.record({
+        save: key,
+        n: fc.nat(1000),
+        ttl: fc.constantFrom(0, 5, 50),
+        remote: fc.boolean(),
+        removed: fc.boolean()
+      }),
+      fc.record({ drop: key }),
+      fc.record({ read: key }),
+      fc.record({ read: key }),
+      fc.record({ wait: fc.integer({ min: 1, max: 20 }) })
+    )
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const c = new Collection('c', new Writers())
+        const model = new Map<string, { value: unknown; removed: boolean; expiresAt: number }>()
+        let now = NOW
+        let wall = NOW
+        const expected = (k: string) => {
+          const m = model.get(k)
+          return m === undefined || m.removed || (m.expiresAt !== 0 && m.expiresAt <= now) ? null : m.value
+        }
+        for (const o of ops) {
+          if ('save' in o) {
+            // Every save's value differs from every other's, so that a stale read shows.
+            wall++
+            const value = { n: o.n, k: o.save, wall }
+            const expiresAt = o.ttl === 0 ? 0 : now + o.ttl
+            const u = o.remote
+              ? new EncodedEntry(
+                  'c',
+                  o.save,
+                  wall,
+                  0,
+                  'w1',
+                  expiresAt,
+                  o.removed,
+                  o.removed ? undefined : encodeValue(value)
+                )
+              : {
+                  collection: 'c',
+                  key: o.save,
+                  wall,
+                  logical: 0,
+                  node: 'w0',
+                  expiresAt,
+                  deleted: o.removed,
+                  value: o.removed ? null : value
+                }
+            c.put(c.find(o.save), u)
+            model.set(o.save, { value, removed: o.removed, expiresAt })
+          } else if ('drop' in o) {
+            const slot = c.find(o.drop)
+            if (slot >= 0) c.delete(slot)
+            model.delete(o.drop)
+          } else if ('read' in o) {
+            expect(c.get(o.read, () => now)).toEqual(expected(o.read))
+          } else now += o.wait
+        }
+        for (let i = 0; i <= 40; i++) {
+          expect(c.get(name(i), () => now)).toEqual(expected(name(i)))
+          const slot = c.find(name(i))
+          if (slot >= 0 && expected(name(i)) !== null) expect(c.value(slot)).toEqual(expected(name(i)))
+        }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
+  it('reads the clock only for a collection that expires entries', () => {
+    const c = new Collection('c', new Writers())
+    c.put(-1, { ...update('k', 2), value: 'v' })
+    let reads = 0
+    const now = () => {
+      reads++
+      return NOW
+    }
+    expect(c.get('k', now)).toBe('v')
+    expect(c.get('absent', now)).toBe(null)
+    expect(reads).toBe(0)
+    c.put(-1, { ...update('t', 1), deleted: false, expiresAt: NOW + 10, value: 'soon' })
+    expect(c.get('t', now)).toBe('soon')
+    expect(reads).toBe(1)
+  })
+})
+
 describe('collection arena', () => {
   const big = 'v'.repeat(100)
 
