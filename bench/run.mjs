@@ -4,15 +4,28 @@
 // Starts every process it needs on 127.0.0.1, stops them by PID, prints a table,
 // and writes bench/results.json and docs/benchmarks.svg. BENCH_QUICK=1: smaller counts.
 import { fork } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import * as vega from 'vega'
 import * as vl from 'vega-lite'
 import { connect } from './ipc.mjs'
 import { startRedis, waitReplicaCaughtUp, waitReplicaSynced } from './redis.mjs'
-import { PEER_COUNTS, scaleCases } from './scale.mjs'
+import { ENTRY_COUNTS, PEER_COUNTS, scaleCases } from './scale.mjs'
 
-const QUICK = process.env.BENCH_QUICK === '1'
+/**
+ * BENCH_TINY=1: a fiftieth of the quick counts, one run, fewer cases in the scaling tables: only
+ * for the test of the bench's own plumbing (test/bench/run.spec.ts), its figures mean nothing.
+ */
+const TINY = process.env.BENCH_TINY === '1'
+const QUICK = process.env.BENCH_QUICK === '1' || TINY
+/** A case's count: `full`, or `quick` (BENCH_QUICK=1), or a fiftieth of `quick` (BENCH_TINY=1). */
+const scaled = (full, quick) => (TINY ? Math.max(10, Math.ceil(quick / 50)) : QUICK ? quick : full)
+/** Where results.json and the charts go. BENCH_OUT=dir: elsewhere (the plumbing test's own directory). */
+const OUT = process.env.BENCH_OUT === undefined ? undefined : pathToFileURL(`${resolve(process.env.BENCH_OUT)}/`)
+if (OUT !== undefined) mkdirSync(OUT, { recursive: true })
+const outFile = (name, home) => (OUT === undefined ? home : new URL(name, OUT))
 /** BENCH_ONLY=reads,replication,join,counters,ratelimit: run only these groups (while working on one figure). */
 const ONLY = process.env.BENCH_ONLY?.split(',')
 /** BENCH_SCALE=1: also the scaling tables (peers, value sizes, entries; long). */
@@ -95,6 +108,7 @@ function killChildren() {
 }
 process.on('exit', killChildren)
 process.on('SIGINT', () => process.exit(130))
+process.on('SIGTERM', () => process.exit(143))
 
 /** Runs `n` calls of `op(i)` with `inFlight` of them outstanding at a time; resolves ops/s. */
 async function concurrently(n, inFlight, op) {
@@ -110,7 +124,8 @@ async function concurrently(n, inFlight, op) {
 
 const VALUE_200 = 'x'.repeat(200)
 
-const JOIN = QUICK ? '50,000' : '1,000,000'
+const JOIN_ENTRIES = scaled(1_000_000, 50_000)
+const JOIN = JOIN_ENTRIES.toLocaleString('en-US')
 compare(
   'local get vs Redis sequential GET',
   (m) => m('sharedmem getSync (local, synchronous)') / m('Redis GET (sequential)'),
@@ -149,9 +164,31 @@ compare(
     m(`Redis fresh replica full sync of ${JOIN} entries`) / m(`sharedmem fresh peer syncs ${JOIN} entries of 100 B`),
   1
 )
+/** The scaling table's largest count of entries, and the one its read targets are set at (a million). */
+const ENTRIES = ENTRY_COUNTS(QUICK, TINY)
+const MOST = ENTRIES.at(-1).toLocaleString('en-US')
+const READS_AT = (ENTRIES.find((n) => n >= 1_000_000) ?? ENTRIES.at(-1)).toLocaleString('en-US')
 compare(
-  'late join of 3,000,000 entries (target ≤ 1.0× Redis time)',
-  (m) => m('Redis 3,000,000 entries: fresh replica full sync') / m('sharedmem 3,000,000 entries: fresh peer join'),
+  `late join of ${MOST} entries (target ≤ 1.0× Redis time)`,
+  (m) => m(`Redis ${MOST} entries: fresh replica full sync`) / m(`sharedmem ${MOST} entries: fresh peer join`),
+  1,
+  undefined,
+  'scale-entries'
+)
+compare(
+  `getSync on random keys of ${READS_AT} entries (target ≤ 2× a bare nested Map)`,
+  (m) =>
+    (2 * m(`bare nested Map, ${READS_AT} entries: read latency (random keys)`)) /
+    m(`sharedmem ${READS_AT} entries: getSync latency (random keys)`),
+  1,
+  undefined,
+  'scale-entries'
+)
+compare(
+  `getSync on Zipf(0.99) keys of ${READS_AT} entries (target ≤ 1.2× a bare nested Map)`,
+  (m) =>
+    (1.2 * m(`bare nested Map, ${READS_AT} entries: read latency (Zipf 0.99 keys)`)) /
+    m(`sharedmem ${READS_AT} entries: getSync latency (Zipf 0.99 keys)`),
   1,
   undefined,
   'scale-entries'
@@ -189,10 +226,10 @@ async function reads() {
   const local = await peer.call('local', {
     keys,
     value: VALUE_200,
-    reads: QUICK ? 1_000_000 : 5_000_000,
-    awaitedReads: QUICK ? 200_000 : 1_000_000,
-    writes: QUICK ? 100_000 : 500_000,
-    awaitedWrites: QUICK ? 50_000 : 200_000
+    reads: scaled(5_000_000, 1_000_000),
+    awaitedReads: scaled(1_000_000, 200_000),
+    writes: scaled(500_000, 100_000),
+    awaitedWrites: scaled(200_000, 50_000)
   })
   record('reads', 'sharedmem getSync (local, synchronous)', local.getSync, 'ops/s')
   record('reads', 'sharedmem get (awaited, sequential)', local.get, 'ops/s')
@@ -207,13 +244,13 @@ async function reads() {
   record(
     'reads',
     'Redis GET (sequential)',
-    await concurrently(QUICK ? 5_000 : 20_000, 1, (i) => r.client.get(`k${i % keys}`)),
+    await concurrently(scaled(20_000, 5_000), 1, (i) => r.client.get(`k${i % keys}`)),
     'ops/s'
   )
   record(
     'reads',
     'Redis GET (100 in flight)',
-    await concurrently(QUICK ? 50_000 : 200_000, 100, (i) => r.client.get(`k${i % keys}`)),
+    await concurrently(scaled(200_000, 50_000), 100, (i) => r.client.get(`k${i % keys}`)),
     'ops/s'
   )
   await stopRedis(r)
@@ -231,10 +268,10 @@ async function replication() {
   // (and sample one write in 100 for visibility), as the Redis case polls replication offsets; at
   // a set rate a change listener times every write.
   const cases = [
-    { name: 'max rate, fresh processes', n: QUICK ? 20_000 : 100_000, rate: 0, cold: true },
-    { name: 'max rate', n: QUICK ? 20_000 : 100_000, rate: 0 },
-    { name: '1,000 writes/s', n: QUICK ? 2_000 : 5_000, rate: 1_000 },
-    { name: '10,000 writes/s', n: QUICK ? 20_000 : 50_000, rate: 10_000 }
+    { name: 'max rate, fresh processes', n: scaled(100_000, 20_000), rate: 0, cold: true },
+    { name: 'max rate', n: scaled(100_000, 20_000), rate: 0 },
+    { name: '1,000 writes/s', n: scaled(5_000, 2_000), rate: 1_000 },
+    { name: '10,000 writes/s', n: scaled(50_000, 20_000), rate: 10_000 }
   ]
   for (const [i, c] of cases.entries()) {
     const collection = `r${i}`
@@ -264,7 +301,7 @@ async function replication() {
   const primary = await redis()
   const replica = await redis({ replicaOf: primary.port })
   await waitReplicaSynced(replica)
-  const n = QUICK ? 20_000 : 100_000
+  const n = scaled(100_000, 20_000)
   record(
     'writes',
     'Redis SET, replica attached (100 in flight)',
@@ -278,7 +315,7 @@ async function replication() {
   for (const rate of [1_000, 10_000]) {
     // As for sharedmem, where each case waits for every write of the one before: no backlog.
     await waitReplicaCaughtUp(primary, replica)
-    const count = rate === 1_000 ? (QUICK ? 2_000 : 5_000) : QUICK ? 20_000 : 50_000
+    const count = rate === 1_000 ? scaled(5_000, 2_000) : scaled(50_000, 20_000)
     const lags = []
     const done = new Promise((resolve) => {
       subscriber.on('message', function onMessage(_channel, key) {
@@ -358,7 +395,7 @@ async function lateJoinAndMemory(n) {
 }
 
 async function counters() {
-  const n = QUICK ? 20_000 : 100_000
+  const n = scaled(100_000, 20_000)
   const peers = [await worker()]
   const { address } = await peers[0].call('start')
   for (let i = 1; i < 3; i++) {
@@ -403,7 +440,7 @@ async function counters() {
 async function rateLimit() {
   const N = 8
   const LIMIT = 1_000
-  const rate = QUICK ? 250 : 500
+  const rate = scaled(500, 250)
   const windowMs = 10_000
   const hammerMs = 2_000
   const peers = [await worker()]
@@ -414,7 +451,7 @@ async function rateLimit() {
   }
   for (const p of peers) await p.call('waitPeers', { count: N - 1 })
   // d: the visibility of one process's writes at 1,000 writes/s, in this swarm, timed by listeners.
-  const n = QUICK ? 500 : 1_000
+  const n = scaled(1_000, 500)
   await Promise.all(peers.slice(1).map((p) => p.call('watch', { collection: 'vis', expect: n, listen: true })))
   await peers[0].call('write', { n, size: 100, rate: 1_000, collection: 'vis' })
   const seen = await Promise.all(peers.slice(1).map((p) => p.call('watched', {})))
@@ -453,7 +490,7 @@ async function rateLimit() {
  */
 async function gunAnchor() {
   const GUN = new URL('./gun-worker.mjs', import.meta.url)
-  const n = QUICK ? 2_000 : 10_000
+  const n = scaled(10_000, 2_000)
   const limit = QUICK ? 30_000 : 120_000
   const first = await worker(GUN)
   const { port } = await first.call('start')
@@ -473,7 +510,7 @@ async function gunAnchor() {
       ? `${fmt(n)} writes, 3 processes, all writes everywhere`
       : `INCOMPLETE in ${limit / 1000} s: ${results.map((r) => r.received).join('/')} of ${n}`
   )
-  const join = QUICK ? 10_000 : 100_000
+  const join = scaled(100_000, 10_000)
   await first.call('write', { n: join, size: 100, prefix: 'j' })
   await first.call('watched', { expect: n + join, timeout: limit })
   const late = await worker(GUN)
@@ -528,7 +565,7 @@ async function chart(ratios) {
     ]
   }).spec
   const view = new vega.View(vega.parse(spec), { renderer: 'none' })
-  writeFileSync(new URL('../docs/benchmarks.svg', import.meta.url), await view.toSVG())
+  writeFileSync(outFile('benchmarks.svg', new URL('../docs/benchmarks.svg', import.meta.url)), await view.toSVG())
   view.finalize()
 }
 
@@ -579,7 +616,7 @@ async function scaleChart(rows) {
       find(new RegExp(`^Redis ${label} values, primary \\+ 2 replicas: MB/s`))
     )
   }
-  for (const n of [100_000, 1_000_000, 3_000_000]) {
+  for (const n of ENTRIES) {
     const count = n.toLocaleString('en-US')
     add(
       'late join, ms, by entries',
@@ -597,13 +634,25 @@ async function scaleChart(rows) {
       'read latency, ns, by entries',
       'sharedmem getSync',
       n,
-      find(new RegExp(`^sharedmem ${count} entries: getSync latency`))
+      find(new RegExp(`^sharedmem ${count} entries: getSync latency \\(random`))
     )
     add(
       'read latency, ns, by entries',
       'bare nested Map',
       n,
-      find(new RegExp(`^bare nested Map, ${count} entries: read latency`))
+      find(new RegExp(`^bare nested Map, ${count} entries: read latency \\(random`))
+    )
+    add(
+      'read latency, ns, by entries',
+      'sharedmem getSync, Zipf 0.99',
+      n,
+      find(new RegExp(`^sharedmem ${count} entries: getSync latency \\(Zipf`))
+    )
+    add(
+      'read latency, ns, by entries',
+      'bare nested Map, Zipf 0.99',
+      n,
+      find(new RegExp(`^bare nested Map, ${count} entries: read latency \\(Zipf`))
     )
     add('read latency, ns, by entries', 'Redis GET', n, find(new RegExp(`^Redis ${count} entries: GET latency`)))
   }
@@ -636,19 +685,22 @@ async function scaleChart(rows) {
     ]
   }).spec
   const view = new vega.View(vega.parse(spec), { renderer: 'none' })
-  writeFileSync(new URL('../docs/benchmarks-scale.svg', import.meta.url), await view.toSVG())
+  writeFileSync(
+    outFile('benchmarks-scale.svg', new URL('../docs/benchmarks-scale.svg', import.meta.url)),
+    await view.toSVG()
+  )
   view.finalize()
 }
 
 if (process.argv.includes('--chart')) {
   // Re-draw the charts from the last results without running anything.
-  const last = JSON.parse(readFileSync(new URL('./results.json', import.meta.url), 'utf8'))
+  const last = JSON.parse(readFileSync(outFile('results.json', new URL('./results.json', import.meta.url)), 'utf8'))
   await chart(last.ratios)
   await scaleChart(last.rows)
   process.exit(0)
 }
 
-const scale = scaleCases({ worker, redis, stopRedis, record, now, quick: QUICK })
+const scale = scaleCases({ worker, redis, stopRedis, record, now, scaled, quick: QUICK, tiny: TINY })
 const started = Date.now()
 const machine = `node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`
 console.log(`sharedmem benchmarks vs Redis — ${machine}; ${RUNS} run(s) of each case${QUICK ? ' (quick)' : ''}`)
@@ -657,7 +709,7 @@ try {
     console.log(`\nrun ${run} of ${RUNS}`)
     if (runs('reads')) await reads()
     if (runs('replication')) await replication()
-    if (runs('join')) await lateJoinAndMemory(QUICK ? 50_000 : 1_000_000)
+    if (runs('join')) await lateJoinAndMemory(JOIN_ENTRIES)
     if (runs('counters')) await counters()
     if (runs('ratelimit')) await rateLimit()
     if (runs('gun')) await gunAnchor()
@@ -711,9 +763,9 @@ if (ONLY !== undefined) process.exit(0)
 await chart(ratios)
 await scaleChart(rows)
 writeFileSync(
-  new URL('./results.json', import.meta.url),
+  outFile('results.json', new URL('./results.json', import.meta.url)),
   `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, quick: QUICK, rows, ratios }, null, 2)}\n`
 )
 console.log(
-  `\n${rows.length} figures, ${RUNS} run(s), in ${Math.round((Date.now() - started) / 1000)} s; written to bench/results.json and docs/benchmarks.svg`
+  `\n${rows.length} figures, ${RUNS} run(s), in ${Math.round((Date.now() - started) / 1000)} s; written to ${OUT === undefined ? 'bench/results.json and docs/' : OUT.pathname}`
 )

@@ -13,7 +13,11 @@ function cpuOf(pid) {
 /** Swarm sizes of the peers table (and its chart in run.mjs). */
 export const PEER_COUNTS = [2, 4, 8, 16]
 
-export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
+/** Counts of entries of the entries table: full, BENCH_QUICK=1, BENCH_TINY=1 (run.mjs). */
+export const ENTRY_COUNTS = (quick, tiny) => (tiny ? [2_000] : quick ? [100_000] : [100_000, 1_000_000, 3_000_000])
+
+/** `scaled(full, quick)`: a case's count at the run's scale (`quick`, `tiny`: BENCH_QUICK, BENCH_TINY; run.mjs). */
+export function scaleCases({ worker, redis, stopRedis, record, now, scaled, quick, tiny }) {
   /** `count` sharedmem peers, each its own process, all bootstrapped to the first. */
   async function swarm(count) {
     const peers = [await worker()]
@@ -24,7 +28,7 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
     }
     for (const p of peers) await p.call('waitPeers', { count: count - 1, timeout: 60_000 })
     // Warm-up, not recorded: V8 compiles the hot paths as they first run (as in the replication case).
-    await converge(peers, count, quick ? 5_000 : 20_000, 200, 'warm-up')
+    await converge(peers, count, scaled(20_000, 5_000), 200, 'warm-up')
     return peers
   }
 
@@ -84,8 +88,8 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
   }
 
   async function peersTable() {
-    const n = quick ? 10_000 : 50_000
-    for (const count of PEER_COUNTS) {
+    const n = scaled(50_000, 10_000)
+    for (const count of tiny ? PEER_COUNTS.slice(0, 2) : PEER_COUNTS) {
       const peers = await swarm(count)
       const one = await converge(peers, 1, n, 200, `one${count}`)
       record(
@@ -142,7 +146,7 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
   async function valuesTable() {
     const peers = await swarm(3)
     const sizes = [100, 1_000, 10_000, 100_000]
-    const counts = sizes.map((size) => Math.min(quick ? 10_000 : 50_000, Math.floor((quick ? 20e6 : 100e6) / size)))
+    const counts = sizes.map((size) => Math.min(scaled(50_000, 10_000), Math.floor(scaled(100e6, 20e6) / size)))
     for (const [i, size] of sizes.entries()) {
       const r = await converge(peers, 1, counts[i], size, `v${size}`)
       const label = size >= 1000 ? `${size / 1000} KB` : `${size} B`
@@ -187,8 +191,8 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
   }
 
   async function entriesTable() {
-    const reads = 1_000_000
-    for (const n of quick ? [100_000] : [100_000, 1_000_000, 3_000_000]) {
+    const reads = scaled(1_000_000, 1_000_000)
+    for (const n of ENTRY_COUNTS(quick, tiny)) {
       const count = n.toLocaleString('en-US')
       const full = await worker()
       const { address } = await full.call('start')
@@ -199,6 +203,12 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
         'scale · entries',
         `sharedmem ${count} entries: getSync latency (random keys)`,
         await full.call('readLatency', { n, reads }),
+        'ns'
+      )
+      record(
+        'scale · entries',
+        `sharedmem ${count} entries: getSync latency (Zipf 0.99 keys)`,
+        await full.call('readLatency', { n, reads, zipf: true }),
         'ns'
       )
       record('scale · entries', `sharedmem ${count} entries: RSS per entry`, (rss - base) / n, 'bytes')
@@ -217,9 +227,20 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
 
       const bare = await worker()
       const bareBase = (await bare.call('rss')).settled
-      const map = await bare.call('bareMap', { n, size: 100, reads })
+      await bare.call('bareMap', { n, size: 100 })
       const bareRss = (await bare.call('rss')).settled
-      record('scale · entries', `bare nested Map, ${count} entries: read latency (random keys)`, map.ns, 'ns')
+      record(
+        'scale · entries',
+        `bare nested Map, ${count} entries: read latency (random keys)`,
+        await bare.call('bareReads', { n, reads }),
+        'ns'
+      )
+      record(
+        'scale · entries',
+        `bare nested Map, ${count} entries: read latency (Zipf 0.99 keys)`,
+        await bare.call('bareReads', { n, reads, zipf: true }),
+        'ns'
+      )
       record('scale · entries', `bare nested Map, ${count} entries: RSS per entry`, (bareRss - bareBase) / n, 'bytes')
       await bare.stop()
 
@@ -233,11 +254,12 @@ export function scaleCases({ worker, redis, stopRedis, record, now, quick }) {
       }
       const filled = Number((await primary.info('memory')).used_memory_rss)
       let t = now()
-      for (let i = 0; i < 5_000; i++) await primary.client.get(`fill:k${Math.floor(Math.random() * n)}`)
+      const gets = scaled(5_000, 5_000)
+      for (let i = 0; i < gets; i++) await primary.client.get(`fill:k${Math.floor(Math.random() * n)}`)
       record(
         'scale · entries',
         `Redis ${count} entries: GET latency (sequential, random keys)`,
-        ((now() - t) / 5_000) * 1e6,
+        ((now() - t) / gets) * 1e6,
         'ns'
       )
       record('scale · entries', `Redis ${count} entries: RSS per entry`, (filled - empty) / n, 'bytes')

@@ -8,6 +8,39 @@ import { serve } from './ipc.mjs'
 const now = () => performance.timeOrigin + performance.now()
 /** The most value bytes a full-rate writer saves in one turn of the event loop. */
 const TURN_BYTES = 1 << 20
+/** RSS samples, 500 ms apart, before memory counts as settled (BENCH_TINY: the plumbing test, which measures nothing). */
+const SETTLE_SAMPLES = process.env.BENCH_TINY === '1' ? 4 : 16
+/** Keys a read-latency case draws (a power of two), read over and over. */
+const SAMPLES = 1 << 20
+
+/**
+ * SAMPLES keys of k0…k(n−1): uniform, or Zipf(0.99) by rank (inverse CDF), the ranks given to
+ * the keys in a random order so that the hot keys lie anywhere in the store.
+ */
+function sampleKeys(n, zipf) {
+  if (!zipf) return Array.from({ length: SAMPLES }, () => `k${Math.floor(Math.random() * n)}`)
+  const cdf = new Float64Array(n)
+  let sum = 0
+  for (let i = 0; i < n; i++) cdf[i] = sum += (i + 1) ** -0.99
+  const order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[order[i], order[j]] = [order[j], order[i]]
+  }
+  return Array.from({ length: SAMPLES }, () => {
+    const u = Math.random() * sum
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (cdf[mid] < u) lo = mid + 1
+      else hi = mid
+    }
+    return `k${order[lo]}`
+  })
+}
+
 let peer
 let watch
 let limitStore
@@ -61,18 +94,19 @@ const handlers = {
     cpuSince = process.cpuUsage()
     return used.user + used.system
   },
-  /** Mean latency of `reads` getSync calls on random keys k0…k(n−1) of `collection`, in ns. */
-  readLatency({ n, reads, collection = 'fill' }) {
-    const keys = Array.from({ length: 4096 }, () => `k${Math.floor(Math.random() * n)}`)
+  /**
+   * Mean latency of `reads` getSync calls on keys k0…k(n−1) of `collection`, in ns: drawn
+   * uniformly, or by a Zipf(0.99) law over a random order of the keys (`zipf`: what real traffic
+   * looks like, a few keys read most).
+   */
+  readLatency({ n, reads, collection = 'fill', zipf = false }) {
+    const keys = sampleKeys(n, zipf)
     const started = process.hrtime.bigint()
-    for (let i = 0; i < reads; i++) peer.getSync({ collection, key: keys[i & 4095] })
+    for (let i = 0; i < reads; i++) peer.getSync({ collection, key: keys[i & (SAMPLES - 1)] })
     return Number(process.hrtime.bigint() - started) / reads
   },
-  /**
-   * The physical limit for reads: the same data in a bare nested Map (collection → key →
-   * value) in this process, no peer. Returns the mean getSync-equivalent read latency in ns.
-   */
-  async bareMap({ n, size, reads }) {
+  /** The physical limit for reads: the same data in a bare nested Map (collection → key → value) in this process, no peer. */
+  async bareMap({ n, size }) {
     const data = new Map([['fill', new Map()]])
     const inner = data.get('fill')
     for (let i = 0; i < n; i++) {
@@ -80,11 +114,16 @@ const handlers = {
       if (i % 10_000 === 9_999) await sleep(0)
     }
     globalThis.bare = data
-    const keys = Array.from({ length: 4096 }, () => `k${Math.floor(Math.random() * n)}`)
+  },
+  /** Mean latency of `reads` reads of {@link bareMap}'s data, drawn as {@link readLatency} draws them, in ns. */
+  bareReads({ n, reads, zipf = false }) {
+    const data = globalThis.bare
+    const keys = sampleKeys(n, zipf)
     const started = process.hrtime.bigint()
     let found = 0
-    for (let i = 0; i < reads; i++) if (data.get('fill')?.get(keys[i & 4095]) !== undefined) found++
-    return { ns: Number(process.hrtime.bigint() - started) / reads, found }
+    for (let i = 0; i < reads; i++) if (data.get('fill')?.get(keys[i & (SAMPLES - 1)]) !== undefined) found++
+    if (found !== reads) throw new Error(`bareReads: ${reads - found} keys missing`)
+    return Number(process.hrtime.bigint() - started) / reads
   },
   /** The share of time the event loop was busy since the last call (0–1). */
   busy() {
@@ -268,7 +307,7 @@ const handlers = {
       await sleep(500)
       globalThis.gc?.()
       samples.push(process.memoryUsage().rss)
-      if (samples.length > 16 && samples.at(-5) - samples.at(-1) < 2 ** 20) break
+      if (samples.length > SETTLE_SAMPLES && samples.at(-5) - samples.at(-1) < 2 ** 20) break
     }
     return { peak, settled: samples.at(-1) }
   },

@@ -1,0 +1,129 @@
+/**
+ * The plumbing of the bench (issue #28): every documented mode of bench/run.mjs, and the scratch
+ * benches beside it, run to their end at a tiny scale (BENCH_TINY=1) and write what they say they
+ * write. Nothing here is timed and no figure is asserted: the figures of a tiny run mean nothing.
+ * bench/run.mjs loads dist/ (built by `npm test` first), bench/'s own packages and redis-server.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { decideBench } from '../fixtures/bench.js'
+
+const BENCH = fileURLToPath(new URL('../../bench/', import.meta.url))
+const onPath = (bin: string) => (process.env.PATH ?? '').split(delimiter).some((dir) => existsSync(join(dir, bin)))
+const decision = decideBench(process.env, {
+  redisServer: onPath('redis-server'),
+  benchPackages: existsSync(join(BENCH, 'node_modules', 'vega-lite')) && existsSync(join(BENCH, 'node_modules', 'gun'))
+})
+if (decision.action === 'skip') console.warn(`sharedmem: ${decision.reason}`)
+
+const out = mkdtempSync(join(tmpdir(), 'sharedmem-bench-plumbing-'))
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs a bench script in bench/ and waits for its end. Past `timeout` it gets SIGTERM, on which
+ * run.mjs stops every process it started, by its PID; then SIGKILL.
+ */
+function bench(args: string[], env: Record<string, string>, timeout: number): Promise<Run> {
+  const child = spawn(process.execPath, ['--expose-gc', ...args], {
+    cwd: BENCH,
+    env: { ...process.env, BENCH_TINY: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk
+  })
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk
+  })
+  const term = setTimeout(() => child.kill('SIGTERM'), timeout)
+  const kill = setTimeout(() => child.kill('SIGKILL'), timeout + 10_000)
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(term)
+      clearTimeout(kill)
+      resolve({ code, stdout, stderr })
+    })
+  )
+}
+
+/** What a run wrote to results.json: its figures' groups, and its side-by-side comparisons. */
+function results(dir: string): { groups: Set<string>; ratios: number } {
+  const json = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+    rows: Array<{ group: string }>
+    ratios: unknown[]
+  }
+  return { groups: new Set(json.rows.map((r) => r.group)), ratios: json.ratios.length }
+}
+
+const ready = (run: Run) => `exit ${run.code}\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`
+
+describe.skipIf(decision.action === 'skip')(
+  decision.action === 'skip' ? `the bench's plumbing (${decision.reason})` : "the bench's plumbing",
+  () => {
+    it('has what it needs (in CI it must)', () => {
+      expect(decision).toEqual({ action: 'run' })
+    })
+
+    it('npm run bench: every group to its end, results.json and the chart written', { timeout: 240_000 }, async () => {
+      const dir = join(out, 'default')
+      const run = await bench(['run.mjs'], { BENCH_OUT: dir }, 200_000)
+      expect(run.code, ready(run)).toBe(0)
+      const { groups, ratios } = results(dir)
+      for (const group of ['reads', 'writes', 'replication', 'late join', 'memory', 'counters', 'ratelimit', 'gun'])
+        expect(groups).toContain(group)
+      expect([...groups].some((g) => g.startsWith('scale'))).toBe(false)
+      expect(ratios).toBeGreaterThan(0)
+      expect(existsSync(join(dir, 'benchmarks.svg'))).toBe(true)
+    })
+
+    it('BENCH_SCALE=1: the scaling tables too, and their chart; then --chart draws both again', {
+      timeout: 240_000
+    }, async () => {
+      const dir = join(out, 'scale')
+      const run = await bench(['run.mjs'], { BENCH_OUT: dir, BENCH_SCALE: '1' }, 200_000)
+      expect(run.code, ready(run)).toBe(0)
+      const { groups } = results(dir)
+      for (const group of ['reads', 'scale · peers', 'scale · values', 'scale · entries'])
+        expect(groups).toContain(group)
+      for (const svg of ['benchmarks.svg', 'benchmarks-scale.svg']) {
+        expect(existsSync(join(dir, svg))).toBe(true)
+        rmSync(join(dir, svg))
+      }
+      const chart = await bench(['run.mjs', '--chart'], { BENCH_OUT: dir }, 60_000)
+      expect(chart.code, ready(chart)).toBe(0)
+      for (const svg of ['benchmarks.svg', 'benchmarks-scale.svg']) expect(existsSync(join(dir, svg))).toBe(true)
+    })
+
+    it('BENCH_ONLY and BENCH_RUNS: a partial run of two groups, twice, compares what it measured and keeps the last results', {
+      timeout: 120_000
+    }, async () => {
+      const dir = join(out, 'only')
+      const run = await bench(['run.mjs'], { BENCH_OUT: dir, BENCH_ONLY: 'reads,counters', BENCH_RUNS: '2' }, 100_000)
+      expect(run.code, ready(run)).toBe(0)
+      expect(run.stdout).toContain('run 2 of 2')
+      expect(run.stdout).toContain('counter increments/s vs Redis INCR')
+      expect(existsSync(join(dir, 'results.json'))).toBe(false)
+    })
+
+    it('bench/floor.mjs and bench/collections.mjs print their tables', { timeout: 120_000 }, async () => {
+      const floor = await bench(['floor.mjs'], { ROUNDS: '3', MESSAGES: '5', WRITES: '10', BYTES: '100' }, 60_000)
+      expect(floor.code, ready(floor)).toBe(0)
+      expect(floor.stdout).toMatch(/summed CPU µs\/write: round 0 \(fresh processes\) [\d.]+, round 1 [\d.]+/)
+      const collections = await bench(['collections.mjs', '100'], {}, 60_000)
+      expect(collections.code, ready(collections)).toBe(0)
+      expect(collections.stdout).toMatch(/^\s+100\s+300\s/m)
+    })
+  }
+)
