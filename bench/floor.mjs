@@ -88,8 +88,14 @@ async function child() {
   })
 }
 
+const children = []
+// Stopped by their PID however this run ends: a child's libp2p node would outlive its parent.
+process.on('exit', () => {
+  for (const proc of children) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+})
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130))
+
 async function main() {
-  const children = []
   const start = async () => {
     const proc = fork(fileURLToPath(import.meta.url), ['child'], { stdio: 'inherit' })
     children.push(proc)

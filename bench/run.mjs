@@ -102,9 +102,15 @@ async function stopRedis(...list) {
   }
 }
 
+/** Stops every process this run started, by its PID (one already gone is skipped). */
 function killChildren() {
-  for (const child of children) if (child.exitCode === null) process.kill(child.pid, 'SIGKILL')
-  for (const r of redises) process.kill(r.pid, 'SIGKILL')
+  const kill = (pid) => {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {}
+  }
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) kill(child.pid)
+  for (const r of redises) kill(r.pid)
 }
 process.on('exit', killChildren)
 process.on('SIGINT', () => process.exit(130))
@@ -616,7 +622,9 @@ async function scaleChart(rows) {
       find(new RegExp(`^Redis ${label} values, primary \\+ 2 replicas: MB/s`))
     )
   }
-  for (const n of ENTRIES) {
+  // Every count any mode measures: --chart may redraw the results of a run of another mode.
+  const counts = new Set([...ENTRY_COUNTS(true, true), ...ENTRY_COUNTS(true, false), ...ENTRY_COUNTS(false, false)])
+  for (const n of counts) {
     const count = n.toLocaleString('en-US')
     add(
       'late join, ms, by entries',

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Collection } from '../../src/store/collection.js'
 import { EncodedEntry, encodeValue } from '../../src/store/encoded.js'
+import { KeyBytes } from '../../src/store/key.js'
 import type { EntryUpdate } from '../../src/store/types.js'
 import { Writers } from '../../src/store/writers.js'
 import { plain } from '../fixtures/entries.js'
@@ -120,10 +121,13 @@ describe('collection reads', () => {
             wall++
             const value = { n: o.n, k: o.save, wall }
             const expiresAt = o.ttl === 0 ? 0 : now + o.ttl
+            // A received key is a string, or bytes of the frame it came in (every ASCII key merged column by column).
+            const remoteKey =
+              wall % 2 === 0 ? o.save : new KeyBytes(Buffer.from(` ${o.save}`), 1, Buffer.byteLength(` ${o.save}`))
             const u = o.remote
               ? new EncodedEntry(
                   'c',
-                  o.save,
+                  remoteKey,
                   wall,
                   0,
                   'w1',
