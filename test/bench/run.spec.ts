@@ -4,13 +4,13 @@
  * write. Nothing here is timed and no figure is asserted: the figures of a tiny run mean nothing.
  * bench/run.mjs loads dist/ (built by `npm test` first), bench/'s own packages and redis-server.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { decideBench } from '../fixtures/bench.js'
+import { runNode, type ScriptRun } from '../fixtures/processes.js'
 
 const BENCH = fileURLToPath(new URL('../../bench/', import.meta.url))
 const onPath = (bin: string) => (process.env.PATH ?? '').split(delimiter).some((dir) => existsSync(join(dir, bin)))
@@ -23,42 +23,20 @@ if (decision.action === 'skip') console.warn(`sharedmem: ${decision.reason}`)
 const out = mkdtempSync(join(tmpdir(), 'sharedmem-bench-plumbing-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
 /**
- * Runs a bench script in bench/ and waits for its end. Past `timeout` it gets SIGTERM, on which
- * run.mjs stops every process it started, by its PID; then SIGKILL.
+ * Runs a bench script in bench/ to its end, at the tiny scale. Past `timeout` it gets SIGTERM, on
+ * which run.mjs and floor.mjs stop every process they started, by its PID; then SIGKILL.
  */
-function bench(args: string[], env: Record<string, string>, timeout: number): Promise<Run> {
+function bench(args: string[], env: Record<string, string>, timeout: number): Promise<ScriptRun> {
   // A developer's own BENCH_ONLY, BENCH_SCALE or BENCH_RUNS would change what each run does.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('BENCH_')))
-  const child = spawn(process.execPath, ['--expose-gc', ...args], {
+  return runNode(['--expose-gc', ...args], {
     cwd: BENCH,
     env: { ...inherited, BENCH_TINY: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    timeout,
+    grace: 10_000,
+    drain: true
   })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk
-  })
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk
-  })
-  const term = setTimeout(() => child.kill('SIGTERM'), timeout)
-  const kill = setTimeout(() => child.kill('SIGKILL'), timeout + 10_000)
-  return new Promise((resolve) =>
-    // 'close', not 'exit': the last lines a run prints may still be in its pipes when it exits.
-    child.once('close', (code) => {
-      clearTimeout(term)
-      clearTimeout(kill)
-      resolve({ code, stdout, stderr })
-    })
-  )
 }
 
 /** What a run wrote to results.json: its figures' groups, and its side-by-side comparisons. */
@@ -70,7 +48,7 @@ function results(dir: string): { groups: Set<string>; ratios: number } {
   return { groups: new Set(json.rows.map((r) => r.group)), ratios: json.ratios.length }
 }
 
-const ready = (run: Run) => `exit ${run.code}\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`
+const ready = (run: ScriptRun) => `exit ${run.code}\n${run.stderr.slice(-2000)}\n${run.stdout.slice(-2000)}`
 
 describe.skipIf(decision.action === 'skip')(
   decision.action === 'skip' ? `the bench's plumbing (${decision.reason})` : "the bench's plumbing",
