@@ -19,17 +19,18 @@ export class CatchUp {
 
   /**
    * A round's place in the turns (none once caught up): `wait` resolves when its turn comes (at most
-   * CATCH_UP_TURN_WAIT, or when `signal` aborts); `release`, called when the round ends however,
-   * and before its turn came too, lets the next round go.
+   * CATCH_UP_TURN_WAIT, or when `signal` aborts), true if this peer caught up through another round
+   * meanwhile (what the other side said before the wait is then stale); `release`, called when the
+   * round ends however, and before its turn came too, lets the next round go.
    */
-  enter(): { wait: (signal: AbortSignal) => Promise<void>; release: () => void } {
-    if (this.caughtUp) return { wait: async () => {}, release: () => {} }
+  enter(): { wait: (signal: AbortSignal) => Promise<boolean>; release: () => void } {
+    if (this.caughtUp) return { wait: async () => false, release: () => {} }
     const before = this.last
     let release = (): void => {}
     this.last = new Promise((resolve) => {
       release = resolve
     })
-    const wait = async (signal: AbortSignal): Promise<void> => {
+    const wait = async (signal: AbortSignal): Promise<boolean> => {
       let timer: NodeJS.Timeout | undefined
       let onAbort = (): void => {}
       const waited = new Promise<void>((resolve) => {
@@ -43,6 +44,7 @@ export class CatchUp {
         clearTimeout(timer)
         signal.removeEventListener('abort', onAbort)
       }
+      return this.caughtUp
     }
     return { wait, release }
   }

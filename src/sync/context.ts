@@ -38,9 +38,11 @@ export interface SessionContext {
   onReject?: (reason: string, message: string) => void
   /**
    * Waits, once in a round, for this side's turn to take entries in (catch-up.ts): the responder
-   * before it answers the DIGEST, the initiator once it has the LEAVES. None: no waiting.
+   * before it answers the DIGEST, the initiator once it has the LEAVES. Resolves true when this peer
+   * caught up through another round meanwhile: an initiator then defers, as the LEAVES it holds are
+   * as old as the wait. None: no waiting.
    */
-  takeTurn?: () => Promise<void>
+  takeTurn?: () => Promise<boolean>
 }
 
 /** What a round did, as a `sync` event reports it ({@link SyncRoundEvent}), and what the service needs more. */

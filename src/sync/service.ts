@@ -161,7 +161,11 @@ export class Sync {
       if (result === 'late') break
       if (result?.complete === true && !result.deferred && running.covers >= ask) return result
     }
-    return this.openRound(peer, undefined)
+    // A round it opens defers only if it waited for its catch-up turn while this peer caught up
+    // through another round (session.ts): the next one takes no turn, and does not defer.
+    let result = await this.openRound(peer, undefined)
+    if (result.deferred) result = await this.openRound(peer, undefined)
+    return result
   }
 
   /**

@@ -30,8 +30,11 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
   const leaves = expect(await next(inbox), 'leaves')
   if (leaves === undefined) return
   // The request compares this side's leaves as they are after the wait (entries may have come in).
-  await ctx.takeTurn?.()
-  const request = answerLeaves(ctx, opened.groups, leaves, result)
+  // If this side caught up from another peer meanwhile, the other side's leaves are as old as the
+  // wait: every bucket written since would differ and be sent whole both ways (docs/benchmarks.md,
+  // a join under writes). The round defers instead, and the caller opens a fresh one.
+  const stale = (await ctx.takeTurn?.()) === true
+  const request = answerLeaves(ctx, opened.groups, leaves, result, stale)
   if (request === undefined) return
   yield request.reply
   const credit = new Credit(inbox, ctx.window)

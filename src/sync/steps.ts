@@ -48,14 +48,16 @@ export function answerDigest(ctx: SessionContext, digest: Message<'digest'>, res
 
 /**
  * The initiator's answer to LEAVES: the REQUEST of every bucket that differs (none, when it
- * defers), and that mask, whose buckets it then sends. Undefined when no group differed: the
- * replicas are identical and the round is complete.
+ * defers: under writes as deferral.ts says, or when the LEAVES are `stale` and a bucket differs), and that mask,
+ * whose buckets it then sends. Undefined when no group differed: the replicas are identical and
+ * the round is complete.
  */
 export function answerLeaves(
   ctx: SessionContext,
   sent: Uint32Array,
   leaves: Message<'leaves'>,
-  result: SessionResult
+  result: SessionResult,
+  stale = false
 ): { reply: Uint8Array; mask: Uint8Array } | undefined {
   checkMember(ctx, leaves.row, result)
   if (leaves.groups.length === 0) {
@@ -75,7 +77,8 @@ export function answerLeaves(
       }
     }
   })
-  if (defers(result.buckets, ctx.deferAbove, sent, ctx.replica.digest.groups())) {
+  // Stale LEAVES that still show no bucket differing (nothing was written meanwhile) are as good as fresh.
+  if ((stale && result.buckets > 0) || defers(result.buckets, ctx.deferAbove, sent, ctx.replica.digest.groups())) {
     mask.fill(0)
     result.deferred = true
   }

@@ -37,4 +37,25 @@ describe('catch-up turns', () => {
     const after = turns.enter()
     await after.wait(new AbortController().signal)
   })
+
+  it("tell a waiting round whether this peer caught up meanwhile (the other side's digest is then stale)", async () => {
+    const turns = new CatchUp()
+    const signal = new AbortController().signal
+    const first = turns.enter()
+    expect(await first.wait(signal)).toBe(false)
+    const second = turns.enter()
+    const secondWaits = second.wait(signal)
+    // The first round ends without completing (failed, or deferred): the second is not stale.
+    first.release()
+    expect(await secondWaits).toBe(false)
+    const third = turns.enter()
+    const thirdWaits = third.wait(signal)
+    // The second completes (settled as the round ends, right after its release): the third waited behind a catch-up.
+    second.release()
+    turns.completed()
+    expect(await thirdWaits).toBe(true)
+    third.release()
+    // Once caught up, a round takes no turn: nothing it holds is stale.
+    expect(await turns.enter().wait(signal)).toBe(false)
+  })
 })

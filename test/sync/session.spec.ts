@@ -233,6 +233,30 @@ describe('sync session', () => {
     }
   })
 
+  it('an initiator that caught up from another peer while it waited for its turn defers, moving no entry', async () => {
+    // A joiner J opened a round with A and got A's LEAVES, then waited behind its catch-up from
+    // another peer: by the time its turn comes it holds what A held and more A has since written.
+    // A's LEAVES are as old as the wait, so every bucket written meanwhile would differ and go whole.
+    const a = replica(ID.A)
+    const j = replica(ID.J)
+    for (let i = 0; i < 2_000; i++) a.save('c', `k${i}`, i, 0)
+    const caughtUp = async () => true
+    const stale = await round(context(j, { takeTurn: caughtUp }), context(a))
+    expect(stale.initiator).toMatchObject({ deferred: true, sent: 0, received: 0, complete: true })
+    expect(stale.responder).toMatchObject({ deferred: true, sent: 0, received: 0 })
+    expect(stale.aToB.updates + stale.bToA.updates).toBe(0)
+    // A turn that came with no catch-up meanwhile (the first in line) repairs as ever.
+    const first = await round(context(j, { takeTurn: async () => false }), context(a))
+    expect(first.initiator.deferred).toBe(false)
+    expect(snapshot(j)).toBe(snapshot(a))
+    // Stale LEAVES that show nothing differing once the catch-up is in (no write meanwhile) complete the round.
+    const k = replica(ID.K)
+    const idle = await round(context(k, { takeTurn: caughtUp }), context(a), () => {
+      for (const e of a.entries()) k.mergeEntry(e)
+    })
+    expect(idle.initiator).toMatchObject({ deferred: false, complete: true, buckets: 0, sent: 0 })
+  })
+
   it('transfers everything to an empty joiner, whichever side opens the round', async () => {
     const full = replica(ID.A)
     for (let i = 0; i < 3_000; i++) full.save('c', `k${i}`, { i }, 0)
