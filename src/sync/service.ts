@@ -142,10 +142,10 @@ export class Sync {
 
   /**
    * Runs a round with `peer` that holds both sides' state as of this call (a new connection's round,
-   * `syncNow()`), and never defers. A call while this peer's own round with `peer` opens joins it: a
-   * round syncs both ways, and a second one alongside would have the initiator send again every
-   * entry in every bucket that still differs, which is most of them while a late joiner fills
-   * (docs/benchmarks.md). A round already past its digest, one the other peer opened, or one that
+   * `syncNow()`), and never resolves with one that deferred. A call while this peer's own round with
+   * `peer` opens joins it: a round syncs both ways, and a second one alongside would have the
+   * initiator send again every entry in every bucket that still differs, which is most of them
+   * while a late joiner fills (docs/benchmarks.md). A round already past its digest, one the other peer opened, or one that
    * deferred does not hold what this call asks for: the call waits for it, then runs its own.
    */
   async syncWith(peer: PeerId | string): Promise<SessionResult> {
