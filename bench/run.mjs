@@ -625,45 +625,31 @@ async function scaleChart(rows) {
   }
   // Every count any mode measures: --chart may redraw the results of a run of another mode.
   const counts = new Set([...ENTRY_COUNTS(true, true), ...ENTRY_COUNTS(true, false), ...ENTRY_COUNTS(false, false)])
-  for (const n of counts) {
-    const count = n.toLocaleString('en-US')
-    add(
-      'late join, ms, by entries',
-      'sharedmem fresh peer',
-      n,
-      find(new RegExp(`^sharedmem ${count} entries: fresh peer join`))
-    )
-    add(
-      'late join, ms, by entries',
-      'Redis fresh replica',
-      n,
-      find(new RegExp(`^Redis ${count} entries: fresh replica full sync`))
-    )
-    add(
-      'read latency, ns, by entries',
-      'sharedmem getSync',
-      n,
-      find(new RegExp(`^sharedmem ${count} entries: getSync latency \\(random`))
-    )
-    add(
+  // Each series of the entries panels: its panel, its name, and the pattern of its figure's name at a count.
+  const byEntries = [
+    ['late join, ms, by entries', 'sharedmem fresh peer', (c) => `^sharedmem ${c} entries: fresh peer join`],
+    ['late join, ms, by entries', 'Redis fresh replica', (c) => `^Redis ${c} entries: fresh replica full sync`],
+    ['read latency, ns, by entries', 'sharedmem getSync', (c) => `^sharedmem ${c} entries: getSync latency \\(random`],
+    [
       'read latency, ns, by entries',
       'bare nested Map',
-      n,
-      find(new RegExp(`^bare nested Map, ${count} entries: read latency \\(random`))
-    )
-    add(
+      (c) => `^bare nested Map, ${c} entries: read latency \\(random`
+    ],
+    [
       'read latency, ns, by entries',
       'sharedmem getSync, Zipf 0.99',
-      n,
-      find(new RegExp(`^sharedmem ${count} entries: getSync latency \\(Zipf`))
-    )
-    add(
+      (c) => `^sharedmem ${c} entries: getSync latency \\(Zipf`
+    ],
+    [
       'read latency, ns, by entries',
       'bare nested Map, Zipf 0.99',
-      n,
-      find(new RegExp(`^bare nested Map, ${count} entries: read latency \\(Zipf`))
-    )
-    add('read latency, ns, by entries', 'Redis GET', n, find(new RegExp(`^Redis ${count} entries: GET latency`)))
+      (c) => `^bare nested Map, ${c} entries: read latency \\(Zipf`
+    ],
+    ['read latency, ns, by entries', 'Redis GET', (c) => `^Redis ${c} entries: GET latency`]
+  ]
+  for (const n of counts) {
+    const count = n.toLocaleString('en-US')
+    for (const [panel, series, name] of byEntries) add(panel, series, n, find(new RegExp(name(count))))
   }
   if (points.length === 0) return
   const panel = (title, logX) => ({
