@@ -27,11 +27,48 @@ interface Slot {
   baseDec: number
 }
 
-interface CounterState {
+/**
+ * A counter: its window, its total and its slots. The first slot merged is held in the state's
+ * own fields, since most counters are counted by one incarnation; the others are in a map made
+ * for a second one. A counter costs one object, not an object and a map (docs/benchmarks.md,
+ * "Memory by shape").
+ */
+interface CounterState extends Slot {
   window: CounterWindow
-  readonly slots: Map<string, Slot>
   /** The sum over slots of what counts (kept on every change). */
   total: number
+  /** The name of the slot held in the state's own fields (undefined until one is merged). */
+  first: string | undefined
+  more: Map<string, Slot> | undefined
+}
+
+function newState(window: CounterWindow): CounterState {
+  return { inc: 0, dec: 0, baseInc: 0, baseDec: 0, window, total: 0, first: undefined, more: undefined }
+}
+
+/** The slot `slot` of a counter, or undefined. */
+function slotOf(state: CounterState, slot: string): Slot | undefined {
+  return slot === state.first ? state : state.more?.get(slot)
+}
+
+/** Every slot of a counter, with its name. */
+function* slotsOf(state: CounterState): IterableIterator<[string, Slot]> {
+  if (state.first !== undefined) yield [state.first, state]
+  if (state.more !== undefined) yield* state.more
+}
+
+/** Sets the slot `slot` of a counter to `to`. */
+function setSlot(state: CounterState, slot: string, to: Slot): void {
+  state.first ??= slot
+  if (slot !== state.first) {
+    state.more ??= new Map()
+    state.more.set(slot, to)
+    return
+  }
+  state.inc = to.inc
+  state.dec = to.dec
+  state.baseInc = to.baseInc
+  state.baseDec = to.baseDec
 }
 
 /** What a slot counts: its totals above their bases. */
@@ -53,7 +90,7 @@ function nextTotal(state: CounterState, delta: number): number {
   const total = state.total + delta
   if (Number.isSafeInteger(delta) && Number.isSafeInteger(state.total) && Number.isSafeInteger(total)) return total
   let exact = 0n
-  for (const s of state.slots.values()) exact += BigInt(s.inc) - BigInt(s.baseInc) - (BigInt(s.dec) - BigInt(s.baseDec))
+  for (const [, s] of slotsOf(state)) exact += BigInt(s.inc) - BigInt(s.baseInc) - (BigInt(s.dec) - BigInt(s.baseDec))
   return Number(exact)
 }
 
@@ -111,7 +148,12 @@ export class Counters {
   added(counter: string, slot: string, delta: number, window: CounterWindow): CounterUpdate {
     const state = this.counters.get(counter)
     const current = state !== undefined && compareStamps(state.window, window) === 0 ? state : undefined
-    const own = current?.slots.get(slot) ?? { inc: 0, dec: 0, baseInc: 0, baseDec: 0 }
+    const own = (current === undefined ? undefined : slotOf(current, slot)) ?? {
+      inc: 0,
+      dec: 0,
+      baseInc: 0,
+      baseDec: 0
+    }
     const update: CounterUpdate = {
       counter,
       slot,
@@ -137,7 +179,7 @@ export class Counters {
     const state = this.counters.get(counter)
     if (state === undefined) return []
     const out: CounterUpdate[] = []
-    for (const [slot, s] of state.slots) {
+    for (const [slot, s] of slotsOf(state)) {
       if (s.baseInc === s.inc && s.baseDec === s.dec) continue
       out.push({ counter, slot, inc: s.inc, dec: s.dec, baseInc: s.inc, baseDec: s.dec, window: state.window })
     }
@@ -162,10 +204,10 @@ export class Counters {
       return undefined
     if (state !== undefined && order > 0) this.drop(update.counter, state)
     if (state === undefined || compareStamps(window, state.window) !== 0) {
-      state = { window, slots: new Map(), total: 0 }
+      state = newState(window)
       this.counters.set(update.counter, state)
     }
-    const current = state.slots.get(update.slot)
+    const current = slotOf(state, update.slot)
     const next: Slot = {
       inc: Math.max(update.inc, current?.inc ?? 0),
       dec: Math.max(update.dec, current?.dec ?? 0),
@@ -186,8 +228,9 @@ export class Counters {
         this.digest.toggle(hashCounter(this.row(update.counter, update.slot, current, window), this.hash))
       this.digest.toggle(hashCounter(merged, this.hash))
     }
-    state.slots.set(update.slot, next)
-    state.total = nextTotal(state, counted(next) - (current === undefined ? 0 : counted(current)))
+    const delta = counted(next) - (current === undefined ? 0 : counted(current))
+    setSlot(state, update.slot, next)
+    state.total = nextTotal(state, delta)
     return merged
   }
 
@@ -210,7 +253,7 @@ export class Counters {
   /** Every counter slot. */
   *slots(): IterableIterator<CounterUpdate> {
     for (const [counter, state] of this.counters) {
-      for (const [slot, s] of state.slots) yield this.row(counter, slot, s, state.window)
+      for (const [slot, s] of slotsOf(state)) yield this.row(counter, slot, s, state.window)
     }
   }
 
@@ -229,7 +272,7 @@ export class Counters {
   }
 
   private toggleAll(counter: string, state: CounterState): void {
-    for (const [slot, s] of state.slots)
+    for (const [slot, s] of slotsOf(state))
       this.digest.toggle(hashCounter(this.row(counter, slot, s, state.window), this.hash))
   }
 
