@@ -20,13 +20,12 @@ export function* dropDead(
   let dropped = 0
   let scanned = 0
   for (const [name, entries] of collections) {
-    const s = entries.stamps
     for (let slot = 0; slot < entries.slotLimit; slot++) {
       if (!entries.has(slot)) continue
       if (
         entries.isCollectable(slot, horizon) &&
-        s.wallOf(slot) < written &&
-        !tally.counts(s.isDeleted(slot), s.wallOf(slot), s.expiryOf(slot))
+        entries.wallOf(slot) < written &&
+        !tally.counts(entries.isDeleted(slot), entries.wallOf(slot), entries.expiryOf(slot))
       ) {
         tally.remove(entries, slot)
         entries.delete(slot)

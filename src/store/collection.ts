@@ -1,17 +1,21 @@
 /**
- * One collection of a replica: its keys in a {@link KeyIndex}, its entries' records
- * (key and value bytes) in an {@link Arena}, their stamps in {@link Stamps} columns,
- * and the values read last in a {@link ValueCache}; no JS object per entry. A slot
- * costs about 25 bytes besides its record (key and value bytes plus 6 to 10 of framing).
+ * One collection of a replica: its entries as slots of a {@link Space} (key index,
+ * arena of records, stamp columns, cache of decoded values; no JS object per entry).
+ * A slot costs about 25 bytes besides its record (key and value bytes plus 6 to 10 of
+ * framing).
+ *
+ * A collection starts in its replica's shared space, where it costs a few objects, and
+ * moves to a space of its own once it holds {@link SMALL_KEYS} keys. Its entries are
+ * addressed by position: in a space of its own, a position is the slot; in the shared
+ * one, a list maps positions to slots. A key keeps its position while it is stored,
+ * through the move too, so a paged walk over positions meets a key that stays once.
  */
-import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Json } from '../value/json.js'
 import type { Writer } from '../value/writer.js'
-import { Arena } from './arena.js'
-import { collectionSeed, hashStored, type MemberHash } from './digest.js'
-import { decodeValue, EncodedEntry, encodeValue, keyOfEntry } from './encoded.js'
-import { hashKey, type Key, keyEquals } from './key.js'
-import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
+import { collectionSeed, hashStored, type MemberHash, type Seed } from './digest.js'
+import { decodeValue, EncodedEntry, keyOfEntry } from './encoded.js'
+import { hashKey, type Key } from './key.js'
+import type { KeyHolder } from './key-index.js'
 import { isCollectable, isLive } from './lww.js'
 import {
   isTombstoneAt,
@@ -23,12 +27,12 @@ import {
   valueEndAt,
   valueStartAt
 } from './record.js'
-import { Stamps } from './stamps.js'
+import { indexHash, Space } from './space.js'
 import type { EntryUpdate } from './types.js'
-import { ValueCache } from './value-cache.js'
 import type { Writers } from './writers.js'
 
-const MIN_SLOTS = 8
+/** Keys a collection holds in the shared space at most: with more, a space of its own costs little per key. */
+export const SMALL_KEYS = 64
 
 /**
  * Sets `out[key]` as an own, enumerable property for every key: an assignment to `__proto__`
@@ -40,112 +44,129 @@ function own(out: Record<string, Json>, key: string, value: Json): void {
   else out[key] = value
 }
 
-export class Collection implements KeyHolder {
+export class Collection implements KeyHolder, Seed {
   /** The digest hash words of the collection's name, from which its entries' hashes go on. */
-  readonly seed: Uint32Array
-  readonly stamps: Stamps
-  private readonly index = new KeyIndex()
-  private readonly arena = new Arena(MIN_SLOTS)
-  private readonly cache = new ValueCache()
-  private readonly free: number[] = []
-  private used = 0
+  readonly seed0: number
+  readonly seed1: number
+  private space: Space
+  /** The collection's number in a shared space (0: a space of its own). */
+  private owner: number
+  /** In a shared space: the slot at each position (-1: free), copied on each new key (it stays small). */
+  private slots: number[] | undefined
+  /** In a shared space: keys held. */
+  private count = 0
 
+  /** `shared`: the replica's shared space to start in; none: a space of its own from the start. */
   constructor(
     readonly name: string,
-    writers: Writers
+    private readonly writers: Writers,
+    shared?: Space
   ) {
-    this.seed = collectionSeed(name)
-    this.stamps = new Stamps(MIN_SLOTS, writers)
+    const seed = collectionSeed(name)
+    this.seed0 = seed.seed0
+    this.seed1 = seed.seed1
+    this.space = shared ?? new Space(writers, false)
+    this.owner = shared === undefined ? 0 : shared.enroll()
+    this.slots = shared === undefined ? undefined : []
   }
 
   /** Entries stored (tombstones included). */
   get size(): number {
-    return this.index.size
+    return this.slots === undefined ? this.space.size : this.count
   }
 
-  /** One past the highest slot in use: loop over slots below it, skipping those {@link has} says are free. */
+  /** One past the highest position in use: loop over positions below it, skipping those {@link has} says are free. */
   get slotLimit(): number {
-    return this.used
+    return this.slots === undefined ? this.space.slotLimit : this.slots.length
   }
 
-  /** Whether `slot` holds an entry. */
-  has(slot: number): boolean {
-    return this.arena.has(slot)
+  /** The slot of the space at `position` (-1: free). */
+  private slotAt(position: number): number {
+    return this.slots === undefined ? position : this.slots[position]
   }
 
-  /** The slot of `key` (whose {@link hashKey} is `hash`, when the caller has it already), or -1. */
+  /** Whether `position` holds an entry. */
+  has(position: number): boolean {
+    return this.slots === undefined ? this.space.has(position) : this.slots[position] >= 0
+  }
+
+  /** The position of `key` (whose {@link hashKey} is `hash`, when the caller has it already), or -1. */
   find(key: Key, hash = hashKey(key)): number {
-    return this.index.find(hash, key, this)
+    if (this.slots === undefined) return this.space.find(hash, key, this.space)
+    const slot = this.space.find(indexHash(hash, this.owner), key, this)
+    return slot < 0 ? -1 : this.slots.indexOf(slot)
   }
 
-  /** Whether `slot` holds `key` (for the index's lookups). */
+  /** Whether the space's `slot` holds `key` of this collection (for the index's lookups in a shared space). */
   holds(slot: number, key: Key): boolean {
-    const bytes = this.arena.bytes(slot)
-    const at = this.arena.offset(slot)
-    return keyEquals(key, bytes, keyStartAt(bytes, at), keyLengthAt(bytes, at))
+    return this.space.ownerOf(slot) === this.owner && this.space.holds(slot, key)
   }
 
   /**
-   * Stores `update` in `slot` (a newer version of its key), or in a new slot when `slot` is -1
-   * (a key not present: {@link find} returned -1; `hash`, its {@link hashKey}, when the caller has
-   * it). Returns the slot.
+   * Stores `update` in `position` (a newer version of its key), or in a new position when
+   * `position` is -1 (a key not present: {@link find} returned -1; `hash`, its {@link hashKey},
+   * when the caller has it). Returns the position.
    */
-  put(slot: number, update: EntryUpdate, hash?: number): number {
-    const key = keyOfEntry(update)
-    const keyHash = hash ?? hashKey(key)
-    const added = slot < 0
-    if (added) slot = this.nextSlot()
-    if (update.deleted) this.arena.write(slot, key, undefined, 0, 0)
-    else if (update instanceof EncodedEntry) this.arena.write(slot, key, update.source, update.start, update.end)
-    else if (typeof update.value === 'string' && update.encoded === undefined)
-      this.arena.write(slot, key, update.value, 0, 0)
-    else {
-      const bytes = update.encoded ?? encodeValue(update.value)
-      this.arena.write(slot, key, bytes, 0, bytes.byteLength)
+  put(position: number, update: EntryUpdate, hash = hashKey(keyOfEntry(update))): number {
+    const added = position < 0
+    if (added && this.slots !== undefined && this.count >= SMALL_KEYS) this.moveOut()
+    const slot = added ? this.space.claim(this.owner) : this.slotAt(position)
+    if (added && this.slots !== undefined) {
+      position = this.slots.indexOf(-1)
+      if (position < 0) {
+        position = this.slots.length
+        this.slots = [...this.slots, slot]
+      } else this.slots[position] = slot
+      this.count++
+    } else if (added) position = slot
+    this.space.put(slot, update, indexHash(hash, this.owner), added)
+    return position
+  }
+
+  /** Moves the entries to a space of their own, each key keeping its position as its slot there. */
+  private moveOut(): void {
+    const slots = this.slots as number[]
+    const from = this.space
+    const to = new Space(this.writers, false, Math.max(slots.length * 2, 8))
+    to.reserve(slots.length)
+    for (let position = 0; position < slots.length; position++) {
+      const slot = slots[position]
+      if (slot < 0) {
+        to.release(position)
+        continue
+      }
+      const entry = this.read(position)
+      to.put(position, entry, hashKey(keyOfEntry(entry)), true)
+      from.delete(slot)
     }
-    this.stamps.set(slot, update)
-    // A local write's value is at hand decoded, and likely read next; a received one is decoded when read.
-    if (update.deleted || update instanceof EncodedEntry || typeof key !== 'string') this.cache.delete(slot, keyHash)
-    else this.cache.set(key, keyHash, slot, update.value, this.stamps.capacity)
-    if (added) this.index.insert(slot, keyHash)
-    return slot
+    this.space = to
+    this.owner = 0
+    this.slots = undefined
+    this.count = 0
   }
 
-  /** A slot for a new key (indexed once stored). */
-  private nextSlot(): number {
-    if (!this.index.hasRoom()) this.rebuild()
-    if (this.free.length === 0 && this.used >= MAX_SLOTS) {
-      throw new SharedMemError(ErrorCode.STORE_FULL, `a collection holds ${MAX_SLOTS} keys, its limit`)
-    }
-    const slot = this.free.pop() ?? this.used++
-    if (slot >= this.stamps.capacity) {
-      const slots = this.stamps.capacity * 2
-      this.stamps.grow(slots)
-      this.arena.grow(slots)
-    }
-    return slot
+  /** Removes the entry in `position`. */
+  delete(position: number): void {
+    this.space.delete(this.slotAt(position))
+    if (this.slots === undefined) return
+    this.slots[position] = -1
+    this.count--
   }
 
-  /** Removes the entry in `slot`. */
-  delete(slot: number): void {
-    const hash = keyHashAt(this.arena.bytes(slot), this.arena.offset(slot))
-    this.index.remove(slot, hash)
-    this.arena.remove(slot)
-    this.stamps.clear(slot)
-    this.cache.delete(slot, hash)
-    this.free.push(slot)
+  /** The key in `position`, or undefined for a free one. */
+  keyOf(position: number): string | undefined {
+    if (!this.has(position)) return undefined
+    const { arena } = this.space
+    const slot = this.slotAt(position)
+    return keyAt(arena.bytes(slot), arena.offset(slot)).toString()
   }
 
-  /** The key in `slot`, or undefined for a free slot. */
-  keyOf(slot: number): string | undefined {
-    return this.arena.has(slot) ? keyAt(this.arena.bytes(slot), this.arena.offset(slot)).toString() : undefined
-  }
-
-  /** The entry in `slot`, its key and value still bytes of the record (`key`: its key, when the caller has it). */
-  read(slot: number, key?: string): EncodedEntry {
-    const bytes = this.arena.bytes(slot)
-    const at = this.arena.offset(slot)
-    const s = this.stamps
+  /** The entry in `position`, its key and value still bytes of the record (`key`: its key, when the caller has it). */
+  read(position: number, key?: string): EncodedEntry {
+    const { arena, stamps: s } = this.space
+    const slot = this.slotAt(position)
+    const bytes = arena.bytes(slot)
+    const at = arena.offset(slot)
     const deleted = s.isDeleted(slot)
     return new EncodedEntry(
       this.name,
@@ -161,55 +182,59 @@ export class Collection implements KeyHolder {
     )
   }
 
-  /** The digest hash of the version in `slot` (store/digest.ts), into `target`. */
-  hashOf(slot: number, target: MemberHash): MemberHash {
-    return hashStored(this.seed, keyAt(this.arena.bytes(slot), this.arena.offset(slot)), this.stamps, slot, target)
+  /** The digest hash of the version in `position` (store/digest.ts), into `target`. */
+  hashOf(position: number, target: MemberHash): MemberHash {
+    const { arena, stamps } = this.space
+    const slot = this.slotAt(position)
+    return hashStored(this, keyAt(arena.bytes(slot), arena.offset(slot)), stamps, slot, target)
   }
 
   /**
    * The live value of `key`, or null: from the cache when it holds the key, which touches
-   * neither the index nor the record. `now` is read only when the collection expires entries.
+   * neither the index nor the record. `now` is read only when the space holds entries that expire.
    */
   get(key: string, now: () => number): Json {
-    const hash = hashKey(key)
-    const line = this.cache.find(key, hash)
-    if (line >= 0) {
-      const live = !this.stamps.expires || isLive(false, this.stamps.expiryOf(this.cache.slotAt(line)), now())
-      return live ? this.cache.valueAt(line) : null
+    const { arena, cache, stamps } = this.space
+    const keyHash = hashKey(key)
+    const hash = indexHash(keyHash, this.owner)
+    const line = cache.find(key, hash)
+    if (line >= 0 && (this.owner === 0 || this.space.ownerOf(cache.slotAt(line)) === this.owner)) {
+      const live = !stamps.expires || isLive(false, stamps.expiryOf(cache.slotAt(line)), now())
+      return live ? cache.valueAt(line) : null
     }
-    const slot = this.index.find(hash, key, this)
+    const slot = this.space.find(hash, key, this.owner === 0 ? this.space : this)
     if (slot < 0) return null
-    const bytes = this.arena.bytes(slot)
-    const at = this.arena.offset(slot)
+    const bytes = arena.bytes(slot)
+    const at = arena.offset(slot)
     // Removed: told by the record the lookup has just read, not by the stamps (one place less in memory).
     if (isTombstoneAt(bytes, at)) return null
-    if (this.stamps.expires && !isLive(false, this.stamps.expiryOf(slot), now())) return null
+    if (stamps.expires && !isLive(false, stamps.expiryOf(slot), now())) return null
     const value = decodeValue(bytes, valueStartAt(bytes, at))
-    this.cache.set(key, hash, slot, value, this.stamps.capacity)
+    cache.set(key, hash, slot, value, stamps.capacity)
     return value
   }
 
-  /** The value in `slot` (null if removed), from the cache when it holds it. */
-  value(slot: number): Json {
-    if (this.stamps.isDeleted(slot)) return null
-    const line = this.cache.findSlot(slot, keyHashAt(this.arena.bytes(slot), this.arena.offset(slot)))
-    return line >= 0 ? this.cache.valueAt(line) : this.decode(slot)
-  }
-
-  private decode(slot: number): Json {
-    const bytes = this.arena.bytes(slot)
-    return decodeValue(bytes, valueStartAt(bytes, this.arena.offset(slot)))
+  /** The value in `position` (null if removed), from the cache when it holds it. */
+  value(position: number): Json {
+    const { arena, cache, stamps } = this.space
+    const slot = this.slotAt(position)
+    if (stamps.isDeleted(slot)) return null
+    const bytes = arena.bytes(slot)
+    const at = arena.offset(slot)
+    const line = cache.findSlot(slot, indexHash(keyHashAt(bytes, at), this.owner))
+    return line >= 0 ? cache.valueAt(line) : decodeValue(bytes, valueStartAt(bytes, at))
   }
 
   /**
-   * Writes the entry in `slot` as an UPDATES entry tuple straight from its record (no key
+   * Writes the entry in `position` as an UPDATES entry tuple straight from its record (no key
    * string, no entry object): `name` is the collection's name already encoded, and the writer
    * goes as its number in the replica's {@link Writers}.
    */
-  encodeEntry(w: Writer, slot: number, name: Uint8Array): void {
-    const bytes = this.arena.bytes(slot)
-    const at = this.arena.offset(slot)
-    const s = this.stamps
+  encodeEntry(w: Writer, position: number, name: Uint8Array): void {
+    const { arena, stamps: s } = this.space
+    const slot = this.slotAt(position)
+    const bytes = arena.bytes(slot)
+    const at = arena.offset(slot)
     w.arrayHeader(8)
     w.raw(name)
     w.strBytes(bytes, keyStartAt(bytes, at), keyLengthAt(bytes, at))
@@ -226,37 +251,47 @@ export class Collection implements KeyHolder {
   /** Every live key and its value, as a plain object. */
   liveObject(now: number): Record<string, Json> {
     const out: Record<string, Json> = {}
-    for (let slot = 0; slot < this.used; slot++) {
-      if (this.has(slot) && this.isLive(slot, now)) own(out, this.keyOf(slot) as string, this.value(slot))
+    for (let position = 0; position < this.slotLimit; position++) {
+      if (this.has(position) && this.isLive(position, now))
+        own(out, this.keyOf(position) as string, this.value(position))
     }
     return out
   }
 
-  /** Bytes the entry in `slot` takes in a frame, about (for cutting frames by size). */
-  recordBytes(slot: number): number {
-    return recordSize(this.arena.bytes(slot), this.arena.offset(slot)) + 40
+  /** Bytes the entry in `position` takes in a frame, about (for cutting frames by size). */
+  recordBytes(position: number): number {
+    const { arena } = this.space
+    const slot = this.slotAt(position)
+    return recordSize(arena.bytes(slot), arena.offset(slot)) + 40
   }
 
-  isLive(slot: number, now: number): boolean {
-    return isLive(this.stamps.isDeleted(slot), this.stamps.expiryOf(slot), now)
+  isLive(position: number, now: number): boolean {
+    return isLive(this.isDeleted(position), this.expiryOf(position), now)
   }
 
-  isCollectable(slot: number, horizon: number): boolean {
-    const s = this.stamps
-    return isCollectable(s.isDeleted(slot), s.wallOf(slot), s.expiryOf(slot), horizon)
+  isCollectable(position: number, horizon: number): boolean {
+    return isCollectable(this.isDeleted(position), this.wallOf(position), this.expiryOf(position), horizon)
   }
 
-  /** Bytes held for records (live and garbage), for status figures and tests. */
+  isDeleted(position: number): boolean {
+    return this.space.stamps.isDeleted(this.slotAt(position))
+  }
+
+  wallOf(position: number): number {
+    return this.space.stamps.wallOf(this.slotAt(position))
+  }
+
+  expiryOf(position: number): number {
+    return this.space.stamps.expiryOf(this.slotAt(position))
+  }
+
+  /** The last-writer-wins order of stamp (`wall`, `logical`, `node`) against the stamp in `position` (clock/hlc.ts). */
+  compare(wall: number, logical: number, node: string, position: number): number {
+    return this.space.stamps.compare(wall, logical, node, this.slotAt(position))
+  }
+
+  /** Bytes held for records (live and garbage) by a collection with a space of its own (0 in the shared one), for tests. */
   arenaBytes(): number {
-    return this.arena.byteLength()
-  }
-
-  /** A fresh index for one more key: each key hashed again from its record, read in the order written. */
-  private rebuild(): void {
-    const hashes = new Uint32Array(this.used)
-    this.arena.forEachRecord((slot, bytes, at) => {
-      hashes[slot] = keyHashAt(bytes, at)
-    })
-    this.index.rebuild(this.index.size + 1, this.used, hashes, (slot) => this.arena.has(slot))
+    return this.slots === undefined ? this.space.arena.byteLength() : 0
   }
 }

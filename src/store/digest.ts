@@ -105,17 +105,13 @@ export function bucketOf(collection: string, key: string): number {
  * Bucket and hash of an entry version: the name, stamp, expiry and deletion (the value follows
  * from the stamp). `seed`: the {@link collectionSeed} of its collection, when the caller has it.
  */
-export function hashEntry(
-  e: EntryUpdate,
-  target: MemberHash = { bucket: 0, h1: 0, h2: 0 },
-  seed?: Uint32Array
-): MemberHash {
+export function hashEntry(e: EntryUpdate, target: MemberHash = { bucket: 0, h1: 0, h2: 0 }, seed?: Seed): MemberHash {
   // nodeHash may use the scratch words itself: take it before the entry's hash starts in them.
   const node = nodeHash(e.node)
   if (seed === undefined) seedOf(e.collection, scratch)
   else {
-    scratch[0] = seed[0]
-    scratch[1] = seed[1]
+    scratch[0] = seed.seed0
+    scratch[1] = seed.seed1
   }
   hashKeyWords(keyOfEntry(e), scratch)
   target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
@@ -123,16 +119,10 @@ export function hashEntry(
 }
 
 /** {@link hashEntry} of a stored version, read from its collection's record and stamp columns (no entry object). */
-export function hashStored(
-  seed: Uint32Array,
-  key: Key,
-  stamp: StoredStamp,
-  slot: number,
-  target: MemberHash
-): MemberHash {
+export function hashStored(seed: Seed, key: Key, stamp: StoredStamp, slot: number, target: MemberHash): MemberHash {
   const node = nodeHash(stamp.nodeOf(slot))
-  scratch[0] = seed[0]
-  scratch[1] = seed[1]
+  scratch[0] = seed.seed0
+  scratch[1] = seed.seed1
   hashKeyWords(key, scratch)
   target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
   return hashStamp(stamp.wallOf(slot), stamp.logicalOf(slot), node, stamp.expiryOf(slot), stamp.isDeleted(slot), target)
@@ -148,10 +138,17 @@ export interface StoredStamp {
 }
 
 /** The hash words of a collection's name, from which the names of its keys go on (kept by each collection). */
-export function collectionSeed(collection: string): Uint32Array {
-  const seed = new Uint32Array(2)
-  seedOf(collection, seed)
-  return seed
+export interface Seed {
+  readonly seed0: number
+  readonly seed1: number
+}
+
+/** The {@link Seed} of a collection's name. */
+export function collectionSeed(collection: string): Seed {
+  const words = new Uint32Array(2)
+  seedOf(collection, words)
+  // As int32: small integers, held in an object's fields without a number box each.
+  return { seed0: words[0] | 0, seed1: words[1] | 0 }
 }
 
 /** Hashes a collection's name and the separator before its keys into `out`. */

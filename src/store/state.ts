@@ -18,6 +18,7 @@ import { keyOfEntry } from './encoded.js'
 import { hashKey } from './key.js'
 import { compareEntries, isCollectable } from './lww.js'
 import { allEntries, encodeEverything, scanBuckets } from './scan.js'
+import { Space } from './space.js'
 import { Tally } from './tally.js'
 import type { CounterUpdate, EntryUpdate, MergeOrigin, ReplicaSize } from './types.js'
 import { Writers } from './writers.js'
@@ -42,6 +43,8 @@ export class ReplicaState {
   private readonly tally: Tally
   protected readonly collections = new Map<string, Collection>()
   private readonly writers = new Writers()
+  /** Where collections of a few keys keep their entries together (store/space.ts). */
+  private readonly small = new Space(this.writers, true)
   protected readonly counters: Counters
   /** The hash of the entry being merged. */
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
@@ -182,7 +185,7 @@ export class ReplicaState {
     receiveEach: boolean
   ): boolean {
     let entries = this.collections.get(update.collection)
-    const hash = hashEntry(update, this.hash, entries?.seed ?? collectionSeed(update.collection))
+    const hash = hashEntry(update, this.hash, entries ?? collectionSeed(update.collection))
     const counted = this.tally.counts(update.deleted, update.wall, update.expiresAt)
     if (counted) received?.toggle(hash)
     if (origin === 'remote') {
@@ -195,7 +198,7 @@ export class ReplicaState {
     const slot = entries === undefined ? -1 : entries.find(key, keyHash)
     let wasLive = false
     if (entries !== undefined && slot >= 0) {
-      const order = entries.stamps.compare(update.wall, update.logical, update.node, slot)
+      const order = entries.compare(update.wall, update.logical, update.node, slot)
       if (order < 0) return false
       // The same stamp twice (never from an honest peer): the contents decide, as on every replica.
       if (order === 0 && compareEntries(update, entries.read(slot)) <= 0) return false
@@ -208,7 +211,7 @@ export class ReplicaState {
       if (origin !== 'restore' && !counted && isCollectable(update.deleted, update.wall, update.expiresAt, horizon))
         return false
       if (entries === undefined) {
-        entries = new Collection(update.collection, this.writers)
+        entries = new Collection(update.collection, this.writers, this.small)
         this.collections.set(update.collection, entries)
       }
       entries.put(-1, update, keyHash)

@@ -39,9 +39,9 @@ export class Tally {
 
   /** Undoes {@link add} for the entry in `slot` of `entries`, about to leave the store. */
   remove(entries: Collection, slot: number): void {
-    const s = entries.stamps
-    const deleted = s.isDeleted(slot)
-    if (this.counts(deleted, s.wallOf(slot), s.expiryOf(slot))) this.digest.toggle(entries.hashOf(slot, this.hash))
+    const deleted = entries.isDeleted(slot)
+    if (this.counts(deleted, entries.wallOf(slot), entries.expiryOf(slot)))
+      this.digest.toggle(entries.hashOf(slot, this.hash))
     this.stored--
     if (deleted) this.tombstones--
   }
@@ -59,10 +59,9 @@ export class Tally {
     this.line = line
     counters.age(from, line)
     for (const entries of collections) {
-      const s = entries.stamps
       for (let slot = 0; slot < entries.slotLimit; slot++) {
         if (!entries.has(slot)) continue
-        const died = s.isDeleted(slot) ? s.wallOf(slot) : s.expiryOf(slot)
+        const died = entries.isDeleted(slot) ? entries.wallOf(slot) : entries.expiryOf(slot)
         if (died !== 0 && died >= from && died < line) this.digest.toggle(entries.hashOf(slot, this.hash))
       }
     }

@@ -105,7 +105,9 @@ describe.skipIf(decision.action === 'skip')(
       expect(floor.stdout).toMatch(/summed CPU µs\/write: round 0 \(fresh processes\) [\d.]+, round 1 [\d.]+/)
       const collections = await bench(['collections.mjs', '100'], {}, 60_000)
       expect(collections.code, ready(collections)).toBe(0)
-      expect(collections.stdout).toMatch(/^\s+100\s+300\s/m)
+      expect(collections.stdout).toMatch(/^100 collections of 3 keys\s+[\d.]+\s+\d+\s+\d+$/m)
+      expect(collections.stdout).toMatch(/^ {2}small \/ one per entry\s+[\d.]+×$/m)
+      expect(collections.stdout).toMatch(/^ {2}counter \/ entry\s+[\d.]+×$/m)
     })
   }
 )
