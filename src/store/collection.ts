@@ -17,16 +17,7 @@ import { decodeValue, EncodedEntry, keyOfEntry } from './encoded.js'
 import { hashKey, type Key } from './key.js'
 import type { KeyHolder } from './key-index.js'
 import { isCollectable, isLive } from './lww.js'
-import {
-  isTombstoneAt,
-  keyAt,
-  keyHashAt,
-  keyLengthAt,
-  keyStartAt,
-  recordSize,
-  valueEndAt,
-  valueStartAt
-} from './record.js'
+import { isTombstoneAt, keyAt, keyLengthAt, keyStartAt, recordSize, valueEndAt, valueStartAt } from './record.js'
 import { indexHash, Space } from './space.js'
 import type { EntryUpdate } from './types.js'
 import type { Writers } from './writers.js'
@@ -44,6 +35,13 @@ function own(out: Record<string, Json>, key: string, value: Json): void {
   else out[key] = value
 }
 
+/** Positions in use of a collection in the shared space (the fields a collection keeps are few: there may be millions). */
+function held(slots: readonly number[]): number {
+  let n = 0
+  for (const slot of slots) if (slot >= 0) n++
+  return n
+}
+
 export class Collection implements KeyHolder, Seed {
   /** The digest hash words of the collection's name, from which its entries' hashes go on. */
   readonly seed0: number
@@ -53,13 +51,11 @@ export class Collection implements KeyHolder, Seed {
   private owner: number
   /** In a shared space: the slot at each position (-1: free), copied on each new key (it stays small). */
   private slots: number[] | undefined
-  /** In a shared space: keys held. */
-  private count = 0
 
   /** `shared`: the replica's shared space to start in; none: a space of its own from the start. */
   constructor(
     readonly name: string,
-    private readonly writers: Writers,
+    writers: Writers,
     shared?: Space
   ) {
     const seed = collectionSeed(name)
@@ -72,7 +68,7 @@ export class Collection implements KeyHolder, Seed {
 
   /** Entries stored (tombstones included). */
   get size(): number {
-    return this.slots === undefined ? this.space.size : this.count
+    return this.slots === undefined ? this.space.size : held(this.slots)
   }
 
   /** One past the highest position in use: loop over positions below it, skipping those {@link has} says are free. */
@@ -109,7 +105,7 @@ export class Collection implements KeyHolder, Seed {
    */
   put(position: number, update: EntryUpdate, hash = hashKey(keyOfEntry(update))): number {
     const added = position < 0
-    if (added && this.slots !== undefined && this.count >= SMALL_KEYS) this.moveOut()
+    if (added && this.slots !== undefined && held(this.slots) >= SMALL_KEYS) this.moveOut()
     const slot = added ? this.space.claim(this.owner) : this.slotAt(position)
     if (added && this.slots !== undefined) {
       position = this.slots.indexOf(-1)
@@ -117,7 +113,6 @@ export class Collection implements KeyHolder, Seed {
         position = this.slots.length
         this.slots = [...this.slots, slot]
       } else this.slots[position] = slot
-      this.count++
     } else if (added) position = slot
     this.space.put(slot, update, indexHash(hash, this.owner), added)
     return position
@@ -127,7 +122,7 @@ export class Collection implements KeyHolder, Seed {
   private moveOut(): void {
     const slots = this.slots as number[]
     const from = this.space
-    const to = new Space(this.writers, false, Math.max(slots.length * 2, 8))
+    const to = new Space(from.writers, false, Math.max(slots.length * 2, 8))
     to.reserve(slots.length)
     for (let position = 0; position < slots.length; position++) {
       const slot = slots[position]
@@ -142,7 +137,6 @@ export class Collection implements KeyHolder, Seed {
     this.space = to
     this.owner = 0
     this.slots = undefined
-    this.count = 0
   }
 
   /** Removes the entry in `position`. */
@@ -150,15 +144,11 @@ export class Collection implements KeyHolder, Seed {
     this.space.delete(this.slotAt(position))
     if (this.slots === undefined) return
     this.slots[position] = -1
-    this.count--
   }
 
   /** The key in `position`, or undefined for a free one. */
   keyOf(position: number): string | undefined {
-    if (!this.has(position)) return undefined
-    const { arena } = this.space
-    const slot = this.slotAt(position)
-    return keyAt(arena.bytes(slot), arena.offset(slot)).toString()
+    return this.has(position) ? this.space.keyOf(this.slotAt(position)) : undefined
   }
 
   /** The entry in `position`, its key and value still bytes of the record (`key`: its key, when the caller has it). */
@@ -216,13 +206,8 @@ export class Collection implements KeyHolder, Seed {
 
   /** The value in `position` (null if removed), from the cache when it holds it. */
   value(position: number): Json {
-    const { arena, cache, stamps } = this.space
     const slot = this.slotAt(position)
-    if (stamps.isDeleted(slot)) return null
-    const bytes = arena.bytes(slot)
-    const at = arena.offset(slot)
-    const line = cache.findSlot(slot, indexHash(keyHashAt(bytes, at), this.owner))
-    return line >= 0 ? cache.valueAt(line) : decodeValue(bytes, valueStartAt(bytes, at))
+    return this.space.stamps.isDeleted(slot) ? null : this.space.value(slot)
   }
 
   /**

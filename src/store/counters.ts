@@ -13,63 +13,36 @@
  * stamped write and ending at a deadline, after which the counter reads 0. An
  * increment of an ended counter opens a new window, later by its stamp, whose
  * slots replace all those of the windows before it on every replica.
+ *
+ * Counters are stored as entries are, in a {@link Space}, with no JS object per
+ * counter: a counter is a record keyed by its name, stamped with its window, whose
+ * value holds its first slot's figures. Most counters are counted by one
+ * incarnation; those counted by more keep their other slots in a map.
  */
 import { compareStamps } from '../clock/index.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
+import { Writer } from '../value/writer.js'
 import { type Digest, hashCounter, type MemberHash } from './digest.js'
+import { hashKey } from './key.js'
+import { Space } from './space.js'
 import { type CounterUpdate, type CounterWindow, FIRST_WINDOW } from './types.js'
+import { Writers } from './writers.js'
 
 /** One slot's state, its window being its counter's. */
 interface Slot {
-  inc: number
-  dec: number
-  baseInc: number
-  baseDec: number
+  readonly inc: number
+  readonly dec: number
+  readonly baseInc: number
+  readonly baseDec: number
 }
 
-/**
- * A counter: its window, its total and its slots. The first slot merged is held in the state's
- * own fields, since most counters are counted by one incarnation; the others are in a map made
- * for a second one. A counter costs one object, not an object and a map (docs/benchmarks.md,
- * "Memory by shape").
- */
-interface CounterState extends Slot {
-  window: CounterWindow
-  /** The sum over slots of what counts (kept on every change). */
+/** The slots of a counter besides its first, and its total over all (kept on every change). */
+interface MoreSlots {
+  readonly slots: Map<string, Slot>
   total: number
-  /** The name of the slot held in the state's own fields (undefined until one is merged). */
-  first: string | undefined
-  more: Map<string, Slot> | undefined
 }
 
-function newState(window: CounterWindow): CounterState {
-  return { inc: 0, dec: 0, baseInc: 0, baseDec: 0, window, total: 0, first: undefined, more: undefined }
-}
-
-/** The slot `slot` of a counter, or undefined. */
-function slotOf(state: CounterState, slot: string): Slot | undefined {
-  return slot === state.first ? state : state.more?.get(slot)
-}
-
-/** Every slot of a counter, with its name. */
-function* slotsOf(state: CounterState): IterableIterator<[string, Slot]> {
-  if (state.first !== undefined) yield [state.first, state]
-  if (state.more !== undefined) yield* state.more
-}
-
-/** Sets the slot `slot` of a counter to `to`. */
-function setSlot(state: CounterState, slot: string, to: Slot): void {
-  state.first ??= slot
-  if (slot !== state.first) {
-    state.more ??= new Map()
-    state.more.set(slot, to)
-    return
-  }
-  state.inc = to.inc
-  state.dec = to.dec
-  state.baseInc = to.baseInc
-  state.baseDec = to.baseDec
-}
+const NO_SLOT: Slot = { inc: 0, dec: 0, baseInc: 0, baseDec: 0 }
 
 /** What a slot counts: its totals above their bases. */
 function counted(s: Slot): number {
@@ -81,19 +54,6 @@ export function hasEnded(window: CounterWindow, now: number): boolean {
   return window.expiresAt !== 0 && now >= window.expiresAt
 }
 
-/**
- * A counter's total after a slot's count changed by `delta`: added while every figure is a
- * safe integer (then the sum is exact), else summed exactly over the slots, so that replicas
- * with the same slots (the same digest) show the same value whatever order they came in.
- */
-function nextTotal(state: CounterState, delta: number): number {
-  const total = state.total + delta
-  if (Number.isSafeInteger(delta) && Number.isSafeInteger(state.total) && Number.isSafeInteger(total)) return total
-  let exact = 0n
-  for (const [, s] of slotsOf(state)) exact += BigInt(s.inc) - BigInt(s.baseInc) - (BigInt(s.dec) - BigInt(s.baseDec))
-  return Number(exact)
-}
-
 function overflow(counter: string, delta: number): SharedMemError {
   return new SharedMemError(
     ErrorCode.COUNTER_OVERFLOW,
@@ -102,7 +62,11 @@ function overflow(counter: string, delta: number): SharedMemError {
 }
 
 export class Counters {
-  private readonly counters = new Map<string, CounterState>()
+  /** The counters' records: key, the name; stamp, the window; value, [slot number, inc, dec, baseInc, baseDec]. */
+  private readonly space: Space
+  /** The names of the first slots, by number. */
+  private readonly slotNames = new Writers()
+  private readonly more = new Map<string, MoreSlots>()
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
 
   /**
@@ -112,31 +76,40 @@ export class Counters {
   constructor(
     private readonly digest: Digest,
     private readonly counts: (expiresAt: number) => boolean
-  ) {}
+  ) {
+    // Windows' writers by a table of their own: the first window's is '', no peer id, which the
+    // replica's table (sent as sync frames' node tables) must not hold.
+    this.space = new Space(new Writers(), false)
+  }
 
   /** Counters held. */
   get size(): number {
-    return this.counters.size
+    return this.space.size
   }
 
   /** A counter's value at `now`: 0 for a counter never touched, or whose window has ended. */
   value(counter: string, now: number): number {
-    const state = this.counters.get(counter)
-    return state === undefined || hasEnded(state.window, now) ? 0 : state.total
+    const at = this.find(counter)
+    if (at < 0) return 0
+    const expiresAt = this.space.stamps.expiryOf(at)
+    return expiresAt !== 0 && now >= expiresAt ? 0 : this.total(counter, at)
   }
 
   /** The window a counter counts in (the first one for a counter never touched). */
   windowOf(counter: string): CounterWindow {
-    return this.counters.get(counter)?.window ?? FIRST_WINDOW
+    const at = this.find(counter)
+    return at < 0 ? FIRST_WINDOW : this.window(at)
   }
 
   /** Whether a counter holds any slot. */
   has(counter: string): boolean {
-    return this.counters.has(counter)
+    return this.find(counter) >= 0
   }
 
   names(): string[] {
-    return [...this.counters.keys()]
+    const out: string[] = []
+    for (let at = 0; at < this.space.slotLimit; at++) if (this.space.has(at)) out.push(this.space.keyOf(at))
+    return out
   }
 
   /**
@@ -146,14 +119,9 @@ export class Counters {
    * are no longer exact.
    */
   added(counter: string, slot: string, delta: number, window: CounterWindow): CounterUpdate {
-    const state = this.counters.get(counter)
-    const current = state !== undefined && compareStamps(state.window, window) === 0 ? state : undefined
-    const own = (current === undefined ? undefined : slotOf(current, slot)) ?? {
-      inc: 0,
-      dec: 0,
-      baseInc: 0,
-      baseDec: 0
-    }
+    const at = this.find(counter)
+    const current = at >= 0 && compareStamps(this.window(at), window) === 0 ? at : -1
+    const own = current < 0 ? NO_SLOT : (this.slotOf(counter, current, slot) ?? NO_SLOT)
     const update: CounterUpdate = {
       counter,
       slot,
@@ -163,7 +131,7 @@ export class Counters {
       baseDec: own.baseDec,
       window
     }
-    const total = current?.total ?? 0
+    const total = current < 0 ? 0 : this.total(counter, current)
     if (
       !Number.isSafeInteger(update.inc) ||
       !Number.isSafeInteger(update.dec) ||
@@ -176,12 +144,13 @@ export class Counters {
 
   /** The slots of `counter` with their bases raised to their totals (what a reset writes), not merged yet. */
   reset(counter: string): CounterUpdate[] {
-    const state = this.counters.get(counter)
-    if (state === undefined) return []
+    const at = this.find(counter)
+    if (at < 0) return []
+    const window = this.window(at)
     const out: CounterUpdate[] = []
-    for (const [slot, s] of slotsOf(state)) {
+    for (const [slot, s] of this.slotsOf(counter, at)) {
       if (s.baseInc === s.inc && s.baseDec === s.dec) continue
-      out.push({ counter, slot, inc: s.inc, dec: s.dec, baseInc: s.inc, baseDec: s.dec, window: state.window })
+      out.push({ counter, slot, inc: s.inc, dec: s.dec, baseInc: s.inc, baseDec: s.dec, window })
     }
     return out
   }
@@ -191,23 +160,21 @@ export class Counters {
    * not held here, when its window ended before `horizon` and the digest no longer counts it (dead,
    * as a collected entry is: only a counter not held, as with entries, so that a replica holding an
    * older window still takes the newer one that replaced it everywhere); replacing every slot when
-   * its window is newer; else
-   * element-wise max of totals and bases. Returns the slot's state after, or undefined when
-   * nothing changed.
+   * its window is newer; else element-wise max of totals and bases. Returns the slot's state
+   * after, or undefined when nothing changed.
    */
   merge(update: CounterUpdate, horizon: number): CounterUpdate | undefined {
     const window = update.window ?? FIRST_WINDOW
-    let state = this.counters.get(update.counter)
-    const order = state === undefined ? 1 : compareStamps(window, state.window)
+    let at = this.find(update.counter)
+    const order = at < 0 ? 1 : compareStamps(window, this.window(at))
     if (order < 0) return undefined
-    if (state === undefined && window.expiresAt !== 0 && window.expiresAt < horizon && !this.counts(window.expiresAt))
+    if (at < 0 && window.expiresAt !== 0 && window.expiresAt < horizon && !this.counts(window.expiresAt))
       return undefined
-    if (state !== undefined && order > 0) this.drop(update.counter, state)
-    if (state === undefined || compareStamps(window, state.window) !== 0) {
-      state = newState(window)
-      this.counters.set(update.counter, state)
+    if (at >= 0 && order > 0) {
+      this.drop(update.counter, at)
+      at = -1
     }
-    const current = slotOf(state, update.slot)
+    const current = at < 0 ? undefined : this.slotOf(update.counter, at, update.slot)
     const next: Slot = {
       inc: Math.max(update.inc, current?.inc ?? 0),
       dec: Math.max(update.dec, current?.dec ?? 0),
@@ -228,9 +195,7 @@ export class Counters {
         this.digest.toggle(hashCounter(this.row(update.counter, update.slot, current, window), this.hash))
       this.digest.toggle(hashCounter(merged, this.hash))
     }
-    const delta = counted(next) - (current === undefined ? 0 : counted(current))
-    setSlot(state, update.slot, next)
-    state.total = nextTotal(state, delta)
+    this.setSlot(update.counter, at, update.slot, next, window, current)
     return merged
   }
 
@@ -240,10 +205,12 @@ export class Counters {
    */
   collect(horizon: number, written: number): number {
     let dropped = 0
-    for (const [counter, state] of this.counters) {
-      const { expiresAt, wall } = state.window
-      if (expiresAt !== 0 && expiresAt < horizon && wall < written && !this.counts(expiresAt)) {
-        this.drop(counter, state)
+    const s = this.space.stamps
+    for (let at = 0; at < this.space.slotLimit; at++) {
+      if (!this.space.has(at)) continue
+      const expiresAt = s.expiryOf(at)
+      if (expiresAt !== 0 && expiresAt < horizon && s.wallOf(at) < written && !this.counts(expiresAt)) {
+        this.drop(this.space.keyOf(at), at)
         dropped++
       }
     }
@@ -252,28 +219,141 @@ export class Counters {
 
   /** Every counter slot. */
   *slots(): IterableIterator<CounterUpdate> {
-    for (const [counter, state] of this.counters) {
-      for (const [slot, s] of slotsOf(state)) yield this.row(counter, slot, s, state.window)
+    for (let at = 0; at < this.space.slotLimit; at++) {
+      if (!this.space.has(at)) continue
+      const counter = this.space.keyOf(at)
+      const window = this.window(at)
+      for (const [slot, s] of this.slotsOf(counter, at)) yield this.row(counter, slot, s, window)
     }
   }
 
   /** Leaves out of the digest the slots of the windows that ended in [from, line) (the digest's line moved there). */
   age(from: number, line: number): void {
-    for (const [counter, state] of this.counters) {
-      const { expiresAt } = state.window
-      if (expiresAt !== 0 && expiresAt >= from && expiresAt < line) this.toggleAll(counter, state)
+    const s = this.space.stamps
+    for (let at = 0; at < this.space.slotLimit; at++) {
+      if (!this.space.has(at)) continue
+      const expiresAt = s.expiryOf(at)
+      if (expiresAt !== 0 && expiresAt >= from && expiresAt < line) this.toggleAll(this.space.keyOf(at), at)
     }
   }
 
-  /** Takes a counter and its slots out (of the digest too, where it counts them). */
-  private drop(counter: string, state: CounterState): void {
-    if (this.counts(state.window.expiresAt)) this.toggleAll(counter, state)
-    this.counters.delete(counter)
+  /** Where the record of `counter` is, or -1. */
+  private find(counter: string): number {
+    return this.space.find(hashKey(counter), counter, this.space)
   }
 
-  private toggleAll(counter: string, state: CounterState): void {
-    for (const [slot, s] of slotsOf(state))
-      this.digest.toggle(hashCounter(this.row(counter, slot, s, state.window), this.hash))
+  private window(at: number): CounterWindow {
+    const s = this.space.stamps
+    return { wall: s.wallOf(at), logical: s.logicalOf(at), node: s.nodeOf(at), expiresAt: s.expiryOf(at) }
+  }
+
+  /** The record's value of `counter` (at `at`): [first slot's number, inc, dec, baseInc, baseDec] (not to be changed). */
+  private figures(counter: string, at: number): readonly number[] {
+    return this.space.value(at, counter) as number[]
+  }
+
+  /** The first slot of `counter` (at `at`): its name and figures. */
+  private first(counter: string, at: number): [string, Slot] {
+    const v = this.figures(counter, at)
+    return [this.slotNames.idOf(v[0]), { inc: v[1], dec: v[2], baseInc: v[3], baseDec: v[4] }]
+  }
+
+  /** The slot `slot` of `counter` (at `at`), or undefined. */
+  private slotOf(counter: string, at: number, slot: string): Slot | undefined {
+    const [name, first] = this.first(counter, at)
+    return name === slot ? first : this.more.get(counter)?.slots.get(slot)
+  }
+
+  /** Every slot of `counter` (at `at`), with its name. */
+  private *slotsOf(counter: string, at: number): IterableIterator<[string, Slot]> {
+    yield this.first(counter, at)
+    const more = this.more.get(counter)
+    if (more !== undefined) yield* more.slots
+  }
+
+  /** The value of `counter` (at `at`), its window aside. */
+  private total(counter: string, at: number): number {
+    const more = this.more.get(counter)
+    if (more !== undefined) return more.total
+    const v = this.figures(counter, at)
+    return v[1] - v[3] - (v[2] - v[4])
+  }
+
+  /**
+   * Sets slot `slot` of `counter` (at `at`; -1: a new counter, in `window`) to `next`, from
+   * `current` (undefined: a new slot), keeping its total.
+   */
+  private setSlot(
+    counter: string,
+    at: number,
+    slot: string,
+    next: Slot,
+    window: CounterWindow,
+    current: Slot | undefined
+  ): void {
+    if (at < 0 || this.first(counter, at)[0] === slot) this.write(counter, at, slot, next, window)
+    else {
+      let more = this.more.get(counter)
+      if (more === undefined) {
+        more = { slots: new Map(), total: counted(this.first(counter, at)[1]) }
+        this.more.set(counter, more)
+      }
+      more.slots.set(slot, next)
+    }
+    const more = this.more.get(counter)
+    if (more !== undefined)
+      more.total = this.nextTotal(counter, more.total, counted(next) - (current === undefined ? 0 : counted(current)))
+  }
+
+  /**
+   * A counter's total after a slot's count changed by `delta`: added while every figure is a
+   * safe integer (then the sum is exact), else summed exactly over the slots, so that replicas
+   * with the same slots (the same digest) show the same value whatever order they came in.
+   */
+  private nextTotal(counter: string, total: number, delta: number): number {
+    const sum = total + delta
+    if (Number.isSafeInteger(delta) && Number.isSafeInteger(total) && Number.isSafeInteger(sum)) return sum
+    let exact = 0n
+    for (const [, s] of this.slotsOf(counter, this.find(counter)))
+      exact += BigInt(s.inc) - BigInt(s.baseInc) - (BigInt(s.dec) - BigInt(s.baseDec))
+    return Number(exact)
+  }
+
+  /** Writes the record of `counter` (at `at`; -1: a new one) with its first slot `slot`, `s`. */
+  private write(counter: string, at: number, slot: string, s: Slot, window: CounterWindow): void {
+    const added = at < 0
+    if (added) at = this.space.claim(0)
+    const value = [this.slotNames.numberOf(slot), s.inc, s.dec, s.baseInc, s.baseDec]
+    // Encoded here, not by encodeValue: five non-negative safe integers need no check.
+    const w = new Writer(46)
+    w.arrayHeader(5)
+    for (const n of value) w.uint(n)
+    const { wall, logical, node, expiresAt } = window
+    const record = {
+      collection: '',
+      key: counter,
+      wall,
+      logical,
+      node,
+      expiresAt,
+      deleted: false,
+      value,
+      encoded: w.finish()
+    }
+    this.space.put(at, record, hashKey(counter), added)
+  }
+
+  /** Takes a counter and its slots out (of the digest too, where it counts them). */
+  private drop(counter: string, at: number): void {
+    if (this.counts(this.space.stamps.expiryOf(at))) this.toggleAll(counter, at)
+    this.space.delete(at)
+    this.more.delete(counter)
+  }
+
+  private toggleAll(counter: string, at: number): void {
+    const window = this.window(at)
+    for (const [slot, s] of this.slotsOf(counter, at))
+      this.digest.toggle(hashCounter(this.row(counter, slot, s, window), this.hash))
   }
 
   private row(counter: string, slot: string, s: Slot, window: CounterWindow): CounterUpdate {

@@ -10,11 +10,12 @@
  * ({@link indexHash}), so that the same key in many collections spreads over the index.
  */
 import { ErrorCode, SharedMemError } from '../errors.js'
+import type { Json } from '../value/json.js'
 import { Arena } from './arena.js'
-import { EncodedEntry, encodeValue, keyOfEntry } from './encoded.js'
+import { decodeValue, EncodedEntry, encodeValue, keyOfEntry } from './encoded.js'
 import { type Key, keyEquals } from './key.js'
 import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
-import { keyHashAt, keyLengthAt, keyStartAt } from './record.js'
+import { keyAt, keyHashAt, keyLengthAt, keyStartAt, valueStartAt } from './record.js'
 import { Stamps } from './stamps.js'
 import type { EntryUpdate } from './types.js'
 import { ValueCache } from './value-cache.js'
@@ -47,7 +48,8 @@ export class Space implements KeyHolder {
   private nextOwner = 1
 
   constructor(
-    writers: Writers,
+    /** The replica's writers, by whose numbers the stamps name them. */
+    readonly writers: Writers,
     /** Whether many collections share the space (each slot then names its owner). */
     readonly shared: boolean,
     slots = MIN_SLOTS
@@ -80,6 +82,26 @@ export class Space implements KeyHolder {
   /** The collection `slot` belongs to (0 in a space of its own). */
   ownerOf(slot: number): number {
     return this.owners === undefined ? 0 : this.owners[slot]
+  }
+
+  /** The key in `slot`. */
+  keyOf(slot: number): string {
+    return keyAt(this.arena.bytes(slot), this.arena.offset(slot)).toString()
+  }
+
+  /**
+   * The value in `slot` (of an entry not removed), from the cache when it holds it; decoded
+   * otherwise, and kept in the cache when the caller names its key (a read of one key, not a scan).
+   */
+  value(slot: number, key?: string): Json {
+    const bytes = this.arena.bytes(slot)
+    const at = this.arena.offset(slot)
+    const hash = indexHash(keyHashAt(bytes, at), this.ownerOf(slot))
+    const line = this.cache.findSlot(slot, hash)
+    if (line >= 0) return this.cache.valueAt(line)
+    const value = decodeValue(bytes, valueStartAt(bytes, at))
+    if (key !== undefined) this.cache.set(key, hash, slot, value, this.stamps.capacity)
+    return value
   }
 
   /** Whether `slot` holds `key` (its key bytes: in a shared space, the caller checks the owner). */

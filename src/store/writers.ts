@@ -7,8 +7,8 @@ export class Writers {
   private readonly ids: string[] = []
   private readonly numbers = new Map<string, number>()
 
-  /** The writer asked for last, and its number: writes mostly come from one writer at a time. */
-  private lastId = ''
+  /** The writer asked for last (none yet: undefined, as no id is), and its number: writes mostly come from one writer at a time. */
+  private lastId: string | undefined = undefined
   private lastNumber = -1
 
   numberOf(id: string): number {

@@ -103,11 +103,12 @@ describe.skipIf(decision.action === 'skip')(
       const floor = await bench(['floor.mjs'], { ROUNDS: '3', MESSAGES: '5', WRITES: '10', BYTES: '100' }, 60_000)
       expect(floor.code, ready(floor)).toBe(0)
       expect(floor.stdout).toMatch(/summed CPU µs\/write: round 0 \(fresh processes\) [\d.]+, round 1 [\d.]+/)
-      const collections = await bench(['collections.mjs', '100'], {}, 60_000)
+      const collections = await bench(['collections.mjs', '100'], { SETTLE_MS: '0' }, 60_000)
       expect(collections.code, ready(collections)).toBe(0)
-      expect(collections.stdout).toMatch(/^100 collections of 3 keys\s+[\d.]+\s+\d+\s+\d+$/m)
-      expect(collections.stdout).toMatch(/^ {2}small \/ one per entry\s+[\d.]+×$/m)
-      expect(collections.stdout).toMatch(/^ {2}counter \/ entry\s+[\d.]+×$/m)
+      // Figures of a tiny run: any number, even negative (RSS can fall while so little is written).
+      expect(collections.stdout).toMatch(/^100 collections of 3 keys\s+[\d.]+(\s+-?\d+){3}$/m)
+      expect(collections.stdout).toMatch(/^ {2}small \/ one per entry\s+\S+×\s+\S+×$/m)
+      expect(collections.stdout).toMatch(/^ {2}counter \/ entry\s+\S+×\s+\S+×$/m)
     })
   }
 )

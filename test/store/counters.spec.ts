@@ -198,3 +198,29 @@ describe('counter windows', () => {
     expect(r.digest.root()).toBe(a.digest.root())
   })
 })
+
+describe('many counters', () => {
+  it('each keep their own slots and window through growth, collection and exchange', () => {
+    let now = NOW
+    const a = replica('a', () => now)
+    const b = replica('b', () => now)
+    const N = 5_000
+    // Every counter has a's slot; every third b's too; every fifth a window that ends.
+    for (let i = 0; i < N; i++) a.increment(`c${i}`, i + 1, i % 5 === 0 ? NOW + 10 : 0)
+    for (const u of [...a.counterSlots()]) b.mergeCounter(u)
+    for (let i = 0; i < N; i += 3) b.increment(`c${i}`, -2)
+    for (const u of [...b.counterSlots()]) a.mergeCounter(u)
+    const want = (i: number) => i + 1 - (i % 3 === 0 ? 2 : 0)
+    for (let i = 0; i < N; i++) expect([a.counter(`c${i}`), b.counter(`c${i}`)], `c${i}`).toEqual([want(i), want(i)])
+    expect(held(a).digest).toBe(held(b).digest)
+    expect(new Set(a.counterNames())).toEqual(new Set(Array.from({ length: N }, (_, i) => `c${i}`)))
+    // The windows that ended go at collection; the others stay, each with its value.
+    now = NOW + 10 + 2 * TTL
+    expect(a.collect()).toBe(N / 5)
+    for (let i = 0; i < N; i++) expect(a.counter(`c${i}`), `c${i}`).toBe(i % 5 === 0 ? 0 : want(i))
+    expect(a.counterNames().length).toBe(N - N / 5)
+    expect([...a.counterSlots()].length).toBe(
+      [...b.counterSlots()].filter((s) => !s.counter.endsWith('0') && !s.counter.endsWith('5')).length
+    )
+  })
+})
