@@ -111,7 +111,8 @@ export class Collection implements KeyHolder, Seed {
       position = this.slots.indexOf(-1)
       if (position < 0) {
         position = this.slots.length
-        this.slots = [...this.slots, slot]
+        // concat makes an array of exactly this length; a spread or a push leaves room for 16 more.
+        this.slots = this.slots.concat(slot)
       } else this.slots[position] = slot
     } else if (added) position = slot
     this.space.put(slot, update, indexHash(hash, this.owner), added)

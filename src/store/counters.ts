@@ -42,6 +42,9 @@ interface MoreSlots {
   total: number
 }
 
+/** Counters whose figures are kept decoded, at most. */
+const COUNTERS_CACHED = 1024
+
 const NO_SLOT: Slot = { inc: 0, dec: 0, baseInc: 0, baseDec: 0 }
 
 /** What a slot counts: its totals above their bases. */
@@ -79,7 +82,9 @@ export class Counters {
   ) {
     // Windows' writers by a table of their own: the first window's is '', no peer id, which the
     // replica's table (sent as sync frames' node tables) must not hold.
-    this.space = new Space(new Writers(), false)
+    // Few counters' figures kept decoded: each is an array, where an entry holding a number keeps
+    // no object; the others are decoded when read (docs/benchmarks.md, "Memory by shape").
+    this.space = new Space(new Writers(), false, undefined, COUNTERS_CACHED)
   }
 
   /** Counters held. */

@@ -18,7 +18,7 @@ import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
 import { keyAt, keyHashAt, keyLengthAt, keyStartAt, valueStartAt } from './record.js'
 import { Stamps } from './stamps.js'
 import type { EntryUpdate } from './types.js'
-import { ValueCache } from './value-cache.js'
+import { MAX_CACHE, ValueCache } from './value-cache.js'
 import type { Writers } from './writers.js'
 
 const MIN_SLOTS = 8
@@ -38,7 +38,7 @@ export function indexHash(keyHash: number, owner: number): number {
 export class Space implements KeyHolder {
   readonly stamps: Stamps
   readonly arena: Arena
-  readonly cache = new ValueCache()
+  readonly cache: ValueCache
   private readonly index = new KeyIndex()
   private readonly free: number[] = []
   private used = 0
@@ -52,8 +52,11 @@ export class Space implements KeyHolder {
     readonly writers: Writers,
     /** Whether many collections share the space (each slot then names its owner). */
     readonly shared: boolean,
-    slots = MIN_SLOTS
+    slots = MIN_SLOTS,
+    /** Values kept decoded at most (a power of two). */
+    cached = MAX_CACHE
   ) {
+    this.cache = new ValueCache(cached)
     this.stamps = new Stamps(slots, writers)
     this.arena = new Arena(slots)
     if (shared) this.owners = new Uint32Array(slots)

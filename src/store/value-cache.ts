@@ -7,12 +7,13 @@
  *
  * A line is only ever what the slot holds now: the collection clears or replaces the line
  * of a key each time that key's slot changes (collection.ts), and never caches a removed
- * entry. Sized to the slots, up to MAX_CACHE, and made anew, empty, as they grow.
+ * entry. Sized to the slots, up to a power of two given (MAX_CACHE by default), and made anew,
+ * empty, as they grow.
  */
 import type { Json } from '../value/json.js'
 
-/** Values kept decoded, per collection, at most: a collection of up to this many keys reads every hot key decoded. */
-const MAX_CACHE = 16_384
+/** Values kept decoded, per space, at most by default: a collection of up to this many keys reads every hot key decoded. */
+export const MAX_CACHE = 16_384
 
 export class ValueCache {
   /**
@@ -21,6 +22,9 @@ export class ValueCache {
    */
   private lines: unknown[] = [undefined, 0, undefined]
   private mask = 0
+
+  /** `max`: lines at most, a power of two. */
+  constructor(private readonly max = MAX_CACHE) {}
 
   /** The line that holds `key` (whose hashKey is `hash`), or -1. */
   find(key: string, hash: number): number {
@@ -44,8 +48,8 @@ export class ValueCache {
 
   /** Keeps `value`, the live value of `key` (hash `hash`) in `slot`, in a collection of `capacity` slots. */
   set(key: string, hash: number, slot: number, value: Json, capacity: number): void {
-    if (this.mask < MAX_CACHE - 1 && this.mask < capacity - 1) {
-      const size = Math.min(MAX_CACHE, capacity)
+    if (this.mask < this.max - 1 && this.mask < capacity - 1) {
+      const size = Math.min(this.max, capacity)
       this.lines = new Array(size * 3).fill(undefined)
       this.mask = size - 1
     }
