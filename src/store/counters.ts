@@ -70,6 +70,10 @@ export class Counters {
   /** The names of the first slots, by number. */
   private readonly slotNames = new Writers()
   private readonly more = new Map<string, MoreSlots>()
+  private readonly figuresWriter = new Writer(64)
+  /** The counter {@link find} found last, and where (forgotten when it is dropped). */
+  private lastFound: string | undefined = undefined
+  private lastAt = -1
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
 
   /**
@@ -242,9 +246,15 @@ export class Counters {
     }
   }
 
-  /** Where the record of `counter` is, or -1. */
+  /** Where the record of `counter` is, or -1: the counter found last is remembered (an increment looks it up five times). */
   private find(counter: string): number {
-    return this.space.find(hashKey(counter), counter, this.space)
+    if (counter === this.lastFound) return this.lastAt
+    const at = this.space.find(hashKey(counter), counter, this.space)
+    if (at >= 0) {
+      this.lastFound = counter
+      this.lastAt = at
+    }
+    return at
   }
 
   private window(at: number): CounterWindow {
@@ -329,8 +339,10 @@ export class Counters {
     const added = at < 0
     if (added) at = this.space.claim(0)
     const value = [this.slotNames.numberOf(slot), s.inc, s.dec, s.baseInc, s.baseDec]
-    // Encoded here, not by encodeValue: five non-negative safe integers need no check.
-    const w = new Writer(46)
+    // Encoded here, not by encodeValue: five non-negative safe integers need no check. The writer
+    // is reused: the arena copies the bytes at once.
+    const w = this.figuresWriter
+    w.reset()
     w.arrayHeader(5)
     for (const n of value) w.uint(n)
     const { wall, logical, node, expiresAt } = window
@@ -353,6 +365,7 @@ export class Counters {
     if (this.counts(this.space.stamps.expiryOf(at))) this.toggleAll(counter, at)
     this.space.delete(at)
     this.more.delete(counter)
+    if (counter === this.lastFound) this.lastFound = undefined
   }
 
   private toggleAll(counter: string, at: number): void {
