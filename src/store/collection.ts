@@ -107,16 +107,27 @@ export class Collection implements KeyHolder, Seed {
     const added = position < 0
     if (added && this.slots !== undefined && held(this.slots) >= SMALL_KEYS) this.moveOut()
     const slot = added ? this.space.claim(this.owner) : this.slotAt(position)
-    if (added && this.slots !== undefined) {
-      position = this.slots.indexOf(-1)
-      if (position < 0) {
-        position = this.slots.length
-        // concat makes an array of exactly this length; a spread or a push leaves room for 16 more.
-        this.slots = this.slots.concat(slot)
-      } else this.slots[position] = slot
-    } else if (added) position = slot
-    this.space.put(slot, update, indexHash(hash, this.owner), added)
-    return position
+    try {
+      this.space.put(slot, update, indexHash(hash, this.owner), added)
+    } catch (err) {
+      // Nothing stored (the arena is full): the new key takes no slot.
+      if (added) this.space.release(slot)
+      throw err
+    }
+    return added ? this.place(slot) : position
+  }
+
+  /** The position of a new key stored in `slot`: a free one of the list, or one more, in a shared space. */
+  private place(slot: number): number {
+    if (this.slots === undefined) return slot
+    const position = this.slots.indexOf(-1)
+    if (position >= 0) {
+      this.slots[position] = slot
+      return position
+    }
+    // concat makes an array of exactly this length; a spread or a push leaves room for 16 more.
+    this.slots = this.slots.concat(slot)
+    return this.slots.length - 1
   }
 
   /** Moves the entries to a space of their own, each key keeping its position as its slot there. */

@@ -143,7 +143,7 @@ export class Space implements KeyHolder {
     this.used = slots
   }
 
-  /** Gives back a slot claimed but not stored. */
+  /** Gives back a slot claimed or reserved but not stored. */
   release(slot: number): void {
     this.free.push(slot)
   }
