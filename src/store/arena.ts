@@ -57,7 +57,11 @@ export class Arena {
   /** Pages due for compaction, compacted by {@link compactQueued} once the change that made them due is complete. */
   private readonly compactQueue: number[] = []
 
-  constructor(slots: number) {
+  /** `holder`: what the arena's records belong to, as a STORE_FULL error names it. */
+  constructor(
+    slots: number,
+    private readonly holder = 'a collection'
+  ) {
     this.loc = new Uint32Array(slots).fill(FREE)
   }
 
@@ -174,7 +178,7 @@ export class Arena {
    */
   private openPage(need: number): void {
     if (!this.canOpenPage()) {
-      throw new SharedMemError(ErrorCode.STORE_FULL, 'a collection holds 4 GiB of keys and values, its limit')
+      throw new SharedMemError(ErrorCode.STORE_FULL, `${this.holder}: 4 GiB of keys and values stored, the limit`)
     }
     const closed = this.page
     const page = this.freePages.pop() ?? this.pages.length

@@ -134,7 +134,7 @@ export class Collection implements KeyHolder, Seed {
   private moveOut(): void {
     const slots = this.slots as number[]
     const from = this.space
-    const to = new Space(from.writers, false, Math.max(slots.length * 2, 8))
+    const to = new Space(from.writers, false, { slots: Math.max(slots.length * 2, 8) })
     to.reserve(slots.length)
     for (let position = 0; position < slots.length; position++) {
       const slot = slots[position]

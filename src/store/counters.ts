@@ -88,7 +88,7 @@ export class Counters {
     // replica's table (sent as sync frames' node tables) must not hold.
     // Few counters' figures kept decoded: each is an array, where an entry holding a number keeps
     // no object; the others are decoded when read (docs/benchmarks.md, "Memory by shape").
-    this.space = new Space(new Writers(), false, undefined, COUNTERS_CACHED)
+    this.space = new Space(new Writers(), false, { cached: COUNTERS_CACHED, holder: "a replica's counters" })
   }
 
   /** Counters held. */
@@ -306,7 +306,10 @@ export class Counters {
     window: CounterWindow,
     current: Slot | undefined
   ): void {
-    if (at < 0 || this.first(counter, at)[0] === slot) this.write(counter, at, slot, next, window)
+    // A counter keeps the window it holds: another deadline under the same stamp (never from an
+    // honest peer) changes nothing of it.
+    if (at < 0 || this.first(counter, at)[0] === slot)
+      this.write(counter, at, slot, next, at < 0 ? window : this.window(at))
     else {
       let more = this.more.get(counter)
       if (more === undefined) {

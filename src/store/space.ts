@@ -35,6 +35,15 @@ export function indexHash(keyHash: number, owner: number): number {
   return (h ^ (h >>> 16)) >>> 0
 }
 
+export interface SpaceInit {
+  /** Slots to make room for at first. */
+  slots?: number
+  /** Values kept decoded at most (a power of two). */
+  cached?: number
+  /** What the space holds, as STORE_FULL errors name it (default: a collection, or a replica's small collections). */
+  holder?: string
+}
+
 export class Space implements KeyHolder {
   readonly stamps: Stamps
   readonly arena: Arena
@@ -47,18 +56,21 @@ export class Space implements KeyHolder {
   /** The number the next collection enrolled in a shared space gets. */
   private nextOwner = 1
 
+  /** What the space holds, as STORE_FULL errors name it. */
+  readonly holder: string
+
   constructor(
     /** The replica's writers, by whose numbers the stamps name them. */
     readonly writers: Writers,
     /** Whether many collections share the space (each slot then names its owner). */
     readonly shared: boolean,
-    slots = MIN_SLOTS,
-    /** Values kept decoded at most (a power of two). */
-    cached = MAX_CACHE
+    init: SpaceInit = {}
   ) {
-    this.cache = new ValueCache(cached)
+    const slots = init.slots ?? MIN_SLOTS
+    this.holder = init.holder ?? (shared ? "a replica's small collections" : 'a collection')
     this.stamps = new Stamps(slots, writers)
-    this.arena = new Arena(slots)
+    this.arena = new Arena(slots, this.holder)
+    this.cache = new ValueCache(init.cached ?? MAX_CACHE)
     if (shared) this.owners = new Uint32Array(slots)
   }
 
@@ -123,8 +135,7 @@ export class Space implements KeyHolder {
   claim(owner: number): number {
     if (!this.index.hasRoom()) this.rebuild()
     if (this.free.length === 0 && this.used >= MAX_SLOTS) {
-      const holder = this.shared ? "a replica's small collections hold" : 'a collection holds'
-      throw new SharedMemError(ErrorCode.STORE_FULL, `${holder} ${MAX_SLOTS} keys, the limit`)
+      throw new SharedMemError(ErrorCode.STORE_FULL, `${this.holder}: ${MAX_SLOTS} keys stored, the limit`)
     }
     const slot = this.free.pop() ?? this.used++
     if (slot >= this.stamps.capacity) this.grow(Math.max(this.stamps.capacity * 2, slot + 1))

@@ -197,6 +197,15 @@ describe('counter windows', () => {
     expect([r.counter('n'), a.counter('n')]).toEqual([0, 0])
     expect(r.digest.root()).toBe(a.digest.root())
   })
+  it('keep the window they hold when a slot comes under the same stamp with another deadline', () => {
+    // Never sent by an honest peer: a window's deadline is fixed by the write that opened it.
+    const a = replica('a')
+    const window = { wall: NOW - 10, logical: 0, node: 'p', expiresAt: NOW + 100_000 }
+    a.mergeCounter({ counter: 'n', slot: 'p/1', inc: 5, dec: 0, window })
+    a.mergeCounter({ counter: 'n', slot: 'q/1', inc: 7, dec: 0, window })
+    a.mergeCounter({ counter: 'n', slot: 'p/1', inc: 6, dec: 0, window: { ...window, expiresAt: NOW - 1 } })
+    expect(a.counter('n')).toBe(13)
+  })
 })
 
 describe('many counters', () => {
