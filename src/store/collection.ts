@@ -49,7 +49,7 @@ export class Collection implements KeyHolder, Seed {
   private space: Space
   /** The collection's number in a shared space (0: a space of its own). */
   private owner: number
-  /** In a shared space: the slot at each position (-1: free), copied on each new key (it stays small). */
+  /** In a shared space: the slot at each position (-1: free); undefined in a space of its own. */
   private slots: number[] | undefined
 
   /** `shared`: the replica's shared space to start in; none: a space of its own from the start. */

@@ -1,12 +1,12 @@
 /**
- * The values a collection read or wrote last, kept decoded so that hot keys read at Map
+ * The values a space's collections read or wrote last, kept decoded so that hot keys read at Map
  * speed while every value is stored as bytes: a direct-mapped cache addressed by the key's
  * hash, each line holding a key, its slot and its live value. A hit touches the line and
  * the key's string only, not the key index, the record or the stamps: the lookups a miss
  * makes cost a cache miss of the CPU each in a large collection (docs/benchmarks.md).
  *
- * A line is only ever what the slot holds now: the collection clears or replaces the line
- * of a key each time that key's slot changes (collection.ts), and never caches a removed
+ * A line is only ever what the slot holds now: the space clears or replaces the line
+ * of a key each time that key's slot changes (space.ts), and never caches a removed
  * entry. Sized to the slots, up to a power of two given (MAX_CACHE by default), and made anew,
  * empty, as they grow.
  */
