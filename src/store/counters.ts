@@ -49,12 +49,17 @@ const NO_SLOT: Slot = { inc: 0, dec: 0, baseInc: 0, baseDec: 0 }
 
 /** What a slot counts: its totals above their bases. */
 function counted(s: Slot): number {
-  return s.inc - s.baseInc - (s.dec - s.baseDec)
+  return net(s.inc, s.dec, s.baseInc, s.baseDec)
 }
 
-/** Whether `window` has ended at `now`. */
-export function hasEnded(window: CounterWindow, now: number): boolean {
-  return window.expiresAt !== 0 && now >= window.expiresAt
+/** What totals count above their bases. */
+function net(inc: number, dec: number, baseInc: number, baseDec: number): number {
+  return inc - baseInc - (dec - baseDec)
+}
+
+/** Whether a window ending at `expiresAt` (0: never) has ended at `now`. */
+export function hasEnded(expiresAt: number, now: number): boolean {
+  return expiresAt !== 0 && now >= expiresAt
 }
 
 function overflow(counter: string, delta: number): SharedMemError {
@@ -100,8 +105,7 @@ export class Counters {
   value(counter: string, now: number): number {
     const at = this.find(counter)
     if (at < 0) return 0
-    const expiresAt = this.space.stamps.expiryOf(at)
-    return expiresAt !== 0 && now >= expiresAt ? 0 : this.total(counter, at)
+    return hasEnded(this.space.stamps.expiryOf(at), now) ? 0 : this.total(counter, at)
   }
 
   /** The window a counter counts in (the first one for a counter never touched). */
@@ -291,7 +295,7 @@ export class Counters {
     const more = this.more.get(counter)
     if (more !== undefined) return more.total
     const v = this.figures(counter, at)
-    return v[1] - v[3] - (v[2] - v[4])
+    return net(v[1], v[2], v[3], v[4])
   }
 
   /**

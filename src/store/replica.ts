@@ -68,7 +68,7 @@ export class Replica extends ReplicaState {
    */
   increment(counter: string, delta: number, expiresAt = 0): { update: CounterUpdate; value: number } {
     let window = this.counters.windowOf(counter)
-    if (hasEnded(window, this.clock.now()) || (expiresAt !== 0 && !this.counters.has(counter))) {
+    if (hasEnded(window.expiresAt, this.clock.now()) || (expiresAt !== 0 && !this.counters.has(counter))) {
       const { wall, logical } = this.clock.tick()
       window = { wall, logical, node: this.node, expiresAt }
     }
