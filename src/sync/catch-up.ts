@@ -9,13 +9,29 @@
  * waits for its own to answer it), and it compares leaves after the wait. A round waits at
  * most CATCH_UP_TURN_WAIT (src/constants.ts): two joiners that open rounds with each other
  * at the same moment, each holding its turn for the other's, are never stuck for long.
+ *
+ * Before its DIGEST, an initiator also waits for the round this peer opened before it to have its
+ * LEAVES (at most CATCH_UP_OPENING_WAIT: a peer that never answers holds nothing back for long),
+ * then for the turns taken by then: a DIGEST sent while the catch-up runs shows groups the
+ * catch-up is about to fill, and the other side answers them with up to 32 KB of LEAVES that are
+ * stale once the turn comes (a joiner that opened rounds with 7 peers at once was sent 7 × 32 KB
+ * for one replica of 0.45 MB). This wait holds no turn: nothing else waits on it but the rounds
+ * this peer opens after it.
  */
-import { CATCH_UP_TURN_WAIT } from '../constants.js'
+import { CATCH_UP_OPENING_WAIT, CATCH_UP_TURN_WAIT } from '../constants.js'
+
+/** A round's place in a line: `wait` resolves when it may go on, `release` lets the next one go. */
+export interface Place<T> {
+  wait: (signal: AbortSignal) => Promise<T>
+  release: () => void
+}
 
 export class CatchUp {
   private caughtUp = false
   /** Settles when the round that took the last turn releases it. */
   private last: Promise<void> = Promise.resolve()
+  /** Settles when the last round this peer opened while catching up has its LEAVES, or ends. */
+  private opened: Promise<void> = Promise.resolve()
 
   /**
    * A round's place in the turns (none once caught up): `wait` resolves when its turn comes (at most
@@ -23,7 +39,7 @@ export class CatchUp {
    * meanwhile (what the other side said before the wait is then stale); `release`, called when the
    * round ends however, and before its turn came too, lets the next round go.
    */
-  enter(): { wait: (signal: AbortSignal) => Promise<boolean>; release: () => void } {
+  enter(): Place<boolean> {
     if (this.caughtUp) return { wait: async () => false, release: () => {} }
     const before = this.last
     let release = (): void => {}
@@ -31,20 +47,29 @@ export class CatchUp {
       release = resolve
     })
     const wait = async (signal: AbortSignal): Promise<boolean> => {
-      let timer: NodeJS.Timeout | undefined
-      let onAbort = (): void => {}
-      const waited = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CATCH_UP_TURN_WAIT)
-        onAbort = () => resolve()
-        signal.addEventListener('abort', onAbort, { once: true })
-      })
-      try {
-        await Promise.race([before, waited])
-      } finally {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', onAbort)
-      }
+      await bounded(before, CATCH_UP_TURN_WAIT, signal)
       return this.caughtUp
+    }
+    return { wait, release }
+  }
+
+  /**
+   * An initiator's place before its DIGEST (none once caught up): `wait` resolves once the round
+   * this peer opened before it has its LEAVES or has ended (at most CATCH_UP_OPENING_WAIT), then once
+   * the turns taken by then have been released (at most CATCH_UP_TURN_WAIT), or when `signal`
+   * aborts; `release`, called once the round has its LEAVES and has entered the turns, and when it
+   * ends however, lets the next one go on.
+   */
+  open(): Place<void> {
+    if (this.caughtUp) return { wait: async () => {}, release: () => {} }
+    const before = this.opened
+    let release = (): void => {}
+    this.opened = new Promise((resolve) => {
+      release = resolve
+    })
+    const wait = async (signal: AbortSignal): Promise<void> => {
+      await bounded(before, CATCH_UP_OPENING_WAIT, signal)
+      await bounded(this.last, CATCH_UP_TURN_WAIT, signal)
     }
     return { wait, release }
   }
@@ -52,5 +77,23 @@ export class CatchUp {
   /** A round completed: this peer holds what a peer held, and its rounds no longer take turns. */
   completed(): void {
     this.caughtUp = true
+  }
+}
+
+/** Waits for `promise`, at most `ms`, or until `signal` aborts. */
+async function bounded(promise: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return
+  let timer: NodeJS.Timeout | undefined
+  let onAbort = (): void => {}
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+    onAbort = () => resolve()
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    await Promise.race([promise, waited])
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
   }
 }

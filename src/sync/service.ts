@@ -12,7 +12,7 @@ import type { SyncProgressEvent, SyncRoundEvent, SyncStatus } from '../contract.
 import { ErrorCode, SharedMemError } from '../errors.js'
 import type { Replica } from '../store/replica.js'
 import { type Rejections, reasonOf } from '../util/rejections.js'
-import { CatchUp } from './catch-up.js'
+import { CatchUp, type Place } from './catch-up.js'
 import { FrameCompressor } from './compress.js'
 import { newResult, type SessionContext, type SessionResult } from './context.js'
 import { Deferrals } from './deferral.js'
@@ -205,9 +205,16 @@ export class Sync {
     opened: () => void
   ): Promise<SessionResult> {
     const target = typeof peer === 'string' ? this.connectedPeer(peer) : peer
-    const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
-    opened()
-    return this.round(stream, 'initiator', target.toString(), deferAbove)
+    // While this peer catches up, its rounds send their DIGEST one after another (catch-up.ts).
+    const opening = this.catchUp.open()
+    try {
+      await opening.wait(this.controller.signal)
+      const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
+      opened()
+      return await this.round(stream, 'initiator', target.toString(), deferAbove, opening)
+    } finally {
+      opening.release()
+    }
   }
 
   private connectedPeer(id: string): PeerId {
@@ -229,7 +236,13 @@ export class Sync {
   }
 
   /** One round over `stream`, counted in the stats whether it ends or fails. */
-  private async round(stream: Stream, role: Role, peer: string, deferAbove?: number): Promise<SessionResult> {
+  private async round(
+    stream: Stream,
+    role: Role,
+    peer: string,
+    deferAbove?: number,
+    opening?: Place<void>
+  ): Promise<SessionResult> {
     const started = Date.now()
     const result = newResult()
     const limits = roundLimits(this.init)
@@ -240,9 +253,11 @@ export class Sync {
     const timeout = AbortSignal.timeout(this.init.timeout)
     const signal = AbortSignal.any([this.controller.signal, timeout])
     // The round takes its place in the turns when it needs it (session.ts), and gives it up however it ends.
-    let turn: ReturnType<CatchUp['enter']> | undefined
+    let turn: Place<boolean> | undefined
     ctx.takeTurn = () => {
       turn = this.catchUp.enter()
+      // In the turns now: the next round this peer opens may send its DIGEST once they let it.
+      opening?.release()
       return turn.wait(signal)
     }
     try {

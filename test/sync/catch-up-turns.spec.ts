@@ -3,6 +3,7 @@
  * (its stream reset, its time up) still lets the next round go when the one before it ends.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { CATCH_UP_OPENING_WAIT } from '../../src/constants.js'
 import { CatchUp } from '../../src/sync/catch-up.js'
 
 afterEach(() => {
@@ -57,5 +58,55 @@ describe('catch-up turns', () => {
     third.release()
     // Once caught up, a round takes no turn: nothing it holds is stale.
     expect(await turns.enter().wait(signal)).toBe(false)
+  })
+
+  it('let a round this peer opens send its digest once the one opened before has its leaves and the turns taken by then are done', async () => {
+    vi.useFakeTimers()
+    const turns = new CatchUp()
+    const signal = new AbortController().signal
+    const first = turns.open()
+    await first.wait(signal)
+    const second = turns.open()
+    let secondGoes = false
+    const secondWaits = second.wait(signal).then(() => {
+      secondGoes = true
+    })
+    await vi.advanceTimersByTimeAsync(CATCH_UP_OPENING_WAIT - 1)
+    expect(secondGoes).toBe(false)
+    // The first has its leaves and takes a turn: the second waits for that turn now.
+    const turn = turns.enter()
+    first.release()
+    await turn.wait(signal)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(secondGoes).toBe(false)
+    turn.release()
+    await secondWaits
+    expect(secondGoes).toBe(true)
+    second.release()
+  })
+
+  it('let a round go after CATCH_UP_OPENING_WAIT behind one whose peer never answers, and not wait at all once caught up', async () => {
+    vi.useFakeTimers()
+    const turns = new CatchUp()
+    const signal = new AbortController().signal
+    const hung = turns.open()
+    await hung.wait(signal)
+    let goes = false
+    const next = turns.open()
+    const waits = next.wait(signal).then(() => {
+      goes = true
+    })
+    await vi.advanceTimersByTimeAsync(CATCH_UP_OPENING_WAIT - 1)
+    expect(goes).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    await waits
+    expect(goes).toBe(true)
+    turns.completed()
+    let after = false
+    const opened = turns.open()
+    await opened.wait(signal).then(() => {
+      after = true
+    })
+    expect(after).toBe(true)
   })
 })

@@ -202,6 +202,25 @@ describe('sync service', () => {
     expect([a.node.dialed, b.node.dialed]).toEqual([1, 2])
   })
 
+  it('a joiner that opens rounds with several peers at once sends its digest to one at a time, and is sent leaves once', async () => {
+    const net = new Map()
+    const joiner = service(PEER_IDS[0], net)
+    const alone = service(PEER_IDS[1], net)
+    const full = [service(PEER_IDS[2], net), service(PEER_IDS[3], net), service(PEER_IDS[4], net)]
+    await Promise.all([joiner, alone, ...full].map((s) => s.sync.start()))
+    for (let i = 0; i < 2_000; i++) {
+      const update = full[0].replica.save('c', `k${i}`, i, 0)
+      for (const peer of full.slice(1)) peer.replica.mergeEntry(update)
+    }
+    // One replica and its leaves: what a joiner that meets one peer is sent.
+    await alone.sync.syncWith(PEER_IDS[2])
+    await joiner.sync.syncAll(full.map((p) => `${p.node.peerId}`))
+    expect(joiner.replica.getArray('c')).toEqual(full[0].replica.getArray('c'))
+    expect(joiner.sync.stats.entriesReceived).toBe(2_000)
+    // Each of the other two rounds costs a digest and no leaves (32 KB each when they went at once).
+    expect(joiner.sync.stats.bytesReceived).toBeLessThan(alone.sync.stats.bytesReceived + 4_000)
+  })
+
   it('a round asked for behind one that does not end waits a bounded time, then opens its own', async () => {
     const net = new Map()
     const a = service(PEER_IDS[0], net, 60_000, { requestWait: 100 })
