@@ -13,11 +13,12 @@
  *                               ◄──    UPDATES* (what the initiator lacks), DONE
  *
  * The initiator sends everything it holds in the requested buckets, so the responder can hash
- * what it received per bucket: a bucket whose hash then equals its own (after merging) holds
- * nothing the initiator lacks, and is not sent back.
+ * what it received per bucket: a bucket whose hash then equals its own (as of the round's start,
+ * with the round's merges: round-leaves.ts) holds nothing the initiator lacks, and is not sent back.
  */
 import { Digest } from '../store/digest.js'
 import { expect, type Inbox, next, type SessionContext, type SessionResult } from './context.js'
+import { RoundLeaves } from './round-leaves.js'
 import { answerDigest, answerLeaves, bucketsToReturn, openRound, takeRequest } from './steps.js'
 import { Credit, receiveAll, sendBuckets } from './transfer.js'
 
@@ -49,12 +50,14 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   await ctx.takeTurn?.()
   yield answerDigest(ctx, digest, result)
   if (result.inSync) return
+  // The round hands over this side's state as of now: what reaches it later is left out of the return.
+  const own = new RoundLeaves(ctx.replica.digest.leaves)
   const request = expect(await next(inbox), 'request')
   if (request === undefined) return
   const requested = takeRequest(request, result)
   const received = new Digest()
   const credit = new Credit(inbox, ctx.window)
-  if (!(yield* receiveAll(ctx, inbox, result, credit, received))) return
-  yield* sendBuckets(ctx, bucketsToReturn(ctx, requested, received), result, credit)
+  if (!(yield* receiveAll(ctx, inbox, result, credit, received, own))) return
+  yield* sendBuckets(ctx, bucketsToReturn(requested, received, own, ctx.replica.digest.leaves), result, credit)
   result.complete = true
 }

@@ -14,6 +14,7 @@ import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import { BUCKETS, type Digest, LEAVES_PER_GROUP } from '../store/digest.js'
 import type { Message, SessionContext, SessionResult } from './context.js'
 import { deferredRequest, defers } from './deferral.js'
+import type { RoundLeaves } from './round-leaves.js'
 
 /** The initiator's first frame, a DIGEST of its group hashes (kept as `groups`: answerLeaves compares them). */
 export function openRound(ctx: SessionContext, result: SessionResult): { reply: Uint8Array; groups: Uint32Array } {
@@ -94,13 +95,22 @@ export function takeRequest(request: Message<'request'>, result: SessionResult):
 
 /**
  * The buckets the responder sends back, once it merged the initiator's entries (whose digest is
- * `received`): a requested bucket that now hashes as the initiator's did holds nothing it lacks.
+ * `received`). A requested bucket holds nothing the initiator lacks when this side held nothing
+ * there at the round's start, or when it hashes as the initiator's did: as of the round's start
+ * with the round's merges (`own`, round-leaves.ts: whatever else reached it meanwhile), or now
+ * (`live`: what reached it meanwhile the initiator sent too).
  */
-export function bucketsToReturn(ctx: SessionContext, requested: Uint8Array, received: Digest): Uint8Array {
-  const mine = ctx.replica.digest.leaves
+export function bucketsToReturn(
+  requested: Uint8Array,
+  received: Digest,
+  own: RoundLeaves,
+  live: Uint32Array
+): Uint8Array {
   const theirs = received.leaves
+  const differs = (mine: Uint32Array, b: number): boolean =>
+    mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]
   return requested.map((wanted, b) =>
-    wanted !== 0 && (mine[b * 2] !== theirs[b * 2] || mine[b * 2 + 1] !== theirs[b * 2 + 1]) ? 1 : 0
+    wanted !== 0 && own.held[b] !== 0 && differs(own.leaves, b) && differs(live, b) ? 1 : 0
   )
 }
 

@@ -15,6 +15,7 @@ import { type Digest, hashCounter, type MemberHash } from '../store/digest.js'
 import type { EntryUpdate } from '../store/types.js'
 import { reasonOf } from '../util/rejections.js'
 import { breathe, type Inbox, next, type SessionContext, type SessionResult } from './context.js'
+import type { RoundLeaves } from './round-leaves.js'
 
 /** Entries merged between two turns of the event loop: the stream keeps reading (and granting window) meanwhile. */
 const MERGE_SLICE = 512
@@ -66,15 +67,16 @@ export class Credit {
  * merged: up to MAX_ACK_BATCH at once while more are already queued, and at once whenever
  * none is, so a sender waiting for credit (whatever its window) always gets it.
  * Acknowledgements of this side's own frames still in the inbox are counted on `credit`.
- * `received`, when given, accumulates the digest of every member received (merged or not).
- * Returns whether DONE arrived.
+ * `received`, when given, accumulates the digest of every member received (merged or not), and
+ * `own` what the merges change. Returns whether DONE arrived.
  */
 export async function* receiveAll(
   ctx: SessionContext,
   inbox: Inbox,
   result: SessionResult,
   credit: Credit,
-  received?: Digest
+  received?: Digest,
+  own?: RoundLeaves
 ): AsyncGenerator<Uint8Array, boolean> {
   let unacknowledged = 0
   let done = false
@@ -94,7 +96,7 @@ export async function* receiveAll(
       continue
     }
     if (msg.type !== 'frame') throw decodeError(`expected sync entries, got ${msg.type}`)
-    await merge(ctx, msg, result, received)
+    await merge(ctx, msg, result, received, own)
     unacknowledged++
     // Buffered frames arrive through microtasks alone: yield, or timers and I/O wait for the whole round.
     await breathe()
@@ -157,8 +159,14 @@ export async function* sendBuckets(
   yield encodeDone()
 }
 
-/** Merges one frame of entries into the replica, a slice at a time. */
-async function merge(ctx: SessionContext, msg: EntryFrame, result: SessionResult, received?: Digest): Promise<void> {
+/** Merges one frame of entries into the replica, a slice at a time (each applied to `own` as well). */
+async function merge(
+  ctx: SessionContext,
+  msg: EntryFrame,
+  result: SessionResult,
+  received?: Digest,
+  own?: RoundLeaves
+): Promise<void> {
   const { replica } = ctx
   const hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
   const reject = (entry: EntryUpdate, err: unknown): void => {
@@ -175,14 +183,22 @@ async function merge(ctx: SessionContext, msg: EntryFrame, result: SessionResult
     if (from > 0) await breathe()
     const to = Math.min(count, from + MERGE_SLICE)
     const before = result.rejected
-    replica.mergeBatch(msg.batch, from, to, ctx.now(), received, reject)
+    const slice = (): void => {
+      replica.mergeBatch(msg.batch, from, to, ctx.now(), received, reject)
+    }
+    if (own === undefined) slice()
+    else own.apply(slice)
     result.received += to - from - (result.rejected - before)
   }
-  for (const counter of msg.counters) {
-    received?.toggle(hashCounter(counter, hash))
-    replica.mergeCounter(counter)
-    result.received++
+  const counters = (): void => {
+    for (const counter of msg.counters) {
+      received?.toggle(hashCounter(counter, hash))
+      replica.mergeCounter(counter)
+      result.received++
+    }
   }
+  if (own === undefined || msg.counters.length === 0) counters()
+  else own.apply(counters)
   ctx.onProgress?.(result)
 }
 

@@ -83,13 +83,26 @@ function channel() {
   }
 }
 
-/** A round; `beforeReply`, when given, runs as the initiator takes the responder's first reply (as gossip would land meanwhile). */
-async function round(a: SessionContext, b: SessionContext, beforeReply?: () => void) {
+/**
+ * A round; `beforeReply`, when given, runs as the initiator takes the responder's first reply, and
+ * `beforeFrame` as the responder takes each frame of the initiator's entries (as gossip would land meanwhile).
+ */
+async function round(a: SessionContext, b: SessionContext, beforeReply?: () => void, beforeFrame?: () => void) {
   const aToB = channel()
   const bToA = channel()
   const ra = newResult()
   const rb = newResult()
   const replies = bToA.inbox()
+  const requests = aToB.inbox()
+  const responderInbox: AsyncGenerator<SyncMessage> =
+    beforeFrame === undefined
+      ? requests
+      : (async function* () {
+          for await (const msg of requests) {
+            if (msg.type === 'frame') beforeFrame()
+            yield msg
+          }
+        })()
   const inbox: AsyncGenerator<SyncMessage> =
     beforeReply === undefined
       ? replies
@@ -101,7 +114,7 @@ async function round(a: SessionContext, b: SessionContext, beforeReply?: () => v
             yield msg
           }
         })()
-  await Promise.all([aToB.pump(initiate(a, inbox, ra)), bToA.pump(respond(b, aToB.inbox(), rb))])
+  await Promise.all([aToB.pump(initiate(a, inbox, ra)), bToA.pump(respond(b, responderInbox, rb))])
   return {
     initiator: ra,
     responder: rb,
@@ -160,6 +173,76 @@ describe('sync session', () => {
       }),
       { numRuns: 60 }
     )
+  })
+
+  it('hands each side the other’s state as of the round’s start, whatever reaches the responder meanwhile', async () => {
+    await fc.assert(
+      fc.asyncProperty(state, state, fc.array(entry, { maxLength: 30 }), async (sa, sb, arriving) => {
+        const a = load(replica(ID.A), sa)
+        const b = load(replica(ID.B), sb)
+        // Writes that reach the responder between the initiator's frames: gossip, some the initiator sends too.
+        const gossip = [...arriving, ...sa.entries.filter((_, i) => i % 3 === 0)]
+        let next = 0
+        const land = () => {
+          for (let i = 0; i < 4 && next < gossip.length; i++) b.mergeEntry(gossip[next++])
+        }
+        await round(context(a, { chunkEntries: 3 }), context(b), undefined, land)
+        // Merging a side's state at the start into the other changes nothing: it holds all of it, or newer.
+        const heldA = a.digest.root()
+        load(a, sb)
+        expect(a.digest.root()).toBe(heldA)
+        const heldB = b.digest.root()
+        load(b, sa)
+        expect(b.digest.root()).toBe(heldB)
+      }),
+      { numRuns: 100 }
+    )
+  })
+
+  it('sends a joiner’s replica once, and nothing back of what reached the joiner meanwhile', async () => {
+    const a = replica(ID.A)
+    const j = replica(ID.J)
+    const sent: EntryUpdate[] = []
+    for (let i = 0; i < 2_000; i++) sent.push(a.save('c', `k${i}`, i, 0))
+    // Gossip during the join: new writes (the initiator's too) and copies of entries it sends.
+    let written = 0
+    const land = () => {
+      for (let i = 0; i < 5; i++, written++) {
+        const update = a.save('new', `w${written}`, written, 0)
+        j.mergeEntry(update)
+        j.mergeEntry(sent[(written * 7) % sent.length])
+      }
+    }
+    const { initiator, responder } = await round(context(a, { chunkEntries: 64 }), context(j), undefined, land)
+    expect(written).toBeGreaterThan(100)
+    expect(initiator.sent).toBeGreaterThanOrEqual(2_000)
+    expect(responder.sent).toBe(0)
+    expect(j.getArray('c')).toEqual(a.getArray('c'))
+  })
+
+  it('sends nothing back to an initiator that holds all the responder held, whatever reaches the responder meanwhile', async () => {
+    // New writes reach the responder during the round: from a third peer (the initiator never sends
+    // them), or from the initiator itself (it sends those it wrote before it scanned their bucket).
+    for (const from of ['third', 'initiator'] as const) {
+      const a = replica(ID.A)
+      const b = replica(ID.B)
+      const c = replica(ID.C)
+      // b holds every other of a's 6,000 entries (something in every bucket), a all of them.
+      for (let i = 0; i < 6_000; i++) {
+        const update = a.save('c', `k${i}`, i, 0)
+        if (i % 2 === 0) b.mergeEntry(update)
+      }
+      let written = 0
+      const land = () => {
+        for (let i = 0; i < 5; i++) b.mergeEntry((from === 'third' ? c : a).save('new', `w${written++}`, written, 0))
+      }
+      const { initiator, responder } = await round(context(a, { chunkEntries: 64 }), context(b), undefined, land)
+      expect(written).toBeGreaterThan(200)
+      // The initiator sends every entry of the buckets where b lacks one (about half of them).
+      expect(initiator.sent).toBeGreaterThan(3_000)
+      expect(responder.sent, from).toBe(0)
+      expect(b.getArray('c')).toEqual(a.getArray('c'))
+    }
   })
 
   it('exchanges a few hundred bytes between identical replicas, whatever their size', async () => {

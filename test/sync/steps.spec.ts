@@ -12,6 +12,7 @@ import { Replica } from '../../src/store/replica.js'
 import { newResult, type SessionContext, type SessionResult } from '../../src/sync/context.js'
 import { DEFER_BUCKETS, Deferrals, MAX_DEFERRALS } from '../../src/sync/deferral.js'
 import { Membership } from '../../src/sync/membership.js'
+import { RoundLeaves } from '../../src/sync/round-leaves.js'
 import { Rounds } from '../../src/sync/rounds.js'
 import { answerDigest, answerLeaves, bucketsToReturn, openRound, takeRequest } from '../../src/sync/steps.js'
 import { PEER_IDS } from '../fixtures/entries.js'
@@ -138,14 +139,28 @@ describe('sync protocol steps', () => {
     const received = new Digest()
     const requested = new Uint8Array(BUCKETS).fill(1)
     // Nothing received: every requested bucket where b holds something goes back.
-    const back = bucketsToReturn(b, requested, received)
+    const back = bucketsToReturn(requested, received, new RoundLeaves(b.replica.digest.leaves), b.replica.digest.leaves)
     expect(back.reduce((n, x) => n + x, 0)).toBe(1)
     // Received what b holds there: nothing goes back.
     const other = context(A)
     other.replica.mergeEntry(update)
-    expect(bucketsToReturn(b, requested, other.replica.digest).every((x) => x === 0)).toBe(true)
+    expect(
+      bucketsToReturn(
+        requested,
+        other.replica.digest,
+        new RoundLeaves(b.replica.digest.leaves),
+        b.replica.digest.leaves
+      ).every((x) => x === 0)
+    ).toBe(true)
     // Not requested: never goes back.
-    expect(bucketsToReturn(b, new Uint8Array(BUCKETS), received).every((x) => x === 0)).toBe(true)
+    expect(
+      bucketsToReturn(
+        new Uint8Array(BUCKETS),
+        received,
+        new RoundLeaves(b.replica.digest.leaves),
+        b.replica.digest.leaves
+      ).every((x) => x === 0)
+    ).toBe(true)
   })
 })
 
