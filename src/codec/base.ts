@@ -26,10 +26,12 @@ export const MessageType = {
   SYNC_DONE: 6,
   /** Sync (protocol 1.1): UPDATES frames received and merged, so the sender may send more. */
   SYNC_ACK: 7,
-  /** Sync (protocol 1.2): one UPDATES frame compressed with raw DEFLATE. */
+  /** Sync (protocol 1.2; LEAVES too since 1.3): one UPDATES or LEAVES frame compressed with raw DEFLATE. */
   SYNC_DEFLATED: 8,
   /** A peer that holds nothing across a restart is leaving for good (gossip). */
-  LEAVE: 9
+  LEAVE: 9,
+  /** Sync (protocol 1.3): the responder caught up while the DIGEST waited for its answer; send a fresh one. */
+  SYNC_STALE: 10
 } as const
 
 /** The layout version of every message type but UPDATES; a message of another version is rejected. */

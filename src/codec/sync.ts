@@ -14,6 +14,7 @@ export type SyncMessage =
   | { type: 'leaves'; row: MemberRow; groups: number[]; leaves: Uint32Array }
   | { type: 'request'; mask: Uint8Array }
   | { type: 'done' }
+  | { type: 'stale' }
   | { type: 'ack'; frames: number }
   | EntryFrame
 
@@ -101,6 +102,11 @@ export function encodeRequest(mask: Uint8Array): Uint8Array {
 
 export function encodeDone(): Uint8Array {
   return startMessage(MessageType.SYNC_DONE, 2).finish()
+}
+
+/** The responder's answer to a DIGEST as old as its wait for its catch-up turn: the initiator sends a fresh one. */
+export function encodeStale(): Uint8Array {
+  return startMessage(MessageType.SYNC_STALE, 2).finish()
 }
 
 /** Acknowledges `frames` UPDATES frames merged: the sender's credit (flow control). */
@@ -198,6 +204,9 @@ function readSyncFields(r: Reader, fields: number, type: number | undefined): Sy
     case MessageType.SYNC_DONE:
       if (fields !== 2) throw decodeError('malformed sync end')
       return { type: 'done' }
+    case MessageType.SYNC_STALE:
+      if (fields !== 2) throw decodeError('malformed sync stale mark')
+      return { type: 'stale' }
     case MessageType.SYNC_ACK: {
       const frames = fields === 3 ? r.count() : undefined
       if (!isCount(frames) || frames === 0) throw decodeError('malformed sync acknowledgement')

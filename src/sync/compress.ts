@@ -1,5 +1,5 @@
 /**
- * Compression of sync frames: an UPDATES frame goes as raw DEFLATE
+ * Compression of sync frames: an UPDATES frame (or a LEAVES frame) goes as raw DEFLATE
  * (level 1, zlib's fastest) when that makes it clearly smaller, as Redis compresses
  * the strings of the snapshot a new replica loads. Both ends run zlib on libuv's
  * thread pool, beside the merge. The sender stops trying for the rest of a round

@@ -27,6 +27,11 @@ export interface SessionContext {
   deferAbove?: number
   /** Turns an UPDATES frame into the frame to send (compressed when that pays); none: as it is. */
   compress?: (frame: Uint8Array) => Promise<Uint8Array>
+  /**
+   * The same for a LEAVES frame, on its own: the leaves of groups this side holds nothing of are
+   * zeros (a joiner's first answer: 32 KB), random hashes otherwise. None: as it is.
+   */
+  compressLeaves?: (frame: Uint8Array) => Promise<Uint8Array>
   /** What this peer knows of the swarm's members: its row goes out, the other's is checked (quarantine). */
   membership: Membership
   /** The other side's peer id, when known (the stream's): its row must be its own. */

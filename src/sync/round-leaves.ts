@@ -2,15 +2,18 @@
  * What a responder compares before it sends buckets back: what it held at the round's start, and
  * its leaves as of then with this round's own merges applied and no other change. Writes that
  * reach it meanwhile (gossip, its own saves) are not part of the state the round hands over, and
- * the initiator has most of them by gossip already; compared against the live leaves, each such
- * write made its whole bucket differ, and a joiner under 2,000 writes a second sent 9,600 of the
- * entries it had just been sent back to their sender (docs/benchmarks.md, what a join costs).
+ * the initiator has most of them by gossip already; compared against the live leaves alone, each
+ * such write made its whole bucket differ, and a joiner under 2,000 writes a second sent 9,600 to
+ * 22,700 of the entries it had just been sent back to their sender (docs/benchmarks.md, what a
+ * join costs the swarm).
  *
  * A bucket empty at the start holds nothing the initiator lacks. Otherwise it holds nothing the
- * initiator lacks when these leaves equal the hash of what the initiator sent: XOR takes each
- * merge's change into the start's hash, so only what this side held then, as the round replaced
- * or added to it, remains. A member that reached this side by gossip before the initiator's copy
- * of it makes the bucket differ still, and go back (more than needed, never less).
+ * initiator lacks when these leaves equal the hash of what the initiator sent: XOR applies each
+ * merge's change to the start's hash, so only what this side held then, as the round replaced or
+ * added to it, remains. A member that reached this side by gossip before the initiator's copy of
+ * it leaves the bucket differing here; the live leaves equal the initiator's hash when everything
+ * that came meanwhile came from it too (steps.ts, bucketsToReturn). Otherwise the bucket goes back:
+ * more than needed, never less.
  */
 export class RoundLeaves {
   /** The leaves as of the round's start, with this round's merges applied. */

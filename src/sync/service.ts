@@ -295,6 +295,8 @@ export class Sync {
       window: limits.window,
       scanBatch: this.init.scanBatch,
       compress: (frame) => compressor.compress(frame),
+      // A compressor of its own: leaves that do not compress must not stop the round's frames from trying.
+      compressLeaves: (frame) => new FrameCompressor().compress(frame),
       membership: this.init.membership,
       remote: peer,
       deferAbove,

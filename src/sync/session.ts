@@ -6,6 +6,8 @@
  *
  *   initiator                          responder
  *   DIGEST(group hashes)        ──►
+ *                               ◄──    STALE, when it caught up while the DIGEST waited for its turn
+ *   DIGEST(fresh group hashes)  ──►    (then)
  *                               ◄──    LEAVES(leaf hashes of differing groups)  — none: in sync, done
  *   REQUEST(differing buckets)  ──►
  *   UPDATES* (its entries there) ──►   merged as they arrive, acknowledged (ACK)
@@ -16,19 +18,27 @@
  * what it received per bucket: a bucket whose hash then equals its own (as of the round's start,
  * with the round's merges: round-leaves.ts) holds nothing the initiator lacks, and is not sent back.
  */
+import { encodeStale } from '../codec/sync.js'
 import { Digest } from '../store/digest.js'
 import { expect, type Inbox, next, type SessionContext, type SessionResult } from './context.js'
 import { RoundLeaves } from './round-leaves.js'
-import { answerDigest, answerLeaves, bucketsToReturn, openRound, takeRequest } from './steps.js'
+import { answerDigest, answerLeaves, bucketsToReturn, openRound, outdated, takeRequest } from './steps.js'
 import { Credit, receiveAll, sendBuckets } from './transfer.js'
 
 export { newResult, type SessionContext, type SessionResult } from './context.js'
 
 /** The side that opened the stream. */
 export async function* initiate(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
-  const opened = openRound(ctx, result)
+  let opened = openRound(ctx, result)
   yield opened.reply
-  const leaves = expect(await next(inbox), 'leaves')
+  let reply = await next(inbox)
+  if (reply?.type === 'stale') {
+    // The other side caught up while this DIGEST waited for its turn: a fresh one (once; a second STALE is an error).
+    opened = openRound(ctx, result)
+    yield opened.reply
+    reply = await next(inbox)
+  }
+  const leaves = expect(reply, 'leaves')
   if (leaves === undefined) return
   // The request compares this side's leaves as they are after the wait (entries may have come in).
   // If this side caught up from another peer meanwhile, the other side's leaves are as old as the
@@ -45,13 +55,18 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
 
 /** The side that accepted the stream. */
 export async function* respond(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
-  const digest = expect(await next(inbox), 'digest')
+  let digest = expect(await next(inbox), 'digest')
   if (digest === undefined) return
-  await ctx.takeTurn?.()
-  yield answerDigest(ctx, digest, result)
-  if (result.inSync) return
-  // The round hands over this side's state as of now: what reaches it later is left out of the return.
-  const own = new RoundLeaves(ctx.replica.digest.leaves)
+  if ((await ctx.takeTurn?.()) === true && outdated(ctx, digest)) {
+    yield encodeStale()
+    digest = expect(await next(inbox), 'digest')
+    if (digest === undefined) return
+  }
+  const leaves = answerDigest(ctx, digest, result)
+  // The round hands over this side's state as of its answer: what reaches it later is left out of the return.
+  const own = result.inSync ? undefined : new RoundLeaves(ctx.replica.digest.leaves)
+  yield ctx.compressLeaves === undefined ? leaves : ctx.compressLeaves(leaves)
+  if (own === undefined) return
   const request = expect(await next(inbox), 'request')
   if (request === undefined) return
   const requested = takeRequest(request, result)

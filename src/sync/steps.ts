@@ -48,6 +48,16 @@ export function answerDigest(ctx: SessionContext, digest: Message<'digest'>, res
 }
 
 /**
+ * Whether a DIGEST that waited for this side's catch-up turn, through which this side caught up,
+ * shows a group that differs: its LEAVES would then cover every group written during the wait (up
+ * to 32 KB), where a fresh DIGEST shows only what still differs. The responder asks for one (STALE).
+ */
+export function outdated(ctx: SessionContext, digest: Message<'digest'>): boolean {
+  const own = ctx.replica.digest.groups()
+  return own.some((word, i) => word !== digest.groups[i])
+}
+
+/**
  * The initiator's answer to LEAVES: the REQUEST of every bucket that differs (none, when it
  * defers: under writes as deferral.ts says, or when the LEAVES are `stale` and a bucket differs), and that mask,
  * whose buckets it then sends. Undefined when no group differed: the replicas are identical and

@@ -5,8 +5,11 @@
  */
 import type { DecodeLimits } from '../codec/index.js'
 
-/** The sync protocol: rounds with acknowledged frames (flow control) and compressed frames. */
-export const SYNC_PROTOCOL = '/sharedmem/sync/1.2.0'
+/**
+ * The sync protocol: rounds with acknowledged frames (flow control), compressed frames, and a
+ * responder that asks for a fresh DIGEST once it caught up while the first waited (STALE).
+ */
+export const SYNC_PROTOCOL = '/sharedmem/sync/1.3.0'
 
 /**
  * A round sends frames of this many times the batch limits (8,192 entries and 2 MiB by default,

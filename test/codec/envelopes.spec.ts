@@ -15,6 +15,7 @@ import {
   encodeDone,
   encodeLeaves,
   encodeRequest,
+  encodeStale,
   type MemberRow
 } from '../../src/codec/sync.js'
 import { ErrorCode, SharedMemError } from '../../src/errors.js'
@@ -79,6 +80,7 @@ describe('message bytes, frozen', () => {
     mask[mask.length - 1] = 1
     expect(hex(encodeRequest(mask))).toBe(`930501 c50200 0102${zeros(509)}80`.replaceAll(' ', ''))
     expect(hex(encodeDone())).toBe('920601')
+    expect(hex(encodeStale())).toBe('920a01')
     expect(hex(encodeAck(200))).toBe('930701ccc8')
     expect(hex(encodeDeflated({ length: 65536, compressed: Uint8Array.of(0xde, 0xad) }))).toBe(
       '940801ce00010000c402dead'
@@ -160,6 +162,7 @@ describe('message decoding', () => {
     mask[3] = 1
     expect(sync(encodeRequest(mask))).toEqual({ type: 'request', mask })
     expect(sync(encodeDone())).toEqual({ type: 'done' })
+    expect(sync(encodeStale())).toEqual({ type: 'stale' })
     expect(sync(encodeAck(3))).toEqual({ type: 'ack', frames: 3 })
     expect(deflatedPayload(encodeDeflated({ length: 9, compressed: Uint8Array.of(1) }))).toEqual({
       length: 9,
@@ -204,6 +207,7 @@ describe('message decoding', () => {
       ['a request of another length', [5, 1, new Uint8Array(bits.byteLength + 1)]],
       ['a request without its bitmap', [5, 1]],
       ['an end with a field', [6, 1, 0]],
+      ['a stale mark with a field', [10, 1, 0]],
       ['an acknowledgement of nothing', [7, 1, 0]],
       ['an acknowledgement of no number', [7, 1, 'x']],
       ['an ANNOUNCE on a sync stream', [2, 1, [], 0]],

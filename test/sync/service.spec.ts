@@ -221,6 +221,17 @@ describe('sync service', () => {
     expect(joiner.sync.stats.bytesReceived).toBeLessThan(alone.sync.stats.bytesReceived + 4_000)
   })
 
+  it('an empty joiner answers a full peer with its leaves compressed: zeros, 32 KB as they are', async () => {
+    const net = new Map()
+    const [full, joiner] = [service(PEER_IDS[0], net), service(PEER_IDS[1], net)]
+    await Promise.all([full.sync.start(), joiner.sync.start()])
+    for (let i = 0; i < 2_000; i++) full.replica.save('c', `k${i}`, i, 0)
+    await full.sync.syncWith(PEER_IDS[1])
+    expect(joiner.sync.stats.entriesReceived).toBe(2_000)
+    // Its LEAVES and acknowledgements.
+    expect(joiner.sync.stats.bytesSent).toBeLessThan(2_000)
+  })
+
   it('a round asked for behind one that does not end waits a bounded time, then opens its own', async () => {
     const net = new Map()
     const a = service(PEER_IDS[0], net, 60_000, { requestWait: 100 })

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { Clock } from '../../src/clock/index.js'
 import { decodeSyncMessage, type SyncMessage } from '../../src/codec/sync.js'
+import { ErrorCode } from '../../src/errors.js'
 import { Replica } from '../../src/store/replica.js'
 import type { CounterUpdate, EntryUpdate } from '../../src/store/types.js'
 import { Membership } from '../../src/sync/membership.js'
@@ -338,6 +339,42 @@ describe('sync session', () => {
       for (const e of a.entries()) k.mergeEntry(e)
     })
     expect(idle.initiator).toMatchObject({ deferred: false, complete: true, buckets: 0, sent: 0 })
+  })
+
+  it('a responder that caught up while the DIGEST waited for its turn asks for a fresh one, not sending leaves of what was written meanwhile', async () => {
+    const a = replica(ID.A)
+    const j = replica(ID.J)
+    for (let i = 0; i < 2_000; i++) a.save('c', `k${i}`, i, 0)
+    // j's turn comes once it caught up from another peer, and writes reached both meanwhile (gossip).
+    const caughtUp = async () => {
+      for (const e of a.entries()) j.mergeEntry(e)
+      for (let i = 0; i < 500; i++) j.mergeEntry(a.save('new', `w${i}`, i, 0))
+      return true
+    }
+    const { initiator, responder, bytes, bToA } = await round(context(a), context(j, { takeTurn: caughtUp }))
+    expect(initiator).toMatchObject({ inSync: true, complete: true, sent: 0, received: 0 })
+    expect(responder).toMatchObject({ inSync: true, complete: true })
+    // STALE and empty LEAVES; the leaves of the groups written during the wait were 32 KB.
+    expect(bToA.frames).toBe(2)
+    expect(bytes).toBeLessThan(2_000)
+    // A turn through which it did not catch up answers the DIGEST as it is.
+    const k = replica(ID.K)
+    const first = await round(context(a), context(k, { takeTurn: async () => false }))
+    expect(first.bToA.frames).toBeGreaterThan(2)
+    expect(snapshot(k)).toBe(snapshot(a))
+  })
+
+  it('refuses a second STALE in one round', async () => {
+    const a = replica(ID.A)
+    const stale: SyncMessage = { type: 'stale' }
+    const inbox = (async function* () {
+      yield stale
+      yield stale
+    })()
+    const side = initiate(context(a), inbox, newResult())
+    expect(decodeSyncMessage((await side.next()).value as Uint8Array, limits).type).toBe('digest')
+    expect(decodeSyncMessage((await side.next()).value as Uint8Array, limits).type).toBe('digest')
+    await expect(side.next()).rejects.toMatchObject({ code: ErrorCode.DECODE })
   })
 
   it('transfers everything to an empty joiner, whichever side opens the round', async () => {
