@@ -42,6 +42,8 @@ function sampleKeys(n, zipf) {
 }
 
 let peer
+/** Every sync round this peer ended, with when (host clock). */
+const roundLog = []
 let watch
 let limitStore
 let busySince = performance.eventLoopUtilization()
@@ -51,6 +53,7 @@ const handlers = {
   async start({ bootstrap = [], options = {} }) {
     // Each case wires its own topology by bootstrap address: no same-host discovery.
     peer = await createPeer({ bootstrap, rendezvous: false, ...options })
+    peer.on('sync', (round) => roundLog.push({ ...round, at: now() }))
     return { peerId: peer.peerId, address: peer.addresses[0] }
   },
   async waitPeers({ count, timeout = 30_000 }) {
@@ -245,6 +248,22 @@ const handlers = {
       synced: peer.status().digest === target,
       busy: performance.eventLoopUtilization(elu).utilization
     }
+  },
+  /**
+   * A late joiner's end of the join: polls until `collection` holds `n` entries here and `rounds`
+   * sync rounds have ended (one per peer met: the join is over once they all are); resolves the
+   * time that took from `since` (a host-clock time), and this peer's sync figures.
+   */
+  async joined({ collection, n, rounds, since, timeout = 120_000 }) {
+    const deadline = now() + timeout
+    let filledAt
+    while (now() < deadline) {
+      const { sync } = peer.status()
+      if (filledAt === undefined && (peer.collectionSizes()[collection] ?? 0) >= n) filledAt = now()
+      if (filledAt !== undefined && sync.rounds + sync.failures >= rounds) break
+      await sleep(10)
+    }
+    return { ms: filledAt === undefined ? undefined : filledAt - since, sync: peer.status().sync, rounds: roundLog }
   },
   /** One sync round with every peer; the bytes it moved (both directions, this side's view). */
   async syncRound() {

@@ -99,6 +99,15 @@ describe.skipIf(decision.action === 'skip')(
       expect(existsSync(join(dir, 'results.json'))).toBe(false)
     })
 
+    it('bench/join-bytes.mjs prints its table, idle and under load', { timeout: 120_000 }, async () => {
+      const run = await bench(['join-bytes.mjs'], { PEERS: '2,3', ENTRIES: '300', RATE: '200' }, 100_000)
+      expect(run.code, ready(run)).toBe(0)
+      // Figures of a tiny run: entries in / out, MB (out), the ratio.
+      const figures = String.raw` +\d+ / \d+ +[\d.]+ \([\d.]+\) +[\d.]+×`
+      for (const row of ['2 +idle', '2 +200/s', '3 +idle', '3 +200/s'])
+        expect(run.stdout).toMatch(new RegExp(`^${row}${figures}`, 'm'))
+    })
+
     it('bench/floor.mjs and bench/collections.mjs print their tables', { timeout: 120_000 }, async () => {
       const floor = await bench(['floor.mjs'], { ROUNDS: '3', MESSAGES: '5', WRITES: '10', BYTES: '100' }, 60_000)
       expect(floor.code, ready(floor)).toBe(0)
