@@ -187,6 +187,9 @@ export class Counters {
       this.drop(update.counter, at)
       at = -1
     }
+    // A counter keeps the window it holds: another deadline under the same stamp (never from an
+    // honest peer) changes nothing of it, nor of what the digest counts of it.
+    const held = at < 0 ? window : this.window(at)
     const current = at < 0 ? undefined : this.slotOf(update.counter, at, update.slot)
     const next: Slot = {
       inc: Math.max(update.inc, current?.inc ?? 0),
@@ -202,13 +205,13 @@ export class Counters {
       next.baseDec === current.baseDec
     )
       return undefined
-    const merged = this.row(update.counter, update.slot, next, window)
-    if (this.counts(window.expiresAt)) {
+    const merged = this.row(update.counter, update.slot, next, held)
+    if (this.counts(held.expiresAt)) {
       if (current !== undefined)
-        this.digest.toggle(hashCounter(this.row(update.counter, update.slot, current, window), this.hash))
+        this.digest.toggle(hashCounter(this.row(update.counter, update.slot, current, held), this.hash))
       this.digest.toggle(hashCounter(merged, this.hash))
     }
-    this.setSlot(update.counter, at, update.slot, next, window, current)
+    this.setSlot(update.counter, at, update.slot, next, held, current)
     return merged
   }
 
@@ -299,8 +302,8 @@ export class Counters {
   }
 
   /**
-   * Sets slot `slot` of `counter` (at `at`; -1: a new counter, in `window`) to `next`, from
-   * `current` (undefined: a new slot), keeping its total.
+   * Sets slot `slot` of `counter` (at `at`; -1: a new counter) in `window`, the one it holds, to
+   * `next`, from `current` (undefined: a new slot), keeping its total.
    */
   private setSlot(
     counter: string,
@@ -310,10 +313,7 @@ export class Counters {
     window: CounterWindow,
     current: Slot | undefined
   ): void {
-    // A counter keeps the window it holds: another deadline under the same stamp (never from an
-    // honest peer) changes nothing of it.
-    if (at < 0 || this.first(counter, at)[0] === slot)
-      this.write(counter, at, slot, next, at < 0 ? window : this.window(at))
+    if (at < 0 || this.first(counter, at)[0] === slot) this.write(counter, at, slot, next, window)
     else {
       let more = this.more.get(counter)
       if (more === undefined) {

@@ -205,6 +205,11 @@ describe('counter windows', () => {
     a.mergeCounter({ counter: 'n', slot: 'q/1', inc: 7, dec: 0, window })
     a.mergeCounter({ counter: 'n', slot: 'p/1', inc: 6, dec: 0, window: { ...window, expiresAt: NOW - 1 } })
     expect(a.counter('n')).toBe(13)
+    // What it holds, and so what its digest counts, is what a replica sent its slots holds.
+    const b = replica('b')
+    for (const slot of a.counterSlots()) b.mergeCounter(slot)
+    expect([...b.counterSlots()]).toEqual([...a.counterSlots()])
+    expect(held(b).digest).toBe(held(a).digest)
   })
 })
 
