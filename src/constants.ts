@@ -138,10 +138,10 @@ export const DEFAULT_SYNC_TIMEOUT = 10 * 60_000
 export const CATCH_UP_TURN_WAIT = 30_000
 
 /**
- * Longest an initiator of a peer still catching up waits for the round it opened before to have
- * the other side's LEAVES before it sends its own DIGEST (src/sync/catch-up.ts): a live peer
- * answers within milliseconds, or within its own catch-up turn; one that took the stream and
- * never answers (paused, hung) holds the rounds behind it back no longer than this.
+ * Longest an initiator of a peer still catching up waits, once the round it opened before sent its
+ * DIGEST, for that round to have the other side's LEAVES before it sends its own (src/sync/catch-up.ts):
+ * a live peer answers within milliseconds, or within its own catch-up turn; one that took the
+ * stream and never answers (paused, hung) holds each round behind it back no longer than this.
  */
 export const CATCH_UP_OPENING_WAIT = 2_000
 

@@ -11,12 +11,13 @@
  * at the same moment, each holding its turn for the other's, are never stuck for long.
  *
  * Before its DIGEST, an initiator also waits for the round this peer opened before it to have its
- * LEAVES (at most CATCH_UP_OPENING_WAIT: a peer that never answers holds nothing back for long),
- * then for the turns taken by then: a DIGEST sent while the catch-up runs shows groups the
- * catch-up is about to fill, and the other side answers them with up to 32 KB of LEAVES that are
- * stale once the turn comes (a joiner that opened rounds with 7 peers at once was sent 7 × 32 KB
- * for one replica of 0.45 MB). This wait holds no turn: nothing else waits on it but the rounds
- * this peer opens after it.
+ * LEAVES (at most CATCH_UP_OPENING_WAIT after that one sent its DIGEST: a peer that never answers
+ * holds nothing back for long, and the rounds behind it still go one at a time), then for the
+ * turns taken by then: a DIGEST sent while the catch-up runs shows groups the catch-up is about to
+ * fill, and the other side answers them with up to 32 KB of LEAVES that are stale once the turn
+ * comes (a joiner that opened rounds with 7 peers at once was sent 7 × 32 KB for one replica of
+ * 0.45 MB). This wait holds no turn: nothing else waits on it but the rounds this peer opens after
+ * it. Its wait for the turns and the round's own wait for its turn share one CATCH_UP_TURN_WAIT.
  */
 import { CATCH_UP_OPENING_WAIT, CATCH_UP_TURN_WAIT } from '../constants.js'
 
@@ -32,14 +33,17 @@ export class CatchUp {
   private last: Promise<void> = Promise.resolve()
   /** Settles when the last round this peer opened while catching up has its LEAVES, or ends. */
   private opened: Promise<void> = Promise.resolve()
+  /** Settles when that round sends its DIGEST (stops waiting), or ends. */
+  private openedSent: Promise<void> = Promise.resolve()
 
   /**
    * A round's place in the turns (none once caught up): `wait` resolves when its turn comes (at most
-   * CATCH_UP_TURN_WAIT, or when `signal` aborts), true if this peer caught up through another round
-   * meanwhile (what the other side said before the wait is then stale); `release`, called when the
-   * round ends however, and before its turn came too, lets the next round go.
+   * CATCH_UP_TURN_WAIT, and not past `until`, a time in ms, or when `signal` aborts), true if this
+   * peer caught up through another round meanwhile (what the other side said before the wait is
+   * then stale); `release`, called when the round ends however, and before its turn came too, lets
+   * the next round go.
    */
-  enter(): Place<boolean> {
+  enter(until = Number.POSITIVE_INFINITY): Place<boolean> {
     if (this.caughtUp) return { wait: async () => false, release: () => {} }
     const before = this.last
     let release = (): void => {}
@@ -47,7 +51,7 @@ export class CatchUp {
       release = resolve
     })
     const wait = async (signal: AbortSignal): Promise<boolean> => {
-      await bounded(before, CATCH_UP_TURN_WAIT, signal)
+      await bounded(before, Math.min(CATCH_UP_TURN_WAIT, until - Date.now()), signal)
       return this.caughtUp
     }
     return { wait, release }
@@ -55,23 +59,41 @@ export class CatchUp {
 
   /**
    * An initiator's place before its DIGEST (none once caught up): `wait` resolves once the round
-   * this peer opened before it has its LEAVES or has ended (at most CATCH_UP_OPENING_WAIT), then once
-   * the turns taken by then have been released (at most CATCH_UP_TURN_WAIT), or when `signal`
-   * aborts; `release`, called once the round has its LEAVES and has entered the turns, and when it
-   * ends however, lets the next one go on.
+   * this peer opened before it has its LEAVES or has ended (at most CATCH_UP_OPENING_WAIT after that
+   * one sent its DIGEST), then once the turns taken by then have been released (at most
+   * CATCH_UP_TURN_WAIT), or when `signal` aborts; it resolves the time (ms) until which the round may
+   * still wait for its own turn ({@link enter}). `release`, called once the round has its LEAVES and
+   * has entered the turns, and when it ends however, lets the next one go on.
    */
-  open(): Place<void> {
-    if (this.caughtUp) return { wait: async () => {}, release: () => {} }
-    const before = this.opened
+  open(): Place<number> {
+    if (this.caughtUp) return { wait: async () => Number.POSITIVE_INFINITY, release: () => {} }
+    const [before, beforeSent] = [this.opened, this.openedSent]
     let release = (): void => {}
+    let sent = (): void => {}
     this.opened = new Promise((resolve) => {
       release = resolve
     })
-    const wait = async (signal: AbortSignal): Promise<void> => {
-      await bounded(before, CATCH_UP_OPENING_WAIT, signal)
-      await bounded(this.last, CATCH_UP_TURN_WAIT, signal)
+    this.openedSent = new Promise((resolve) => {
+      sent = resolve
+    })
+    const wait = async (signal: AbortSignal): Promise<number> => {
+      try {
+        await bounded(beforeSent, CATCH_UP_TURN_WAIT, signal)
+        await bounded(before, CATCH_UP_OPENING_WAIT, signal)
+        const until = Date.now() + CATCH_UP_TURN_WAIT
+        await bounded(this.last, CATCH_UP_TURN_WAIT, signal)
+        return until
+      } finally {
+        sent()
+      }
     }
-    return { wait, release }
+    return {
+      wait,
+      release: () => {
+        sent()
+        release()
+      }
+    }
   }
 
   /** A round completed: this peer holds what a peer held, and its rounds no longer take turns. */
@@ -82,7 +104,7 @@ export class CatchUp {
 
 /** Waits for `promise`, at most `ms`, or until `signal` aborts. */
 async function bounded(promise: Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return
+  if (signal.aborted || ms <= 0) return
   let timer: NodeJS.Timeout | undefined
   let onAbort = (): void => {}
   const waited = new Promise<void>((resolve) => {

@@ -208,10 +208,10 @@ export class Sync {
     // While this peer catches up, its rounds send their DIGEST one after another (catch-up.ts).
     const opening = this.catchUp.open()
     try {
-      await opening.wait(this.controller.signal)
+      const turnsUntil = await opening.wait(this.controller.signal)
       const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
       opened()
-      return await this.round(stream, 'initiator', target.toString(), deferAbove, opening)
+      return await this.round(stream, 'initiator', target.toString(), deferAbove, { opening, turnsUntil })
     } finally {
       opening.release()
     }
@@ -241,7 +241,7 @@ export class Sync {
     role: Role,
     peer: string,
     deferAbove?: number,
-    opening?: Place<void>
+    opened?: { opening: Place<number>; turnsUntil: number }
   ): Promise<SessionResult> {
     const started = Date.now()
     const result = newResult()
@@ -255,9 +255,10 @@ export class Sync {
     // The round takes its place in the turns when it needs it (session.ts), and gives it up however it ends.
     let turn: Place<boolean> | undefined
     ctx.takeTurn = () => {
-      turn = this.catchUp.enter()
+      // Its wait for the turns before its DIGEST counts towards this one (catch-up.ts).
+      turn = this.catchUp.enter(opened?.turnsUntil)
       // In the turns now: the next round this peer opens may send its DIGEST once they let it.
-      opening?.release()
+      opened?.opening.release()
       return turn.wait(signal)
     }
     try {

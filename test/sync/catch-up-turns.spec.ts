@@ -3,7 +3,7 @@
  * (its stream reset, its time up) still lets the next round go when the one before it ends.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CATCH_UP_OPENING_WAIT } from '../../src/constants.js'
+import { CATCH_UP_OPENING_WAIT, CATCH_UP_TURN_WAIT } from '../../src/constants.js'
 import { CatchUp } from '../../src/sync/catch-up.js'
 
 afterEach(() => {
@@ -108,5 +108,48 @@ describe('catch-up turns', () => {
       after = true
     })
     expect(after).toBe(true)
+  })
+
+  it('send the digests of rounds opened at once one at a time, however long the first waits for its leaves', async () => {
+    vi.useFakeTimers()
+    const turns = new CatchUp()
+    const signal = new AbortController().signal
+    // Five rounds opened in one tick (a joiner meeting five peers); no peer answers.
+    const places = [0, 1, 2, 3, 4].map(() => turns.open())
+    const start = Date.now()
+    const sentAt: number[] = []
+    places.forEach((place, i) => void place.wait(signal).then(() => sentAt.push(Date.now() - start)))
+    await vi.advanceTimersByTimeAsync(5 * CATCH_UP_OPENING_WAIT)
+    expect(sentAt).toEqual([0, 1, 2, 3, 4].map((i) => i * CATCH_UP_OPENING_WAIT))
+  })
+
+  it('count the wait for the turns before a digest towards the round’s own turn: a stalled round holds the next back once', async () => {
+    vi.useFakeTimers()
+    const turns = new CatchUp()
+    const signal = new AbortController().signal
+    const start = Date.now()
+    const first = turns.open()
+    const second = turns.open()
+    await first.wait(signal)
+    let sentAt = -1
+    const secondWaits = second.wait(signal).then((until) => {
+      sentAt = Date.now() - start
+      return until
+    })
+    // The first round has its leaves at 100 ms, takes its turn and stalls, holding it.
+    await vi.advanceTimersByTimeAsync(100)
+    const stalled = turns.enter()
+    first.release()
+    await stalled.wait(signal)
+    await vi.advanceTimersByTimeAsync(CATCH_UP_TURN_WAIT)
+    const until = await secondWaits
+    expect(sentAt).toBe(100 + CATCH_UP_TURN_WAIT)
+    // Its leaves come at once; its turn waits no longer.
+    const turn = turns.enter(until)
+    second.release()
+    let turnAt = -1
+    void turn.wait(signal).then(() => (turnAt = Date.now() - start))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(turnAt).toBe(sentAt)
   })
 })
