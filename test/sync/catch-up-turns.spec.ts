@@ -118,7 +118,7 @@ describe('catch-up turns', () => {
     const places = [0, 1, 2, 3, 4].map(() => turns.open())
     const start = Date.now()
     const sentAt: number[] = []
-    places.forEach((place, i) => void place.wait(signal).then(() => sentAt.push(Date.now() - start)))
+    for (const place of places) void place.wait(signal).then(() => sentAt.push(Date.now() - start))
     await vi.advanceTimersByTimeAsync(5 * CATCH_UP_OPENING_WAIT)
     expect(sentAt).toEqual([0, 1, 2, 3, 4].map((i) => i * CATCH_UP_OPENING_WAIT))
   })
