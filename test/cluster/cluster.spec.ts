@@ -58,10 +58,14 @@ describe('a node:cluster primary with 4 workers, each calling createPeer() with 
       await ask(slot, 'increment')
     }
     const expected = Object.fromEntries(Array.from({ length: WORKERS }, (_, slot) => [`from-${slot}`, { slot }]))
-    await waitFor(
-      async () => (await dumps()).every((d) => JSON.stringify(d.data) === JSON.stringify(expected) && d.n === WORKERS),
-      'every write on every worker'
-    )
+    let last: Dump[] = []
+    await waitFor(async () => {
+      last = await dumps()
+      return last.every((d) => JSON.stringify(d.data) === JSON.stringify(expected) && d.n === WORKERS)
+    }, 'every write on every worker').catch((err: Error) => {
+      // What each worker holds and what gossip and sync did, to tell which failed.
+      throw new Error(`${err.message}; the workers: ${JSON.stringify(last)}`)
+    })
   })
 
   it('replace a worker killed with SIGKILL; the new one catches up and the swarm stays one', async () => {
