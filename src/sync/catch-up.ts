@@ -17,7 +17,7 @@
  * fill, and the other side answers them with up to 32 KB of LEAVES that are stale once the turn
  * comes (a joiner that opened rounds with 7 peers at once was sent 7 × 32 KB for one replica of
  * 0.45 MB). This wait holds no turn: nothing else waits on it but the rounds this peer opens after
- * it. Its wait for the turns and the round's own wait for its turn share one CATCH_UP_TURN_WAIT.
+ * it. All of it and the round's own wait for its turn share one CATCH_UP_TURN_WAIT.
  */
 import { CATCH_UP_OPENING_WAIT, CATCH_UP_TURN_WAIT } from '../constants.js'
 
@@ -60,10 +60,10 @@ export class CatchUp {
   /**
    * An initiator's place before its DIGEST (none once caught up): `wait` resolves once the round
    * this peer opened before it has its LEAVES or has ended (at most CATCH_UP_OPENING_WAIT after that
-   * one sent its DIGEST), then once the turns taken by then have been released (at most
-   * CATCH_UP_TURN_WAIT), or when `signal` aborts; it resolves the time (ms) until which the round may
-   * still wait for its own turn ({@link enter}). `release`, called once the round has its LEAVES and
-   * has entered the turns, and when it ends however, lets the next one go on.
+   * one sent its DIGEST), then once the turns taken by then have been released, or when `signal`
+   * aborts; at most CATCH_UP_TURN_WAIT from this call in all. It resolves the time (ms) that bound
+   * ends, past which the round's own turn waits no more ({@link enter}). `release`, called once the
+   * round has its LEAVES and has entered the turns, and when it ends however, lets the next one go on.
    */
   open(): Place<number> {
     if (this.caughtUp) return { wait: async () => Number.POSITIVE_INFINITY, release: () => {} }
@@ -76,12 +76,13 @@ export class CatchUp {
     this.openedSent = new Promise((resolve) => {
       sent = resolve
     })
+    // One CATCH_UP_TURN_WAIT for all of this round's waits, its own turn's too: none waits longer than before.
+    const until = Date.now() + CATCH_UP_TURN_WAIT
     const wait = async (signal: AbortSignal): Promise<number> => {
       try {
-        await bounded(beforeSent, CATCH_UP_TURN_WAIT, signal)
-        await bounded(before, CATCH_UP_OPENING_WAIT, signal)
-        const until = Date.now() + CATCH_UP_TURN_WAIT
-        await bounded(this.last, CATCH_UP_TURN_WAIT, signal)
+        await bounded(beforeSent, until - Date.now(), signal)
+        await bounded(before, Math.min(CATCH_UP_OPENING_WAIT, until - Date.now()), signal)
+        await bounded(this.last, until - Date.now(), signal)
         return until
       } finally {
         sent()

@@ -141,15 +141,23 @@ describe('catch-up turns', () => {
     const stalled = turns.enter()
     first.release()
     await stalled.wait(signal)
+    // A third round opened now waits behind the second, and for the stalled one's turn no longer than it.
+    const third = turns.open()
+    let thirdSentAt = -1
+    void third.wait(signal).then(() => (thirdSentAt = Date.now() - start))
     await vi.advanceTimersByTimeAsync(CATCH_UP_TURN_WAIT)
     const until = await secondWaits
-    expect(sentAt).toBe(100 + CATCH_UP_TURN_WAIT)
-    // Its leaves come at once; its turn waits no longer.
+    expect(sentAt).toBe(CATCH_UP_TURN_WAIT)
+    await vi.advanceTimersByTimeAsync(CATCH_UP_OPENING_WAIT)
+    expect(thirdSentAt).toBe(100 + CATCH_UP_TURN_WAIT)
+    third.release()
+    // Its leaves come: its turn waits no longer.
+    const leavesAt = Date.now() - start
     const turn = turns.enter(until)
     second.release()
     let turnAt = -1
     void turn.wait(signal).then(() => (turnAt = Date.now() - start))
     await vi.advanceTimersByTimeAsync(0)
-    expect(turnAt).toBe(sentAt)
+    expect(turnAt).toBe(leavesAt)
   })
 })
