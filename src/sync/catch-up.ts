@@ -46,15 +46,13 @@ export class CatchUp {
   enter(until = Number.POSITIVE_INFINITY): Place<boolean> {
     if (this.caughtUp) return { wait: async () => false, release: () => {} }
     const before = this.last
-    let release = (): void => {}
-    this.last = new Promise((resolve) => {
-      release = resolve
-    })
+    const turn = gate()
+    this.last = turn.passed
     const wait = async (signal: AbortSignal): Promise<boolean> => {
       await bounded(before, Math.min(CATCH_UP_TURN_WAIT, until - Date.now()), signal)
       return this.caughtUp
     }
-    return { wait, release }
+    return { wait, release: turn.pass }
   }
 
   /**
@@ -68,14 +66,9 @@ export class CatchUp {
   open(): Place<number> {
     if (this.caughtUp) return { wait: async () => Number.POSITIVE_INFINITY, release: () => {} }
     const [before, beforeSent] = [this.opened, this.openedSent]
-    let release = (): void => {}
-    let sent = (): void => {}
-    this.opened = new Promise((resolve) => {
-      release = resolve
-    })
-    this.openedSent = new Promise((resolve) => {
-      sent = resolve
-    })
+    const [leaves, sent] = [gate(), gate()]
+    this.opened = leaves.passed
+    this.openedSent = sent.passed
     // One CATCH_UP_TURN_WAIT for all of this round's waits, its own turn's too: none waits longer than before.
     const until = Date.now() + CATCH_UP_TURN_WAIT
     const wait = async (signal: AbortSignal): Promise<number> => {
@@ -85,14 +78,14 @@ export class CatchUp {
         await bounded(this.last, until - Date.now(), signal)
         return until
       } finally {
-        sent()
+        sent.pass()
       }
     }
     return {
       wait,
       release: () => {
-        sent()
-        release()
+        sent.pass()
+        leaves.pass()
       }
     }
   }
@@ -101,6 +94,15 @@ export class CatchUp {
   completed(): void {
     this.caughtUp = true
   }
+}
+
+/** A promise that settles once `pass` is called (the first call; later ones change nothing). */
+function gate(): { passed: Promise<void>; pass: () => void } {
+  let pass = (): void => {}
+  const passed = new Promise<void>((resolve) => {
+    pass = resolve
+  })
+  return { passed, pass }
 }
 
 /** Waits for `promise`, at most `ms`, or until `signal` aborts. */

@@ -211,7 +211,7 @@ export class Sync {
       const turnsUntil = await opening.wait(this.controller.signal)
       const stream = await this.init.node.dialProtocol(target, SYNC_PROTOCOL, { signal: this.controller.signal })
       opened()
-      return await this.round(stream, 'initiator', target.toString(), deferAbove, { opening, turnsUntil })
+      return await this.round(stream, 'initiator', target.toString(), deferAbove, { place: opening, turnsUntil })
     } finally {
       opening.release()
     }
@@ -241,7 +241,8 @@ export class Sync {
     role: Role,
     peer: string,
     deferAbove?: number,
-    opened?: { opening: Place<number>; turnsUntil: number }
+    /** An initiator's place before its DIGEST while this peer catches up, and its turn's bound (catch-up.ts). */
+    opening?: { place: Place<number>; turnsUntil: number }
   ): Promise<SessionResult> {
     const started = Date.now()
     const result = newResult()
@@ -256,9 +257,9 @@ export class Sync {
     let turn: Place<boolean> | undefined
     ctx.takeTurn = () => {
       // Its wait for the turns before its DIGEST counts towards this one (catch-up.ts).
-      turn = this.catchUp.enter(opened?.turnsUntil)
+      turn = this.catchUp.enter(opening?.turnsUntil)
       // In the turns now: the next round this peer opens may send its DIGEST once they let it.
-      opened?.opening.release()
+      opening?.place.release()
       return turn.wait(signal)
     }
     try {

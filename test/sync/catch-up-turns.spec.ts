@@ -10,6 +10,18 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
+const signal = new AbortController().signal
+
+/** When `wait` resolves, in ms after this call (-1 until then). */
+function when(wait: Promise<unknown>): { at: number; start: number } {
+  const start = Date.now()
+  const seen = { at: -1, start }
+  void wait.then(() => {
+    seen.at = Date.now() - start
+  })
+  return seen
+}
+
 describe('catch-up turns', () => {
   it('pass on when a waiting round is cut short, with no wait for the turn timeout', async () => {
     vi.useFakeTimers()
@@ -63,79 +75,57 @@ describe('catch-up turns', () => {
   it('let a round this peer opens send its digest once the one opened before has its leaves and the turns taken by then are done', async () => {
     vi.useFakeTimers()
     const turns = new CatchUp()
-    const signal = new AbortController().signal
     const first = turns.open()
     await first.wait(signal)
     const second = turns.open()
-    let secondGoes = false
-    const secondWaits = second.wait(signal).then(() => {
-      secondGoes = true
-    })
+    const secondGoes = when(second.wait(signal))
     await vi.advanceTimersByTimeAsync(CATCH_UP_OPENING_WAIT - 1)
-    expect(secondGoes).toBe(false)
+    expect(secondGoes.at).toBe(-1)
     // The first has its leaves and takes a turn: the second waits for that turn now.
     const turn = turns.enter()
     first.release()
     await turn.wait(signal)
     await vi.advanceTimersByTimeAsync(1_000)
-    expect(secondGoes).toBe(false)
+    expect(secondGoes.at).toBe(-1)
     turn.release()
-    await secondWaits
-    expect(secondGoes).toBe(true)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(secondGoes.at).toBe(CATCH_UP_OPENING_WAIT - 1 + 1_000)
     second.release()
   })
 
   it('let a round go after CATCH_UP_OPENING_WAIT behind one whose peer never answers, and not wait at all once caught up', async () => {
     vi.useFakeTimers()
     const turns = new CatchUp()
-    const signal = new AbortController().signal
     const hung = turns.open()
     await hung.wait(signal)
-    let goes = false
-    const next = turns.open()
-    const waits = next.wait(signal).then(() => {
-      goes = true
-    })
+    const next = when(turns.open().wait(signal))
     await vi.advanceTimersByTimeAsync(CATCH_UP_OPENING_WAIT - 1)
-    expect(goes).toBe(false)
+    expect(next.at).toBe(-1)
     await vi.advanceTimersByTimeAsync(1)
-    await waits
-    expect(goes).toBe(true)
+    expect(next.at).toBe(CATCH_UP_OPENING_WAIT)
     turns.completed()
-    let after = false
-    const opened = turns.open()
-    await opened.wait(signal).then(() => {
-      after = true
-    })
-    expect(after).toBe(true)
+    const after = when(turns.open().wait(signal))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(after.at).toBe(0)
   })
 
   it('send the digests of rounds opened at once one at a time, however long the first waits for its leaves', async () => {
     vi.useFakeTimers()
     const turns = new CatchUp()
-    const signal = new AbortController().signal
     // Five rounds opened in one tick (a joiner meeting five peers); no peer answers.
-    const places = [0, 1, 2, 3, 4].map(() => turns.open())
-    const start = Date.now()
-    const sentAt: number[] = []
-    for (const place of places) void place.wait(signal).then(() => sentAt.push(Date.now() - start))
+    const sent = [0, 1, 2, 3, 4].map(() => when(turns.open().wait(signal)))
     await vi.advanceTimersByTimeAsync(5 * CATCH_UP_OPENING_WAIT)
-    expect(sentAt).toEqual([0, 1, 2, 3, 4].map((i) => i * CATCH_UP_OPENING_WAIT))
+    expect(sent.map((s) => s.at)).toEqual([0, 1, 2, 3, 4].map((i) => i * CATCH_UP_OPENING_WAIT))
   })
 
   it('count the wait for the turns before a digest towards the round’s own turn: a stalled round holds the next back once', async () => {
     vi.useFakeTimers()
     const turns = new CatchUp()
-    const signal = new AbortController().signal
-    const start = Date.now()
     const first = turns.open()
     const second = turns.open()
     await first.wait(signal)
-    let sentAt = -1
-    const secondWaits = second.wait(signal).then((until) => {
-      sentAt = Date.now() - start
-      return until
-    })
+    const secondWaits = second.wait(signal)
+    const secondSent = when(secondWaits)
     // The first round has its leaves at 100 ms, takes its turn and stalls, holding it.
     await vi.advanceTimersByTimeAsync(100)
     const stalled = turns.enter()
@@ -143,21 +133,17 @@ describe('catch-up turns', () => {
     await stalled.wait(signal)
     // A third round opened now waits behind the second, and for the stalled one's turn no longer than it.
     const third = turns.open()
-    let thirdSentAt = -1
-    void third.wait(signal).then(() => (thirdSentAt = Date.now() - start))
+    const thirdSent = when(third.wait(signal))
     await vi.advanceTimersByTimeAsync(CATCH_UP_TURN_WAIT)
     const until = await secondWaits
-    expect(sentAt).toBe(CATCH_UP_TURN_WAIT)
+    expect(secondSent.at).toBe(CATCH_UP_TURN_WAIT)
     await vi.advanceTimersByTimeAsync(CATCH_UP_OPENING_WAIT)
-    expect(thirdSentAt).toBe(100 + CATCH_UP_TURN_WAIT)
+    expect(thirdSent.at).toBe(CATCH_UP_TURN_WAIT)
     third.release()
     // Its leaves come: its turn waits no longer.
-    const leavesAt = Date.now() - start
-    const turn = turns.enter(until)
+    const turn = when(turns.enter(until).wait(signal))
     second.release()
-    let turnAt = -1
-    void turn.wait(signal).then(() => (turnAt = Date.now() - start))
     await vi.advanceTimersByTimeAsync(0)
-    expect(turnAt).toBe(leavesAt)
+    expect(turn.at).toBe(0)
   })
 })
