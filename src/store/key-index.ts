@@ -5,6 +5,11 @@
  * probe passes over other keys without reading their records (a cache miss each,
  * in a large collection). Keys themselves are compared by the caller, who holds
  * the records: {@link KeyIndex.find} asks it about each slot whose tag matches.
+ *
+ * The index grows in steps, as Redis rehashes its dictionaries: once it is
+ * {@link GROW_AT} full, each insertion also moves a few slots, in slot order, into
+ * the larger table that replaces it when the last slot is in. Grown in one go, the
+ * table of a million keys stopped the event loop for 60–110 ms (docs/benchmarks.md).
  */
 import type { Key } from './key.js'
 
@@ -12,6 +17,16 @@ import type { Key } from './key.js'
 export interface KeyHolder {
   /** Whether `slot` holds `key`. */
   holds(slot: number, key: Key): boolean
+}
+
+/** The slots indexed, as a growing index reads them: which are in use, and each one's hash. */
+export interface IndexedSlots {
+  /** One past the highest slot in use. */
+  readonly slotLimit: number
+  /** Whether `slot` holds an entry (indexed). */
+  has(slot: number): boolean
+  /** The hash `slot`'s key is indexed under. */
+  hashOf(slot: number): number
 }
 
 const MIN_INDEX = 16
@@ -22,20 +37,70 @@ const TAG_BITS = 31 - SLOT_BITS
 export const MAX_SLOTS = SLOT_MASK - 1
 /** A position of a removed key: probes go on past it; an insertion may reuse it. */
 const REMOVED = -1
+/** How full (keys and removed positions) a table starts growing, in tenths: the growth then has until 7 to end. */
+const GROW_AT = 5
+
+/**
+ * A larger table filled beside the one in use: it holds every slot below `cursor` and at or
+ * above `end` (the slots claimed since it started) that the table in use holds.
+ */
+interface Growth {
+  readonly table: Int32Array
+  /** Removed positions in `table`. */
+  removed: number
+  /** Slots below it are in `table`. */
+  cursor: number
+  /** The slot limit when the growth started: slots from it on go into `table` as they are indexed. */
+  readonly end: number
+  /** Slots moved per insertion: enough to reach `end` before the table in use is full. */
+  readonly step: number
+}
 
 /** The index position value of `slot`, whose key hashes to `hash`. */
 function position(slot: number, hash: number): number {
   return ((hash >>> (32 - TAG_BITS)) << SLOT_BITS) | (slot + 1)
 }
 
+/** The size of a table for `live` keys: a power of two, at most half full. */
+function sizeFor(live: number): number {
+  let size = MIN_INDEX
+  while (size < live * 2) size *= 2
+  return size
+}
+
+/** Puts `slot` (hash `hash`) in a free or removed position of `table`; whether that position was a removed one. */
+function place(table: Int32Array, slot: number, hash: number): boolean {
+  const mask = table.length - 1
+  let i = hash & mask
+  while (table[i] > 0) i = (i + 1) & mask
+  const reused = table[i] === REMOVED
+  table[i] = position(slot, hash)
+  return reused
+}
+
+/** Marks `slot`'s position (hash `hash`) in `table` removed. */
+function unplace(table: Int32Array, slot: number, hash: number): void {
+  const mask = table.length - 1
+  const p = position(slot, hash)
+  let i = hash & mask
+  while (table[i] !== p) i = (i + 1) & mask
+  table[i] = REMOVED
+}
+
 export class KeyIndex {
-  private table = new Int32Array(MIN_INDEX)
+  private table: Int32Array = new Int32Array(MIN_INDEX)
   private removed = 0
   private count = 0
+  private growth: Growth | undefined
 
   /** Keys indexed. */
   get size(): number {
     return this.count
+  }
+
+  /** Whether a larger table is being filled ({@link step}), for tests. */
+  get growing(): boolean {
+    return this.growth !== undefined
   }
 
   /**
@@ -58,43 +123,69 @@ export class KeyIndex {
     return (this.count + this.removed + 1) * 10 <= this.table.length * 7
   }
 
+  /**
+   * Before an insertion: starts a larger table once this one is {@link GROW_AT} full, or moves
+   * the next few of `slots` into the one started, and puts it in use once they all are.
+   */
+  step(slots: IndexedSlots): void {
+    const filled = this.count + this.removed + 1
+    if (this.growth === undefined) {
+      if (filled * 10 <= this.table.length * GROW_AT) return
+      // Sized for the keys it may hold when this table is full: as a rebuild then would be.
+      const room = Math.floor((this.table.length * 7) / 10) - filled
+      const end = slots.slotLimit
+      this.growth = {
+        table: new Int32Array(sizeFor(this.count + room + 1)),
+        removed: 0,
+        cursor: 0,
+        end,
+        step: Math.ceil(end / Math.max(room, 1)) + 1
+      }
+    }
+    const g = this.growth
+    const stop = Math.min(g.cursor + g.step, g.end)
+    for (let slot = g.cursor; slot < stop; slot++) if (slots.has(slot)) place(g.table, slot, slots.hashOf(slot))
+    g.cursor = stop
+    if (stop < g.end) return
+    this.table = g.table
+    this.removed = g.removed
+    this.growth = undefined
+  }
+
+  /** Whether a slot's insertion or removal goes to the growing table too (it holds the slots around the cursor's way). */
+  private growsWith(slot: number): Growth | undefined {
+    const g = this.growth
+    return g !== undefined && (slot < g.cursor || slot >= g.end) ? g : undefined
+  }
+
   /** Indexes `slot` under `hash` (a key not yet indexed). */
   insert(slot: number, hash: number): void {
-    const mask = this.table.length - 1
-    let i = hash & mask
-    while (this.table[i] > 0) i = (i + 1) & mask
-    if (this.table[i] === REMOVED) this.removed--
-    this.table[i] = position(slot, hash)
+    if (place(this.table, slot, hash)) this.removed--
     this.count++
+    const g = this.growsWith(slot)
+    if (g !== undefined && place(g.table, slot, hash)) g.removed--
   }
 
   /** Drops `slot`, indexed under `hash`. */
   remove(slot: number, hash: number): void {
-    const mask = this.table.length - 1
-    const p = position(slot, hash)
-    let i = hash & mask
-    while (this.table[i] !== p) i = (i + 1) & mask
-    this.table[i] = REMOVED
+    unplace(this.table, slot, hash)
     this.removed++
     this.count--
+    const g = this.growsWith(slot)
+    if (g === undefined) return
+    unplace(g.table, slot, hash)
+    g.removed++
   }
 
   /**
    * A fresh table for `live` keys, at most half full, without removed positions, from every
-   * slot's hash (`hashes[slot]`, for the slots `has` says are in use below `slots`).
+   * slot's hash (`hashes[slot]`, for the slots `has` says are in use below `slots`), in one go.
    */
   rebuild(live: number, slots: number, hashes: Uint32Array, has: (slot: number) => boolean): void {
-    let size = MIN_INDEX
-    while (size < live * 2) size *= 2
-    const table = new Int32Array(size)
-    const mask = size - 1
-    for (let slot = 0; slot < slots; slot++) {
-      if (!has(slot)) continue
-      let i = hashes[slot] & mask
-      while (table[i] !== 0) i = (i + 1) & mask
-      table[i] = position(slot, hashes[slot])
-    }
+    const table = new Int32Array(sizeFor(live))
+    for (let slot = 0; slot < slots; slot++) if (has(slot)) place(table, slot, hashes[slot])
     this.table = table
     this.removed = 0
+    this.growth = undefined
   }
 }

@@ -14,7 +14,7 @@ import type { Json } from '../value/json.js'
 import { Arena } from './arena.js'
 import { decodeValue, EncodedEntry, encodeValue, keyOfEntry } from './encoded.js'
 import { type Key, keyEquals } from './key.js'
-import { type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
+import { type IndexedSlots, type KeyHolder, KeyIndex, MAX_SLOTS } from './key-index.js'
 import { keyAt, keyHashAt, keyLengthAt, keyStartAt, valueStartAt } from './record.js'
 import { Stamps } from './stamps.js'
 import type { EntryUpdate } from './types.js'
@@ -44,7 +44,7 @@ export interface SpaceInit {
   holder?: string
 }
 
-export class Space implements KeyHolder {
+export class Space implements KeyHolder, IndexedSlots {
   readonly stamps: Stamps
   readonly arena: Arena
   readonly cache: ValueCache
@@ -134,6 +134,7 @@ export class Space implements KeyHolder {
   /** A free slot for a new key of collection `owner`, stored and indexed by {@link put}. */
   claim(owner: number): number {
     if (!this.index.hasRoom()) this.rebuild()
+    else this.index.step(this)
     if (this.free.length === 0 && this.used >= MAX_SLOTS) {
       throw new SharedMemError(ErrorCode.STORE_FULL, `${this.holder}: ${MAX_SLOTS} keys stored, the limit`)
     }
@@ -182,7 +183,7 @@ export class Space implements KeyHolder {
 
   /** Removes the entry in `slot`, freeing the slot. */
   delete(slot: number): void {
-    const hash = this.hashAt(slot)
+    const hash = this.hashOf(slot)
     this.index.remove(slot, hash)
     this.arena.remove(slot)
     this.stamps.clear(slot)
@@ -191,7 +192,7 @@ export class Space implements KeyHolder {
   }
 
   /** The hash `slot`'s key is indexed under, from its record. */
-  private hashAt(slot: number): number {
+  hashOf(slot: number): number {
     return indexHash(keyHashAt(this.arena.bytes(slot), this.arena.offset(slot)), this.ownerOf(slot))
   }
 
@@ -205,7 +206,7 @@ export class Space implements KeyHolder {
     }
   }
 
-  /** A fresh index for one more key: each key hashed again from its record, read in the order written. */
+  /** A fresh index for one more key in one go (a growth that fell behind): each key hashed again from its record, read in the order written. */
   private rebuild(): void {
     const hashes = new Uint32Array(this.used)
     this.arena.forEachRecord((slot, bytes, at) => {
