@@ -12,6 +12,12 @@ import type { Writers } from './writers.js'
 
 /** Most writers a replica may know for {@link encodeEverything} to send its table in every frame. */
 const MAX_FRAME_WRITERS = 256
+/**
+ * The first frame of {@link encodeEverything} holds this share of the limits, and each next one
+ * twice the one before, up to them: a joiner decodes its first frames with code V8 has not
+ * compiled yet, and a first frame of 8,192 entries held its event loop for 10–25 ms.
+ */
+const FIRST_FRAME_SHARE = 64
 
 /** Every stored entry, tombstones included, in no particular order. */
 export function* allEntries(collections: Iterable<Collection>): IterableIterator<EntryUpdate> {
@@ -57,7 +63,8 @@ export function* scanBuckets(
  * Every stored entry, as the encoded entry tuples of UPDATES frames of at most `frameEntries`
  * entries and about `frameBytes` bytes, written straight from the store (no entry objects):
  * what a sync round sends when every bucket is wanted, as for a peer that joins empty. Each
- * batch names its writers by number in `nodes` (every writer the replica knows). Yields
+ * batch names its writers by number in `nodes` (every writer the replica knows). The first
+ * frames are smaller: a 16th of the limits, then twice the frame before. Yields
  * undefined after every `scanBatch` slots scanned. Returns false at once, yielding nothing,
  * when there are too many writers for one node table per frame (the caller then sends entry by entry).
  */
@@ -71,10 +78,14 @@ export function* encodeEverything(
   if (writers.all().length > MAX_FRAME_WRITERS) return false
   let body = new Writer(frameBytes + 1024)
   let count = 0
+  let maxEntries = Math.max(1, Math.floor(frameEntries / FIRST_FRAME_SHARE))
+  let maxBytes = Math.floor(frameBytes / FIRST_FRAME_SHARE)
   const finish = () => {
     const batch = { nodes: writers.all(), entries: body.finish(), count }
     body = new Writer(frameBytes + 1024)
     count = 0
+    maxEntries = Math.min(frameEntries, maxEntries * 2)
+    maxBytes = Math.min(frameBytes, maxBytes * 2)
     return batch
   }
   let scanned = 0
@@ -85,7 +96,7 @@ export function* encodeEverything(
     for (let slot = 0; slot < stored.slotLimit; slot++) {
       if (++scanned % scanBatch === 0) yield undefined
       if (!stored.has(slot)) continue
-      if (count > 0 && (count >= frameEntries || body.length + stored.recordBytes(slot) > frameBytes)) yield finish()
+      if (count > 0 && (count >= maxEntries || body.length + stored.recordBytes(slot) > maxBytes)) yield finish()
       stored.encodeEntry(body, slot, nameBytes)
       count++
     }
