@@ -144,7 +144,9 @@ export class KeyIndex {
     }
     const g = this.growth
     const stop = Math.min(g.cursor + g.step, g.end)
-    for (let slot = g.cursor; slot < stop; slot++) if (slots.has(slot)) place(g.table, slot, slots.hashOf(slot))
+    for (let slot = g.cursor; slot < stop; slot++) {
+      if (slots.has(slot) && place(g.table, slot, slots.hashOf(slot))) g.removed--
+    }
     g.cursor = stop
     if (stop < g.end) return
     this.table = g.table

@@ -72,9 +72,13 @@ class Indexed {
     return this.index.find(this.slots.hash(key), String(key), this.slots)
   }
 
-  /** Positions of the table in use that name a slot: exactly the keys held, or a removal was missed. */
+  /**
+   * Positions of the table in use that name a slot (exactly the keys held, or a removal was
+   * missed), and whether its count of removed positions is right (it decides when growth starts).
+   */
   positions(): number {
-    const table = (this.index as unknown as { table: Int32Array }).table
+    const { table, removed } = this.index as unknown as { table: Int32Array; removed: number }
+    expect(table.reduce((n, p) => (p === -1 ? n + 1 : n), 0)).toBe(removed)
     return table.reduce((n, p) => (p > 0 ? n + 1 : n), 0)
   }
 }
@@ -125,6 +129,18 @@ describe('key index growth', () => {
       }),
       { numRuns: 200 }
     )
+  })
+
+  it('counts a removed position that a moved slot fills as filled', () => {
+    // Every key hashes alike: one probe run, so a moved slot lands on the position a removal left.
+    const x = new Indexed(() => 0x12345670)
+    for (let k = 0; k < 9; k++) x.add(k)
+    expect(x.index.growing).toBe(true)
+    // Slot 0, below the cursor: a removed position in the growing table too, which the next move fills.
+    x.remove(0)
+    x.add(9)
+    expect(x.growths).toBe(1)
+    expect(x.positions()).toBe(9)
   })
 
   it('grows a table of many keys in steps, reusing freed slots on both sides of its cursor', () => {
