@@ -64,7 +64,7 @@ export function* scanBuckets(
  * entries and about `frameBytes` bytes, written straight from the store (no entry objects):
  * what a sync round sends when every bucket is wanted, as for a peer that joins empty. Each
  * batch names its writers by number in `nodes` (every writer the replica knows). The first
- * frames are smaller: a 16th of the limits, then twice the frame before. Yields
+ * frames are smaller: a 64th of the limits, then twice the frame before. Yields
  * undefined after every `scanBatch` slots scanned. Returns false at once, yielding nothing,
  * when there are too many writers for one node table per frame (the caller then sends entry by entry).
  */

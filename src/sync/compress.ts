@@ -18,8 +18,13 @@ const inflate = promisify(inflateRaw)
 export const MIN_COMPRESSED_FRAME = 8 * 1024
 /** A frame is sent compressed only when that takes at most this share of its bytes. */
 const MAX_RATIO = 0.75
-/** Frames tried before a round whose frames do not compress stops trying. */
+/**
+ * Frames, and bytes, tried before a round whose frames do not compress stops trying: bytes too,
+ * since a whole replica's first frames are small (store/scan.ts), and a first collection of
+ * random values would otherwise turn compression off for every collection after it.
+ */
 const PROBE_FRAMES = 4
+const PROBE_BYTES = 2 * 1024 * 1024
 
 /**
  * zlib's output buffer when deflating: every one filled is a round trip to the thread pool
@@ -41,7 +46,7 @@ export class FrameCompressor {
     const packed = await deflate(frame, { level: 1, chunkSize: DEFLATE_CHUNK })
     this.raw += frame.byteLength
     this.packed += packed.byteLength
-    if (++this.tried >= PROBE_FRAMES && this.packed > this.raw * MAX_RATIO) this.off = true
+    if (++this.tried >= PROBE_FRAMES && this.raw >= PROBE_BYTES && this.packed > this.raw * MAX_RATIO) this.off = true
     return packed.byteLength <= frame.byteLength * MAX_RATIO
       ? encodeDeflated({ length: frame.byteLength, compressed: packed })
       : frame

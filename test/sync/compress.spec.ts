@@ -40,12 +40,25 @@ describe('frame compression', () => {
     const small = new Uint8Array(MIN_COMPRESSED_FRAME - 1).fill(7)
     expect(await compressor.compress(small)).toBe(small)
     for (let i = 0; i < 4; i++) {
+      const noise = randomBytes(512 * 1024)
+      expect(await compressor.compress(noise)).toBe(noise)
+    }
+    // Tried four frames and 2 MiB, and gained nothing: even a compressible frame now goes as it is.
+    const compressible = new Uint8Array(64 * 1024).fill(7)
+    expect(await compressor.compress(compressible)).toBe(compressible)
+  })
+
+  it('keeps compressing after a few small frames that do not compress (a replica whose first collection is random)', async () => {
+    const compressor = new FrameCompressor()
+    for (let i = 0; i < 8; i++) {
       const noise = randomBytes(32 * 1024)
       expect(await compressor.compress(noise)).toBe(noise)
     }
-    // Tried four and gained nothing: even a compressible frame now goes as it is.
-    const compressible = new Uint8Array(64 * 1024).fill(7)
-    expect(await compressor.compress(compressible)).toBe(compressible)
+    const compressible = new Uint8Array(2 * 1024 * 1024).fill(7)
+    expect((await compressor.compress(compressible)).byteLength).toBeLessThan(compressible.byteLength / 10)
+    // 2 MiB and more tried, of which most compressed: it goes on.
+    expect((await compressor.compress(randomBytes(64 * 1024))).byteLength).toBe(64 * 1024)
+    expect((await compressor.compress(compressible)).byteLength).toBeLessThan(compressible.byteLength / 10)
   })
 
   it('refuses a frame announced past the message limit, one that does not inflate to its length, and malformed ones', async () => {
