@@ -7,8 +7,8 @@
  * the records: {@link KeyIndex.find} asks it about each slot whose tag matches.
  *
  * The index grows in steps, as Redis rehashes its dictionaries: once it is
- * {@link GROW_AT} full, each insertion also moves a few slots, in slot order, into
- * the larger table that replaces it when the last slot is in. Grown in one go, the
+ * {@link GROW_AT} full, each insertion also owes a few slots, moved in slot order a
+ * batch at a time, to the larger table that replaces it when the last slot is in. Grown in one go, the
  * table of a million keys stopped the event loop for 60–110 ms (docs/benchmarks.md).
  */
 import type { Key } from './key.js'
@@ -39,10 +39,16 @@ export const MAX_SLOTS = SLOT_MASK - 1
 const REMOVED = -1
 /** How full (keys and removed positions) a table starts growing, in tenths: the growth then has until 7 to end. */
 const GROW_AT = 5
+/**
+ * Slots a growth moves at a time, once that many are owed: all their hashes first, then all their
+ * positions, so that the table's cache misses overlap (moved a few at each insertion, the growth
+ * cost twice the CPU of a rebuild in one go).
+ */
+const MOVE_BATCH = 256
 
 /**
- * A larger table filled beside the one in use: it holds every slot below `cursor` and at or
- * above `end` (the slots claimed since it started) that the table in use holds.
+ * A larger table filled beside the one in use: it holds every slot below `cursor` that the
+ * table in use holds. Slots claimed meanwhile lie beyond the cursor, which reaches them too.
  */
 interface Growth {
   readonly table: Int32Array
@@ -50,10 +56,16 @@ interface Growth {
   removed: number
   /** Slots below it are in `table`. */
   cursor: number
-  /** The slot limit when the growth started: slots from it on go into `table` as they are indexed. */
-  readonly end: number
-  /** Slots moved per insertion: enough to reach `end` before the table in use is full. */
+  /**
+   * Slots owed per insertion: enough to reach the slot limit before the table in use is full,
+   * the slots claimed meanwhile (one an insertion at most) included.
+   */
   readonly step: number
+  /** Slots owed and not yet moved. */
+  owed: number
+  /** The slots of a batch being moved that hold an entry, and their hashes. */
+  readonly batch: Int32Array
+  readonly hashes: Uint32Array
 }
 
 /** The index position value of `slot`, whose key hashes to `hash`. */
@@ -132,32 +144,44 @@ export class KeyIndex {
     if (this.growth === undefined) {
       if (filled * 10 <= this.table.length * GROW_AT) return
       // Sized for the keys it may hold when this table is full: as a rebuild then would be.
-      const room = Math.floor((this.table.length * 7) / 10) - filled
-      const end = slots.slotLimit
+      const room = Math.max(Math.floor((this.table.length * 7) / 10) - filled, 1)
       this.growth = {
         table: new Int32Array(sizeFor(this.count + room + 1)),
         removed: 0,
         cursor: 0,
-        end,
-        step: Math.ceil(end / Math.max(room, 1)) + 1
+        step: Math.ceil(slots.slotLimit / room) + 2,
+        owed: 0,
+        batch: new Int32Array(MOVE_BATCH),
+        hashes: new Uint32Array(MOVE_BATCH)
       }
     }
     const g = this.growth
-    const stop = Math.min(g.cursor + g.step, g.end)
-    for (let slot = g.cursor; slot < stop; slot++) {
-      if (slots.has(slot) && place(g.table, slot, slots.hashOf(slot))) g.removed--
+    g.owed += g.step
+    const end = slots.slotLimit
+    if (g.owed < MOVE_BATCH && g.cursor + g.owed < end) return
+    const stop = Math.min(g.cursor + g.owed, end)
+    g.owed = 0
+    while (g.cursor < stop) {
+      const to = Math.min(stop, g.cursor + MOVE_BATCH)
+      let n = 0
+      for (let slot = g.cursor; slot < to; slot++) {
+        if (!slots.has(slot)) continue
+        g.batch[n] = slot
+        g.hashes[n++] = slots.hashOf(slot)
+      }
+      for (let i = 0; i < n; i++) if (place(g.table, g.batch[i], g.hashes[i])) g.removed--
+      g.cursor = to
     }
-    g.cursor = stop
-    if (stop < g.end) return
+    if (stop < end) return
     this.table = g.table
     this.removed = g.removed
     this.growth = undefined
   }
 
-  /** Whether a slot's insertion or removal goes to the growing table too (it holds the slots around the cursor's way). */
+  /** Whether a slot's insertion or removal goes to the growing table too (one the cursor has passed). */
   private growsWith(slot: number): Growth | undefined {
     const g = this.growth
-    return g !== undefined && (slot < g.cursor || slot >= g.end) ? g : undefined
+    return g !== undefined && slot < g.cursor ? g : undefined
   }
 
   /** Indexes `slot` under `hash` (a key not yet indexed). */

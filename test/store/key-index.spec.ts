@@ -143,6 +143,26 @@ describe('key index growth', () => {
     expect(x.positions()).toBe(9)
   })
 
+  it('reuses the slots just below and at the cursor of a growth half done', () => {
+    const x = new Indexed(mix)
+    const cursor = () => (x.index as unknown as { growth?: { cursor: number } }).growth?.cursor ?? -1
+    let next = 0
+    while (cursor() <= 0) x.add(next++)
+    const at = cursor()
+    // The cursor's slot is not in the growing table yet; the one below it is.
+    const keys = [x.slots.keys[at - 1], x.slots.keys[at]]
+    for (const k of keys) x.remove(k)
+    x.add(next++)
+    x.add(next++)
+    expect(x.index.growing).toBe(true)
+    while (x.index.growing) x.add(next++)
+    expect(x.positions()).toBe(next - 2)
+    for (let k = 0; k < next; k++) {
+      if (keys.includes(k)) expect(x.find(k)).toBe(-1)
+      else expect(x.slots.keys[x.find(k)]).toBe(k)
+    }
+  })
+
   it('grows a table of many keys in steps, reusing freed slots on both sides of its cursor', () => {
     const x = new Indexed(mix)
     let oldest = 0
