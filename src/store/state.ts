@@ -278,7 +278,11 @@ export class ReplicaState {
     this.ageDigest(now)
     const horizon = now - this.tombstoneTtl
     const written = Math.min(now, watermark ?? now) - this.tombstoneTtl
-    const counters = this.counters.collect(horizon, written)
+    let counters = 0
+    for (const dropped of this.counters.collect(horizon, written, batch)) {
+      counters = dropped
+      yield counters
+    }
     for (const dropped of dropDead(this.collections, this.tally, horizon, written, batch)) yield dropped + counters
   }
 

@@ -237,4 +237,29 @@ describe('many counters', () => {
       [...b.counterSlots()].filter((s) => !s.counter.endsWith('0') && !s.counter.endsWith('5')).length
     )
   })
+
+  it('are collected a batch at a time, with increments between the batches, as in one go', () => {
+    let now = NOW
+    const a = replica('a', () => now)
+    const b = replica('b', () => now)
+    const N = 3_000
+    for (let i = 0; i < N; i++) a.increment(`c${i}`, 1, i % 2 === 0 ? NOW + 10 : 0)
+    for (const u of [...a.counterSlots()]) b.mergeCounter(u)
+    now = NOW + 10 + 2 * TTL
+    const steps: number[] = []
+    for (const dropped of a.collectStepwise(100)) {
+      steps.push(dropped)
+      // Meanwhile, a counter whose window ended is counted anew, and one that stays goes on.
+      if (steps.length === 3) for (const x of ['c0', 'c1']) b.mergeCounter(a.increment(x, 1).update)
+    }
+    // Counters are scanned 100 at a time, before the entries' own pass.
+    expect(steps.length).toBeGreaterThanOrEqual(N / 100)
+    expect(steps.at(-1)).toBe(b.collect())
+    expect([a.counter('c0'), a.counter('c1'), a.counter('c2')]).toEqual([1, 2, 0])
+    // c0 counted anew reached b while b still held its ended window, which outranks a new counter's:
+    // b takes it from the next sync round, which sends what differs.
+    expect(b.counter('c0')).toBe(0)
+    for (const u of [...a.counterSlots()]) b.mergeCounter(u)
+    expect(held(a).digest).toBe(held(b).digest)
+  })
 })
