@@ -8,8 +8,9 @@
  *
  * The index grows in steps, as Redis rehashes its dictionaries: once it is
  * {@link GROW_AT} full, each insertion also owes a few slots, moved in slot order a
- * batch at a time, to the larger table that replaces it when the last slot is in. Grown in one go, the
- * table of a million keys stopped the event loop for 60–110 ms (docs/benchmarks.md).
+ * batch at a time, to the larger table that replaces it when the last slot is in. Grown in one go,
+ * a large index held the event loop while every key was hashed again (docs/benchmarks.md, "The
+ * event loop during a join").
  */
 import type { Key } from './key.js'
 
@@ -41,8 +42,8 @@ const REMOVED = -1
 const GROW_AT = 5
 /**
  * Slots a growth moves at a time, once that many are owed: all their hashes first, then all their
- * positions, so that the table's cache misses overlap (moved a few at each insertion, the growth
- * cost twice the CPU of a rebuild in one go).
+ * positions, so that the table's cache misses overlap (moved a few at each insertion, a growth
+ * cost more CPU than a rebuild in one go).
  */
 const MOVE_BATCH = 256
 

@@ -15,7 +15,7 @@ const MAX_FRAME_WRITERS = 256
 /**
  * The first frame of {@link encodeEverything} holds this share of the limits, and each next one
  * twice the one before, up to them: a joiner decodes its first frames with code V8 has not
- * compiled yet, and a first frame of 8,192 entries held its event loop for 10–25 ms.
+ * compiled yet, and a full first frame was among the longest blocks of its event loop.
  */
 const FIRST_FRAME_SHARE = 64
 

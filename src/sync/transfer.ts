@@ -21,8 +21,8 @@ import type { RoundLeaves } from './round-leaves.js'
 const MERGE_SLICE = 512
 /**
  * Entries merged before the time a slice has taken is read, and the time after which a slice
- * ends early: code that V8 has not compiled yet merges 10–20 times slower, and a joiner's first
- * slices held the event loop for 20–30 ms (docs/benchmarks.md).
+ * ends early: code that V8 has not compiled yet merges many times slower, and a joiner's first
+ * slices were among the longest blocks of its event loop (docs/benchmarks.md).
  */
 const MERGE_STEP = 64
 const SLICE_MS = 4
