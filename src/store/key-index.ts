@@ -41,6 +41,12 @@ const REMOVED = -1
 /** How full (keys and removed positions) a table starts growing, in tenths: the growth then has until 7 to end. */
 const GROW_AT = 5
 /**
+ * Positions of the smallest table that grows in steps: a smaller one is rebuilt in one go in
+ * a millisecond or two, and holds no second table meanwhile (a growth that inserts stop halfway
+ * keeps both).
+ */
+export const STEPWISE_FROM = 1 << 17
+/**
  * Slots a growth moves at a time, once that many are owed: all their hashes first, then all their
  * positions, so that the table's cache misses overlap (moved a few at each insertion, a growth
  * cost more CPU than a rebuild in one go).
@@ -106,6 +112,9 @@ export class KeyIndex {
   private count = 0
   private growth: Growth | undefined
 
+  /** `stepwiseFrom`: the positions of the smallest table grown in steps ({@link STEPWISE_FROM}; tests set less). */
+  constructor(private readonly stepwiseFrom = STEPWISE_FROM) {}
+
   /** Keys indexed. */
   get size(): number {
     return this.count
@@ -137,13 +146,14 @@ export class KeyIndex {
   }
 
   /**
-   * Before an insertion: starts a larger table once this one is {@link GROW_AT} full, or moves
-   * the next few of `slots` into the one started, and puts it in use once they all are.
+   * Before an insertion: starts a larger table once this one is {@link GROW_AT} full (and as large
+   * as {@link STEPWISE_FROM}: a smaller one is rebuilt when full), or moves the next few of `slots`
+   * into the one started, and puts it in use once they all are.
    */
   step(slots: IndexedSlots): void {
     const filled = this.count + this.removed + 1
     if (this.growth === undefined) {
-      if (filled * 10 <= this.table.length * GROW_AT) return
+      if (this.table.length < this.stepwiseFrom || filled * 10 <= this.table.length * GROW_AT) return
       // Sized for the keys it may hold when this table is full: as a rebuild then would be.
       const room = Math.max(Math.floor((this.table.length * 7) / 10) - filled, 1)
       this.growth = {

@@ -8,7 +8,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Key } from '../../src/store/key.js'
-import { type IndexedSlots, KeyIndex } from '../../src/store/key-index.js'
+import { type IndexedSlots, KeyIndex, STEPWISE_FROM } from '../../src/store/key-index.js'
 
 /** Slots holding key numbers (-1: free), hashed by a function a test chooses (collisions included). */
 class Slots implements IndexedSlots {
@@ -31,12 +31,14 @@ class Slots implements IndexedSlots {
 
 /** The index and its slots, as a space keeps them. */
 class Indexed {
-  readonly index = new KeyIndex()
+  readonly index: KeyIndex
   readonly slots: Slots
   rebuilds = 0
   growths = 0
 
-  constructor(hash: (key: number) => number) {
+  /** `stepwiseFrom`: every table from the smallest on grows in steps, unless a test says otherwise. */
+  constructor(hash: (key: number) => number, stepwiseFrom = 16) {
+    this.index = new KeyIndex(stepwiseFrom)
     this.slots = new Slots(hash)
   }
 
@@ -161,6 +163,21 @@ describe('key index growth', () => {
       if (keys.includes(k)) expect(x.find(k)).toBe(-1)
       else expect(x.slots.keys[x.find(k)]).toBe(k)
     }
+  })
+
+  it('rebuilds a table smaller than STEPWISE_FROM in one go, never holding a second one, and grows the larger ones in steps', () => {
+    const x = new Indexed(mix, STEPWISE_FROM)
+    let next = 0
+    // Up to 70 % of the last table below the size: grown in one go each time.
+    while (next < (STEPWISE_FROM / 2) * 0.7) {
+      x.add(next++)
+      expect(x.index.growing).toBe(false)
+    }
+    const rebuilt = x.rebuilds
+    expect(rebuilt).toBeGreaterThan(5)
+    while (x.growths === 0) x.add(next++)
+    expect(x.rebuilds).toBe(rebuilt)
+    expect(x.positions()).toBe(next)
   })
 
   it('grows a table of many keys in steps, reusing freed slots on both sides of its cursor', () => {
