@@ -12,7 +12,7 @@
  */
 import type { Json } from '../value/json.js'
 import type { Writer } from '../value/writer.js'
-import { collectionSeed, hashStored, type MemberHash, type Seed } from './digest.js'
+import { bucketStored, collectionSeed, hashStored, type MemberHash, type Seed } from './digest.js'
 import { decodeValue, EncodedEntry, keyOfEntry } from './encoded.js'
 import { hashKey, type Key } from './key.js'
 import type { KeyHolder } from './key-index.js'
@@ -182,6 +182,13 @@ export class Collection implements KeyHolder, Seed {
       valueStartAt(bytes, at),
       valueEndAt(bytes, at)
     )
+  }
+
+  /** The digest bucket of the key in `position` (store/digest.ts), read from its record. */
+  bucketAt(position: number): number {
+    const { arena } = this.space
+    const slot = this.slotAt(position)
+    return bucketStored(this, keyAt(arena.bytes(slot), arena.offset(slot)))
   }
 
   /** The digest hash of the version in `position` (store/digest.ts), into `target`. */

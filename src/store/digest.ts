@@ -101,6 +101,14 @@ export function bucketOf(collection: string, key: string): number {
   return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
 }
 
+/** {@link bucketOf} of a stored key (its record's bytes: no string made), in the collection of `seed`. */
+export function bucketStored(seed: Seed, key: Key): number {
+  scratch[0] = seed.seed0
+  scratch[1] = seed.seed1
+  hashKeyWords(key, scratch)
+  return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+}
+
 /**
  * Bucket and hash of an entry version: the name, stamp, expiry and deletion (the value follows
  * from the stamp). `seed`: the {@link collectionSeed} of its collection, when the caller has it.

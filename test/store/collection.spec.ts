@@ -1,8 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { Collection } from '../../src/store/collection.js'
+import { bucketOf } from '../../src/store/digest.js'
 import { EncodedEntry, encodeValue } from '../../src/store/encoded.js'
 import { KeyBytes } from '../../src/store/key.js'
+import { Space } from '../../src/store/space.js'
 import type { EntryUpdate } from '../../src/store/types.js'
 import { Writers } from '../../src/store/writers.js'
 import { plain } from '../fixtures/entries.js'
@@ -77,6 +79,31 @@ describe('collection index', () => {
       if (i < 50_000 && i % 10 !== 0) expect(slot).toBe(-1)
       else expect(plain(c.read(slot))).toEqual(update(`k${i}`, i))
     }
+  })
+})
+
+describe('collection buckets', () => {
+  it('reads the digest bucket of a stored key from its record as bucketOf does from its string, in any script', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 3 }),
+        fc.uniqueArray(fc.string({ unit: 'grapheme' }), { minLength: 1, maxLength: 30 }),
+        fc.boolean(),
+        (name, keys, shared) => {
+          const writers = new Writers()
+          const space = shared ? new Space(writers, true) : undefined
+          const c = new Collection(name, writers, space)
+          // In a shared space, another collection's keys between: positions are not slots there.
+          const other = new Collection(`${name}.`, writers, space)
+          keys.forEach((k, n) => {
+            other.put(-1, { ...update(k, n + 1), collection: `${name}.` })
+            c.put(-1, { ...update(k, n + 1), collection: name })
+          })
+          for (const k of keys) expect(c.bucketAt(c.find(k))).toBe(bucketOf(name, k))
+        }
+      ),
+      { numRuns: 300 }
+    )
   })
 })
 
