@@ -22,7 +22,7 @@
 import { compareStamps } from '../clock/index.js'
 import { ErrorCode, SharedMemError } from '../errors.js'
 import { Writer } from '../value/writer.js'
-import { hashCounter, type MemberHash } from './digest.js'
+import { type Digest, hashCounter, type MemberHash } from './digest.js'
 import { hashKey } from './key.js'
 import { Space } from './space.js'
 import { type CounterUpdate, type CounterWindow, FIRST_WINDOW } from './types.js'
@@ -82,12 +82,11 @@ export class Counters {
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
 
   /**
-   * `toggle`: adds a counted slot's hash to the replica's digest or takes it out, its window
-   * ending at `expiresAt` (store/tally.ts); `counts`: whether the digest counts the slots of a
-   * window ending at `expiresAt` (not when it ended before the digest's line).
+   * `digest`: the replica's; `counts`: whether it counts the slots of a window ending at
+   * `expiresAt` (not when it ended before the digest's line: store/tally.ts).
    */
   constructor(
-    private readonly toggle: (h: MemberHash, expiresAt: number) => void,
+    private readonly digest: Digest,
     private readonly counts: (expiresAt: number) => boolean
   ) {
     // Windows' writers by a table of their own: the first window's is '', no peer id, which the
@@ -209,8 +208,8 @@ export class Counters {
     const merged = this.row(update.counter, update.slot, next, held)
     if (this.counts(held.expiresAt)) {
       if (current !== undefined)
-        this.toggle(hashCounter(this.row(update.counter, update.slot, current, held), this.hash), held.expiresAt)
-      this.toggle(hashCounter(merged, this.hash), held.expiresAt)
+        this.digest.toggle(hashCounter(this.row(update.counter, update.slot, current, held), this.hash))
+      this.digest.toggle(hashCounter(merged, this.hash))
     }
     this.setSlot(update.counter, at, update.slot, next, held, current)
     return merged
@@ -245,6 +244,16 @@ export class Counters {
       const counter = this.space.keyOf(at)
       const window = this.window(at)
       for (const [slot, s] of this.slotsOf(counter, at)) yield this.row(counter, slot, s, window)
+    }
+  }
+
+  /** Leaves out of the digest the slots of the windows that ended in [from, line) (the digest's line moved there). */
+  age(from: number, line: number): void {
+    const s = this.space.stamps
+    for (let at = 0; at < this.space.slotLimit; at++) {
+      if (!this.space.has(at)) continue
+      const expiresAt = s.expiryOf(at)
+      if (expiresAt !== 0 && expiresAt >= from && expiresAt < line) this.toggleAll(this.space.keyOf(at), at)
     }
   }
 
@@ -373,7 +382,7 @@ export class Counters {
   private toggleAll(counter: string, at: number): void {
     const window = this.window(at)
     for (const [slot, s] of this.slotsOf(counter, at))
-      this.toggle(hashCounter(this.row(counter, slot, s, window), this.hash), window.expiresAt)
+      this.digest.toggle(hashCounter(this.row(counter, slot, s, window), this.hash))
   }
 
   private row(counter: string, slot: string, s: Slot, window: CounterWindow): CounterUpdate {

@@ -55,10 +55,7 @@ export class ReplicaState {
     this.clock = init.clock
     this.tombstoneTtl = init.tombstoneTtl
     this.tally = new Tally(init.tombstoneTtl, init.clock.now())
-    this.counters = new Counters(
-      (h, expiresAt) => this.tally.toggle(h, expiresAt),
-      (expiresAt) => this.tally.counts(false, 0, expiresAt)
-    )
+    this.counters = new Counters(this.tally.digest, (expiresAt) => this.tally.counts(false, 0, expiresAt))
     this.changes = new Changes(init)
   }
 
@@ -219,7 +216,7 @@ export class ReplicaState {
       }
       entries.put(-1, update, keyHash)
     }
-    this.tally.add(update.deleted, update.wall, update.expiresAt, counted, hash)
+    this.tally.add(update.deleted, counted, hash)
     if (origin !== 'restore') this.changes.entry(update, origin, wasLive)
     return true
   }
@@ -295,7 +292,7 @@ export class ReplicaState {
    * dead ones yet.
    */
   ageDigest(now = this.clock.now()): void {
-    this.tally.age(now)
+    this.tally.age(now, this.collections.values(), this.counters)
   }
 
   /** The stored version of a key (tombstones included), if any. */

@@ -5,17 +5,12 @@
  * digest's line or after (the tombstone TTL ago, down to a multiple of the
  * digest's epoch): entries dead for longer are left out, so that collecting them,
  * whenever each peer does, leaves the digest as it was (see {@link Tally.age}).
- * What leaves at each line is kept as members are counted in and out
- * (store/leaving.ts), so that moving the line reads no member.
  */
 import type { Collection } from './collection.js'
 import { Digest, digestEpoch, type MemberHash } from './digest.js'
-import { Leaving } from './leaving.js'
 
 export class Tally {
   readonly digest = new Digest()
-  private readonly leaving = new Leaving()
-  private readonly epoch: number
   /** Entries stored, tombstones included, and tombstones. */
   stored = 0
   tombstones = 0
@@ -26,13 +21,7 @@ export class Tally {
     private readonly tombstoneTtl: number,
     now: number
   ) {
-    this.epoch = digestEpoch(tombstoneTtl)
     this.line = this.lineAt(now)
-  }
-
-  /** Lines ahead with members due to leave the digest, for tests. */
-  get linesAhead(): number {
-    return this.leaving.lines
   }
 
   /** Whether the digest counts an entry: live, or dead (removed at `wall`, or expired) since the digest's line. */
@@ -41,22 +30,9 @@ export class Tally {
     return died === 0 || died >= this.line
   }
 
-  /**
-   * Adds or removes member `h`, which the digest counts (see {@link counts}) and which dies at
-   * `died` (0: never): the digest leaves it out once its line passes `died`.
-   */
-  toggle(h: MemberHash, died: number): void {
-    this.digest.toggle(h)
-    // The first line past `died`, in epochs: lines are multiples of the epoch.
-    if (died !== 0) this.leaving.toggle(Math.floor(died / this.epoch) + 1, h)
-  }
-
-  /**
-   * Counts an entry stored (removed at `wall`, or expiring at `expiresAt`): `hash` is its
-   * {@link hashEntry}, in the digest when {@link counts} says so.
-   */
-  add(deleted: boolean, wall: number, expiresAt: number, counted: boolean, hash: MemberHash): void {
-    if (counted) this.toggle(hash, deleted ? wall : expiresAt)
+  /** Counts an entry stored: `hash` is its {@link hashEntry}, in the digest when {@link counts} says so. */
+  add(deleted: boolean, counted: boolean, hash: MemberHash): void {
+    if (counted) this.digest.toggle(hash)
     this.stored++
     if (deleted) this.tombstones++
   }
@@ -64,29 +40,37 @@ export class Tally {
   /** Undoes {@link add} for the entry in `slot` of `entries`, about to leave the store. */
   remove(entries: Collection, slot: number): void {
     const deleted = entries.isDeleted(slot)
-    const wall = entries.wallOf(slot)
-    const expiresAt = entries.expiryOf(slot)
-    if (this.counts(deleted, wall, expiresAt)) this.toggle(entries.hashOf(slot, this.hash), deleted ? wall : expiresAt)
+    if (this.counts(deleted, entries.wallOf(slot), entries.expiryOf(slot)))
+      this.digest.toggle(entries.hashOf(slot, this.hash))
     this.stored--
     if (deleted) this.tombstones--
   }
 
   /**
    * Moves the digest's line to the tombstone TTL before `now`, down to a multiple of the digest's
-   * epoch, leaving out the members (entries and counters' slots) that died before it. Every peer
-   * moves it at the same moments (by its clock), so replicas holding the same entries show the
-   * same digest whether or not each has collected the dead ones yet.
+   * epoch, leaving out the entries of `collections` (and the counters' slots) that died before it. Every peer moves it at the
+   * same moments (by its clock), so replicas holding the same entries show the same digest whether
+   * or not each has collected the dead ones yet. Scans the replica once per epoch.
    */
-  age(now: number): void {
+  age(now: number, collections: Iterable<Collection>, counters: { age(from: number, line: number): void }): void {
     const line = this.lineAt(now)
     if (line <= this.line) return
+    const from = this.line
     this.line = line
-    this.leaving.apply(Math.floor(line / this.epoch), this.digest)
+    counters.age(from, line)
+    for (const entries of collections) {
+      for (let slot = 0; slot < entries.slotLimit; slot++) {
+        if (!entries.has(slot)) continue
+        const died = entries.isDeleted(slot) ? entries.wallOf(slot) : entries.expiryOf(slot)
+        if (died !== 0 && died >= from && died < line) this.digest.toggle(entries.hashOf(slot, this.hash))
+      }
+    }
   }
 
   /** The digest's line at `now`. */
   private lineAt(now: number): number {
     const line = now - this.tombstoneTtl
-    return line - (((line % this.epoch) + this.epoch) % this.epoch)
+    const epoch = digestEpoch(this.tombstoneTtl)
+    return line - (((line % epoch) + epoch) % epoch)
   }
 }
