@@ -98,14 +98,22 @@ function nodeHash(node: string): number {
 export function bucketOf(collection: string, key: string): number {
   seedOf(collection, scratch)
   hashString(key, scratch[0], scratch[1], scratch)
-  return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+  return scratchBucket()
 }
 
-/** {@link bucketOf} of a stored key (its record's bytes: no string made), in the collection of `seed`. */
+/**
+ * {@link bucketOf} of a stored key (its record's bytes: no string made), in the collection of
+ * `seed`; the scratch words then hold the name's hash, for a member hash to go on from.
+ */
 export function bucketStored(seed: Seed, key: Key): number {
   scratch[0] = seed.seed0
   scratch[1] = seed.seed1
   hashKeyWords(key, scratch)
+  return scratchBucket()
+}
+
+/** The bucket of the name whose hash words are in scratch: one rule for entries and counters. */
+function scratchBucket(): number {
   return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
 }
 
@@ -116,23 +124,18 @@ export function bucketStored(seed: Seed, key: Key): number {
 export function hashEntry(e: EntryUpdate, target: MemberHash = { bucket: 0, h1: 0, h2: 0 }, seed?: Seed): MemberHash {
   // nodeHash may use the scratch words itself: take it before the entry's hash starts in them.
   const node = nodeHash(e.node)
-  if (seed === undefined) seedOf(e.collection, scratch)
-  else {
-    scratch[0] = seed.seed0
-    scratch[1] = seed.seed1
-  }
-  hashKeyWords(keyOfEntry(e), scratch)
-  target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+  if (seed === undefined) {
+    seedOf(e.collection, scratch)
+    hashKeyWords(keyOfEntry(e), scratch)
+    target.bucket = scratchBucket()
+  } else target.bucket = bucketStored(seed, keyOfEntry(e))
   return hashStamp(e.wall, e.logical, node, e.expiresAt, e.deleted, target)
 }
 
 /** {@link hashEntry} of a stored version, read from its collection's record and stamp columns (no entry object). */
 export function hashStored(seed: Seed, key: Key, stamp: StoredStamp, slot: number, target: MemberHash): MemberHash {
   const node = nodeHash(stamp.nodeOf(slot))
-  scratch[0] = seed.seed0
-  scratch[1] = seed.seed1
-  hashKeyWords(key, scratch)
-  target.bucket = (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+  target.bucket = bucketStored(seed, key)
   return hashStamp(stamp.wallOf(slot), stamp.logicalOf(slot), node, stamp.expiryOf(slot), stamp.isDeleted(slot), target)
 }
 
@@ -210,7 +213,7 @@ export function counterBucketOf(counter: string, slot: string): number {
   hashString(counter, COUNTER_SEED, COUNTER_SEED ^ 0x27d4eb2f, scratch)
   hashString('\u0000', scratch[0], scratch[1], scratch)
   hashString(slot, scratch[0], scratch[1], scratch)
-  return (scratch[0] ^ (scratch[1] >>> 7)) & (BUCKETS - 1)
+  return scratchBucket()
 }
 
 /** Bucket and hash of a counter slot's state: its totals, bases and window. */

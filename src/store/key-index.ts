@@ -6,11 +6,11 @@
  * in a large collection). Keys themselves are compared by the caller, who holds
  * the records: {@link KeyIndex.find} asks it about each slot whose tag matches.
  *
- * The index grows in steps, as Redis rehashes its dictionaries: once it is
- * {@link GROW_AT} full, each insertion also owes a few slots, moved in slot order a
- * batch at a time, to the larger table that replaces it when the last slot is in. Grown in one go,
- * a large index held the event loop while every key was hashed again (docs/benchmarks.md, "The
- * event loop during a join").
+ * A large index grows in steps, as Redis rehashes its dictionaries: once a table of
+ * {@link STEPWISE_FROM} positions or more is {@link GROW_AT} full, each insertion also owes a
+ * few slots, moved in slot order a batch at a time, to the larger table that replaces it when
+ * the last slot is in. Grown in one go, a large index held the event loop while every key was
+ * hashed again (docs/benchmarks.md, "The event loop during a join"); a smaller one still is.
  */
 import type { Key } from './key.js'
 
@@ -97,12 +97,15 @@ function place(table: Int32Array, slot: number, hash: number): boolean {
   return reused
 }
 
-/** Marks `slot`'s position (hash `hash`) in `table` removed. */
+/** Marks `slot`'s position (hash `hash`) in `table` removed: a slot not there is a broken index, thrown, not searched for ever. */
 function unplace(table: Int32Array, slot: number, hash: number): void {
   const mask = table.length - 1
   const p = position(slot, hash)
   let i = hash & mask
-  while (table[i] !== p) i = (i + 1) & mask
+  for (let probes = 0; table[i] !== p; probes++) {
+    if (probes > mask) throw new Error(`key index: slot ${slot} is not indexed under its hash`)
+    i = (i + 1) & mask
+  }
   table[i] = REMOVED
 }
 

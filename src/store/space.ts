@@ -206,7 +206,10 @@ export class Space implements KeyHolder, IndexedSlots {
     }
   }
 
-  /** A fresh index for one more key in one go (a growth that fell behind): each key hashed again from its record, read in the order written. */
+  /**
+   * A fresh index for one more key in one go (a table below STEPWISE_FROM, or a growth that fell
+   * behind): each key hashed again from its record, read in the order written.
+   */
   private rebuild(): void {
     const hashes = new Uint32Array(this.used)
     this.arena.forEachRecord((slot, bytes, at) => {
