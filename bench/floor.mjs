@@ -1,11 +1,14 @@
 // The transport's own cost per replicated write, apart from sharedmem's work (docs/benchmarks.md,
-// "What limits the rest"): three processes whose libp2p nodes are built by the peer's own
-// createNode (TCP, noise, yamux, gossipsub with the peer's settings). The first publishes
-// MESSAGES messages per round of WRITES × BYTES bytes (a batch of that many writes), one per
-// event-loop turn; the other two only count them. Prints, per round, the equivalent writes/s and
-// CPU µs per write of each process and summed; then the first two rounds (where the bench measures
-// its fresh and its warm write rates), the median of the rest, and the CPU per write that the
-// machine's cores allow at the write-rate targets. Run on demand: node bench/floor.mjs (after npm install).
+// "What limits what"): PEERS processes (3 unless said) whose libp2p nodes are built by the peer's
+// own createNode (TCP, noise, yamux, gossipsub with the peer's settings), each connected to every
+// other, as announcements connect a swarm's peers; a receiver forwards nothing to the peers the
+// publisher sent the message to itself, as in a swarm. The first publishes MESSAGES messages per
+// round of WRITES × BYTES bytes (a batch of that many writes), one per event-loop turn; the others
+// only count them. Prints, per round, the equivalent writes/s and CPU µs per write of the writer,
+// of a receiver (their mean), per process and summed; then the first two rounds (where the bench
+// measures its fresh and its warm write rates), the median of the rest, and the CPU per write that
+// the machine's cores allow at the write-rate targets. Run on demand: node bench/floor.mjs (after
+// npm install); PEERS=2, PEERS=8 for the floor of the peers table.
 import { fork } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -21,12 +24,21 @@ const MESSAGES = Number(process.env.MESSAGES ?? 100)
 const WRITES = Number(process.env.WRITES ?? 1000)
 const BYTES = Number(process.env.BYTES ?? 202)
 const TOPIC = 'floor'
+/** Processes in the swarm: one writer, the rest receivers. */
+const PEERS = Number(process.env.PEERS ?? 3)
+if (!Number.isInteger(PEERS) || PEERS < 2) {
+  console.error(`PEERS must be a whole number of processes, 2 or more (one writer and its receivers): ${process.env.PEERS}`)
+  process.exit(2)
+}
 
 async function child() {
   const { createNode } = await import('../dist/peer/node.js')
   const { generateKeyPair } = await import('@libp2p/crypto/keys')
   const { multiaddr } = await import('@multiformats/multiaddr')
+  /** Every message's publisher and the peers it sent it to: in this swarm, the writer and everyone. */
+  let direct
   const node = await createNode({
+    directRecipients: () => direct,
     privateKey: await generateKeyPair('Ed25519'),
     listen: [multiaddr('/ip4/127.0.0.1/tcp/0')],
     maxMessageBytes: 8 << 20,
@@ -46,7 +58,11 @@ async function child() {
   })
   serve({
     address: () => node.getMultiaddrs()[0].toString(),
+    peerId: () => node.peerId.toString(),
     dial: async ({ address }) => void (await node.dial(multiaddr(address))),
+    direct: ({ publisher, peers }) => {
+      direct = { publisher, peers }
+    },
     meshPeers: () => pubsub.getMeshPeers(TOPIC).length,
     received: () => received,
     /** Resolves true once `count` messages were received in all, false after `timeout` ms. */
@@ -102,20 +118,36 @@ async function main() {
     return connect(proc)
   }
   try {
-    const [writer, ...receivers] = [await start(), await start(), await start()]
-    const address = await writer.call('address')
-    for (const r of receivers) await r.call('dial', { address })
-    await receivers[0].call('dial', { address: await receivers[1].call('address') })
-    const all = [writer, ...receivers]
-    // Until every process has the other two in its gossipsub mesh (formed on its heartbeat), at most 10 s.
+    const all = []
+    for (let i = 0; i < PEERS; i++) all.push(await start())
+    const [writer, ...receivers] = all
+    const addresses = await Promise.all(all.map((p) => p.call('address')))
+    const ids = await Promise.all(all.map((p) => p.call('peerId')))
+    // A few tries each: libp2p refuses a host more than a few inbound connections a second.
+    const dial = async (from, address) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await from.call('dial', { address })
+        } catch (err) {
+          if (attempt === 5) throw err
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+        }
+      }
+    }
+    for (let i = 1; i < PEERS; i++) for (let j = 0; j < i; j++) await dial(all[i], addresses[j])
+    for (const p of all) await p.call('direct', { publisher: ids[0], peers: ids })
+    // Until every process has its mesh (formed on its heartbeat: all the others, or gossipsub's
+    // lower bound of 4 in a larger swarm), at most 10 s.
+    const meshed = Math.min(PEERS - 1, 4)
     for (let i = 0; i < 100; i++) {
       const mesh = await Promise.all(all.map((p) => p.call('meshPeers')))
-      if (mesh.every((m) => m === 2)) break
+      if (mesh.every((m) => m >= meshed)) break
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
     const sums = []
-    console.log(`${MESSAGES} messages of ${WRITES} writes × ${BYTES} B a round`)
-    console.log('round  writes/s (equivalent)  CPU µs/write: writer  receiver  receiver  summed')
+    const perProcess = []
+    console.log(`${PEERS} processes; ${MESSAGES} messages of ${WRITES} writes × ${BYTES} B a round`)
+    console.log('round  writes/s (equivalent)  CPU µs/write: writer  a receiver  per process  summed')
     for (let round = 0; round < ROUNDS; round++) {
       const before = await Promise.all(all.map((p) => p.call('cpu')))
       const had = await Promise.all(receivers.map((r) => r.call('received')))
@@ -129,18 +161,26 @@ async function main() {
       const per = after.map((a, i) => (a - before[i]) / writes)
       const sum = per.reduce((a, b) => a + b, 0)
       sums.push(sum)
-      const cells = per.map((x) => x.toFixed(2).padStart(8)).join('  ')
+      perProcess.push(sum / PEERS)
+      const receiver = (sum - per[0]) / (PEERS - 1)
+      const cells = [per[0], receiver, sum / PEERS, sum].map((x, i) => x.toFixed(2).padStart([20, 11, 12, 7][i]))
       console.log(
-        `${String(round).padStart(5)}  ${String(Math.round(writes / (ms / 1000))).padStart(21)}  ${cells}  ${sum.toFixed(2).padStart(6)}`
+        `${String(round).padStart(5)}  ${String(Math.round(writes / (ms / 1000))).padStart(21)}${cells.join('')}`
       )
     }
     // The bench's replication case measures its fresh figure on the first round of new processes
     // and its warm figure on the second: the floor at those two points is what its targets leave.
-    const later = sums.slice(2).sort((a, b) => a - b)
     const cores = availableParallelism()
     const budget = (rate) => ((cores * 1e6) / rate).toFixed(1)
-    console.log(`summed CPU µs/write: round 0 (fresh processes) ${sums[0]?.toFixed(2)}, round 1 ${sums[1]?.toFixed(2)}`)
-    if (later.length > 0) {
+    for (const [label, figures] of [
+      ['summed', sums],
+      ['per process', perProcess]
+    ]) {
+      console.log(
+        `${label} CPU µs/write: round 0 (fresh processes) ${figures[0]?.toFixed(2)}, round 1 ${figures[1]?.toFixed(2)}`
+      )
+      const later = figures.slice(2).sort((a, b) => a - b)
+      if (later.length === 0) continue
       const mid = later.length / 2
       const median = later.length % 2 === 1 ? later[Math.floor(mid)] : (later[mid - 1] + later[mid]) / 2
       console.log(

@@ -109,9 +109,18 @@ describe.skipIf(decision.action === 'skip')(
     })
 
     it('bench/floor.mjs and bench/collections.mjs print their tables', { timeout: 120_000 }, async () => {
-      const floor = await bench(['floor.mjs'], { ROUNDS: '3', MESSAGES: '5', WRITES: '10', BYTES: '100' }, 60_000)
+      // Four processes, each dialling every other, as a swarm's announcements connect them.
+      const floor = await bench(
+        ['floor.mjs'],
+        { PEERS: '4', ROUNDS: '3', MESSAGES: '5', WRITES: '10', BYTES: '100' },
+        60_000
+      )
       expect(floor.code, ready(floor)).toBe(0)
-      expect(floor.stdout).toMatch(/summed CPU µs\/write: round 0 \(fresh processes\) [\d.]+, round 1 [\d.]+/)
+      expect(floor.stdout).toMatch(/^4 processes; 5 messages of 10 writes × 100 B a round$/m)
+      for (const label of ['summed', 'per process'])
+        expect(floor.stdout).toMatch(
+          new RegExp(`^${label} CPU µs/write: round 0 \\(fresh processes\\) [\\d.]+, round 1 [\\d.]+$`, 'm')
+        )
       const collections = await bench(['collections.mjs', '100'], { SETTLE_MS: '0' }, 60_000)
       expect(collections.code, ready(collections)).toBe(0)
       // Figures of a tiny run: any number, even negative (RSS can fall while so little is written).
