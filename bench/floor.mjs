@@ -8,7 +8,10 @@
 // of a receiver (their mean), per process and summed; then the first two rounds (where the bench
 // measures its fresh and its warm write rates), the median of the rest, and the CPU per write that
 // the machine's cores allow at the write-rate targets. Run on demand: node bench/floor.mjs (after
-// npm install); PEERS=2, PEERS=8 for the floor of the peers table.
+// npm install); PEERS=2, PEERS=8 for the floor of the peers table. RATE=1000 WRITES=1 BYTES=250
+// publishes RATE messages a second instead of as fast as it can, each stamped with its send time,
+// and prints the delivery latency's percentiles (the floor of the visibility cases: one save of
+// 200 B a message at 1,000 writes/s; WRITES=10 BYTES=202 for the 10,000 writes/s case's batches).
 import { fork } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -26,8 +29,15 @@ const BYTES = Number(process.env.BYTES ?? 202)
 const TOPIC = 'floor'
 /** Processes in the swarm: one writer, the rest receivers. */
 const PEERS = Number(process.env.PEERS ?? 3)
+/** Messages a second, each stamped with its send time (host clock); 0: as fast as they go. */
+const RATE = Number(process.env.RATE ?? 0)
+/** Where a message carries its send time (after the 8 bytes that make it distinct). */
+const STAMP_AT = 8
+const now = () => performance.timeOrigin + performance.now()
 if (!Number.isInteger(PEERS) || PEERS < 2) {
-  console.error(`PEERS must be a whole number of processes, 2 or more (one writer and its receivers): ${process.env.PEERS}`)
+  console.error(
+    `PEERS must be a whole number of processes, 2 or more (one writer and its receivers): ${process.env.PEERS}`
+  )
   process.exit(2)
 }
 
@@ -49,10 +59,14 @@ async function child() {
   const pubsub = node.services.pubsub
   pubsub.subscribe(TOPIC)
   let received = 0
+  /** Delivery latencies of stamped messages since last asked, in ms. */
+  const latencies = []
   /** Resolves whoever waits for a count of messages received, once it is reached. */
   const waiting = new Set()
   pubsub.addEventListener('message', (evt) => {
     if (evt.detail.topic !== TOPIC) return
+    const { data } = evt.detail
+    if (RATE > 0) latencies.push(now() - new DataView(data.buffer, data.byteOffset).getFloat64(STAMP_AT))
     received++
     for (const w of waiting) if (received >= w.count) w.resolve()
   })
@@ -65,6 +79,7 @@ async function child() {
     },
     meshPeers: () => pubsub.getMeshPeers(TOPIC).length,
     received: () => received,
+    latencies: () => latencies.splice(0),
     /** Resolves true once `count` messages were received in all, false after `timeout` ms. */
     until: ({ count, timeout }) =>
       new Promise((resolve) => {
@@ -88,13 +103,18 @@ async function child() {
       return used.user + used.system
     },
     publish: async ({ messages }) => {
+      const started = now()
       for (let m = 0; m < messages; m++) {
         // Distinct messages (gossipsub drops one it has seen), made before the publish.
-        const data = new Uint8Array(WRITES * BYTES)
+        const data = new Uint8Array(Math.max(WRITES * BYTES, STAMP_AT + 8))
         for (let i = 0; i < data.length; i += 64) data[i] = (Math.random() * 256) | 0
-        data.set(new Uint8Array(new Float64Array([Math.random()]).buffer), 0)
+        const view = new DataView(data.buffer)
+        view.setFloat64(0, Math.random())
+        if (RATE > 0) view.setFloat64(STAMP_AT, now())
         await pubsub.publish(TOPIC, data)
-        await new Promise(setImmediate)
+        // Paced as the bench's writer paces its saves: a timer to the next one's time, a turn if it is due.
+        const wait = RATE > 0 ? started + ((m + 1) / RATE) * 1000 - now() : 0
+        await new Promise((resolve) => (wait > 1 ? setTimeout(resolve, wait) : setImmediate(resolve)))
       }
     },
     stop: async () => {
@@ -146,8 +166,10 @@ async function main() {
     }
     const sums = []
     const perProcess = []
+    /** Delivery latencies of rounds 1 on (round 0 warms the processes up), in ms. */
+    const latencies = []
     console.log(`${PEERS} processes; ${MESSAGES} messages of ${WRITES} writes × ${BYTES} B a round`)
-    console.log('round  writes/s (equivalent)  CPU µs/write: writer  a receiver  per process  summed')
+    console.log('round  writes/s (equivalent)  CPU µs/write: writer  a receiver  per process     summed')
     for (let round = 0; round < ROUNDS; round++) {
       const before = await Promise.all(all.map((p) => p.call('cpu')))
       const had = await Promise.all(receivers.map((r) => r.call('received')))
@@ -156,6 +178,8 @@ async function main() {
       await writer.call('publish', { messages: MESSAGES })
       if (!(await Promise.all(arrived)).every(Boolean)) throw new Error(`round ${round}: messages missing after 60 s`)
       const ms = performance.now() - started
+      const delivered = (await Promise.all(receivers.map((r) => r.call('latencies')))).flat()
+      if (round > 0) latencies.push(...delivered)
       const after = await Promise.all(all.map((p) => p.call('cpu')))
       const writes = MESSAGES * WRITES
       const per = after.map((a, i) => (a - before[i]) / writes)
@@ -163,7 +187,7 @@ async function main() {
       sums.push(sum)
       perProcess.push(sum / PEERS)
       const receiver = (sum - per[0]) / (PEERS - 1)
-      const cells = [per[0], receiver, sum / PEERS, sum].map((x, i) => x.toFixed(2).padStart([20, 11, 12, 7][i]))
+      const cells = [per[0], receiver, sum / PEERS, sum].map((x, i) => x.toFixed(2).padStart([22, 12, 13, 11][i]))
       console.log(
         `${String(round).padStart(5)}  ${String(Math.round(writes / (ms / 1000))).padStart(21)}${cells.join('')}`
       )
@@ -185,6 +209,13 @@ async function main() {
       const median = later.length % 2 === 1 ? later[Math.floor(mid)] : (later[mid - 1] + later[mid]) / 2
       console.log(
         `  rounds 2-${ROUNDS - 1}: median ${median.toFixed(2)}, min ${later[0].toFixed(2)}, max ${later.at(-1).toFixed(2)}`
+      )
+    }
+    if (RATE > 0) {
+      latencies.sort((a, b) => a - b)
+      const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(2)
+      console.log(
+        `delivery latency at ${RATE} messages/s, rounds 1-${ROUNDS - 1}: p50 ${at(50)}, p99 ${at(99)}, max ${at(100)} ms (${latencies.length} deliveries)`
       )
     }
     console.log(`  what ${cores} cores allow: ${budget(150_000)} µs at 150,000 writes/s, ${budget(120_000)} at 120,000`)

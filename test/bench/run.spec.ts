@@ -121,6 +121,16 @@ describe.skipIf(decision.action === 'skip')(
         expect(floor.stdout).toMatch(
           new RegExp(`^${label} CPU µs/write: round 0 \\(fresh processes\\) [\\d.]+, round 1 [\\d.]+$`, 'm')
         )
+      // Paced, stamped messages: the latency floor of the visibility cases.
+      const paced = await bench(
+        ['floor.mjs'],
+        { PEERS: '2', RATE: '200', ROUNDS: '2', MESSAGES: '20', WRITES: '1' },
+        60_000
+      )
+      expect(paced.code, ready(paced)).toBe(0)
+      expect(paced.stdout).toMatch(
+        /^delivery latency at 200 messages\/s, rounds 1-1: p50 [\d.]+, p99 [\d.]+, max [\d.]+ ms \(20 deliveries\)$/m
+      )
       const collections = await bench(['collections.mjs', '100'], { SETTLE_MS: '0' }, 60_000)
       expect(collections.code, ready(collections)).toBe(0)
       // Figures of a tiny run: any number, even negative (RSS can fall while so little is written).
