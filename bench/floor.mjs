@@ -11,9 +11,11 @@
 // npm install); PEERS=2, PEERS=8 for the floor of the peers table. RATE=1000 WRITES=1 BYTES=250
 // publishes RATE messages a second instead of as fast as it can, each stamped with its send time,
 // and prints the delivery latency's percentiles (the floor of the visibility cases: one save of
-// 200 B a message at 1,000 writes/s; WRITES=10 BYTES=202 for the 10,000 writes/s case's batches).
+// 200 B a message at 1,000 writes/s; WRITES=10 BYTES=202 for the 10,000 writes/s case's batches)
+// and the longest event-loop block of the writer and of the receivers.
 import { fork } from 'node:child_process'
 import { availableParallelism } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { connect, serve } from './ipc.mjs'
 
@@ -61,6 +63,9 @@ async function child() {
   let received = 0
   /** Delivery latencies of stamped messages since last asked, in ms. */
   const latencies = []
+  // Sampled every millisecond, as the bench samples a joiner's.
+  const blocks = monitorEventLoopDelay({ resolution: 1 })
+  blocks.enable()
   /** Resolves whoever waits for a count of messages received, once it is reached. */
   const waiting = new Set()
   pubsub.addEventListener('message', (evt) => {
@@ -80,6 +85,12 @@ async function child() {
     meshPeers: () => pubsub.getMeshPeers(TOPIC).length,
     received: () => received,
     latencies: () => latencies.splice(0),
+    /** The longest event-loop block since last asked, in ms. */
+    longestBlock: () => {
+      const ms = blocks.max / 1e6
+      blocks.reset()
+      return ms
+    },
     /** Resolves true once `count` messages were received in all, false after `timeout` ms. */
     until: ({ count, timeout }) =>
       new Promise((resolve) => {
@@ -168,9 +179,12 @@ async function main() {
     const perProcess = []
     /** Delivery latencies of rounds 1 on (round 0 warms the processes up), in ms. */
     const latencies = []
+    /** The longest event-loop block of rounds 1 on, in ms: the writer's and the receivers'. */
+    const longest = { writer: 0, receivers: 0 }
     console.log(`${PEERS} processes; ${MESSAGES} messages of ${WRITES} writes × ${BYTES} B a round`)
     console.log('round  writes/s (equivalent)  CPU µs/write: writer  a receiver  per process     summed')
     for (let round = 0; round < ROUNDS; round++) {
+      await Promise.all(all.map((p) => p.call('longestBlock')))
       const before = await Promise.all(all.map((p) => p.call('cpu')))
       const had = await Promise.all(receivers.map((r) => r.call('received')))
       const started = performance.now()
@@ -179,7 +193,12 @@ async function main() {
       if (!(await Promise.all(arrived)).every(Boolean)) throw new Error(`round ${round}: messages missing after 60 s`)
       const ms = performance.now() - started
       const delivered = (await Promise.all(receivers.map((r) => r.call('latencies')))).flat()
-      if (round > 0) latencies.push(...delivered)
+      const [writerBlock, ...receiverBlocks] = await Promise.all(all.map((p) => p.call('longestBlock')))
+      if (round > 0) {
+        latencies.push(...delivered)
+        longest.writer = Math.max(longest.writer, writerBlock)
+        longest.receivers = Math.max(longest.receivers, ...receiverBlocks)
+      }
       const after = await Promise.all(all.map((p) => p.call('cpu')))
       const writes = MESSAGES * WRITES
       const per = after.map((a, i) => (a - before[i]) / writes)
@@ -216,6 +235,9 @@ async function main() {
       const at = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(2)
       console.log(
         `delivery latency at ${RATE} messages/s, rounds 1-${ROUNDS - 1}: p50 ${at(50)}, p99 ${at(99)}, max ${at(100)} ms (${latencies.length} deliveries)`
+      )
+      console.log(
+        `longest event-loop block, rounds 1-${ROUNDS - 1}: writer ${longest.writer.toFixed(1)} ms, receivers ${longest.receivers.toFixed(1)} ms`
       )
     }
     console.log(`  what ${cores} cores allow: ${budget(150_000)} µs at 150,000 writes/s, ${budget(120_000)} at 120,000`)

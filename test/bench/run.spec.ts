@@ -131,6 +131,7 @@ describe.skipIf(decision.action === 'skip')(
       expect(paced.stdout).toMatch(
         /^delivery latency at 200 messages\/s, rounds 1-1: p50 [\d.]+, p99 [\d.]+, max [\d.]+ ms \(20 deliveries\)$/m
       )
+      expect(paced.stdout).toMatch(/^longest event-loop block, rounds 1-1: writer [\d.]+ ms, receivers [\d.]+ ms$/m)
       const collections = await bench(['collections.mjs', '100'], { SETTLE_MS: '0' }, 60_000)
       expect(collections.code, ready(collections)).toBe(0)
       // Figures of a tiny run: any number, even negative (RSS can fall while so little is written).
