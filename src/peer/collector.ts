@@ -1,9 +1,12 @@
 /**
  * Tombstone collection on a schedule: every interval, old tombstones are collected below the
- * members' watermark, a slice at a time so that reads and writes go on meanwhile.
+ * members' watermark, a slice at a time so that reads and writes go on meanwhile. The digest's
+ * line (store/tally.ts) is moved the same way, at each moment it is due.
  */
 import * as defaults from '../constants.js'
+import { digestEpoch } from '../store/digest.js'
 import type { Replica } from '../store/replica.js'
+import { nextLineMove } from '../store/tally.js'
 import type { Membership } from '../sync/membership.js'
 
 export interface CollectorInit {
@@ -19,6 +22,11 @@ export interface CollectorInit {
   running: () => boolean
 }
 
+/** How long one slice of the digest line's scan runs before the event loop gets a turn. */
+const LINE_SLICE_MS = 4
+/** Positions the line's scan reads between two looks at the time: each may hash an entry that leaves. */
+const LINE_BATCH = 256
+
 export class Collector {
   private readonly replica: Replica
   private readonly membership: Membership
@@ -30,17 +38,25 @@ export class Collector {
    */
   private readonly clockMargin: number
   private timer: NodeJS.Timeout | undefined
+  private lineTimer: NodeJS.Timeout | undefined
+  private readonly tombstoneTtl: number
 
   constructor(init: CollectorInit) {
     this.replica = init.replica
     this.membership = init.membership
     this.interval = init.interval
     this.running = init.running
+    this.tombstoneTtl = init.tombstoneTtl
     this.clockMargin = Math.max(0, 2 * init.maxSkew - init.tombstoneTtl)
   }
 
-  /** Collects old tombstones every interval, a slice at a time so that reads and writes go on meanwhile. */
+  /** Collects old tombstones every interval, and moves the digest's line when due, a slice at a time so that reads and writes go on meanwhile. */
   start(): void {
+    this.collectLater()
+    this.moveLineLater()
+  }
+
+  private collectLater(): void {
     this.timer = setTimeout(() => {
       // A pause of the process (a stopped container, a suspended host) is no running time.
       this.membership.tick(2 * this.interval)
@@ -48,14 +64,37 @@ export class Collector {
       const steps = this.replica.collectStepwise(defaults.DEFAULT_SYNC_SCAN_BATCH, watermark)
       const step = (): void => {
         if (!this.running()) return
-        if (steps.next().done === true) this.start()
+        if (steps.next().done === true) this.collectLater()
         else this.timer = setTimeout(step, 0)
       }
       step()
     }, this.interval)
   }
 
+  /**
+   * At the next moment the digest's line moves, scans the replica for it in slices of about
+   * LINE_SLICE_MS (a sync round or status() that reads the digest meanwhile finishes the scan).
+   * Waits an epoch at most, so that a clock set back is met within one.
+   */
+  private moveLineLater(): void {
+    const now = this.replica.clock.now()
+    const wait = Math.min(Math.max(nextLineMove(now, this.tombstoneTtl) - now, 0), digestEpoch(this.tombstoneTtl))
+    this.lineTimer = setTimeout(() => {
+      const steps = this.replica.ageDigestStepwise(LINE_BATCH)
+      const slice = (): void => {
+        if (!this.running()) return
+        const started = performance.now()
+        let done = false
+        while (!done && performance.now() - started < LINE_SLICE_MS) done = steps.next().done === true
+        if (done) this.moveLineLater()
+        else this.lineTimer = setTimeout(slice, 0)
+      }
+      slice()
+    }, wait)
+  }
+
   stop(): void {
     clearTimeout(this.timer)
+    clearTimeout(this.lineTimer)
   }
 }

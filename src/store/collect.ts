@@ -25,7 +25,7 @@ export function* dropDead(
       if (
         entries.isCollectable(slot, horizon) &&
         entries.wallOf(slot) < written &&
-        !tally.counts(entries.isDeleted(slot), entries.wallOf(slot), entries.expiryOf(slot))
+        !tally.countsAt(entries, slot, entries.isDeleted(slot), entries.wallOf(slot), entries.expiryOf(slot))
       ) {
         tally.remove(entries, slot)
         entries.delete(slot)

@@ -87,7 +87,8 @@ export class Counters {
    */
   constructor(
     private readonly digest: Digest,
-    private readonly counts: (expiresAt: number) => boolean
+    /** Whether the digest counts a window ending at `expiresAt` of the counter in position `at` (-1: a new one). */
+    private readonly counts: (expiresAt: number, at: number) => boolean
   ) {
     // Windows' writers by a table of their own: the first window's is '', no peer id, which the
     // replica's table (sent as sync frames' node tables) must not hold.
@@ -181,7 +182,7 @@ export class Counters {
     let at = this.find(update.counter)
     const order = at < 0 ? 1 : compareStamps(window, this.window(at))
     if (order < 0) return undefined
-    if (at < 0 && window.expiresAt !== 0 && window.expiresAt < horizon && !this.counts(window.expiresAt))
+    if (at < 0 && window.expiresAt !== 0 && window.expiresAt < horizon && !this.counts(window.expiresAt, -1))
       return undefined
     if (at >= 0 && order > 0) {
       this.drop(update.counter, at)
@@ -206,12 +207,13 @@ export class Counters {
     )
       return undefined
     const merged = this.row(update.counter, update.slot, next, held)
-    if (this.counts(held.expiresAt)) {
+    // Counted where it is stored: a new counter's position is known once it is written.
+    const position = this.setSlot(update.counter, at, update.slot, next, held, current)
+    if (this.counts(held.expiresAt, position)) {
       if (current !== undefined)
         this.digest.toggle(hashCounter(this.row(update.counter, update.slot, current, held), this.hash))
       this.digest.toggle(hashCounter(merged, this.hash))
     }
-    this.setSlot(update.counter, at, update.slot, next, held, current)
     return merged
   }
 
@@ -228,7 +230,7 @@ export class Counters {
     for (let at = 0; at < this.space.slotLimit; at++) {
       if (!this.space.has(at)) continue
       const expiresAt = s.expiryOf(at)
-      if (expiresAt !== 0 && expiresAt < horizon && s.wallOf(at) < written && !this.counts(expiresAt)) {
+      if (expiresAt !== 0 && expiresAt < horizon && s.wallOf(at) < written && !this.counts(expiresAt, at)) {
         this.drop(this.space.keyOf(at), at)
         dropped++
       }
@@ -247,14 +249,16 @@ export class Counters {
     }
   }
 
-  /** Leaves out of the digest the slots of the windows that ended in [from, line) (the digest's line moved there). */
-  age(from: number, line: number): void {
-    const s = this.space.stamps
-    for (let at = 0; at < this.space.slotLimit; at++) {
-      if (!this.space.has(at)) continue
-      const expiresAt = s.expiryOf(at)
-      if (expiresAt !== 0 && expiresAt >= from && expiresAt < line) this.toggleAll(this.space.keyOf(at), at)
-    }
+  /** One past the highest position a counter holds: the digest's line scans positions below it (store/tally.ts). */
+  get slotLimit(): number {
+    return this.space.slotLimit
+  }
+
+  /** Leaves out of the digest the slots of the counter in position `at`, if its window ended in [from, line) (the digest's line moved there). */
+  age(at: number, from: number, line: number): void {
+    if (!this.space.has(at)) return
+    const expiresAt = this.space.stamps.expiryOf(at)
+    if (expiresAt !== 0 && expiresAt >= from && expiresAt < line) this.toggleAll(this.space.keyOf(at), at)
   }
 
   /** Where the record of `counter` is, or -1: the counter found last is remembered (an increment looks it up five times). */
@@ -307,7 +311,7 @@ export class Counters {
 
   /**
    * Sets slot `slot` of `counter` (at `at`; -1: a new counter) in `window`, the one it holds, to
-   * `next`, from `current` (undefined: a new slot), keeping its total.
+   * `next`, from `current` (undefined: a new slot), keeping its total. Returns the counter's position.
    */
   private setSlot(
     counter: string,
@@ -316,8 +320,9 @@ export class Counters {
     next: Slot,
     window: CounterWindow,
     current: Slot | undefined
-  ): void {
-    if (at < 0 || this.first(counter, at)[0] === slot) this.write(counter, at, slot, next, window)
+  ): number {
+    let position = at
+    if (at < 0 || this.first(counter, at)[0] === slot) position = this.write(counter, at, slot, next, window)
     else {
       let more = this.more.get(counter)
       if (more === undefined) {
@@ -329,6 +334,7 @@ export class Counters {
     const more = this.more.get(counter)
     if (more !== undefined)
       more.total = this.nextTotal(counter, more.total, counted(next) - (current === undefined ? 0 : counted(current)))
+    return position
   }
 
   /**
@@ -345,8 +351,8 @@ export class Counters {
     return Number(exact)
   }
 
-  /** Writes the record of `counter` (at `at`; -1: a new one) with its first slot `slot`, `s`. */
-  private write(counter: string, at: number, slot: string, s: Slot, window: CounterWindow): void {
+  /** Writes the record of `counter` (at `at`; -1: a new one) with its first slot `slot`, `s`; returns its position. */
+  private write(counter: string, at: number, slot: string, s: Slot, window: CounterWindow): number {
     const added = at < 0
     if (added) at = this.space.claim(0)
     const value = [this.slotNames.numberOf(slot), s.inc, s.dec, s.baseInc, s.baseDec]
@@ -369,11 +375,12 @@ export class Counters {
       encoded: w.finish()
     }
     this.space.put(at, record, hashKey(counter), added)
+    return at
   }
 
   /** Takes a counter and its slots out (of the digest too, where it counts them). */
   private drop(counter: string, at: number): void {
-    if (this.counts(this.space.stamps.expiryOf(at))) this.toggleAll(counter, at)
+    if (this.counts(this.space.stamps.expiryOf(at), at)) this.toggleAll(counter, at)
     this.space.delete(at)
     this.more.delete(counter)
     if (counter === this.lastFound) this.lastFound = undefined

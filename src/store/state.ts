@@ -55,7 +55,7 @@ export class ReplicaState {
     this.clock = init.clock
     this.tombstoneTtl = init.tombstoneTtl
     this.tally = new Tally(init.tombstoneTtl, init.clock.now())
-    this.counters = new Counters(this.tally.digest, (expiresAt) => this.tally.counts(false, 0, expiresAt))
+    this.counters = new Counters(this.tally.digest, (expiresAt, at) => this.tally.countsCounter(at, expiresAt))
     this.changes = new Changes(init)
   }
 
@@ -197,6 +197,7 @@ export class ReplicaState {
     const keyHash = hashKey(key)
     const slot = entries === undefined ? -1 : entries.find(key, keyHash)
     let wasLive = false
+    let position = slot
     if (entries !== undefined && slot >= 0) {
       const order = entries.compare(update.wall, update.logical, update.node, slot)
       if (order < 0) return false
@@ -214,9 +215,11 @@ export class ReplicaState {
         entries = new Collection(update.collection, this.writers, this.small)
         this.collections.set(update.collection, entries)
       }
-      entries.put(-1, update, keyHash)
+      position = entries.put(-1, update, keyHash)
     }
-    this.tally.add(update.deleted, counted, hash)
+    // Counted where it is stored: by the line before, while a move of the line has not scanned it.
+    const countedHere = this.tally.countsAt(entries, position, update.deleted, update.wall, update.expiresAt)
+    this.tally.add(update.deleted, countedHere, hash)
     if (origin !== 'restore') this.changes.entry(update, origin, wasLive)
     return true
   }
@@ -275,7 +278,7 @@ export class ReplicaState {
    */
   *collectStepwise(batch: number, watermark?: number): Generator<number> {
     const now = this.clock.now()
-    this.ageDigest(now)
+    for (const _ of this.tally.ageStepwise(now, this.collections.values(), this.counters, batch)) yield 0
     const horizon = now - this.tombstoneTtl
     const written = Math.min(now, watermark ?? now) - this.tombstoneTtl
     let counters = 0
@@ -293,6 +296,11 @@ export class ReplicaState {
    */
   ageDigest(now = this.clock.now()): void {
     this.tally.age(now, this.collections.values(), this.counters)
+  }
+
+  /** {@link ageDigest} in steps of `batch` positions scanned (store/tally.ts); the digest is exact once it returns. */
+  ageDigestStepwise(batch: number, now = this.clock.now()): Generator<void> {
+    return this.tally.ageStepwise(now, this.collections.values(), this.counters, batch)
   }
 
   /** The stored version of a key (tombstones included), if any. */
