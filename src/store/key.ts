@@ -76,13 +76,16 @@ export function keyEquals(key: Key, bytes: Uint8Array, start: number, length: nu
     for (let i = start; i < start + length; i++) if (bytes[i] !== from[i + offset]) return false
     return true
   }
-  // A string of n characters has at least n UTF-8 bytes; an ASCII one exactly n, its characters.
+  // A string of n characters has at least n UTF-8 bytes, and exactly n only when every character
+  // is ASCII: then each byte is its character. A character from U+0080 to U+00FF is no byte of its
+  // own ('Ã©' is not the bytes C3 A9 of 'é'), so it never matches one.
   if (length < key.length) return false
   if (length === key.length) {
-    let i = 0
-    while (i < length && key.charCodeAt(i) === bytes[start + i]) i++
-    if (i === length) return true
-    if (key.charCodeAt(i) < 0x80) return false
+    for (let i = 0; i < length; i++) {
+      const c = key.charCodeAt(i)
+      if (c >= 0x80 || c !== bytes[start + i]) return false
+    }
+    return true
   }
   return readUtf8(bytes, start, start + length) === key
 }
