@@ -74,11 +74,16 @@ export class Collector {
   /**
    * At the next moment the digest's line moves, scans the replica for it in slices of about
    * LINE_SLICE_MS (a sync round or status() that reads the digest meanwhile finishes the scan).
-   * Waits an epoch at most, so that a clock set back is met within one.
+   * Waits an epoch at most, so that a clock moved is met within one.
    */
   private moveLineLater(): void {
     const now = this.replica.clock.now()
-    const wait = Math.min(Math.max(nextLineMove(now, this.tombstoneTtl) - now, 0), digestEpoch(this.tombstoneTtl))
+    const until = nextLineMove(now, this.tombstoneTtl) - now
+    // A TTL no clock reaches (Infinity): the line never moves.
+    if (Number.isNaN(until)) return
+    const epoch = digestEpoch(this.tombstoneTtl)
+    // Never due already, but for a TTL so large that the sum loses its last digits: then an epoch.
+    const wait = until > 0 ? Math.min(until, epoch) : epoch
     this.lineTimer = setTimeout(() => {
       const steps = this.replica.ageDigestStepwise(LINE_BATCH)
       const slice = (): void => {

@@ -51,6 +51,8 @@ export class Collection implements KeyHolder, Seed {
   private owner: number
   /** In a shared space: the slot at each position (-1: free); undefined in a space of its own. */
   private slots: number[] | undefined
+  /** The last move of the digest's line whose scan has passed this collection (store/tally.ts; 0: none). */
+  lineScanned = 0
 
   /** `shared`: the replica's shared space to start in; none: a space of its own from the start. */
   constructor(

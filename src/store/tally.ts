@@ -33,18 +33,22 @@ export interface AgedCounters {
   age(at: number, from: number, line: number): void
 }
 
-/** A move of the line under way: the counters, the collections as they were when it began, and how far the scan is. */
+/**
+ * A move of the line under way: the counters, then the collections in the replica's own order,
+ * read as the scan goes (a collection made meanwhile is met too), and how far the scan is.
+ */
 interface Move {
+  /** This move's number: a collection the scan has passed is marked with it. */
+  readonly id: number
   /** The line before. */
   readonly from: number
   readonly counters: AgedCounters
   /** The counters' next position to scan; Infinity once they all are. */
   counter: number
-  readonly collections: readonly Collection[]
-  /** Each collection's place in {@link collections}. */
-  readonly order: Map<Collection, number>
-  /** The collection the scan is in, and its next position. */
-  index: number
+  /** The collections the scan has not reached, as the replica holds them (a live iterator). */
+  readonly rest: Iterator<Collection>
+  /** The collection the scan is in (undefined: none yet, or between two), and its next position. */
+  current: Collection | undefined
   position: number
 }
 
@@ -55,6 +59,8 @@ export class Tally {
   tombstones = 0
   private line: number
   private move: Move | undefined
+  /** Moves begun so far (each move's id). */
+  private moves = 0
   private readonly hash: MemberHash = { bucket: 0, h1: 0, h2: 0 }
 
   constructor(
@@ -117,7 +123,8 @@ export class Tally {
   /**
    * {@link age} in steps: yields after every `batch` positions scanned, and the digest is exact
    * once it returns. Meanwhile each entry counts by the line its scan has reached
-   * ({@link countsAt}), and {@link age} finishes the move at once.
+   * ({@link countsAt}), and {@link age} finishes the move at once. `collections` must be live (the
+   * replica's map's own iterator): the scan reads it as it goes.
    */
   *ageStepwise(now: number, collections: Iterable<Collection>, counters: AgedCounters, batch: number): Generator<void> {
     while (!this.scan(batch)) yield
@@ -128,13 +135,12 @@ export class Tally {
   /** Begins moving the line to `now`'s, if it is due: the counters and the entries are left to {@link scan}. */
   private begin(now: number, collections: Iterable<Collection>, counters: AgedCounters): boolean {
     const line = this.lineAt(now)
-    if (line <= this.line) return false
+    // Also false for a line no clock reaches (a TTL of Infinity makes it NaN): it never moves.
+    if (!(line > this.line)) return false
     const from = this.line
     this.line = line
-    const list = [...collections]
-    const order = new Map<Collection, number>()
-    for (let i = 0; i < list.length; i++) order.set(list[i], i)
-    this.move = { from, counters, counter: 0, collections: list, order, index: 0, position: 0 }
+    const rest = collections[Symbol.iterator]()
+    this.move = { id: ++this.moves, from, counters, counter: 0, rest, current: undefined, position: 0 }
     return true
   }
 
@@ -153,8 +159,16 @@ export class Tally {
       move.counters.age(move.counter, move.from, this.line)
     }
     move.counter = Number.POSITIVE_INFINITY
-    for (; move.index < move.collections.length; move.index++, move.position = 0) {
-      const entries = move.collections[move.index]
+    for (;;) {
+      let entries = move.current
+      if (entries === undefined) {
+        const next = move.rest.next()
+        if (next.done === true) break
+        entries = next.value
+        if (entries.lineScanned === move.id) continue
+        move.current = entries
+        move.position = 0
+      }
       // Read at each step: positions taken since the move began are scanned too.
       for (; move.position < entries.slotLimit; move.position++) {
         if (left-- <= 0) return false
@@ -163,6 +177,8 @@ export class Tally {
         const died = entries.isDeleted(p) ? entries.wallOf(p) : entries.expiryOf(p)
         if (died !== 0 && died >= move.from && died < this.line) this.digest.toggle(entries.hashOf(p, this.hash))
       }
+      entries.lineScanned = move.id
+      move.current = undefined
     }
     this.move = undefined
     return true
@@ -171,10 +187,8 @@ export class Tally {
   /** The line that counts the entry in `position` of `entries`: the one before while a move has not scanned it. */
   private lineOf(entries: Collection, position: number): number {
     const move = this.move
-    if (move === undefined) return this.line
-    const at = move.order.get(entries)
-    const ahead = at !== undefined && (at > move.index || (at === move.index && position >= move.position))
-    return ahead ? move.from : this.line
+    if (move === undefined || entries.lineScanned === move.id) return this.line
+    return entries === move.current && position < move.position ? this.line : move.from
   }
 
   /** The digest's line at `now`. */

@@ -102,4 +102,42 @@ describe("the collector and the digest's line", () => {
     expect(r.digest.root()).toBe(fromScratch(r, now))
     collector.stop()
   })
+
+  it('sets no timer for a line that never moves, nor one that fires again at once', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const node = PEER_IDS[0]
+    for (const tombstoneTtl of [Number.POSITIVE_INFINITY, Number.MAX_VALUE]) {
+      let now = NOW
+      const r = new Replica({
+        node,
+        slot: `${node}/1`,
+        clock: new Clock({ now: () => now, maxSkew: TTL }),
+        tombstoneTtl
+      })
+      r.save('c', 'k', 1, 0)
+      let moves = 0
+      const ageDigestStepwise = r.ageDigestStepwise.bind(r)
+      r.ageDigestStepwise = (batch: number, at?: number) => {
+        moves++
+        return ageDigestStepwise(batch, at)
+      }
+      const collector = new Collector({
+        replica: r,
+        membership: alone(() => now),
+        interval: 3_600_000,
+        maxSkew: TTL,
+        tombstoneTtl,
+        running: () => true
+      })
+      collector.start()
+      for (let i = 0; i < 100; i++) {
+        now += 10
+        vi.advanceTimersByTime(10)
+      }
+      // A second of running: no scan begun at every turn (a minute's epoch).
+      expect(moves).toBeLessThanOrEqual(2)
+      collector.stop()
+      expect(vi.getTimerCount()).toBe(0)
+    }
+  })
 })

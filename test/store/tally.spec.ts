@@ -189,9 +189,9 @@ describe("the digest's line", () => {
     for (let i = 1; i <= 3; i++) r.save('c', `k${i}`, i, 0)
     now += 3 * EPOCH
     // Received late: a version of k0 that never expires, written 2.5 TTLs ago, and k4's likewise.
-    const late = (key: string, ago: number, deleted: boolean) =>
+    const late = (key: string, ago: number, deleted: boolean, collection = 'c') =>
       r.mergeEntry({
-        collection: 'c',
+        collection,
         key,
         wall: now - ago,
         logical: 0,
@@ -208,6 +208,9 @@ describe("the digest's line", () => {
     late('k0', 2 * TTL, true)
     late('k4', 2.5 * TTL, false)
     late('k4', 2 * TTL, true)
+    // And a collection made after the move began, likewise.
+    late('k0', 2.5 * TTL, false, 'z')
+    late('k0', 2 * TTL, true, 'z')
     for (let i = 0; i < 100 && steps.next().done === false; i++);
     expect(r.digest.root()).toBe(fromScratch(r, now))
   })
