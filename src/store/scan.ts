@@ -96,7 +96,11 @@ export function* encodeEverything(
     for (let slot = 0; slot < stored.slotLimit; slot++) {
       if (++scanned % scanBatch === 0) yield undefined
       if (!stored.has(slot)) continue
-      if (count > 0 && (count >= maxEntries || body.length + stored.recordBytes(slot) > maxBytes)) yield finish()
+      if (count > 0 && (count >= maxEntries || body.length + stored.recordBytes(slot) > maxBytes)) {
+        yield finish()
+        // The frame's send waited (credit, compression): a collection pass may have freed the position meanwhile.
+        if (!stored.has(slot)) continue
+      }
       stored.encodeEntry(body, slot, nameBytes)
       count++
     }
