@@ -5,7 +5,7 @@
  */
 import type { MemberRow, SyncMessage } from '../codec/sync.js'
 import type { SyncRoundEvent } from '../contract.js'
-import { decodeError } from '../errors.js'
+import { decodeError, ErrorCode, SharedMemError } from '../errors.js'
 import type { Replica } from '../store/replica.js'
 import type { Membership } from './membership.js'
 
@@ -90,9 +90,19 @@ export async function next(inbox: Inbox): Promise<SyncMessage | undefined> {
   return r.done === true ? undefined : r.value
 }
 
-/** `msg` as a message of `type` (undefined stays undefined); `ERR_DECODE` for a message of another type. */
-export function expect<T extends SyncMessage['type']>(msg: SyncMessage | undefined, type: T): Message<T> | undefined {
-  if (msg === undefined) return undefined
+/** `msg` as a message of `type`; `ERR_DECODE` for a message of another type, {@link ended} for none. */
+export function expect<T extends SyncMessage['type']>(msg: SyncMessage | undefined, type: T): Message<T> {
+  if (msg === undefined) throw ended(`its ${type}`)
   if (msg.type !== type) throw decodeError(`expected a sync ${type} message, got ${msg.type}`)
   return msg as Message<T>
+}
+
+/**
+ * The failure of a round whose other side ended its stream before `what`: a peer that stopped or
+ * died mid-round (its connection closed cleanly). Failing at once releases what the round holds
+ * (this peer's catch-up turn, the round with that peer); ending quietly left the stream's last
+ * write waiting for a reader that was gone, until the round's time limit.
+ */
+export function ended(what: string): SharedMemError {
+  return new SharedMemError(ErrorCode.REMOTE, `the other side ended the sync stream before ${what}`)
 }

@@ -39,7 +39,6 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
     reply = await next(inbox)
   }
   const leaves = expect(reply, 'leaves')
-  if (leaves === undefined) return
   // The request compares this side's leaves as they are after the wait (entries may have come in).
   // If this side caught up from another peer meanwhile, the other side's leaves are as old as the
   // wait: every bucket written since would differ and be sent whole both ways (docs/benchmarks.md,
@@ -50,17 +49,16 @@ export async function* initiate(ctx: SessionContext, inbox: Inbox, result: Sessi
   yield request.reply
   const credit = new Credit(inbox, ctx.window)
   yield* sendBuckets(ctx, request.mask, result, credit)
-  result.complete = yield* receiveAll(ctx, inbox, result, credit)
+  yield* receiveAll(ctx, inbox, result, credit)
+  result.complete = true
 }
 
 /** The side that accepted the stream. */
 export async function* respond(ctx: SessionContext, inbox: Inbox, result: SessionResult): AsyncGenerator<Uint8Array> {
   let digest = expect(await next(inbox), 'digest')
-  if (digest === undefined) return
   if ((await ctx.takeTurn?.()) === true && outdated(ctx, digest)) {
     yield encodeStale()
     digest = expect(await next(inbox), 'digest')
-    if (digest === undefined) return
   }
   const leaves = answerDigest(ctx, digest, result)
   // The round hands over this side's state as of its answer: what reaches it later is left out of the return.
@@ -68,11 +66,10 @@ export async function* respond(ctx: SessionContext, inbox: Inbox, result: Sessio
   yield ctx.compressLeaves === undefined ? leaves : ctx.compressLeaves(leaves)
   if (own === undefined) return
   const request = expect(await next(inbox), 'request')
-  if (request === undefined) return
   const requested = takeRequest(request, result)
   const received = new Digest()
   const credit = new Credit(inbox, ctx.window)
-  if (!(yield* receiveAll(ctx, inbox, result, credit, received, own))) return
+  yield* receiveAll(ctx, inbox, result, credit, received, own)
   yield* sendBuckets(ctx, bucketsToReturn(requested, received, own, ctx.replica.digest.leaves), result, credit)
   result.complete = true
 }

@@ -14,7 +14,7 @@ import { decodeError } from '../errors.js'
 import { type Digest, hashCounter, type MemberHash } from '../store/digest.js'
 import type { EntryUpdate } from '../store/types.js'
 import { reasonOf } from '../util/rejections.js'
-import { breathe, type Inbox, next, type SessionContext, type SessionResult } from './context.js'
+import { breathe, ended, type Inbox, next, type SessionContext, type SessionResult } from './context.js'
 import type { RoundLeaves } from './round-leaves.js'
 
 /** Entries merged between two turns of the event loop at most: the stream keeps reading (and granting window) meanwhile. */
@@ -55,7 +55,7 @@ export class Credit {
   async take(): Promise<void> {
     while (this.unacked >= this.window) {
       const msg = await next(this.inbox)
-      if (msg === undefined) throw decodeError('sync stream ended while frames were unacknowledged')
+      if (msg === undefined) throw ended('acknowledging every frame sent')
       if (msg.type !== 'ack') throw decodeError(`expected a sync acknowledgement, got ${msg.type}`)
       this.acked(msg.frames)
     }
@@ -75,7 +75,7 @@ export class Credit {
  * none is, so a sender waiting for credit (whatever its window) always gets it.
  * Acknowledgements of this side's own frames still in the inbox are counted on `credit`.
  * `received`, when given, accumulates the digest of every member received (merged or not), and
- * `own` what the merges change. Returns whether DONE arrived.
+ * `own` what the merges change. A stream that ends before DONE fails the round ({@link ended}).
  */
 export async function* receiveAll(
   ctx: SessionContext,
@@ -84,20 +84,16 @@ export async function* receiveAll(
   credit: Credit,
   received?: Digest,
   own?: RoundLeaves
-): AsyncGenerator<Uint8Array, boolean> {
+): AsyncGenerator<Uint8Array, void> {
   let unacknowledged = 0
-  let done = false
   for (let pending = upcoming(inbox); ; pending = upcoming(inbox)) {
     if (unacknowledged > 0 && (unacknowledged >= MAX_ACK_BATCH || !(await readyNow(pending)))) {
       yield encodeAck(unacknowledged)
       unacknowledged = 0
     }
     const msg = await pending
-    if (msg === undefined) break
-    if (msg.type === 'done') {
-      done = true
-      break
-    }
+    if (msg === undefined) throw ended('its DONE')
+    if (msg.type === 'done') break
     if (msg.type === 'ack') {
       credit.acked(msg.frames)
       continue
@@ -109,7 +105,6 @@ export async function* receiveAll(
     await breathe()
   }
   if (unacknowledged > 0) yield encodeAck(unacknowledged)
-  return done
 }
 
 /** This side's entries and counter slots in the masked buckets, as UPDATES frames within `credit`, then DONE. */

@@ -473,6 +473,43 @@ describe('sync session', () => {
     expect(lone.get('c', 'k')).toBe('v')
   })
 
+  it('fails at once (ERR_REMOTE) when the other side ends its stream at any point before the round ends', async () => {
+    // A peer that dies mid-round closes its stream cleanly: ending quietly left the round's last
+    // write waiting for a reader that was gone, holding the catch-up turn until the time limit.
+    const full = replica(ID.A)
+    for (let i = 0; i < 60; i++) full.save('c', `k${i}`, `v${i}`, 0)
+    // The frames each side sends in a whole round, counted on one run.
+    const whole = await round(context(full), context(replica(ID.B)))
+    const counts = { initiator: whole.aToB.frames, responder: whole.bToA.frames }
+    expect(counts.initiator).toBeGreaterThan(3)
+    for (const cut of ['initiator', 'responder'] as const) {
+      for (let k = 0; k < counts[cut]; k++) {
+        const a = context(full)
+        const b = context(replica(ID.B))
+        const aToB = channel()
+        const bToA = channel()
+        /** The first k frames of `side`, then the end of its stream. */
+        async function* cutAfter(side: AsyncGenerator<Uint8Array>): AsyncGenerator<Uint8Array> {
+          let sent = 0
+          for await (const frame of side) {
+            if (sent++ === k) return
+            yield frame
+          }
+        }
+        const initiator = initiate(a, bToA.inbox(), newResult())
+        const responder = respond(b, aToB.inbox(), newResult())
+        const [ends, other] =
+          cut === 'initiator'
+            ? [aToB.pump(cutAfter(initiator)), bToA.pump(responder)]
+            : [bToA.pump(cutAfter(responder)), aToB.pump(initiator)]
+        await ends
+        await expect(other, `${cut} cut after ${k} frames`).rejects.toThrowError(
+          expect.objectContaining({ code: 'ERR_REMOTE' })
+        )
+      }
+    }
+  })
+
   it('refuses a round with a member retired here (quarantine), merging nothing', async () => {
     let now = NOW
     const clock = () => now
