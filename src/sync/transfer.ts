@@ -181,7 +181,8 @@ async function merge(
   }
   const count = msg.batch.length
   for (let from = 0; from < count; ) {
-    if (from > 0) await breathe()
+    // A turn before each slice, the first too: the frame was decoded in the turn it arrived in.
+    await breathe()
     const last = Math.min(count, from + MERGE_SLICE)
     let to = from
     const before = result.rejected
