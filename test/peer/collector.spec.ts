@@ -32,6 +32,21 @@ function alone(now: () => number): Membership {
   return { tick: () => {}, watermark: () => now() } as unknown as Membership
 }
 
+/** A replica on the clock `now`, and its collector (collecting once an hour), not started. */
+function parts(now: () => number, tombstoneTtl = TTL): { r: Replica; collector: Collector } {
+  const node = PEER_IDS[0]
+  const r = new Replica({ node, slot: `${node}/1`, clock: new Clock({ now, maxSkew: TTL }), tombstoneTtl })
+  const collector = new Collector({
+    replica: r,
+    membership: alone(now),
+    interval: 3_600_000,
+    maxSkew: TTL,
+    tombstoneTtl,
+    running: () => true
+  })
+  return { r, collector }
+}
+
 afterEach(() => {
   vi.useRealTimers()
 })
@@ -40,23 +55,9 @@ describe("the collector and the digest's line", () => {
   it('moves the line when it is due, untouched by any reader, and again at the next moment', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     let now = NOW
-    const node = PEER_IDS[0]
-    const r = new Replica({
-      node,
-      slot: `${node}/1`,
-      clock: new Clock({ now: () => now, maxSkew: TTL }),
-      tombstoneTtl: TTL
-    })
+    const { r, collector } = parts(() => now)
     for (let i = 0; i < 2_000; i++) r.save('c', `k${i}`, i, now + 10 + (i % 700))
     const before = r.digest.root()
-    const collector = new Collector({
-      replica: r,
-      membership: alone(() => now),
-      interval: 3_600_000,
-      maxSkew: TTL,
-      tombstoneTtl: TTL,
-      running: () => true
-    })
     collector.start()
     // The entries die within the first second; the line passes them two seconds later.
     const due = nextLineMove(nextLineMove(NOW + 710, TTL), TTL)
@@ -80,22 +81,8 @@ describe("the collector and the digest's line", () => {
     // The clock jumps three epochs after the start: the line's timer, set for the next moment by
     // the clock before, wakes within an epoch and moves the line to the clock's.
     let now = NOW
-    const node = PEER_IDS[0]
-    const r = new Replica({
-      node,
-      slot: `${node}/1`,
-      clock: new Clock({ now: () => now, maxSkew: TTL }),
-      tombstoneTtl: TTL
-    })
+    const { r, collector } = parts(() => now)
     r.save('c', 'k', 1, now + 10)
-    const collector = new Collector({
-      replica: r,
-      membership: alone(() => now),
-      interval: 3_600_000,
-      maxSkew: TTL,
-      tombstoneTtl: TTL,
-      running: () => true
-    })
     collector.start()
     now += 3 * EPOCH
     vi.advanceTimersByTime(EPOCH)
@@ -105,15 +92,9 @@ describe("the collector and the digest's line", () => {
 
   it('sets no timer for a line that never moves, nor one that fires again at once', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
-    const node = PEER_IDS[0]
     for (const tombstoneTtl of [Number.POSITIVE_INFINITY, Number.MAX_VALUE]) {
       let now = NOW
-      const r = new Replica({
-        node,
-        slot: `${node}/1`,
-        clock: new Clock({ now: () => now, maxSkew: TTL }),
-        tombstoneTtl
-      })
+      const { r, collector } = parts(() => now, tombstoneTtl)
       r.save('c', 'k', 1, 0)
       let moves = 0
       const ageDigestStepwise = r.ageDigestStepwise.bind(r)
@@ -121,14 +102,6 @@ describe("the collector and the digest's line", () => {
         moves++
         return ageDigestStepwise(batch, at)
       }
-      const collector = new Collector({
-        replica: r,
-        membership: alone(() => now),
-        interval: 3_600_000,
-        maxSkew: TTL,
-        tombstoneTtl,
-        running: () => true
-      })
       collector.start()
       for (let i = 0; i < 100; i++) {
         now += 10
