@@ -48,7 +48,11 @@ export interface SharedMemPeer extends SharedMem, CollectionIterator, AsyncDispo
   stop(): Promise<void>
 }
 
-/** Options of {@link createPeer}. Every field is optional. */
+/**
+ * Options of {@link createPeer}. Every field is optional. A name it does not know, or a number out
+ * of range (a time waited for by a timer above 2^31 − 1 ms, NaN, a size that is not a whole number
+ * above 0), is refused with `ERR_INVALID_ARGUMENT`.
+ */
 export interface PeerOptions {
   /** Addresses to listen on: multiaddrs, ports or host:port. @default ['/ip4/127.0.0.1/tcp/0'] */
   listen?: Array<string | number>

@@ -15,13 +15,14 @@ import { loadOrCreateIdentity } from './identity.js'
 import { listenError } from './listen-error.js'
 import { Neighbours } from './neighbours.js'
 import { createNode } from './node.js'
-import { checkOptionNames } from './options.js'
+import { checkOptionNames, checkOptionValues } from './options.js'
 import { Peer } from './peer.js'
 import { parseSwarmKey } from './swarm-key.js'
 
 /** Starts a peer: listens, joins the swarm through `bootstrap`, and resolves once it can serve. */
 export async function createPeer(options: PeerOptions = {}): Promise<SharedMemPeer> {
   checkOptionNames(options)
+  checkOptionValues(options)
   if (options.durableWrites === true && options.dataDir === undefined) {
     throw invalidArgument('durableWrites needs a dataDir: without one, no write can be made durable')
   }

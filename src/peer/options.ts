@@ -90,3 +90,61 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]
 }
+
+/** The longest delay a Node.js timer takes: a longer one fires after 1 ms, again and again. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** What a numeric option must be: a test, and the words for it. */
+type NumberRule = readonly [(n: number) => boolean, string]
+
+/** Waited for with a timer. */
+const timer: NumberRule = [
+  (n) => n > 0 && n <= MAX_TIMER_MS,
+  `ms above 0, at most ${MAX_TIMER_MS} (a timer's longest delay)`
+]
+const timerOrNone: NumberRule = [(n) => n >= 0 && n <= MAX_TIMER_MS, `ms, 0 to ${MAX_TIMER_MS}`]
+/** A span of time the clock is compared with. */
+const span: NumberRule = [(n) => Number.isFinite(n) && n > 0, 'finite ms above 0']
+const whole: NumberRule = [(n) => Number.isSafeInteger(n) && n > 0, 'a whole number above 0']
+const cap: NumberRule = [(n) => n > 0, 'a number above 0 (Infinity: no cap)']
+
+/** The numeric options and what each must be (the command line's flags parse to the same). */
+const NUMBERS: { readonly [K in keyof PeerOptions]?: NumberRule } = {
+  rendezvousInterval: timer,
+  maxValueBytes: whole,
+  maxValueDepth: whole,
+  maxKeyLength: whole,
+  maxEntries: cap,
+  maxClockSkew: timer,
+  clockProbeInterval: timer,
+  maxBatchEntries: whole,
+  maxBatchBytes: whole,
+  maxMessageBytes: whole,
+  maxOutboundBuffer: whole,
+  maxMessageEntries: whole,
+  tombstoneTtl: span,
+  collectInterval: timer,
+  memberTimeout: span,
+  redialInterval: timer,
+  dialTimeout: timer,
+  announceInterval: timer,
+  syncInterval: timer,
+  syncTimeout: timer,
+  fsyncInterval: timerOrNone,
+  compactBytes: whole
+}
+
+/**
+ * Throws `ERR_INVALID_ARGUMENT` for a numeric option out of its range, naming it and the range:
+ * a timer's delay past 2^31 − 1 ms made Node fire it every millisecond, and NaN or Infinity set
+ * a peer's clocks and limits to values nothing compares with.
+ */
+export function checkOptionValues(options: PeerOptions): void {
+  for (const [name, rule] of Object.entries(NUMBERS) as Array<[string, NumberRule]>) {
+    const value = (options as Record<string, unknown>)[name]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !rule[0](value)) {
+      throw invalidArgument(`createPeer option ${name} must be ${rule[1]}, not ${String(value)}`)
+    }
+  }
+}

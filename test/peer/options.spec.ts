@@ -38,6 +38,36 @@ describe('createPeer options', () => {
     expect(err.message).toContain(`"${known}"`)
   })
 
+  it.each([
+    // A timer's delay past 2^31 − 1 ms: Node fires it after 1 ms, every time.
+    ['collectInterval', 3e9],
+    ['syncInterval', 0],
+    ['syncTimeout', -1],
+    ['dialTimeout', Number.NaN],
+    ['fsyncInterval', -5],
+    ['tombstoneTtl', Number.POSITIVE_INFINITY],
+    ['memberTimeout', Number.NaN],
+    ['maxValueBytes', 1.5],
+    ['maxBatchEntries', 0],
+    ['maxEntries', 0],
+    ['maxMessageBytes', '4194304']
+  ])('refuses %s: %s with ERR_INVALID_ARGUMENT, naming it and its range', async (name, value) => {
+    const err = await refusal({ rendezvous: false, [name]: value })
+    expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT)
+    expect(err.message).toContain(`option ${name} must be`)
+  })
+
+  it('takes the ends of each range: no fsync wait, no cap on entries, the longest timer', async () => {
+    const peer = await createPeer({
+      rendezvous: false,
+      fsyncInterval: 0,
+      maxEntries: Number.POSITIVE_INFINITY,
+      collectInterval: 2 ** 31 - 1,
+      tombstoneTtl: 10 * 365 * 86_400_000
+    })
+    await peer.stop()
+  })
+
   it('refuses options that are not an object', async () => {
     expect((await refusal(null)).code).toBe(ErrorCode.INVALID_ARGUMENT)
     expect((await refusal(['listen'])).code).toBe(ErrorCode.INVALID_ARGUMENT)
