@@ -108,7 +108,10 @@ const span: NumberRule = [(n) => Number.isFinite(n) && n > 0, 'finite ms above 0
 const whole: NumberRule = [(n) => Number.isSafeInteger(n) && n > 0, 'a whole number above 0']
 const cap: NumberRule = [(n) => n > 0, 'a number above 0 (Infinity: no cap)']
 
-/** The numeric options and what each must be (the command line's flags parse to the same). */
+/**
+ * The numeric options and what each must be. The command line parses its flags first (src/cli/settings.ts,
+ * for errors that name the flag); what it passes is held to these as well.
+ */
 const NUMBERS: { readonly [K in keyof PeerOptions]?: NumberRule } = {
   rendezvousInterval: timer,
   maxValueBytes: whole,

@@ -278,7 +278,7 @@ export class ReplicaState {
    */
   *collectStepwise(batch: number, watermark?: number): Generator<number> {
     const now = this.clock.now()
-    for (const _ of this.tally.ageStepwise(now, this.collections.values(), this.counters, batch)) yield 0
+    for (const _ of this.ageDigestStepwise(batch, now)) yield 0
     const horizon = now - this.tombstoneTtl
     const written = Math.min(now, watermark ?? now) - this.tombstoneTtl
     let counters = 0
